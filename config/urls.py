@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import views
+from dashboards.urls import api_urlpatterns as dashboards_api
+from responses.urls import api_urlpatterns as responses_api
+from surveys.urls import api_urlpatterns as surveys_api
+
+api_patterns = [
+    *surveys_api,
+    *responses_api,
+    *dashboards_api,
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("accounts/login/", views.login_view, name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/profile/", views.profile, name="profile"),
+    path("accounts/token/", views.token_create, name="token-create"),
+    path("accounts/token/revoke/", views.token_revoke, name="token-revoke"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_patterns)),
+    path("surveys/", include("surveys.urls")),
+    path("r/", include("responses.urls")),
+    path("dashboards/", include("dashboards.urls")),
+]

@@ -1,0 +1,123 @@
+"""Project-level pages: home redirect, sign-in with rate limit, profile/API token, health."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework.authtoken.models import Token
+
+from config import ratelimit
+from surveys.models import Role
+from surveys.selectors import membership_for_user
+
+logger = logging.getLogger(__name__)
+
+HOME_FOR_ROLE = {
+    Role.HR_ADMIN: "dashboards:overview",
+    Role.CX_MANAGER: "dashboards:overview",
+    Role.TEAM_LEAD: "dashboards:overview",
+    Role.STAFF: "responses:mine",
+}
+
+
+@require_GET
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("login")
+    membership = membership_for_user(user=request.user)
+    if membership is None:
+        return render(request, "no_membership.html", status=403)
+    return redirect(HOME_FOR_ROLE[membership.role])
+
+
+class RateLimitedLoginView(auth_views.LoginView):
+    """Django's login with a limit on failed attempts per account and per IP."""
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        username = (request.POST.get("username") or "").strip().lower()
+        keys = ratelimit.login_keys(ip=ratelimit.client_ip(request), username=username)
+        if ratelimit.login_blocked(keys):
+            form = self.get_form()
+            form.add_error(None, "Too many failed sign-in attempts. Try again in 15 minutes.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        response = super().post(request, *args, **kwargs)
+        if not request.user.is_authenticated:
+            ratelimit.login_failed(keys)
+        return response
+
+
+login_view = RateLimitedLoginView.as_view()
+
+
+@login_required
+@require_GET
+def profile(request):
+    token = Token.objects.filter(user=request.user).first()
+    return render(
+        request,
+        "registration/profile.html",
+        {"token": token, "membership": membership_for_user(user=request.user)},
+    )
+
+
+@login_required
+@require_POST
+def token_create(request):
+    Token.objects.filter(user=request.user).delete()
+    Token.objects.create(user=request.user)
+    messages.success(request, "A new API token was created. Keep it secret; the old one stops working.")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def token_revoke(request):
+    Token.objects.filter(user=request.user).delete()
+    messages.info(request, "Your API token was revoked.")
+    return redirect("profile")
+
+
+@require_GET
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def readyz(request):
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    ok = all(checks.values())
+    return JsonResponse({"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503)
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        logger.warning("readyz: database unreachable", exc_info=True)
+        return False
+
+
+def _broker_ok() -> bool:
+    from django.conf import settings
+
+    if settings.CELERY_TASK_ALWAYS_EAGER or not settings.REDIS_URL:
+        return True
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:  # noqa: BLE001
+        logger.warning("readyz: broker unreachable", exc_info=True)
+        return False

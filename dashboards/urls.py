@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from dashboards import views
+
+app_name = "dashboards"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("ex/", views.ex, name="ex"),
+    path("cx/", views.cx, name="cx"),
+    path("link/", views.link, name="link"),
+    path("alerts/", views.alerts, name="alerts"),
+]
+
+# Mounted under /api/v1/ by config/urls.py (names are prefixed with "api-").
+api_urlpatterns: list = []

@@ -1,0 +1,90 @@
+"""Collected responses and their answers.
+
+An anonymous response keeps its team, location, cycle and day but nothing that leads back to a
+person: no person, no invitation, no token, no IP, no user.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from surveys.models import Cycle, Location, Person, Question, Survey, Team
+
+
+class Channel(models.TextChoices):
+    INVITATION = "invitation", "Invitation"
+    LINK = "link", "Customer link"
+    API = "api", "API"
+    IMPORT = "import", "Import"
+
+
+class Response(models.Model):
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses")
+    location = models.ForeignKey(
+        Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+    )
+    cycle = models.ForeignKey(Cycle, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses")
+    # Only for non-anonymous surveys: who answered (EX) and which agent served (CX).
+    respondent = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+    )
+    agent = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="served_responses"
+    )
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    language = models.CharField(max_length=8, blank=True)
+    submitted_at = models.DateTimeField(db_index=True)
+    # Random value rendered into the form (or sent by an API client): a double click or a retried
+    # request with the same key stores one response. Carries no information about the person.
+    submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Set by the scoring worker; the reconcile task scores every response where this is NULL.
+    scored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["survey", "submitted_at"]),
+            models.Index(fields=["survey", "team", "submitted_at"]),
+            models.Index(
+                fields=["submitted_at"],
+                name="response_unscored_idx",
+                condition=models.Q(scored_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Response {self.pk} · {self.survey_id}"
+
+
+class SentimentLabel(models.TextChoices):
+    NEGATIVE = "negative", "Negative"
+    NEUTRAL = "neutral", "Neutral"
+    POSITIVE = "positive", "Positive"
+
+
+class Answer(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    value_int = models.SmallIntegerField(null=True, blank=True)
+    value_text = models.TextField(blank=True)
+    value_choices = models.JSONField(null=True, blank=True)
+    sentiment_score = models.FloatField(null=True, blank=True)
+    sentiment_label = models.CharField(max_length=10, choices=SentimentLabel.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="uniq_answer_per_question")
+        ]
+        indexes = [models.Index(fields=["question", "value_int"])]
+
+    def __str__(self) -> str:
+        return f"Answer {self.pk} · q{self.question_id}"
+
+    @property
+    def display_value(self) -> str:
+        if self.value_int is not None:
+            return str(self.value_int)
+        if self.value_choices:
+            return ", ".join(self.value_choices)
+        return self.value_text

@@ -1,0 +1,55 @@
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_migrations_are_complete():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_healthz_is_ok(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_checks_database(client):
+    body = client.get("/readyz").json()
+    assert body["database"] is True
+
+
+def test_home_redirects_anonymous_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_home_sends_staff_to_their_surveys(world, login):
+    response = login(world.staff).get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/r/mine/"
+
+
+def test_login_is_rate_limited_per_account(client, world, settings):
+    settings.LOGIN_RATE_LIMIT = 3
+    username = world.staff.user.username
+    for _ in range(3):
+        assert client.post("/accounts/login/", {"username": username, "password": "x"}).status_code == 200
+    blocked = client.post("/accounts/login/", {"username": username, "password": "correct-horse-battery"})
+    assert blocked.status_code == 429
+    assert b"Too many failed sign-in attempts" in blocked.content
+
+
+def test_user_can_create_and_revoke_api_token(world, login):
+    client = login(world.hr_admin)
+    client.post("/accounts/token/")
+    from rest_framework.authtoken.models import Token
+
+    assert Token.objects.filter(user=world.hr_admin.user).count() == 1
+    client.post("/accounts/token/revoke/")
+    assert not Token.objects.filter(user=world.hr_admin.user).exists()
+
+
+def test_pages_send_a_csp_without_inline_script(client):
+    response = client.get("/accounts/login/")
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "unsafe-inline" not in response["Content-Security-Policy"]

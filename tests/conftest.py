@@ -1,0 +1,71 @@
+"""Shared fixtures: an organisation with one user per role, and an outsider organisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+
+from surveys.models import Membership, Organization, Role, Team
+from tests.factories import (
+    PASSWORD,
+    MembershipFactory,
+    OrganizationFactory,
+    TeamFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@dataclass
+class OrgWorld:
+    org: Organization
+    team: Team
+    other_team: Team
+    hr_admin: Membership
+    cx_manager: Membership
+    team_lead: Membership
+    staff: Membership
+    outsider: Membership  # an HR admin of another organisation
+
+    def member(self, role: str) -> Membership:
+        return getattr(self, role)
+
+
+@pytest.fixture
+def world(db) -> OrgWorld:
+    org = OrganizationFactory(name="Acme Retail")
+    team = TeamFactory(organization=org, name="Front desk")
+    other_team = TeamFactory(organization=org, name="Night shift")
+    return OrgWorld(
+        org=org,
+        team=team,
+        other_team=other_team,
+        hr_admin=MembershipFactory(organization=org, role=Role.HR_ADMIN),
+        cx_manager=MembershipFactory(organization=org, role=Role.CX_MANAGER),
+        team_lead=MembershipFactory(organization=org, role=Role.TEAM_LEAD, team=team),
+        staff=MembershipFactory(organization=org, role=Role.STAFF, team=team),
+        outsider=MembershipFactory(organization=OrganizationFactory(name="Other Co"), role=Role.HR_ADMIN),
+    )
+
+
+@pytest.fixture
+def login(client):
+    """login(membership) signs the test client in as that membership's user."""
+
+    def _login(membership: Membership):
+        client.force_login(membership.user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD

@@ -1,0 +1,136 @@
+"""factory_boy factories for every model tests build."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from responses.models import Answer, Channel, Response
+from surveys.models import (
+    Department,
+    Location,
+    Membership,
+    Organization,
+    Person,
+    Question,
+    Role,
+    Survey,
+    SurveyKind,
+    SurveyStatus,
+    Team,
+)
+
+PASSWORD = "correct-horse-battery"
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Org {n}")
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Department {n}")
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Location {n}")
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    organization = factory.SubFactory(OrganizationFactory)
+    department = factory.SubFactory(
+        DepartmentFactory, organization=factory.SelfAttribute("..organization")
+    )
+    location = factory.SubFactory(LocationFactory, organization=factory.SelfAttribute("..organization"))
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    organization = factory.SubFactory(OrganizationFactory)
+    team = factory.SubFactory(TeamFactory, organization=factory.SelfAttribute("..organization"))
+    name = factory.Sequence(lambda n: f"Person {n}")
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}@example.com")
+    email = factory.SelfAttribute("username")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save()
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    role = Role.STAFF
+    team = None
+
+
+class SurveyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Survey
+
+    organization = factory.SubFactory(OrganizationFactory)
+    kind = SurveyKind.EX
+    title = factory.Sequence(lambda n: f"Survey {n}")
+    anonymous = True
+    status = SurveyStatus.LIVE
+    published_at = factory.LazyFunction(timezone.now)
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+
+    survey = factory.SubFactory(SurveyFactory)
+    order = factory.Sequence(lambda n: n)
+    type = "nps"
+    text = factory.Sequence(lambda n: f"Question {n}?")
+    required = True
+
+
+class ResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Response
+
+    survey = factory.SubFactory(SurveyFactory)
+    team = factory.SubFactory(TeamFactory, organization=factory.SelfAttribute("..survey.organization"))
+    location = factory.LazyAttribute(lambda o: o.team.location if o.team else None)
+    channel = Channel.API
+    submitted_at = factory.LazyFunction(timezone.now)
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Answer
+
+    response = factory.SubFactory(ResponseFactory)
+    question = factory.SubFactory(QuestionFactory, survey=factory.SelfAttribute("..response.survey"))
