@@ -1,0 +1,43 @@
+"""The anonymity promise, in one place.
+
+A group with fewer respondents than the threshold is never shown. Hiding it alone is not enough
+when its parent total is shown (the organisation, a department, a period): the hidden group could
+be worked out by subtraction. So siblings are hidden too (complementary suppression) until the
+hidden groups together hold at least `threshold` respondents, or every sibling is hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+
+from django.conf import settings
+
+NOT_ENOUGH = "Not enough responses to protect anonymity"
+
+
+def threshold_for(organization) -> int:
+    """The organisation's threshold, never below 3 (and the setting's default otherwise)."""
+    value = getattr(organization, "anonymity_threshold", None) or settings.TANDEM_ANONYMITY_THRESHOLD
+    return max(3, int(value))
+
+
+def suppressed_groups(counts: Mapping[Hashable, int], *, threshold: int) -> set[Hashable]:
+    """Keys of the sibling groups to hide, given each group's respondent count.
+
+    1. Hide every group with 1..threshold-1 respondents (groups with 0 have nothing to show).
+    2. If anything is hidden, and the hidden groups hold fewer than `threshold` respondents in
+       total, also hide the smallest visible group; repeat until they do or nothing is left.
+       Then "parent minus the visible groups" always covers at least `threshold` people.
+    """
+    hidden = {key for key, n in counts.items() if 0 < n < threshold}
+    if not hidden:
+        return hidden
+    visible = sorted(
+        ((n, str(key), key) for key, n in counts.items() if key not in hidden and n > 0),
+    )
+    hidden_total = sum(counts[key] for key in hidden)
+    while hidden_total < threshold and visible:
+        n, _, key = visible.pop(0)
+        hidden.add(key)
+        hidden_total += n
+    return hidden
