@@ -84,3 +84,21 @@ class InvitationAdmin(admin.ModelAdmin):
 class CustomerLinkAdmin(admin.ModelAdmin):
     list_display = ["survey", "team", "location", "agent", "label", "active", "created_at"]
     list_filter = ["active", "survey"]
+
+
+@admin.register(models.AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Read-only: an audit log nobody can edit from the admin."""
+
+    list_display = ["created_at", "organization", "actor", "action", "object_type", "object_id"]
+    list_filter = ["organization", "action"]
+    search_fields = ["actor", "action", "object_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

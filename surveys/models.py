@@ -335,3 +335,35 @@ class CustomerLink(models.Model):
 
     def __str__(self) -> str:
         return self.label or f"{self.survey} · {self.team}"
+
+
+# --- Audit ----------------------------------------------------------------------------------
+
+
+class AuditLog(models.Model):
+    """Who did what and when: API writes, views of raw responses and comments, exports, erasures.
+
+    Written only through `config.audit.audit_record`. `actor` keeps the username as it was, so an
+    entry still says who acted after the account is renamed or removed.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "created_at"], name="audit_org_created")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor or '-'} {self.action}"
