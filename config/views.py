@@ -75,7 +75,9 @@ def profile(request):
 def token_create(request):
     Token.objects.filter(user=request.user).delete()
     Token.objects.create(user=request.user)
-    messages.success(request, "A new API token was created. Keep it secret; the old one stops working.")
+    messages.success(
+        request, "A new API token was created. Keep it secret; the old one stops working."
+    )
     return redirect("profile")
 
 
@@ -96,7 +98,9 @@ def healthz(request):
 def readyz(request):
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     ok = all(checks.values())
-    return JsonResponse({"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503
+    )
 
 
 def _database_ok() -> bool:

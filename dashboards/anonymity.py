@@ -17,7 +17,9 @@ NOT_ENOUGH = "Not enough responses to protect anonymity"
 
 def threshold_for(organization) -> int:
     """The organisation's threshold, never below 3 (and the setting's default otherwise)."""
-    value = getattr(organization, "anonymity_threshold", None) or settings.TANDEM_ANONYMITY_THRESHOLD
+    value = (
+        getattr(organization, "anonymity_threshold", None) or settings.TANDEM_ANONYMITY_THRESHOLD
+    )
     return max(3, int(value))
 
 

@@ -23,8 +23,12 @@ class QuestionRollup(models.Model):
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="rollups")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    location = models.ForeignKey(Location, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     day = models.DateField()
     n = models.PositiveIntegerField(default=0)
     total = models.BigIntegerField(default=0)
@@ -51,6 +55,9 @@ class QuestionRollup(models.Model):
             models.Index(fields=["question", "team", "day"], name="qrollup_q_team_day"),
         ]
 
+    def __str__(self) -> str:
+        return f"q{self.question_id} t{self.team_id} {self.day}: n={self.n}"
+
 
 class ResponseRollup(models.Model):
     """Number of responses (respondents) for one survey, team, location and day.
@@ -59,10 +66,17 @@ class ResponseRollup(models.Model):
     """
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    location = models.ForeignKey(Location, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     day = models.DateField()
     responses = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["survey", "day"], name="rrollup_survey_day")]
+
+    def __str__(self) -> str:
+        return f"s{self.survey_id} t{self.team_id} {self.day}: {self.responses}"

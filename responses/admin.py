@@ -6,7 +6,14 @@ from responses import models
 class AnswerInline(admin.TabularInline):
     model = models.Answer
     extra = 0
-    readonly_fields = ["question", "value_int", "value_text", "value_choices", "sentiment_score", "sentiment_label"]
+    readonly_fields = [
+        "question",
+        "value_int",
+        "value_text",
+        "value_choices",
+        "sentiment_score",
+        "sentiment_label",
+    ]
     can_delete = False
 
 

@@ -20,11 +20,15 @@ class Channel(models.TextChoices):
 
 class Response(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
-    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+    )
     location = models.ForeignKey(
         Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
     )
-    cycle = models.ForeignKey(Cycle, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses")
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+    )
     # Only for non-anonymous surveys: who answered (EX) and which agent served (CX).
     respondent = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
@@ -74,7 +78,9 @@ class Answer(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["response", "question"], name="uniq_answer_per_question")
+            models.UniqueConstraint(
+                fields=["response", "question"], name="uniq_answer_per_question"
+            )
         ]
         indexes = [models.Index(fields=["question", "value_int"])]
 

@@ -18,7 +18,9 @@ class Organization(models.Model):
         help_text="Smallest group whose results are shown. Never below 3.",
     )
     retention_months = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Purge free text and responses older than this. Off if empty."
+        null=True,
+        blank=True,
+        help_text="Purge free text and responses older than this. Off if empty.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -35,7 +37,9 @@ class Organization(models.Model):
 
 
 class Department(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="departments")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="departments"
+    )
     name = models.CharField(max_length=200)
 
     class Meta:
@@ -49,7 +53,9 @@ class Department(models.Model):
 
 
 class Location(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="locations")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="locations"
+    )
     name = models.CharField(max_length=200)
 
     class Meta:
@@ -74,7 +80,9 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="uniq_team_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="uniq_team_name")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -84,12 +92,18 @@ class Person(models.Model):
     """Someone who works for the organisation; may or may not have a login."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="people")
-    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="people")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="people"
+    )
     name = models.CharField(max_length=200)
     email = models.EmailField()
     is_lead = models.BooleanField(default=False)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="people"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="people",
     )
     is_active = models.BooleanField(default=True)
 
@@ -113,10 +127,16 @@ class Role(models.TextChoices):
 class Membership(models.Model):
     """A user's one role in one organisation (team leads also name their team)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=20, choices=Role.choices)
-    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -148,7 +168,9 @@ class Survey(models.Model):
     language = models.CharField(max_length=8, default="en", help_text="Default language")
     # {"fr": {"title": "...", "intro": "...", "thank_you": "..."}}
     translations = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=SurveyStatus.choices, default=SurveyStatus.DRAFT)
+    status = models.CharField(
+        max_length=10, choices=SurveyStatus.choices, default=SurveyStatus.DRAFT
+    )
     template_key = models.CharField(max_length=40, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -179,7 +201,12 @@ class QuestionType(models.TextChoices):
     TEXT = "text", "Free text"
 
 
-SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "likert": (1, 5), "csat": (1, 5), "ces": (1, 7)}
+SCALES: dict[str, tuple[int, int]] = {
+    "nps": (0, 10),
+    "likert": (1, 5),
+    "csat": (1, 5),
+    "ces": (1, 7),
+}
 SCALE_LABELS: dict[str, tuple[str, str]] = {
     "nps": ("Not at all likely", "Extremely likely"),
     "likert": ("Strongly disagree", "Strongly agree"),
@@ -287,7 +314,9 @@ class Cycle(models.Model):
 
     class Meta:
         ordering = ["survey", "number"]
-        constraints = [models.UniqueConstraint(fields=["survey", "number"], name="uniq_cycle_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "number"], name="uniq_cycle_number")
+        ]
 
     def __str__(self) -> str:
         return f"{self.survey} #{self.number}"
@@ -295,7 +324,9 @@ class Cycle(models.Model):
 
 class Invitation(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
-    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, null=True, blank=True, related_name="invitations")
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.CASCADE, null=True, blank=True, related_name="invitations"
+    )
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="invitations")
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, related_name="invitations")
     token_hash = models.CharField(max_length=64, unique=True)
@@ -329,7 +360,9 @@ class CustomerLink(models.Model):
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="links"
     )
     label = models.CharField(max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     active = models.BooleanField(default=True)
 

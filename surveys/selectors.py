@@ -16,7 +16,10 @@ def membership_for_user(*, user: AbstractBaseUser) -> Membership | None:
     if cached is not False:
         return cached
     membership = (
-        Membership.objects.select_related("organization", "team").filter(user=user).order_by("id").first()
+        Membership.objects.select_related("organization", "team")
+        .filter(user=user)
+        .order_by("id")
+        .first()
     )
     user._tandem_membership = membership
     return membership

@@ -51,7 +51,9 @@ def world(db) -> OrgWorld:
         cx_manager=MembershipFactory(organization=org, role=Role.CX_MANAGER),
         team_lead=MembershipFactory(organization=org, role=Role.TEAM_LEAD, team=team),
         staff=MembershipFactory(organization=org, role=Role.STAFF, team=team),
-        outsider=MembershipFactory(organization=OrganizationFactory(name="Other Co"), role=Role.HR_ADMIN),
+        outsider=MembershipFactory(
+            organization=OrganizationFactory(name="Other Co"), role=Role.HR_ADMIN
+        ),
     )
 
 

@@ -55,7 +55,9 @@ class TeamFactory(factory.django.DjangoModelFactory):
     department = factory.SubFactory(
         DepartmentFactory, organization=factory.SelfAttribute("..organization")
     )
-    location = factory.SubFactory(LocationFactory, organization=factory.SelfAttribute("..organization"))
+    location = factory.SubFactory(
+        LocationFactory, organization=factory.SelfAttribute("..organization")
+    )
     name = factory.Sequence(lambda n: f"Team {n}")
 
 
@@ -122,7 +124,9 @@ class ResponseFactory(factory.django.DjangoModelFactory):
         model = Response
 
     survey = factory.SubFactory(SurveyFactory)
-    team = factory.SubFactory(TeamFactory, organization=factory.SelfAttribute("..survey.organization"))
+    team = factory.SubFactory(
+        TeamFactory, organization=factory.SelfAttribute("..survey.organization")
+    )
     location = factory.LazyAttribute(lambda o: o.team.location if o.team else None)
     channel = Channel.API
     submitted_at = factory.LazyFunction(timezone.now)
@@ -133,4 +137,6 @@ class AnswerFactory(factory.django.DjangoModelFactory):
         model = Answer
 
     response = factory.SubFactory(ResponseFactory)
-    question = factory.SubFactory(QuestionFactory, survey=factory.SelfAttribute("..response.survey"))
+    question = factory.SubFactory(
+        QuestionFactory, survey=factory.SelfAttribute("..response.survey")
+    )

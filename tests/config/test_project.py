@@ -33,8 +33,13 @@ def test_login_is_rate_limited_per_account(client, world, settings):
     settings.LOGIN_RATE_LIMIT = 3
     username = world.staff.user.username
     for _ in range(3):
-        assert client.post("/accounts/login/", {"username": username, "password": "x"}).status_code == 200
-    blocked = client.post("/accounts/login/", {"username": username, "password": "correct-horse-battery"})
+        assert (
+            client.post("/accounts/login/", {"username": username, "password": "x"}).status_code
+            == 200
+        )
+    blocked = client.post(
+        "/accounts/login/", {"username": username, "password": "correct-horse-battery"}
+    )
     assert blocked.status_code == 429
     assert b"Too many failed sign-in attempts" in blocked.content
 
