@@ -1,0 +1,144 @@
+"""Rules a survey's configuration must follow, shared by services, forms and the API.
+
+Each check returns `{field: message}` (empty when valid) so a form, a serializer and a service can
+all report the same message against the same field.
+"""
+
+from __future__ import annotations
+
+import re
+
+from surveys.models import SCALES, ConditionOp, Driver, QuestionType, SurveyKind
+
+LANGUAGE_RE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
+CHOICE_TYPES = {QuestionType.SINGLE, QuestionType.MULTI}
+MAX_CHOICE_LENGTH = 200
+FROZEN_MESSAGE = (
+    "This survey already has responses, so {what}. Wording can still be fixed; "
+    "to change the questions themselves, duplicate the survey and edit the copy."
+)
+
+
+def survey_errors(*, title: str, kind: str, language: str, translations: dict) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not (title or "").strip():
+        errors["title"] = "Give the survey a title."
+    elif len(title) > 200:
+        errors["title"] = "Keep the title under 200 characters."
+    if kind not in SurveyKind.values:
+        errors["kind"] = f"Kind must be one of: {', '.join(SurveyKind.values)}."
+    if not LANGUAGE_RE.match(language or ""):
+        errors["language"] = "Use a language code such as en or fr."
+    message = _translations_error(translations, allowed={"title", "intro", "thank_you"})
+    if message:
+        errors["translations"] = message
+    return errors
+
+
+def question_errors(
+    *,
+    type: str,
+    text: str,
+    choices: list,
+    driver: str,
+    is_outcome: bool,
+    translations: dict,
+) -> dict[str, str]:
+    """Checks one question on its own (display logic is checked by `condition_errors`)."""
+    errors: dict[str, str] = {}
+    if type not in QuestionType.values:
+        errors["type"] = f"Type must be one of: {', '.join(QuestionType.values)}."
+    if not (text or "").strip():
+        errors["text"] = "Write the question."
+    elif len(text) > 500:
+        errors["text"] = "Keep the question under 500 characters."
+    choice_error = _choices_error(type, choices)
+    if choice_error:
+        errors["choices"] = choice_error
+    if driver and driver not in Driver.values:
+        errors["driver"] = f"Driver must be one of: {', '.join(Driver.values)}."
+    elif driver and type not in SCALES:
+        errors["driver"] = "Only rated questions (NPS, agreement, CSAT, effort) can carry a driver."
+    if is_outcome and type not in SCALES:
+        errors["is_outcome"] = "Only a rated question (such as eNPS) can be the outcome."
+    message = _translations_error(translations, allowed={"text", "help_text", "choices"})
+    if not message:
+        message = _translated_choices_error(translations, choices)
+    if message:
+        errors["translations"] = message
+    return errors
+
+
+def _choices_error(type: str, choices: list) -> str:
+    if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+        return "Choices must be a list of texts."
+    if type not in CHOICE_TYPES:
+        return "Only single and multiple choice questions have choices." if choices else ""
+    cleaned = [c.strip() for c in choices]
+    if len(cleaned) < 2 or not all(cleaned):
+        return "Give at least two choices, none of them empty."
+    if len({c.lower() for c in cleaned}) != len(cleaned):
+        return "Each choice must be different."
+    if any(len(c) > MAX_CHOICE_LENGTH for c in cleaned):
+        return f"Keep each choice under {MAX_CHOICE_LENGTH} characters."
+    return ""
+
+
+def _translations_error(translations: dict, *, allowed: set[str]) -> str:
+    if not isinstance(translations, dict):
+        return "Translations must map a language code to texts."
+    for language, texts in translations.items():
+        if not LANGUAGE_RE.match(str(language)):
+            return f"“{language}” is not a language code such as fr or de."
+        if not isinstance(texts, dict) or set(texts) - allowed:
+            return f"The {language} translation may only contain: {', '.join(sorted(allowed))}."
+        if "text" in allowed and not str(texts.get("text", "")).strip():
+            return f"The {language} translation needs the question text."
+    return ""
+
+
+def _translated_choices_error(translations: dict, choices: list) -> str:
+    for language, texts in translations.items():
+        translated = texts.get("choices")
+        if translated and len(translated) != len(choices):
+            return f"The {language} translation must have exactly {len(choices)} choices."
+    return ""
+
+
+def condition_clean(
+    *, target_type: str, target_choices: list, op: str, value: object
+) -> tuple[object, str]:
+    """Checks a display condition against the question it depends on.
+
+    Returns (cleaned value, error message). Rated targets compare numbers (lte/gte/eq, or `in` a
+    list of numbers); choice targets match option texts (eq, or `in` a list of options).
+    """
+    if target_type == QuestionType.TEXT:
+        return value, "A question cannot depend on a free-text answer."
+    if op not in ConditionOp.values:
+        return value, "Choose how the earlier answer is compared."
+    values = value if isinstance(value, list) else [value]
+    if op != ConditionOp.IN and isinstance(value, list):
+        return value, "Give a single value for this comparison."
+    if not values or any(v in (None, "") for v in values):
+        return value, "Give the value to compare with."
+    if target_type in SCALES:
+        return _scale_condition(target_type, op, values)
+    if op in (ConditionOp.LTE, ConditionOp.GTE):
+        return value, "Choice answers can only be compared with “equals” or “is one of”."
+    options = {c.strip().lower(): c for c in target_choices}
+    if any(str(v).strip().lower() not in options for v in values):
+        return value, f"Pick the value among the choices: {', '.join(target_choices)}."
+    cleaned = [options[str(v).strip().lower()] for v in values]
+    return (cleaned if op == ConditionOp.IN else cleaned[0]), ""
+
+
+def _scale_condition(target_type: str, op: str, values: list) -> tuple[object, str]:
+    low, high = SCALES[target_type]
+    try:
+        numbers = [int(str(v).strip()) for v in values]
+    except ValueError:
+        return values, f"Give a whole number from {low} to {high}."
+    if any(not low <= n <= high for n in numbers):
+        return values, f"Give a whole number from {low} to {high}."
+    return (numbers if op == ConditionOp.IN else numbers[0]), ""
