@@ -315,7 +315,11 @@ class Cycle(models.Model):
     class Meta:
         ordering = ["survey", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["survey", "number"], name="uniq_cycle_number")
+            models.UniqueConstraint(fields=["survey", "number"], name="uniq_cycle_number"),
+            # Two pulse ticks racing cannot leave two rounds of one survey open at once.
+            models.UniqueConstraint(
+                fields=["survey"], condition=Q(closed=False), name="one_open_cycle_per_survey"
+            ),
         ]
 
     def __str__(self) -> str:
