@@ -6,9 +6,20 @@ aggregate, and a rollup row can always be recomputed from the source answers.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
-from surveys.models import Location, Question, Survey, Team
+from responses.models import Response
+from surveys.models import (
+    Department,
+    Location,
+    Organization,
+    Question,
+    Survey,
+    SurveyKind,
+    Team,
+)
 
 HISTOGRAM_FIELDS = [f"c{i}" for i in range(11)]
 
@@ -80,3 +91,261 @@ class ResponseRollup(models.Model):
 
     def __str__(self) -> str:
         return f"s{self.survey_id} t{self.team_id} {self.day}: {self.responses}"
+
+
+# --- Alerts and deliveries ------------------------------------------------------------------
+
+
+class AlertMetric(models.TextChoices):
+    ENPS = "enps", "eNPS (employees)"
+    NPS = "nps", "NPS (customers)"
+    CSAT = "csat", "CSAT"
+    CES = "ces", "CES (mean effort)"
+    ENGAGEMENT = "engagement", "Engagement index"
+    PARTICIPATION = "participation", "Participation rate"
+    DETRACTOR = "detractor", "Detractor response (customer follow-up)"
+    NEGATIVE_COMMENT = "negative_comment", "Negative comment"
+
+
+class AlertCondition(models.TextChoices):
+    BELOW = "below", "falls below the threshold"
+    DROP = "drop", "drops by at least X points against the previous period"
+
+
+class AlertPeriod(models.TextChoices):
+    WEEK = "week", "Week"
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+
+
+class AlertScope(models.TextChoices):
+    ORGANIZATION = "organization", "Whole organisation"
+    DEPARTMENT = "department", "Department"
+    TEAM = "team", "Team"
+    LOCATION = "location", "Location"
+
+
+class AlertRule(models.Model):
+    """When to raise an alert, for whom. EX rules belong to HR admins, CX rules to CX managers.
+
+    Scope department/team/location with the FK left empty means "each department/team/...".
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="alert_rules"
+    )
+    kind = models.CharField(max_length=2, choices=SurveyKind.choices)
+    name = models.CharField(max_length=200)
+    survey = models.ForeignKey(
+        Survey,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alert_rules",
+        help_text="Empty means every survey of this kind.",
+    )
+    metric = models.CharField(max_length=20, choices=AlertMetric.choices)
+    condition = models.CharField(
+        max_length=10, choices=AlertCondition.choices, default=AlertCondition.BELOW
+    )
+    threshold = models.FloatField(null=True, blank=True)
+    drop_points = models.FloatField(null=True, blank=True)
+    period = models.CharField(max_length=10, choices=AlertPeriod.choices, default=AlertPeriod.MONTH)
+    scope = models.CharField(
+        max_length=12, choices=AlertScope.choices, default=AlertScope.ORGANIZATION
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="alert_rules"
+    )
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["organization", "active"], name="alertrule_org_active")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Alert(models.Model):
+    """One fired rule for one scope group and period (and one response, for per-response rules).
+
+    `response_key` is the response id as text ("" for group alerts) so the unique constraint
+    holds without NULLs and still holds after the response itself is purged.
+    """
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.SET_NULL, null=True, related_name="alerts")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="alerts")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="alerts")
+    metric = models.CharField(max_length=20, choices=AlertMetric.choices)
+    scope_key = models.CharField(max_length=40)
+    scope_label = models.CharField(max_length=200)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    period_key = models.CharField(max_length=20)
+    period_label = models.CharField(max_length=40)
+    response_key = models.CharField(max_length=20, blank=True, default="")
+    response = models.ForeignKey(
+        Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    value = models.FloatField(null=True, blank=True)
+    previous_value = models.FloatField(null=True, blank=True)
+    message = models.TextField()
+    status = models.CharField(max_length=12, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "scope_key", "period_key", "response_key"],
+                name="uniq_alert_rule_scope_period",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "created_at"], name="alert_org_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"Alert {self.pk} · {self.scope_label} · {self.period_label}"
+
+
+class AlertNote(models.Model):
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk} on alert {self.alert_id}"
+
+
+class WebhookEndpoint(models.Model):
+    """A receiver for alert (and, opt-in, new-response) events of one kind of survey."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="webhooks"
+    )
+    kind = models.CharField(max_length=2, choices=SurveyKind.choices)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=100)
+    on_alert = models.BooleanField(default=True)
+    on_response = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["url", "id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class OutboxKind(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class OutboxMessage(models.Model):
+    """An email or webhook to deliver, written in the same transaction as what caused it.
+
+    A message is claimed by compare-and-set (pending -> sending, with a lease in
+    `next_attempt_at`), so two workers never send it twice; a worker that dies mid-send leaves
+    the lease to expire and the flush task takes the message up again.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    survey_kind = models.CharField(max_length=2, choices=SurveyKind.choices)
+    kind = models.CharField(max_length=10, choices=OutboxKind.choices)
+    event = models.CharField(max_length=40)
+    target = models.CharField(max_length=500)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    alert = models.ForeignKey(
+        Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    response_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Scoring may run twice for one response: still one new-response webhook per endpoint.
+            models.UniqueConstraint(
+                fields=["endpoint", "response_id"],
+                condition=models.Q(response_id__isnull=False),
+                name="uniq_outbox_response_endpoint",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
+            models.Index(fields=["organization", "created_at"], name="outbox_org_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk} to {self.target}"
+
+
+class DeliveryAttempt(models.Model):
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="deliveries")
+    at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.pk} · message {self.message_id} · {'ok' if self.ok else 'failed'}"
