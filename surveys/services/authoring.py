@@ -5,15 +5,20 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
 
 from surveys.library import template_get
-from surveys.models import Organization, Question, Survey
+from surveys.models import Organization, Question, Survey, SurveyStatus
 from surveys.validation import (
+    FROZEN_MESSAGE,
     condition_clean,
     question_errors,
     survey_errors,
 )
 
+# Copied as-is when a survey is duplicated (a template carries all but the language).
+SURVEY_SETTINGS = ("kind", "intro", "thank_you", "anonymous", "language", "translations")
 QUESTION_FIELDS = (
     "type",
     "text",
@@ -166,11 +171,202 @@ def survey_create_from_template(
         organization=organization,
         user=user,
         title=template.title,
-        kind=template.kind,
-        anonymous=template.anonymous,
-        intro=template.intro,
-        thank_you=template.thank_you,
-        translations=template.translations,
         template_key=template.key,
         questions=template.questions,
+        **{field: getattr(template, field) for field in SURVEY_SETTINGS if field != "language"},
     )
+
+
+# --- Lifecycle ------------------------------------------------------------------------------
+
+
+def survey_publish(*, survey: Survey) -> Survey:
+    """Draft -> live. Publishing a live survey again changes nothing."""
+    if survey.status == SurveyStatus.LIVE:
+        return survey
+    if survey.status == SurveyStatus.CLOSED:
+        raise ValidationError("A closed survey cannot be reopened. Duplicate it to run it again.")
+    if not survey.questions.exists():
+        raise ValidationError("Add at least one question before publishing.")
+    now = timezone.now()
+    # Compare-and-set: two concurrent publishes leave one published_at.
+    Survey.objects.filter(pk=survey.pk, status=SurveyStatus.DRAFT).update(
+        status=SurveyStatus.LIVE, published_at=now
+    )
+    survey.refresh_from_db()
+    return survey
+
+
+def survey_close(*, survey: Survey) -> Survey:
+    """Live -> closed. Closing a closed survey again changes nothing."""
+    if survey.status == SurveyStatus.CLOSED:
+        return survey
+    if survey.status == SurveyStatus.DRAFT:
+        raise ValidationError("Only a live survey can be closed; this one was never published.")
+    Survey.objects.filter(pk=survey.pk, status=SurveyStatus.LIVE).update(
+        status=SurveyStatus.CLOSED, closed_at=timezone.now()
+    )
+    survey.refresh_from_db()
+    return survey
+
+
+@transaction.atomic
+def survey_duplicate(*, survey: Survey, user: AbstractBaseUser | None) -> Survey:
+    """A new draft with the same settings and questions (display logic re-pointed to the copies)."""
+    copy = Survey.objects.create(
+        organization=survey.organization,
+        created_by=user if user and user.is_authenticated else None,
+        title=f"{survey.title} (copy)"[:200],
+        template_key=survey.template_key,
+        **{field: getattr(survey, field) for field in SURVEY_SETTINGS},
+    )
+    copies: dict[int, Question] = {}
+    for question in survey.questions.order_by("order", "id"):
+        copies[question.pk] = Question.objects.create(
+            survey=copy,
+            order=question.order,
+            condition_question=copies.get(question.condition_question_id),
+            condition_op=question.condition_op,
+            condition_value=question.condition_value,
+            **{field: getattr(question, field) for field in QUESTION_FIELDS},
+        )
+    return copy
+
+
+# --- Questions ------------------------------------------------------------------------------
+
+
+def _is_frozen(survey: Survey) -> bool:
+    return survey.responses.exists()
+
+
+def _condition_target(*, survey: Survey, target: Question | None, before: int | None) -> None:
+    """The question a condition depends on must be earlier in the same survey."""
+    if target is None:
+        return
+    if target.survey_id != survey.pk or (before is not None and target.order >= before):
+        raise ValidationError(
+            {"condition_question": "A question can only depend on an earlier question."}
+        )
+
+
+@transaction.atomic
+def question_add(
+    *,
+    survey: Survey,
+    type: str,
+    text: str,
+    condition_question: Question | None = None,
+    condition_op: str = "",
+    condition_value: object = None,
+    **fields,
+) -> Question:
+    values = _question_values({"type": type, "text": text, **fields})
+    _check_question(values)
+    _condition_target(survey=survey, target=condition_question, before=None)
+    value = _check_condition(target=condition_question, op=condition_op, value=condition_value)
+    last = survey.questions.aggregate(last=Max("order"))["last"] or 0
+    return Question.objects.create(
+        survey=survey,
+        order=last + 1,
+        condition_question=condition_question,
+        condition_op=condition_op if condition_question else "",
+        condition_value=value,
+        **values,
+    )
+
+
+@transaction.atomic
+def question_update(*, question: Question, **changes) -> Question:
+    """Edits a question. Once the survey has responses only wording and logic may change."""
+    survey = question.survey
+    values = _question_values(
+        {**{f: getattr(question, f) for f in QUESTION_FIELDS}, **_only(changes, QUESTION_FIELDS)}
+    )
+    if _is_frozen(survey) and (
+        values["type"] != question.type or values["choices"] != question.choices
+    ):
+        raise ValidationError(FROZEN_MESSAGE.format(what="its type, scale and choices are fixed"))
+    _check_question(values)
+    target = changes.get("condition_question", question.condition_question)
+    op = changes.get("condition_op", question.condition_op) if target else ""
+    value = changes.get("condition_value", question.condition_value) if target else None
+    if target is not None and target.pk == question.pk:
+        raise ValidationError({"condition_question": "A question cannot depend on itself."})
+    _condition_target(survey=survey, target=target, before=question.order)
+    value = _check_condition(target=target, op=op, value=value)
+    for field, new in values.items():
+        setattr(question, field, new)
+    question.condition_question, question.condition_op, question.condition_value = target, op, value
+    question.save()
+    _check_dependents(question)
+    return question
+
+
+def _only(changes: dict, allowed: tuple[str, ...]) -> dict:
+    unknown = (
+        set(changes) - set(allowed) - {"condition_question", "condition_op", "condition_value"}
+    )
+    if unknown:
+        raise TypeError(f"question_update() got unexpected fields: {sorted(unknown)}")
+    return {k: v for k, v in changes.items() if k in allowed}
+
+
+def _check_dependents(question: Question) -> None:
+    """A changed type or choice list must still fit the conditions that point at this question."""
+    for dependent in question.dependents.all():
+        _, error = condition_clean(
+            target_type=question.type,
+            target_choices=question.choices,
+            op=dependent.condition_op,
+            value=dependent.condition_value,
+        )
+        if error:
+            raise ValidationError(
+                f"“{dependent.text}” is shown depending on this question and its condition would "
+                f"no longer make sense ({error}) Change or remove that condition first."
+            )
+
+
+@transaction.atomic
+def question_remove(*, question: Question) -> None:
+    if _is_frozen(question.survey):
+        raise ValidationError(FROZEN_MESSAGE.format(what="its questions cannot be removed"))
+    dependent = question.dependents.first()
+    if dependent is not None:
+        raise ValidationError(
+            f"“{dependent.text}” is shown depending on this question. Remove that condition first."
+        )
+    survey = question.survey
+    question.delete()
+    _renumber(survey)
+
+
+def _renumber(survey: Survey) -> list[Question]:
+    questions = list(survey.questions.order_by("order", "id"))
+    for position, question in enumerate(questions, start=1):
+        question.order = position
+    Question.objects.bulk_update(questions, ["order"])
+    return questions
+
+
+@transaction.atomic
+def question_move(*, question: Question, direction: str) -> None:
+    """Swaps a question with its neighbour ("up" or "down"); display logic must stay valid."""
+    if direction not in ("up", "down"):
+        raise ValidationError("Move a question up or down.")
+    # Lock the survey row so two concurrent moves cannot interleave their renumbering.
+    Survey.objects.select_for_update().filter(pk=question.survey_id).first()
+    questions = _renumber(question.survey)
+    index = next(i for i, q in enumerate(questions) if q.pk == question.pk)
+    other_index = index - 1 if direction == "up" else index + 1
+    if not 0 <= other_index < len(questions):
+        return
+    first, second = sorted([questions[index], questions[other_index]], key=lambda q: q.order)
+    if second.condition_question_id == first.pk:
+        raise ValidationError(
+            f"“{second.text}” depends on “{first.text}”, so it must stay after it."
+        )
+    first.order, second.order = second.order, first.order
+    Question.objects.bulk_update([first, second], ["order"])
+    question.order = questions[index].order

@@ -1,0 +1,35 @@
+"""Writes for organisation structure and surveys. Import from here: `from surveys.services import ...`."""
+
+from surveys.services.authoring import (
+    question_add,
+    question_move,
+    question_remove,
+    question_update,
+    survey_close,
+    survey_create,
+    survey_create_from_template,
+    survey_duplicate,
+    survey_publish,
+)
+from surveys.services.people import (
+    ImportReport,
+    member_add,
+    people_import_csv,
+    team_get_or_create,
+)
+
+__all__ = [
+    "ImportReport",
+    "member_add",
+    "people_import_csv",
+    "question_add",
+    "question_move",
+    "question_remove",
+    "question_update",
+    "survey_close",
+    "survey_create",
+    "survey_create_from_template",
+    "survey_duplicate",
+    "survey_publish",
+    "team_get_or_create",
+]

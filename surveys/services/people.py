@@ -1,0 +1,305 @@
+"""Writes for the organisation chart: teams, people (CSV import) and members who sign in."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
+
+from surveys.models import Department, Location, Membership, Organization, Person, Role, Team
+
+MAX_ROWS = 10_000
+NAME_MAX = 200
+REQUIRED_COLUMNS = ("name", "email", "team")
+OPTIONAL_COLUMNS = ("department", "location", "lead")
+YES = {"yes", "y", "true", "1", "x", "lead"}
+NO = {"no", "n", "false", "0", ""}
+
+
+@dataclass
+class RowError:
+    row: int  # as a spreadsheet numbers it: the header is row 1
+    message: str
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    teams_created: int = 0
+    departments_created: int = 0
+    locations_created: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _named(
+    model: type[models.Model], *, organization: Organization, names: set[str]
+) -> tuple[dict[str, models.Model], int]:
+    """Departments or locations by lower-cased name, creating the missing ones."""
+    existing = {obj.name.lower(): obj for obj in model.objects.filter(organization=organization)}
+    missing = {name.lower(): name for name in names if name and name.lower() not in existing}
+    for key, name in missing.items():
+        existing[key] = model.objects.create(organization=organization, name=name)
+    return existing, len(missing)
+
+
+def team_get_or_create(
+    *,
+    organization: Organization,
+    name: str,
+    department: str | None = None,
+    location: str | None = None,
+) -> tuple[Team, bool]:
+    """The team with this name (any case), or a new one with its department and location, which
+    are found or created by name. An existing team is returned unchanged, so a sync can re-run."""
+    name = (name or "").strip()
+    if not name or len(name) > NAME_MAX:
+        raise ValidationError({"name": f"Give the team a name of 1 to {NAME_MAX} characters."})
+    team = Team.objects.filter(organization=organization, name__iexact=name).first()
+    if team is not None:
+        return team, False
+    try:
+        with transaction.atomic():
+            departments, _ = _named(Department, organization=organization, names={department or ""})
+            locations, _ = _named(Location, organization=organization, names={location or ""})
+            team = Team.objects.create(
+                organization=organization,
+                name=name,
+                department=departments.get((department or "").lower()),
+                location=locations.get((location or "").lower()),
+            )
+    except IntegrityError:
+        # Another request created it between our read and our write.
+        return Team.objects.get(organization=organization, name__iexact=name), False
+    return team, True
+
+
+# --- CSV import -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    number: int
+    name: str
+    email: str
+    team: str
+    department: str
+    location: str
+    is_lead: bool
+
+
+def people_import_csv(*, organization: Organization, file) -> ImportReport:
+    """Imports people from CSV (name, email, team, department, location, lead).
+
+    1. Read and check every row, collecting errors with their row numbers.
+    2. Any error: import nothing and return the report.
+    3. Otherwise, in one transaction, create missing departments, locations and teams, then
+       create new people and update existing ones (matched by email, any case).
+    """
+    report = ImportReport()
+    rows = _rows_parse(file, report)
+    if not report.ok:
+        return report
+    try:
+        with transaction.atomic():
+            _rows_save(organization, rows, report)
+    except IntegrityError:
+        report.errors.append(
+            RowError(0, "Someone changed the organisation at the same moment. Import again.")
+        )
+    return report
+
+
+def _rows_parse(file, report: ImportReport) -> list[_Row]:
+    raw = file.read()
+    try:
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        report.errors.append(RowError(1, "The file is not UTF-8 text. Save it as CSV UTF-8."))
+        return []
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower().rstrip("?").strip() for h in next(reader, [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        report.errors.append(
+            RowError(
+                1,
+                f"Missing column(s): {', '.join(missing)}. Expected: "
+                f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}.",
+            )
+        )
+        return []
+    rows: list[_Row] = []
+    seen: dict[str, int] = {}
+    teams: dict[str, tuple[int, str, str]] = {}
+    for number, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        if len(rows) >= MAX_ROWS:
+            report.errors.append(RowError(number, f"Import at most {MAX_ROWS} people at a time."))
+            break
+        cells = dict(zip(header, (v.strip() for v in values), strict=False))
+        messages = _row_errors(cells, values, header)
+        email = cells.get("email", "").lower()
+        if email in seen:
+            messages.append(f"{email} already appears on row {seen[email]}.")
+        seen.setdefault(email, number)
+        messages += _team_conflicts(cells, number, teams)
+        report.errors += [RowError(number, message) for message in messages]
+        if not messages:
+            rows.append(_row_build(number, cells))
+    if not rows and not report.errors:
+        report.errors.append(RowError(2, "The file has no people in it."))
+    return rows
+
+
+def _row_errors(cells: dict[str, str], values: list[str], header: list[str]) -> list[str]:
+    messages = []
+    if len(values) > len(header):
+        messages.append(f"Has {len(values)} values but the header has {len(header)} columns.")
+    for column in REQUIRED_COLUMNS:
+        if not cells.get(column):
+            messages.append(f"The {column} is missing.")
+    for column in ("name", "team", "department", "location"):
+        if len(cells.get(column, "")) > NAME_MAX:
+            messages.append(f"The {column} is longer than {NAME_MAX} characters.")
+    if cells.get("email"):
+        try:
+            validate_email(cells["email"])
+        except ValidationError:
+            messages.append(f"“{cells['email']}” is not a valid email address.")
+    if cells.get("lead", "").lower() not in YES | NO:
+        messages.append(f"Lead must be yes or no, not “{cells['lead']}”.")
+    return messages
+
+
+def _team_conflicts(
+    cells: dict[str, str], number: int, teams: dict[str, tuple[int, str, str]]
+) -> list[str]:
+    """The same team must not be given two different departments or locations in one file."""
+    team = cells.get("team", "").lower()
+    if not team:
+        return []
+    place = (cells.get("department", ""), cells.get("location", ""))
+    first = teams.setdefault(team, (number, *place))
+    clashes = [
+        f"{label} {here} here but {there} on row {first[0]}"
+        for label, here, there in zip(("department", "location"), place, first[1:], strict=True)
+        if here and there and here.lower() != there.lower()
+    ]
+    return [f"Team {cells['team']} has {'; '.join(clashes)}."] if clashes else []
+
+
+def _row_build(number: int, cells: dict[str, str]) -> _Row:
+    return _Row(
+        number=number,
+        name=cells["name"],
+        email=cells["email"].lower(),
+        team=cells["team"],
+        department=cells.get("department", ""),
+        location=cells.get("location", ""),
+        is_lead=cells.get("lead", "").lower() in YES,
+    )
+
+
+def _rows_save(organization: Organization, rows: list[_Row], report: ImportReport) -> None:
+    departments, report.departments_created = _named(
+        Department, organization=organization, names={r.department for r in rows}
+    )
+    locations, report.locations_created = _named(
+        Location, organization=organization, names={r.location for r in rows}
+    )
+    teams = {t.name.lower(): t for t in Team.objects.filter(organization=organization)}
+    changed_teams = []
+    for row in rows:
+        team = teams.get(row.team.lower())
+        if team is None:
+            team = teams[row.team.lower()] = Team.objects.create(
+                organization=organization, name=row.team
+            )
+            report.teams_created += 1
+        # The file is the source of truth for where a team sits, when it says.
+        if row.department:
+            team.department = departments[row.department.lower()]
+        if row.location:
+            team.location = locations[row.location.lower()]
+        changed_teams.append(team)
+    Team.objects.bulk_update(set(changed_teams), ["department", "location"])
+    _people_save(organization, rows, teams, report)
+
+
+def _people_save(
+    organization: Organization, rows: list[_Row], teams: dict[str, Team], report: ImportReport
+) -> None:
+    existing = {
+        p.email_lower: p
+        for p in Person.objects.filter(organization=organization)
+        .annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=[r.email for r in rows])
+    }
+    new, changed = [], []
+    for row in rows:
+        person = existing.get(row.email) or Person(organization=organization, email=row.email)
+        person.name, person.team, person.is_lead = row.name, teams[row.team.lower()], row.is_lead
+        person.is_active = True
+        (changed if person.pk else new).append(person)
+    Person.objects.bulk_create(new)
+    Person.objects.bulk_update(changed, ["name", "team", "is_lead", "is_active"])
+    report.created, report.updated = len(new), len(changed)
+
+
+# --- Members who sign in --------------------------------------------------------------------
+
+
+@transaction.atomic
+def member_add(
+    *, organization_name: str, email: str, password: str, role: str, team_name: str | None = None
+) -> Membership:
+    """Creates (or updates) a user with a role in an organisation, and their Person record.
+
+    The username is the email. Re-running with the same email updates password, role and team.
+    """
+    email = (email or "").strip().lower()
+    errors = {}
+    if role not in Role.values:
+        errors["role"] = f"Role must be one of: {', '.join(Role.values)}."
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = f"“{email}” is not a valid email address."
+    if not password:
+        errors["password"] = "Give a password."
+    if not (organization_name or "").strip():
+        errors["org"] = "Give the organisation's name."
+    if errors:
+        raise ValidationError(errors)
+    organization, _ = Organization.objects.get_or_create(name=organization_name.strip())
+    team = None
+    if team_name:
+        team, _ = team_get_or_create(organization=organization, name=team_name)
+    user, _ = get_user_model().objects.get_or_create(username=email, defaults={"email": email})
+    user.email = email
+    user.set_password(password)
+    user.save()
+    membership, _ = Membership.objects.update_or_create(
+        user=user, organization=organization, defaults={"role": role, "team": team}
+    )
+    person, _ = Person.objects.get_or_create(
+        organization=organization,
+        email__iexact=email,
+        defaults={"email": email, "name": email.split("@")[0].replace(".", " ").title()},
+    )
+    person.user, person.is_lead = user, role == Role.TEAM_LEAD
+    person.team = team or person.team
+    person.save()
+    return membership

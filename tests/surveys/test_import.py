@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from surveys.models import Department, Location, Person, Team
+from surveys.services import people_import_csv, team_get_or_create
+from tests.factories import PersonFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "name,email,team,department,location,lead\n"
+
+
+def _import(org, text: str):
+    return people_import_csv(organization=org, file=io.BytesIO(text.encode()))
+
+
+def test_import_creates_people_teams_departments_and_locations(world):
+    report = _import(
+        world.org,
+        HEADER
+        + "Ana Silva,Ana@Example.com,Checkout,Stores,Lyon,yes\n"
+        + "Ben Okafor,ben@example.com,Checkout,Stores,Lyon,no\n"
+        + "Chloé Martin,chloe@example.com,Front desk,Hotels,Paris,\n",
+    )
+    assert report.ok, report.errors
+    assert (report.created, report.updated) == (3, 0)
+    assert (report.teams_created, report.departments_created, report.locations_created) == (1, 2, 2)
+    ana = Person.objects.get(organization=world.org, email="ana@example.com")
+    assert ana.is_lead and ana.team.name == "Checkout"
+    assert ana.team.department.name == "Stores" and ana.team.location.name == "Lyon"
+    # "Front desk" already existed in the world fixture: it is reused and moved.
+    world.team.refresh_from_db()
+    assert Person.objects.get(email="chloe@example.com").team == world.team
+    assert world.team.department.name == "Hotels"
+
+
+def test_import_updates_existing_people_by_email_any_case(world):
+    person = PersonFactory(
+        organization=world.org, email="dan@example.com", name="Dan", team=world.team
+    )
+    report = _import(world.org, HEADER + "Daniel Roy,DAN@example.com,Night shift,,,Y\n")
+    assert report.ok
+    assert (report.created, report.updated) == (0, 1)
+    person.refresh_from_db()
+    assert (person.name, person.team, person.is_lead) == ("Daniel Roy", world.other_team, True)
+    assert Person.objects.filter(organization=world.org).count() == 1
+
+
+def test_import_accepts_lead_question_mark_header_and_bom(world):
+    text = "\ufeffName,Email,Team,Lead?\nEve,eve@example.com,Ops,TRUE\n"
+    report = people_import_csv(organization=world.org, file=io.BytesIO(text.encode()))
+    assert report.ok and report.created == 1
+    assert Person.objects.get(email="eve@example.com").is_lead
+
+
+def test_bad_rows_are_reported_by_row_number_and_nothing_is_imported(world):
+    report = _import(
+        world.org,
+        HEADER
+        + "Ana,ana@example.com,Checkout,Stores,Lyon,yes\n"  # row 2: fine
+        + "Ben,not-an-email,Checkout,Stores,Lyon,no\n"  # row 3
+        + "Cleo,cleo@example.com,Checkout,Stores,Lyon,maybe\n"  # row 4
+        + "Ana again,ANA@example.com,Checkout,Stores,Lyon,\n"  # row 5
+        + "Dev,dev@example.com,,Stores,Lyon,\n"  # row 6
+        + "Fay,fay@example.com,Checkout,Warehouse,Lyon,\n",  # row 7
+    )
+    assert not report.ok
+    by_row = {e.row: e.message for e in report.errors}
+    assert sorted(by_row) == [3, 4, 5, 6, 7]
+    assert "not-an-email" in by_row[3]
+    assert "maybe" in by_row[4]
+    assert "row 2" in by_row[5]
+    assert "team is missing" in by_row[6]
+    assert "Warehouse" in by_row[7] and "row 2" in by_row[7]
+    assert not Person.objects.filter(organization=world.org).exists()
+    assert not Team.objects.filter(name="Checkout").exists()
+    assert not Department.objects.filter(name="Stores").exists()
+    assert not Location.objects.filter(name="Lyon").exists()
+
+
+def test_missing_columns_and_empty_file_are_reported(world):
+    report = _import(world.org, "name,mail\nAna,ana@example.com\n")
+    assert [e.row for e in report.errors] == [1]
+    assert "email, team" in report.errors[0].message
+    assert _import(world.org, HEADER).errors[0].message == "The file has no people in it."
+
+
+def test_non_utf8_file_is_reported(world):
+    report = people_import_csv(organization=world.org, file=io.BytesIO("é".encode("latin-1")))
+    assert "UTF-8" in report.errors[0].message
+
+
+def test_import_into_one_org_leaves_another_alone(world):
+    other = world.outsider.organization
+    PersonFactory(organization=other, email="ana@example.com", name="Other Ana")
+    report = _import(world.org, HEADER + "Ana,ana@example.com,Checkout,,,\n")
+    assert report.created == 1
+    assert Person.objects.get(organization=other).name == "Other Ana"
+
+
+def test_team_get_or_create_is_idempotent_and_case_insensitive(world):
+    team, created = team_get_or_create(
+        organization=world.org, name="Returns", department="Stores", location="Lyon"
+    )
+    assert created and team.department.name == "Stores" and team.location.name == "Lyon"
+    again, created = team_get_or_create(organization=world.org, name=" returns ")
+    assert (again, created) == (team, False)
+    assert Team.objects.filter(organization=world.org, name__iexact="returns").count() == 1
+
+
+def test_team_get_or_create_reuses_existing_department(world):
+    existing = TeamFactory(organization=world.org).department
+    team, _ = team_get_or_create(
+        organization=world.org, name="New", department=existing.name.upper()
+    )
+    assert team.department == existing
