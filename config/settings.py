@@ -131,6 +131,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic tasks (the database scheduler copies these in at start). One entry per task.
+CELERY_BEAT_SCHEDULE = {
+    "outbox-flush": {"task": "dashboards.alerting.tasks.outbox_flush", "schedule": 60.0},
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth ---------------------------------------------------------------------------------
@@ -231,6 +235,10 @@ TANDEM_ANONYMITY_THRESHOLD = max(3, env_int("TANDEM_ANONYMITY_THRESHOLD", 5))
 TANDEM_PUBLIC_RATE_LIMIT = env_int("TANDEM_PUBLIC_RATE_LIMIT", 30)  # submissions / IP / 10 min
 TANDEM_RECONCILE_SECONDS = env_int("TANDEM_RECONCILE_SECONDS", 120)
 TANDEM_TRUST_X_FORWARDED_FOR = env_bool("TANDEM_TRUST_X_FORWARDED_FOR")
+# Outbox deliveries (alert emails, webhooks): retries back off from this delay, doubling each time.
+TANDEM_OUTBOX_MAX_ATTEMPTS = env_int("TANDEM_OUTBOX_MAX_ATTEMPTS", 10)
+TANDEM_OUTBOX_BACKOFF_SECONDS = env_int("TANDEM_OUTBOX_BACKOFF_SECONDS", 60)
+TANDEM_WEBHOOK_TIMEOUT = env_int("TANDEM_WEBHOOK_TIMEOUT", 5)
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
