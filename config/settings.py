@@ -15,6 +15,17 @@ from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# Variables a production deployment must set (the defaults suit development only). The compose
+# file passes each to web, worker and beat; tests/config/test_deploy_files.py holds it to that.
+PRODUCTION_REQUIRED_ENV = (
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "TANDEM_BASE_URL",
+)
+
 DEBUG = env_bool("DEBUG", default=False)
 _INSECURE_KEY = "django-insecure-tandem-development-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", _INSECURE_KEY)
@@ -53,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.audit.ApiAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -248,6 +260,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+# Let Celery workers log through LOGGING below (JSON lines too) instead of their own setup.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = not LOG_JSON
         "json": {"()": "config.logging.JsonFormatter"},
     },
     "handlers": {

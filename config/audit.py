@@ -1,0 +1,135 @@
+"""The audit log: who wrote through the API, who looked at raw responses, comments and exports,
+who erased or exported a person's data, and when.
+
+- `audit_record(...)` is the one way to write an entry; views that show sensitive data call it.
+- `ApiAuditMiddleware` records every successful write (POST/PUT/PATCH/DELETE) under /api/v1/,
+  after DRF has authenticated the caller (session or token). Request bodies are never stored:
+  they may hold answers and personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
+
+from config.ratelimit import client_ip
+from surveys.models import AuditLog, Organization
+from surveys.selectors import membership_for_user
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1/"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class AuditAction:
+    """Action names in use. Other strings are allowed; keep them `<area>.<verb>`."""
+
+    API_POST = "api.post"
+    API_PUT = "api.put"
+    API_PATCH = "api.patch"
+    API_DELETE = "api.delete"
+    RESPONSES_VIEW = "responses.view"
+    COMMENTS_VIEW = "comments.view"
+    EXPORT_DOWNLOAD = "export.download"
+    PERSON_ERASE = "person.erase"
+    PERSON_EXPORT = "person.export"
+    RETENTION_CHANGE = "retention.change"
+    RETENTION_PURGE = "retention.purge"
+
+
+def audit_record(
+    *,
+    organization: Organization | None,
+    user: AbstractBaseUser | AnonymousUser | None,
+    action: str,
+    obj: models.Model | None = None,
+    detail: dict[str, Any] | None = None,
+    request=None,
+) -> AuditLog:
+    """Write one audit entry. `obj` names the object acted on; `detail` must hold no answers."""
+    return _write(
+        organization=organization,
+        user=user,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        detail=detail,
+        request=request,
+    )
+
+
+def _write(*, organization, user, action, object_type, object_id, detail, request) -> AuditLog:
+    if user is not None and not user.is_authenticated:
+        user = None
+    return AuditLog.objects.create(
+        organization=organization,
+        user=user,
+        actor=user.get_username() if user is not None else "",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        detail=detail or {},
+        ip=_ip_or_none(request),
+    )
+
+
+def _ip_or_none(request) -> str | None:
+    if request is None:
+        return None
+    ip = client_ip(request)
+    return ip if ip and ip != "unknown" else None
+
+
+class ApiAuditMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.method in WRITE_METHODS
+            and request.path.startswith(API_PREFIX)
+            and 200 <= response.status_code < 300
+        ):
+            try:
+                _record_api_write(request, response)
+            except Exception:  # the write itself succeeded; never turn it into a 500
+                logger.exception("audit: could not record %s %s", request.method, request.path)
+        return response
+
+
+def _record_api_write(request, response) -> None:
+    user = getattr(request, "user", None)
+    membership = membership_for_user(user=user) if user is not None else None
+    match = request.resolver_match
+    view_name = match.view_name if match else ""
+    object_type, object_id = _api_object(match, response)
+    _write(
+        organization=membership.organization if membership else None,
+        user=user,
+        action=f"api.{request.method.lower()}",
+        object_type=object_type,
+        object_id=object_id,
+        detail={"path": request.path, "view": view_name, "status": response.status_code},
+        request=request,
+    )
+
+
+def _api_object(match, response) -> tuple[str, str]:
+    """The model the view works on (from the DRF view's queryset) and the object's id (from the
+    URL, else from the body of a 201 response)."""
+    object_type = ""
+    view_class = getattr(match.func, "cls", None) if match else None
+    queryset = getattr(view_class, "queryset", None)
+    if queryset is not None:
+        object_type = queryset.model._meta.label_lower
+    kwargs = match.kwargs if match else {}
+    object_id = kwargs.get("pk") or kwargs.get("id") or ""
+    data = getattr(response, "data", None)
+    if not object_id and isinstance(data, dict) and data.get("id") is not None:
+        object_id = data["id"]
+    return object_type, str(object_id)[:64]
