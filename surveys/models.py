@@ -22,6 +22,9 @@ class Organization(models.Model):
         blank=True,
         help_text="Purge free text and responses older than this. Off if empty.",
     )
+    # Responses before this moment were purged (surveys.privacy): their rollups are the only
+    # record left, so scoring must never recompute a day before it. Only ever moves forward.
+    purged_before = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
