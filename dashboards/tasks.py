@@ -1,10 +1,54 @@
-"""Celery tasks for scoring. (Stub: the scoring issue fills these in.)"""
+"""Celery tasks for scoring: take ids, call a service in dashboards.scoring, log what was done.
+
+Every task is idempotent (rollups are recomputed from the source rows), acknowledged late (a
+worker killed mid-task leaves the message for another worker) and retried with exponential
+backoff when the database is unavailable.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from dashboards import scoring
+
+logger = logging.getLogger(__name__)
+
+_DATABASE_RETRY = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
-@shared_task(acks_late=True)
+@shared_task(**_DATABASE_RETRY)
 def response_score(response_id: int) -> None:
     """Score one stored response: sentiment, rollup buckets it touched, then alert rules."""
+    done = scoring.response_score(response_id=response_id)
+    if done is None:
+        logger.info("response_score: response %s no longer exists, nothing to do", response_id)
+    else:
+        logger.info("response_score: response %s scored: %s", response_id, done)
+
+
+@shared_task(**_DATABASE_RETRY)
+def scores_reconcile() -> None:
+    """Score responses left unscored (for example while the broker was down)."""
+    done = scoring.scores_reconcile()
+    logger.info(
+        "scores_reconcile: %s unscored responses scored in %s buckets",
+        done["responses"],
+        done["buckets"],
+    )
+
+
+@shared_task(**_DATABASE_RETRY)
+def scores_rebuild(survey_id: int | None = None) -> None:
+    """Recompute the rollups of one survey (or all) from scratch."""
+    done = scoring.scores_rebuild(survey_id=survey_id)
+    logger.info("scores_rebuild: survey %s: %s", survey_id or "all", done)

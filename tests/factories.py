@@ -140,3 +140,26 @@ class AnswerFactory(factory.django.DjangoModelFactory):
     question = factory.SubFactory(
         QuestionFactory, survey=factory.SelfAttribute("..response.survey")
     )
+
+
+def response_with_answers(
+    *, survey, team=None, answers: dict, submitted_at=None, **fields
+) -> Response:
+    """A stored response with its answers: {question: 7 or "a comment"}. Queues no task."""
+    response = ResponseFactory(
+        survey=survey,
+        team=team,
+        location=fields.pop("location", team.location if team else None),
+        submitted_at=submitted_at or timezone.now(),
+        **fields,
+    )
+    Answer.objects.bulk_create(
+        Answer(
+            response=response,
+            question=question,
+            value_int=value if isinstance(value, int) else None,
+            value_text=value if isinstance(value, str) else "",
+        )
+        for question, value in answers.items()
+    )
+    return response

@@ -1,0 +1,316 @@
+"""Scoring services: comment sentiment, and rollups recomputed from the source rows.
+
+A bucket is (survey, team, day). Scoring a response recomputes its whole bucket from the stored
+responses and answers with one INSERT ... SELECT per rollup table (never `+= 1`), so running it
+twice, concurrently, or after a crash gives the same rows, and `scores_rebuild` (the same SELECT
+over a whole survey) gives exactly what the incremental path gives. Nothing is loaded into Python
+except the text of comments that still need a sentiment score, in chunks.
+
+Locks (PostgreSQL advisory locks, held until the transaction ends): a bucket recompute takes the
+survey's lock shared and the bucket's lock exclusive; a rebuild takes the survey's lock exclusive.
+So two workers never interleave DELETE and INSERT on the same rows. On SQLite the transaction
+already holds the database write lock (settings use BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from dashboards import metrics
+from dashboards.models import HISTOGRAM_FIELDS, QuestionRollup, ResponseRollup
+from responses.models import Answer, Response
+from surveys.models import Question, QuestionType, Survey
+
+logger = logging.getLogger(__name__)
+
+SENTIMENT_CHUNK = 500
+RECONCILE_AFTER_SECONDS = 10  # give the response's own task time to run first
+
+
+@dataclass(frozen=True)
+class Bucket:
+    survey_id: int
+    team_id: int | None
+    day: dt.date
+
+    def __str__(self) -> str:
+        return f"survey {self.survey_id} team {self.team_id} {self.day}"
+
+
+# --- Sentiment ----------------------------------------------------------------------------------
+
+
+@cache
+def _analyzer():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def comment_sentiment(text: str) -> tuple[float, str]:
+    """VADER's compound score in [-1, 1] and its label."""
+    score = _analyzer().polarity_scores(text)["compound"]
+    return score, metrics.sentiment_label(score)
+
+
+def sentiment_fill(*, answers) -> int:
+    """Score the text answers among `answers` that have no sentiment yet; chunked, keyset-paged."""
+    pending = answers.filter(
+        question__type=QuestionType.TEXT, sentiment_score__isnull=True
+    ).exclude(value_text="")
+    done, last_id = 0, 0
+    while batch := list(
+        pending.filter(id__gt=last_id).order_by("id").only("id", "value_text")[:SENTIMENT_CHUNK]
+    ):
+        for answer in batch:
+            answer.sentiment_score, answer.sentiment_label = comment_sentiment(answer.value_text)
+        Answer.objects.bulk_update(batch, ["sentiment_score", "sentiment_label"])
+        done, last_id = done + len(batch), batch[-1].id
+    return done
+
+
+# --- Rollups from source rows -------------------------------------------------------------------
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _day_sql() -> tuple[str, tuple]:
+    """The day a response counts for (its submission in the site's time zone), as SQL."""
+    return connection.ops.datetime_cast_date_sql("r.submitted_at", (), settings.TIME_ZONE)
+
+
+def _question_rollup_sql(where: str) -> str:
+    # One INSERT ... SELECT: conditional counts give the histogram, so no row reaches Python.
+    histogram = ", ".join(f"SUM(CASE WHEN a.value_int = {v} THEN 1 ELSE 0 END)" for v in range(11))
+    sentiment = ", ".join(
+        f"SUM(CASE WHEN a.sentiment_label = '{label}' THEN 1 ELSE 0 END)"
+        for label in ("positive", "neutral", "negative")
+    )
+    scored = ", ".join(f"'{t}'" for t in metrics.SCORED_TYPES)
+    return f"""
+        INSERT INTO {_table(QuestionRollup)} (survey_id, question_id, team_id, location_id, day,
+            n, total, total_sq, {", ".join(HISTOGRAM_FIELDS)}, pos, neu, neg)
+        SELECT r.survey_id, a.question_id, r.team_id, r.location_id, {{day}},
+            COUNT(*), COALESCE(SUM(a.value_int), 0), COALESCE(SUM(a.value_int * a.value_int), 0),
+            {histogram}, {sentiment}
+        FROM {_table(Answer)} a
+        JOIN {_table(Response)} r ON r.id = a.response_id
+        JOIN {_table(Question)} q ON q.id = a.question_id
+        WHERE {where}
+          AND ((q.type IN ({scored}) AND a.value_int IS NOT NULL)
+               OR (q.type = '{QuestionType.TEXT}' AND a.value_text <> ''))
+        GROUP BY 1, 2, 3, 4, 5
+    """
+
+
+def _response_rollup_sql(where: str) -> str:
+    return f"""
+        INSERT INTO {_table(ResponseRollup)} (survey_id, team_id, location_id, day, responses)
+        SELECT r.survey_id, r.team_id, r.location_id, {{day}}, COUNT(*)
+        FROM {_table(Response)} r
+        WHERE {where}
+        GROUP BY 1, 2, 3, 4
+    """
+
+
+def _rollups_insert(where: str, params: list) -> tuple[int, int]:
+    """Insert both rollup tables for the responses matching `where` (on alias r)."""
+    day, day_params = _day_sql()
+    counts = []
+    with connection.cursor() as cursor:
+        for sql in (_question_rollup_sql(where), _response_rollup_sql(where)):
+            cursor.execute(sql.format(day=day), [*day_params, *params])
+            counts.append(cursor.rowcount)
+    return counts[0], counts[1]
+
+
+def _lock(key: str, *, shared: bool = False) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite: the IMMEDIATE transaction already holds the database write lock
+    number = int.from_bytes(
+        hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True
+    )
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [number])
+
+
+def bucket_for(*, survey_id: int, team_id: int | None, submitted_at: dt.datetime) -> Bucket:
+    day = timezone.localtime(submitted_at, timezone.get_default_timezone()).date()
+    return Bucket(survey_id, team_id, day)
+
+
+def _bucket_bounds(bucket: Bucket) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_default_timezone()
+    start = dt.datetime.combine(bucket.day, dt.time.min, tzinfo=tz)
+    return start, dt.datetime.combine(bucket.day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+
+
+def bucket_recompute(bucket: Bucket) -> dict:
+    """Replace the bucket's rollup rows with what its stored responses say. Call inside atomic().
+
+    1. Lock the bucket (and the survey, shared, against a concurrent rebuild).
+    2. Give its comments that lack one a sentiment score.
+    3. DELETE the bucket's rollup rows, then INSERT ... SELECT them from the source rows.
+    """
+    _lock(f"tandem:scores:survey:{bucket.survey_id}", shared=True)
+    _lock(f"tandem:scores:bucket:{bucket.survey_id}:{bucket.team_id}:{bucket.day}")
+    start, end = _bucket_bounds(bucket)
+    # team_id=None filters IS NULL: the bucket of responses without a team.
+    responses = Response.objects.filter(
+        survey_id=bucket.survey_id,
+        team_id=bucket.team_id,
+        submitted_at__gte=start,
+        submitted_at__lt=end,
+    )
+    sentiments = sentiment_fill(answers=Answer.objects.filter(response__in=responses))
+    rows = {"survey_id": bucket.survey_id, "team_id": bucket.team_id, "day": bucket.day}
+    QuestionRollup.objects.filter(**rows).delete()
+    ResponseRollup.objects.filter(**rows).delete()
+    team_sql = "r.team_id IS NULL" if bucket.team_id is None else "r.team_id = %s"
+    team_params = [] if bucket.team_id is None else [bucket.team_id]
+    adapt = connection.ops.adapt_datetimefield_value
+    question_rows, response_rows = _rollups_insert(
+        f"r.survey_id = %s AND {team_sql} AND r.submitted_at >= %s AND r.submitted_at < %s",
+        [bucket.survey_id, *team_params, adapt(start), adapt(end)],
+    )
+    return {"sentiment": sentiments, "question_rows": question_rows, "response_rows": response_rows}
+
+
+# --- Alerts hook --------------------------------------------------------------------------------
+
+
+def _alerts_evaluate(*, survey_id: int, response_id: int) -> None:
+    """Alert evaluation after scoring (dashboards.alerting, the alerts issue), when installed."""
+    try:
+        from dashboards.alerting.services import alert_rules_evaluate
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("dashboards.alerting", "dashboards.alerting.services"):
+            raise
+        return
+    alert_rules_evaluate(survey_id=survey_id, response_id=response_id)
+
+
+# --- Services -----------------------------------------------------------------------------------
+
+
+def response_score(*, response_id: int) -> dict | None:
+    """Score one stored response; idempotent.
+
+    1. Sentiment for its comments, and 2. its bucket's rollups recomputed (bucket_recompute).
+    3. scored_at set by compare-and-set, in the same transaction.
+    4. Then the alert rules (after commit, so they read the new rollups).
+    Returns what was done, or None when the response no longer exists.
+    """
+    row = (
+        Response.objects.filter(id=response_id)
+        .values("survey_id", "team_id", "submitted_at")
+        .first()
+    )
+    if row is None:
+        return None
+    bucket = bucket_for(**row)
+    with transaction.atomic():
+        done = bucket_recompute(bucket)
+        marked = Response.objects.filter(id=response_id, scored_at__isnull=True).update(
+            scored_at=timezone.now()
+        )
+    _alerts_evaluate(survey_id=bucket.survey_id, response_id=response_id)
+    return {"bucket": str(bucket), "newly_scored": bool(marked), **done}
+
+
+def scores_reconcile(
+    *,
+    older_than_seconds: int = RECONCILE_AFTER_SECONDS,
+    batch_size: int = 500,
+    max_batches: int = 20,
+) -> dict:
+    """Score responses still unscored a while after submission (e.g. the broker was down).
+
+    Takes them oldest first in batches (response_unscored_idx), groups each batch by bucket so a
+    bucket is recomputed once, marks the batch scored, then evaluates alerts per response. Stops
+    after `max_batches`; the next run carries on.
+    """
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    unscored = Response.objects.filter(scored_at__isnull=True, submitted_at__lt=cutoff)
+    responses = buckets = 0
+    for _ in range(max_batches):
+        batch = list(
+            unscored.order_by("submitted_at").values("id", "survey_id", "team_id", "submitted_at")[
+                :batch_size
+            ]
+        )
+        if not batch:
+            break
+        by_bucket: dict[Bucket, list[int]] = defaultdict(list)
+        for row in batch:
+            by_bucket[
+                bucket_for(
+                    survey_id=row["survey_id"],
+                    team_id=row["team_id"],
+                    submitted_at=row["submitted_at"],
+                )
+            ].append(row["id"])
+        for bucket, ids in by_bucket.items():
+            with transaction.atomic():
+                bucket_recompute(bucket)
+                Response.objects.filter(id__in=ids, scored_at__isnull=True).update(
+                    scored_at=timezone.now()
+                )
+            for response_id in ids:
+                _alerts_evaluate(survey_id=bucket.survey_id, response_id=response_id)
+        responses, buckets = responses + len(batch), buckets + len(by_bucket)
+    return {"responses": responses, "buckets": buckets}
+
+
+def survey_rebuild(*, survey_id: int) -> dict:
+    """Recompute one survey's rollups from scratch: one INSERT ... SELECT per table.
+
+    scored_at is left alone, so responses still waiting for their task keep their alert run.
+    """
+    started = time.monotonic()
+    sentiments = sentiment_fill(answers=Answer.objects.filter(response__survey_id=survey_id))
+    with transaction.atomic():
+        _lock(f"tandem:scores:survey:{survey_id}")
+        QuestionRollup.objects.filter(survey_id=survey_id).delete()
+        ResponseRollup.objects.filter(survey_id=survey_id).delete()
+        question_rows, response_rows = _rollups_insert("r.survey_id = %s", [survey_id])
+    return {
+        "survey": survey_id,
+        "responses": Response.objects.filter(survey_id=survey_id).count(),
+        "sentiment": sentiments,
+        "question_rows": question_rows,
+        "response_rows": response_rows,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+
+
+def scores_rebuild(
+    *, survey_id: int | None = None, progress: Callable[[dict], None] | None = None
+) -> dict:
+    """Rebuild one survey's rollups, or every survey's; `progress` gets each survey's summary."""
+    surveys = Survey.objects.order_by("id")
+    if survey_id is not None:
+        surveys = surveys.filter(id=survey_id)
+    totals = {"surveys": 0, "responses": 0, "sentiment": 0, "question_rows": 0, "response_rows": 0}
+    for survey in surveys.values_list("id", flat=True):
+        summary = survey_rebuild(survey_id=survey)
+        if progress is not None:
+            progress(summary)
+        totals["surveys"] += 1
+        for key in ("responses", "sentiment", "question_rows", "response_rows"):
+            totals[key] += summary[key]
+    return totals

@@ -1,0 +1,605 @@
+"""Scores read from the rollup tables, with the anonymity rule applied. Other modules build on these.
+
+Every figure is a SQL SUM over QuestionRollup / ResponseRollup rows grouped by group and period;
+the formulas in dashboards.metrics then turn the summed histograms into scores. Only
+`driver_impact` reads answers (it needs per-respondent pairs), and it aggregates them in SQL too.
+
+Filters shared by the functions below (all keyword-only; the ScoreFilters TypedDict):
+    group_by   "none" | "team" | "department" (the team's) | "location"        (GROUP_BY)
+    period     "all" | "week" | "month" | "quarter", labelled "all", "2026-W07" (ISO week),
+               "2026-02", "2026-Q1"                                            (PERIODS)
+    start, end dates, inclusive, on the day a response was submitted (None: open)
+    team_ids, department_ids, location_ids   iterables of ids narrowing the population (None: all)
+
+Anonymity: a group and period with fewer respondents than `threshold_for(org)` is suppressed, and
+so are enough of its siblings (the other groups of the same period; for group_by="none", the other
+periods) per `suppressed_groups`. A filter on the grouping dimension (team_ids with group_by="team")
+does not change which siblings are hidden: the rule is decided on every sibling, then the asked-for
+ones are returned. An ungrouped, filtered total is hidden when the rest of the organisation holds
+1..threshold-1 respondents (else it could be subtracted from the organisation's total).
+Known limit: cross-dimension subtraction (a location's figure within one team against that
+location's overall figure) is not checked.
+
+Signatures:
+    score_cells(*, survey, group_by="none", period="all", start=None, end=None, team_ids=None,
+                department_ids=None, location_ids=None) -> list[Cell]
+        One Cell per group and period, ordered by period then group name: .group ({"id", "name"}
+        or None for group_by="none"), .period (label), .period_start (date or None), .respondents,
+        .suppressed, .hists {question_id: [c0..c10]} (empty when suppressed).
+    survey_scores(**same) -> dict
+        The body of GET /api/v1/surveys/{id}/scores/.
+    metric_by_group(*, survey, metric, **same, question_id=None) -> list[dict]
+        metric in METRICS: "enps" | "nps" (score), "csat" (score), "ces" (mean), "engagement",
+        "favourability" (favourable %, of `question_id`). The question is `question_id`, else the
+        survey's outcome question of that type, else its first question of that type.
+        Rows: {"group", "period", "period_start", "value", "n", "respondents", "suppressed"}
+        (value/n None when suppressed or nobody answered; engagement's n is its largest item n).
+    driver_favourability(**same) -> list[dict]
+        Rows: {"group", "period", "period_start", "respondents", "suppressed",
+               "drivers": {driver: {"favourable": float | None, "n": int}}}  (mean item favourability)
+    participation_by_group(*, survey, group_by="team", by_cycle=True, team_ids=None,
+                           department_ids=None, location_ids=None) -> list[dict]
+        From invitations. Rows: {"group", "cycle": {"id", "number"} | None, "invited",
+        "responses", "rate", "suppressed"} (siblings: the groups of one cycle).
+    driver_impact(*, survey, team_ids=None, start=None, end=None) -> dict
+        {"outcome": {"question", "text", "type"} | None, "respondents", "min_n", "status",
+         "drivers": [{"question", "text", "driver", "n", "impact", "favourable", "note",
+                      "focus"}], "focus": question id | None}, drivers ranked by impact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
+
+from django.db import connection
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
+from django.utils import timezone
+
+from dashboards import metrics
+from dashboards.anonymity import suppressed_groups, threshold_for
+from dashboards.models import HISTOGRAM_FIELDS, QuestionRollup, ResponseRollup
+from responses.models import Answer
+from surveys.models import Driver, Invitation, Question, QuestionType, Survey
+
+# group_by -> (id path, name path, name of the NULL group) on rollups (and responses)
+GROUP_BY: dict[str, tuple[str, str, str] | None] = {
+    "none": None,
+    "team": ("team_id", "team__name", "No team"),
+    "department": ("team__department_id", "team__department__name", "No department"),
+    "location": ("location_id", "location__name", "No location"),
+}
+PERIODS = {"all": None, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
+METRICS = ("enps", "nps", "csat", "ces", "engagement", "favourability")
+_NARROWING = {
+    "team": "team_id__in",
+    "department": "team__department_id__in",
+    "location": "location_id__in",
+}
+_METRIC_TYPE = {
+    "enps": "nps",
+    "nps": "nps",
+    "csat": "csat",
+    "ces": "ces",
+    "favourability": "likert",
+}
+_METRIC_FIELD = {"nps": "score", "csat": "score", "ces": "mean", "likert": "favourable"}
+DRIVER_MIN_N = 25
+
+
+class ScoreFilters(TypedDict, total=False):
+    """The filters score_cells takes, passed on unchanged by the functions built on it."""
+
+    group_by: str
+    period: str
+    start: dt.date | None
+    end: dt.date | None
+    team_ids: Iterable[int] | None
+    department_ids: Iterable[int] | None
+    location_ids: Iterable[int] | None
+
+
+@dataclass
+class Cell:
+    group: dict | None
+    period: str
+    period_start: dt.date | None
+    respondents: int
+    suppressed: bool
+    hists: dict[int, list[int]] = field(default_factory=dict)
+
+
+# --- Building blocks ---------------------------------------------------------------------------
+
+
+def period_label(period: str, start: dt.date | None) -> str:
+    if start is None or period == "all":
+        return "all"
+    if period == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{start.year}-{start.month:02d}"
+    return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+
+
+def _narrowing(team_ids, department_ids, location_ids) -> dict[str, list[int]]:
+    given = {"team": team_ids, "department": department_ids, "location": location_ids}
+    return {dim: list(ids) for dim, ids in given.items() if ids is not None}
+
+
+def _population(*, survey: Survey, start, end, narrowing: dict[str, list[int]]) -> Q:
+    condition = Q(survey=survey)
+    if start is not None:
+        condition &= Q(day__gte=start)
+    if end is not None:
+        condition &= Q(day__lte=end)
+    for dim, ids in narrowing.items():
+        condition &= Q(**{_NARROWING[dim]: ids})
+    return condition
+
+
+def _keys(group_by: str, period: str) -> dict:
+    """values() expressions naming each row's group (g_id, g_name) and period (p_start)."""
+    keys: dict = {}
+    if GROUP_BY[group_by]:
+        id_path, name_path, _ = GROUP_BY[group_by]
+        keys.update(g_id=F(id_path), g_name=F(name_path))
+    if PERIODS[period]:
+        keys["p_start"] = PERIODS[period]("day")
+    return keys
+
+
+def _cell_key(row: dict) -> tuple:
+    return (row.get("p_start"), row.get("g_id"))
+
+
+def _respondents(*, survey, group_by, period, start, end, narrowing) -> dict[tuple, dict]:
+    """{(period_start, group_id): {"name", "n"}}: SUM of ResponseRollup.responses per cell."""
+    rows = (
+        ResponseRollup.objects.filter(
+            _population(survey=survey, start=start, end=end, narrowing=narrowing)
+        )
+        # survey_id keeps the GROUP BY non-empty when there is no group and no period.
+        .values("survey_id", **_keys(group_by, period))
+        .annotate(n=Sum("responses"))
+        .order_by()
+    )
+    return {_cell_key(row): {"name": row.get("g_name"), "n": row["n"] or 0} for row in rows}
+
+
+def _hidden_cells(*, survey, group_by, period, start, end, narrowing, counts) -> set[tuple]:
+    threshold = threshold_for(survey.organization)
+    if group_by == "none":
+        hidden = suppressed_groups({key: c["n"] for key, c in counts.items()}, threshold=threshold)
+        if narrowing:
+            whole = _respondents(
+                survey=survey, group_by="none", period=period, start=start, end=end, narrowing={}
+            )
+            hidden |= {key for key, c in counts.items() if 0 < whole[key]["n"] - c["n"] < threshold}
+        return hidden
+    if group_by in narrowing:
+        rest = {dim: ids for dim, ids in narrowing.items() if dim != group_by}
+        counts = _respondents(
+            survey=survey, group_by=group_by, period=period, start=start, end=end, narrowing=rest
+        )
+    return _suppress_siblings({key: c["n"] for key, c in counts.items()}, threshold=threshold)
+
+
+def _suppress_siblings(counts: dict[tuple, int], *, threshold: int) -> set[tuple]:
+    """Keys (sibling set, group) to hide, deciding within each sibling set."""
+    by_set: dict = defaultdict(dict)
+    for (sibling_set, group), n in counts.items():
+        by_set[sibling_set][group] = n
+    return {
+        (sibling_set, group)
+        for sibling_set, groups in by_set.items()
+        for group in suppressed_groups(groups, threshold=threshold)
+    }
+
+
+def _histograms(queryset: QuerySet, keys: dict) -> list[dict]:
+    return list(
+        queryset.filter(question__type__in=metrics.SCORED_TYPES)
+        .values("question_id", **keys)
+        .annotate(**{name: Sum(name) for name in HISTOGRAM_FIELDS})
+        .order_by()
+    )
+
+
+def _group(group_by: str, group_id, name) -> dict | None:
+    if GROUP_BY[group_by] is None:
+        return None
+    return {"id": group_id, "name": name if group_id is not None else GROUP_BY[group_by][2]}
+
+
+def score_cells(
+    *,
+    survey: Survey,
+    group_by: str = "none",
+    period: str = "all",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    team_ids: Iterable[int] | None = None,
+    department_ids: Iterable[int] | None = None,
+    location_ids: Iterable[int] | None = None,
+) -> list[Cell]:
+    """Respondents, suppression and per-question histograms for every group and period.
+
+    1. SUM respondents per cell from ResponseRollup; decide which cells are hidden.
+    2. SUM the histograms per cell and question from QuestionRollup (one query).
+    3. Attach them to the visible cells only.
+    """
+    narrowing = _narrowing(team_ids, department_ids, location_ids)
+    scope = {"survey": survey, "group_by": group_by, "period": period, "start": start, "end": end}
+    counts = _respondents(**scope, narrowing=narrowing)
+    hidden = _hidden_cells(**scope, narrowing=narrowing, counts=counts)
+    cells = {
+        key: Cell(
+            group=_group(group_by, key[1], count["name"]),
+            period=period_label(period, key[0]),
+            period_start=key[0],
+            respondents=count["n"],
+            suppressed=key in hidden,
+        )
+        for key, count in counts.items()
+        if count["n"]
+    }
+    population = _population(survey=survey, start=start, end=end, narrowing=narrowing)
+    for row in _histograms(QuestionRollup.objects.filter(population), _keys(group_by, period)):
+        cell = cells.get(_cell_key(row))
+        if cell is not None and not cell.suppressed:
+            cell.hists[row["question_id"]] = metrics.histogram(row)
+    return sorted(cells.values(), key=_cell_order)
+
+
+def _cell_order(cell: Cell) -> tuple:
+    group = cell.group or {}
+    return (cell.period_start or dt.date.min, group.get("id") is None, group.get("name") or "")
+
+
+def scored_questions(*, survey: Survey) -> list[dict]:
+    """The survey's scored questions in order: id, type, driver, is_outcome, text."""
+    return list(
+        Question.objects.filter(survey=survey, type__in=metrics.SCORED_TYPES)
+        .order_by("order", "id")
+        .values("id", "type", "driver", "is_outcome", "text")
+    )
+
+
+def engagement_question_ids(questions: list[dict]) -> list[int]:
+    """Likert items tagged "engagement"; when the survey tags none, all its Likert items."""
+    likert = [q for q in questions if q["type"] == QuestionType.LIKERT]
+    tagged = [q["id"] for q in likert if q["driver"] == Driver.ENGAGEMENT]
+    return tagged or [q["id"] for q in likert]
+
+
+def _engagement(cell: Cell, ids: list[int]) -> float | None:
+    return metrics.engagement(cell.hists[qid] for qid in ids if qid in cell.hists)
+
+
+# --- The scores API -----------------------------------------------------------------------------
+
+
+def survey_scores(*, survey: Survey, **filters: Unpack[ScoreFilters]) -> dict:
+    cells = score_cells(survey=survey, **filters)
+    questions = scored_questions(survey=survey)
+    engagement_ids = engagement_question_ids(questions)
+    return {
+        "survey": survey.id,
+        "group_by": filters.get("group_by", "none"),
+        "period": filters.get("period", "all"),
+        "threshold": threshold_for(survey.organization),
+        "results": [_cell_json(cell, questions, engagement_ids) for cell in cells],
+    }
+
+
+def _cell_json(cell: Cell, questions: list[dict], engagement_ids: list[int]) -> dict:
+    body = {
+        "group": cell.group,
+        "period": cell.period,
+        "respondents": cell.respondents,
+        "suppressed": cell.suppressed,
+    }
+    if cell.suppressed:
+        return body
+    body["questions"] = [
+        {"question": q["id"], **metrics.question_figures(q["type"], cell.hists[q["id"]])}
+        for q in questions
+        if q["id"] in cell.hists and sum(cell.hists[q["id"]])
+    ]
+    body["engagement"] = _engagement(cell, engagement_ids)
+    return body
+
+
+# --- Reusable per-group series ------------------------------------------------------------------
+
+
+def metric_question(
+    *, questions: list[dict], metric: str, question_id: int | None = None
+) -> int | None:
+    """The question a metric reads: the given one, else the outcome of that type, else the first."""
+    if question_id is not None:
+        return question_id
+    of_type = [q for q in questions if q["type"] == _METRIC_TYPE.get(metric)]
+    outcome = [q for q in of_type if q["is_outcome"]]
+    return (outcome or of_type or [{"id": None}])[0]["id"]
+
+
+def metric_by_group(
+    *,
+    survey: Survey,
+    metric: str,
+    question_id: int | None = None,
+    **filters: Unpack[ScoreFilters],
+) -> list[dict]:
+    if metric not in METRICS:
+        raise ValueError(f"Unknown metric {metric!r}")
+    cells = score_cells(survey=survey, **filters)
+    questions = scored_questions(survey=survey)
+    types = {q["id"]: q["type"] for q in questions}
+    if metric == "engagement":
+        ids = engagement_question_ids(questions)
+    else:
+        ids = [metric_question(questions=questions, metric=metric, question_id=question_id)]
+    return [_metric_row(cell, metric, ids, types) for cell in cells]
+
+
+def _metric_row(cell: Cell, metric: str, ids: list[int], types: dict[int, str]) -> dict:
+    value = n = None
+    answered = [qid for qid in ids if qid in cell.hists]
+    if metric == "engagement" and answered:
+        value = _engagement(cell, answered)
+        n = max(sum(cell.hists[qid]) for qid in answered)
+    elif answered:
+        question_type = types[answered[0]]
+        figures = metrics.question_figures(question_type, cell.hists[answered[0]])
+        value, n = figures[_METRIC_FIELD[question_type]], figures["n"]
+    return {
+        "group": cell.group,
+        "period": cell.period,
+        "period_start": cell.period_start,
+        "value": value,
+        "n": n,
+        "respondents": cell.respondents,
+        "suppressed": cell.suppressed,
+    }
+
+
+def driver_favourability(*, survey: Survey, **filters: Unpack[ScoreFilters]) -> list[dict]:
+    """Per group and period, each driver's favourability (mean of its Likert items'), with n."""
+    cells = score_cells(survey=survey, **filters)
+    by_driver: dict[str, list[int]] = defaultdict(list)
+    for q in scored_questions(survey=survey):
+        if q["type"] == QuestionType.LIKERT and q["driver"]:
+            by_driver[q["driver"]].append(q["id"])
+    rows = []
+    for cell in cells:
+        drivers = {}
+        for driver, ids in by_driver.items():
+            hists = [cell.hists[qid] for qid in ids if qid in cell.hists]
+            if hists:
+                drivers[driver] = {
+                    "favourable": metrics.engagement(hists),
+                    "n": max(map(sum, hists)),
+                }
+        rows.append(
+            {
+                "group": cell.group,
+                "period": cell.period,
+                "period_start": cell.period_start,
+                "respondents": cell.respondents,
+                "suppressed": cell.suppressed,
+                "drivers": {} if cell.suppressed else drivers,
+            }
+        )
+    return rows
+
+
+def participation_by_group(
+    *,
+    survey: Survey,
+    group_by: str = "team",
+    by_cycle: bool = True,
+    team_ids: Iterable[int] | None = None,
+    department_ids: Iterable[int] | None = None,
+    location_ids: Iterable[int] | None = None,
+) -> list[dict]:
+    """Invitations and responses (used invitations) per group (and cycle), with the rate.
+
+    Groups follow the invitation's team (its department, its location). Siblings for
+    suppression are the groups of one cycle.
+    """
+    lookups = {
+        "team": "team_id__in",
+        "department": "team__department_id__in",
+        "location": "team__location_id__in",
+    }
+    queryset = Invitation.objects.filter(survey=survey)
+    for dim, ids in _narrowing(team_ids, department_ids, location_ids).items():
+        queryset = queryset.filter(**{lookups[dim]: ids})
+    keys: dict = {}
+    if GROUP_BY[group_by]:
+        prefix = "" if group_by == "team" else "team__"
+        keys.update(
+            g_id=F(prefix + GROUP_BY[group_by][0]), g_name=F(prefix + GROUP_BY[group_by][1])
+        )
+    if by_cycle:
+        keys.update(c_id=F("cycle_id"), c_number=F("cycle__number"))
+    rows = list(
+        queryset.values("survey_id", **keys)
+        .annotate(invited=Count("id"), responses=Count("used_at"))
+        .order_by("c_number" if by_cycle else "survey_id")
+    )
+    hidden = _suppress_siblings(
+        {(row.get("c_id"), row.get("g_id")): row["responses"] for row in rows},
+        threshold=threshold_for(survey.organization),
+    )
+    result = []
+    for row in rows:
+        suppressed = (row.get("c_id"), row.get("g_id")) in hidden
+        result.append(
+            {
+                "group": _group(group_by, row.get("g_id"), row.get("g_name")),
+                "cycle": {"id": row["c_id"], "number": row["c_number"]} if by_cycle else None,
+                "invited": row["invited"],
+                "responses": None if suppressed else row["responses"],
+                "rate": None
+                if suppressed
+                else metrics.participation(responses=row["responses"], invited=row["invited"]),
+                "suppressed": suppressed,
+            }
+        )
+    return result
+
+
+# --- Driver impact ------------------------------------------------------------------------------
+
+
+def _day_bounds(start: dt.date | None, end: dt.date | None) -> Q:
+    """Responses submitted on days start..end in the site's time zone (index-friendly range)."""
+    tz = timezone.get_default_timezone()
+    condition = Q()
+    if start is not None:
+        condition &= Q(
+            response__submitted_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+        )
+    if end is not None:
+        next_day = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        condition &= Q(response__submitted_at__lt=next_day)
+    return condition
+
+
+def _pair_stats(
+    *, survey: Survey, outcome_id: int, driver_ids: list[int], team_ids, start, end
+) -> dict:
+    """{question_id: (n, r)} over respondents who answered both the item and the outcome.
+
+    One query: the answers joined to the same response's outcome answer (a self-join through
+    FilteredRelation). PostgreSQL computes corr() itself; elsewhere r comes from the sums.
+    """
+    queryset = Answer.objects.annotate(
+        outcome=FilteredRelation(
+            "response__answers", condition=Q(response__answers__question_id=outcome_id)
+        )
+    ).filter(
+        _day_bounds(start, end),
+        question_id__in=driver_ids,
+        value_int__isnull=False,
+        outcome__value_int__isnull=False,
+        response__survey=survey,
+    )
+    if team_ids is not None:
+        queryset = queryset.filter(response__team_id__in=list(team_ids))
+    x, y = F("value_int"), F("outcome__value_int")
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.aggregates import Corr
+
+        rows = queryset.values("question_id").annotate(n=Count("id"), r=Corr(x, y)).order_by()
+        return {row["question_id"]: (row["n"], row["r"]) for row in rows}
+    rows = (
+        queryset.values("question_id")
+        .annotate(
+            n=Count("id"), sx=Sum(x), sy=Sum(y), sxx=Sum(x * x), syy=Sum(y * y), sxy=Sum(x * y)
+        )
+        .order_by()
+    )
+    return {
+        row["question_id"]: (
+            row["n"],
+            metrics.pearson_from_sums(
+                n=row["n"],
+                sx=row["sx"],
+                sy=row["sy"],
+                sxx=row["sxx"],
+                syy=row["syy"],
+                sxy=row["sxy"],
+            ),
+        )
+        for row in rows
+    }
+
+
+def driver_impact(
+    *,
+    survey: Survey,
+    team_ids: Iterable[int] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> dict:
+    """Each driver item's correlation with the outcome question, ranked, with a "focus here" pick.
+
+    1. Pearson's r per driver-tagged Likert item against the outcome, with n (one SQL query).
+    2. Shown only for n >= max(25, threshold); otherwise "not enough data".
+    3. Favourability of each item from the rollups (same filters).
+    4. Rank by impact; focus = highest impact x (100 - favourable) among positive impacts.
+    """
+    team_ids = list(team_ids) if team_ids is not None else None
+    questions = scored_questions(survey=survey)
+    outcome = next((q for q in questions if q["is_outcome"]), None)
+    drivers = [
+        q
+        for q in questions
+        if q["type"] == QuestionType.LIKERT and q["driver"] and q is not outcome
+    ]
+    narrowing = _narrowing(team_ids, None, None)
+    population = _population(survey=survey, start=start, end=end, narrowing=narrowing)
+    respondents = ResponseRollup.objects.filter(population).aggregate(n=Sum("responses"))["n"] or 0
+    result = {
+        "outcome": outcome
+        and {"question": outcome["id"], "text": outcome["text"], "type": outcome["type"]},
+        "respondents": respondents,
+        "min_n": max(DRIVER_MIN_N, threshold_for(survey.organization)),
+        "status": "ok",
+        "drivers": [],
+        "focus": None,
+    }
+    if outcome is None or not drivers:
+        result["status"] = "no outcome question" if outcome is None else "no driver questions"
+        return result
+    stats = _pair_stats(
+        survey=survey,
+        outcome_id=outcome["id"],
+        driver_ids=[q["id"] for q in drivers],
+        team_ids=team_ids,
+        start=start,
+        end=end,
+    )
+    favourable = {
+        row["question_id"]: metrics.favourability(metrics.histogram(row))["favourable"]
+        for row in _histograms(QuestionRollup.objects.filter(population), {})
+    }
+    rows = [
+        _driver_row(q, stats.get(q["id"], (0, None)), favourable.get(q["id"]), result["min_n"])
+        for q in drivers
+    ]
+    rows.sort(key=lambda row: (row["impact"] is None, -(row["impact"] or 0)))
+    focus = max(
+        (row for row in rows if (row["impact"] or 0) > 0 and row["favourable"] is not None),
+        key=lambda row: row["impact"] * (100 - row["favourable"]),
+        default=None,
+    )
+    for row in rows:
+        row["focus"] = row is focus
+    result.update(drivers=rows, focus=focus and focus["question"])
+    if all(row["impact"] is None for row in rows):
+        result["status"] = "not enough data"
+    return result
+
+
+def _driver_row(question: dict, stat: tuple, favourable: float | None, min_n: int) -> dict:
+    n, r = stat
+    enough = n >= min_n and r is not None
+    return {
+        "question": question["id"],
+        "text": question["text"],
+        "driver": question["driver"],
+        "n": n,
+        "impact": metrics.round_half_up(r, 2) if enough else None,
+        "favourable": favourable,
+        "note": "" if enough else ("not enough data" if n < min_n else "no variation"),
+    }
