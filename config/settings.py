@@ -246,6 +246,11 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 TANDEM_ANONYMITY_THRESHOLD = max(3, env_int("TANDEM_ANONYMITY_THRESHOLD", 5))
 TANDEM_PUBLIC_RATE_LIMIT = env_int("TANDEM_PUBLIC_RATE_LIMIT", 30)  # submissions / IP / 10 min
 TANDEM_RECONCILE_SECONDS = env_int("TANDEM_RECONCILE_SECONDS", 120)
+# Scores responses left unscored (e.g. the broker was down when they were stored).
+CELERY_BEAT_SCHEDULE["scores-reconcile"] = {
+    "task": "dashboards.tasks.scores_reconcile",
+    "schedule": float(TANDEM_RECONCILE_SECONDS),
+}
 TANDEM_TRUST_X_FORWARDED_FOR = env_bool("TANDEM_TRUST_X_FORWARDED_FOR")
 # Outbox deliveries (alert emails, webhooks): retries back off from this delay, doubling each time.
 TANDEM_OUTBOX_MAX_ATTEMPTS = env_int("TANDEM_OUTBOX_MAX_ATTEMPTS", 10)
