@@ -6,9 +6,22 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from dashboards.models import (
+    Alert,
+    AlertCondition,
+    AlertMetric,
+    AlertPeriod,
+    AlertRule,
+    AlertScope,
+    OutboxKind,
+    OutboxMessage,
+    WebhookEndpoint,
+)
 from responses.models import Answer, Channel, Response
 from surveys.models import (
+    Cycle,
     Department,
+    Invitation,
     Location,
     Membership,
     Organization,
@@ -163,3 +176,89 @@ def response_with_answers(
         for question, value in answers.items()
     )
     return response
+
+
+# --- Alerts and deliveries ------------------------------------------------------------------
+
+
+class CycleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cycle
+
+    survey = factory.SubFactory(SurveyFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    opens_at = factory.LazyFunction(timezone.now)
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    survey = factory.SubFactory(SurveyFactory)
+    person = factory.SubFactory(
+        PersonFactory, organization=factory.SelfAttribute("..survey.organization")
+    )
+    team = factory.SelfAttribute("person.team")
+    token_hash = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class AlertRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AlertRule
+        skip_postgeneration_save = True
+
+    organization = factory.SubFactory(OrganizationFactory)
+    kind = SurveyKind.EX
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    metric = AlertMetric.ENPS
+    condition = AlertCondition.BELOW
+    threshold = 0.0
+    period = AlertPeriod.MONTH
+    scope = AlertScope.ORGANIZATION
+
+    @factory.post_generation
+    def owners(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.owners.set(extracted)
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Alert
+
+    organization = factory.SubFactory(OrganizationFactory)
+    survey = factory.SubFactory(SurveyFactory, organization=factory.SelfAttribute("..organization"))
+    rule = factory.SubFactory(
+        AlertRuleFactory,
+        organization=factory.SelfAttribute("..organization"),
+        kind=factory.SelfAttribute("..survey.kind"),
+    )
+    metric = factory.SelfAttribute("rule.metric")
+    scope_key = "org"
+    scope_label = factory.SelfAttribute("organization.name")
+    period_key = factory.Sequence(lambda n: f"2026-{n % 12 + 1:02d}-{n}")
+    period_label = "2026-02"
+    value = -20.0
+    message = "eNPS for the organisation in 2026-02 is -20, below 0."
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEndpoint
+
+    organization = factory.SubFactory(OrganizationFactory)
+    kind = SurveyKind.EX
+    url = "http://127.0.0.1:9/hook"
+    secret = factory.Sequence(lambda n: f"secret-{n}")
+
+
+class OutboxMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutboxMessage
+
+    organization = factory.SubFactory(OrganizationFactory)
+    survey_kind = SurveyKind.EX
+    kind = OutboxKind.EMAIL
+    event = "alert.created"
+    target = "owner@example.com"
+    payload = factory.LazyFunction(lambda: {"subject": "Alert", "body": "Something happened."})
