@@ -25,6 +25,10 @@ class Template:
     thank_you: str = "Thank you for your feedback."
     anonymous: bool = True
 
+    @property
+    def kind_label(self) -> str:
+        return SurveyKind(self.kind).label
+
 
 def _q(
     type: str,

@@ -9,6 +9,23 @@ app_name = "surveys"
 urlpatterns = [
     path("", views.survey_list, name="list"),
     path("people/", views.people, name="people"),
+    path("new/", views.survey_create, name="create"),
+    path("templates/", views.template_gallery, name="templates"),
+    path("templates/<slug:key>/", views.survey_create_from_template, name="from-template"),
+    path("<int:pk>/", views.survey_detail, name="detail"),
+    path("<int:pk>/edit/", views.survey_edit, name="edit"),
+    path("<int:pk>/preview/", views.survey_preview, name="preview"),
+    path("<int:pk>/publish/", views.survey_publish, name="publish"),
+    path("<int:pk>/close/", views.survey_close, name="close"),
+    path("<int:pk>/duplicate/", views.survey_duplicate, name="duplicate"),
+    path("<int:pk>/questions/add/", views.question_add, name="question-add"),
+    path("<int:pk>/questions/<int:question_pk>/", views.question_edit, name="question-edit"),
+    path("<int:pk>/questions/<int:question_pk>/move/", views.question_move, name="question-move"),
+    path(
+        "<int:pk>/questions/<int:question_pk>/remove/",
+        views.question_remove,
+        name="question-remove",
+    ),
 ]
 
 # Mounted under /api/v1/ by config/urls.py (names are prefixed with "api-").

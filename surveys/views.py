@@ -1,16 +1,285 @@
+"""Authoring pages for HR admins (EX surveys) and CX managers (CX surveys), and the people page."""
+
 from __future__ import annotations
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from surveys.models import Role
-from surveys.permissions import membership_required
+from responses.forms import AnswerForm, respondent_language
+from surveys import services
+from surveys.forms import (
+    PeopleImportForm,
+    QuestionForm,
+    SurveyCreateForm,
+    SurveySettingsForm,
+    add_service_errors,
+    condition_text,
+)
+from surveys.library import template_get, templates_for_kinds
+from surveys.models import Person, Question, Role, Survey, Team
+from surveys.permissions import authorable_kinds, can_author, membership_required
+
+AUTHORS = (Role.HR_ADMIN, Role.CX_MANAGER)
+# Collection (another module) may add a panel to the survey page by providing this template.
+DISTRIBUTION_PANEL = "surveys/distribution/_panel.html"
 
 
-@membership_required(Role.HR_ADMIN, Role.CX_MANAGER)
+def _survey_for_user(request, pk: int) -> Survey:
+    """The survey, if it is in the user's organisation (else 404) and of a kind they author
+    (else 403). Every survey page goes through here."""
+    survey = get_object_or_404(Survey, pk=pk, organization=request.membership.organization)
+    if not can_author(request.membership, survey.kind):
+        raise PermissionDenied("Your role does not author this kind of survey.")
+    return survey
+
+
+def _question_for_survey(survey: Survey, question_pk: int) -> Question:
+    return get_object_or_404(Question, pk=question_pk, survey=survey)
+
+
+def _distribution_panel() -> str | None:
+    try:
+        get_template(DISTRIBUTION_PANEL)
+    except TemplateDoesNotExist:
+        return None
+    return DISTRIBUTION_PANEL
+
+
+# --- Surveys -----------------------------------------------------------------------------------
+
+
+@require_GET
+@membership_required(*AUTHORS)
 def survey_list(request):
-    return render(request, "placeholder.html", {"title": "Surveys"})
+    surveys = (
+        Survey.objects.filter(
+            organization=request.membership.organization,
+            kind__in=authorable_kinds(request.membership),
+        )
+        .annotate(
+            question_count=Count("questions", distinct=True),
+            response_count=Count("responses", distinct=True),
+        )
+        .order_by("-created_at", "-id")
+    )
+    return render(request, "surveys/survey_list.html", {"surveys": surveys})
 
 
+@require_http_methods(["GET", "POST"])
+@membership_required(*AUTHORS)
+def survey_create(request):
+    kinds = authorable_kinds(request.membership)
+    form = SurveyCreateForm(request.POST or None, kinds=kinds)
+    if request.method == "POST" and form.is_valid():
+        try:
+            survey = services.survey_create(
+                organization=request.membership.organization,
+                user=request.user,
+                questions=[],
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Survey created. Now add its questions.")
+            return redirect("surveys:detail", pk=survey.pk)
+    return render(request, "surveys/survey_form.html", {"form": form, "creating": True})
+
+
+@require_GET
+@membership_required(*AUTHORS)
+def template_gallery(request):
+    templates = templates_for_kinds(authorable_kinds(request.membership))
+    return render(request, "surveys/template_gallery.html", {"templates": templates})
+
+
+@require_POST
+@membership_required(*AUTHORS)
+def survey_create_from_template(request, key: str):
+    template = template_get(key)
+    if template is None:
+        raise Http404("No such template.")
+    if not can_author(request.membership, template.kind):
+        raise PermissionDenied("Your role does not author this kind of survey.")
+    survey = services.survey_create_from_template(
+        organization=request.membership.organization, user=request.user, key=key
+    )
+    messages.success(
+        request, f"“{survey.title}” created from the template. Review it, then publish."
+    )
+    return redirect("surveys:detail", pk=survey.pk)
+
+
+@require_GET
+@membership_required(*AUTHORS)
+def survey_detail(request, pk: int):
+    survey = _survey_for_user(request, pk)
+    questions = list(survey.questions.select_related("condition_question"))
+    for question in questions:
+        question.condition_text = condition_text(question.condition_value)
+    context = {
+        "survey": survey,
+        "questions": questions,
+        "response_count": survey.responses.count(),
+        "distribution_panel": _distribution_panel(),
+    }
+    return render(request, "surveys/survey_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@membership_required(*AUTHORS)
+def survey_edit(request, pk: int):
+    survey = _survey_for_user(request, pk)
+    form = SurveySettingsForm(request.POST or None, survey=survey)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.survey_update(survey=survey, **form.service_kwargs())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Survey settings saved.")
+            return redirect("surveys:detail", pk=survey.pk)
+    return render(request, "surveys/survey_form.html", {"form": form, "survey": survey})
+
+
+def _lifecycle_action(request, pk: int, action, success: str):
+    survey = _survey_for_user(request, pk)
+    try:
+        survey = action(survey=survey)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, success)
+    return redirect("surveys:detail", pk=survey.pk)
+
+
+@require_POST
+@membership_required(*AUTHORS)
+def survey_publish(request, pk: int):
+    return _lifecycle_action(request, pk, services.survey_publish, "The survey is live.")
+
+
+@require_POST
+@membership_required(*AUTHORS)
+def survey_close(request, pk: int):
+    return _lifecycle_action(
+        request, pk, services.survey_close, "The survey is closed; no more answers are taken."
+    )
+
+
+@require_POST
+@membership_required(*AUTHORS)
+def survey_duplicate(request, pk: int):
+    survey = _survey_for_user(request, pk)
+    copy = services.survey_duplicate(survey=survey, user=request.user)
+    messages.success(request, "This is a draft copy. Edit it freely, then publish.")
+    return redirect("surveys:detail", pk=copy.pk)
+
+
+@require_GET
+@membership_required(*AUTHORS)
+def survey_preview(request, pk: int):
+    """The respondent's page itself (same form and template), with sending switched off."""
+    survey = _survey_for_user(request, pk)
+    form = AnswerForm(survey=survey, language=respondent_language(survey=survey, request=request))
+    return render(
+        request, "responses/answer.html", {"survey": survey, "form": form, "preview": True}
+    )
+
+
+# --- Questions ---------------------------------------------------------------------------------
+
+
+def _question_form_page(request, survey: Survey, question: Question | None):
+    frozen = question is not None and survey.responses.exists()
+    form = QuestionForm(request.POST or None, survey=survey, question=question, frozen=frozen)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if question is None:
+                services.question_add(survey=survey, **form.service_kwargs())
+            else:
+                services.question_update(question=question, **form.service_kwargs())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Question saved.")
+            return redirect("surveys:detail", pk=survey.pk)
+    context = {"form": form, "survey": survey, "question": question, "frozen": frozen}
+    return render(request, "surveys/question_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@membership_required(*AUTHORS)
+def question_add(request, pk: int):
+    return _question_form_page(request, _survey_for_user(request, pk), None)
+
+
+@require_http_methods(["GET", "POST"])
+@membership_required(*AUTHORS)
+def question_edit(request, pk: int, question_pk: int):
+    survey = _survey_for_user(request, pk)
+    return _question_form_page(request, survey, _question_for_survey(survey, question_pk))
+
+
+@require_POST
+@membership_required(*AUTHORS)
+def question_move(request, pk: int, question_pk: int):
+    survey = _survey_for_user(request, pk)
+    question = _question_for_survey(survey, question_pk)
+    try:
+        services.question_move(question=question, direction=request.POST.get("direction", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(f"{reverse('surveys:detail', args=[survey.pk])}#question-{question.pk}")
+
+
+@require_POST
+@membership_required(*AUTHORS)
+def question_remove(request, pk: int, question_pk: int):
+    survey = _survey_for_user(request, pk)
+    question = _question_for_survey(survey, question_pk)
+    try:
+        services.question_remove(question=question)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Question removed.")
+    return redirect("surveys:detail", pk=survey.pk)
+
+
+# --- People ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
 @membership_required(Role.HR_ADMIN)
 def people(request):
-    return render(request, "placeholder.html", {"title": "People"})
+    organization = request.membership.organization
+    form = PeopleImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        report = services.people_import_csv(
+            organization=organization, file=form.cleaned_data["file"]
+        )
+        if report.ok:
+            messages.success(
+                request,
+                f"Imported: {report.created} people added, {report.updated} updated, "
+                f"{report.teams_created} new teams.",
+            )
+            return redirect("surveys:people")
+    teams = (
+        Team.objects.filter(organization=organization)
+        .select_related("department", "location")
+        .prefetch_related(Prefetch("people", queryset=Person.objects.order_by("name")))
+        .annotate(person_count=Count("people"))
+    )
+    unassigned = Person.objects.filter(organization=organization, team__isnull=True)
+    context = {"form": form, "report": report, "teams": teams, "unassigned": unassigned}
+    return render(request, "surveys/people.html", context)

@@ -10,6 +10,7 @@ from surveys.services.authoring import (
     survey_create_from_template,
     survey_duplicate,
     survey_publish,
+    survey_update,
 )
 from surveys.services.people import (
     ImportReport,
@@ -31,5 +32,6 @@ __all__ = [
     "survey_create_from_template",
     "survey_duplicate",
     "survey_publish",
+    "survey_update",
     "team_get_or_create",
 ]

@@ -177,6 +177,37 @@ def survey_create_from_template(
     )
 
 
+SURVEY_EDITABLE = ("title", "intro", "thank_you", "anonymous", "language", "translations")
+
+
+def survey_update(*, survey: Survey, **changes) -> Survey:
+    """Edits a survey's texts and settings. Its kind never changes; anonymity only while a draft,
+    since respondents were told how their answers would be kept."""
+    unknown = set(changes) - set(SURVEY_EDITABLE)
+    if unknown:
+        raise TypeError(f"survey_update() got unexpected fields: {sorted(unknown)}")
+    values = {field: changes.get(field, getattr(survey, field)) for field in SURVEY_EDITABLE}
+    values["title"] = (values["title"] or "").strip()
+    values["translations"] = values["translations"] or {}
+    errors = survey_errors(
+        title=values["title"],
+        kind=survey.kind,
+        language=values["language"],
+        translations=values["translations"],
+    )
+    if values["anonymous"] != survey.anonymous and survey.status != SurveyStatus.DRAFT:
+        errors["anonymous"] = (
+            "Anonymity can only change while the survey is a draft. Duplicate it to run it "
+            "with the other setting."
+        )
+    if errors:
+        raise ValidationError(errors)
+    for field, value in values.items():
+        setattr(survey, field, value)
+    survey.save(update_fields=list(SURVEY_EDITABLE))
+    return survey
+
+
 # --- Lifecycle ------------------------------------------------------------------------------
 
 

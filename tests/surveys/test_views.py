@@ -1,0 +1,408 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from surveys.models import Person, Question, Survey, SurveyKind, SurveyStatus
+from surveys.services import survey_create_from_template
+from tests.factories import QuestionFactory, ResponseFactory, SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _draft(org, kind=SurveyKind.EX, **kwargs):
+    return SurveyFactory(
+        organization=org, kind=kind, status=SurveyStatus.DRAFT, published_at=None, **kwargs
+    )
+
+
+# --- permissions -----------------------------------------------------------------------------
+
+SURVEY_PAGES = [
+    ("surveys:detail", "get"),
+    ("surveys:edit", "get"),
+    ("surveys:preview", "get"),
+    ("surveys:question-add", "get"),
+    ("surveys:publish", "post"),
+    ("surveys:close", "post"),
+    ("surveys:duplicate", "post"),
+]
+
+
+@pytest.mark.parametrize(("name", "method"), SURVEY_PAGES)
+def test_hr_admin_reaches_own_ex_survey_pages(world, login, name, method):
+    survey = _draft(world.org)
+    QuestionFactory(survey=survey)
+    response = getattr(login(world.hr_admin), method)(reverse(name, args=[survey.pk]))
+    assert response.status_code in (200, 302)
+
+
+@pytest.mark.parametrize(("name", "method"), SURVEY_PAGES)
+@pytest.mark.parametrize("role", ["staff", "team_lead"])
+def test_staff_and_team_leads_cannot_author(world, login, name, method, role):
+    survey = _draft(world.org)
+    response = getattr(login(world.member(role)), method)(reverse(name, args=[survey.pk]))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("name", "method"), SURVEY_PAGES)
+def test_hr_admin_cannot_author_cx_and_cx_manager_cannot_author_ex(world, login, name, method):
+    cx, ex = _draft(world.org, kind=SurveyKind.CX), _draft(world.org)
+    assert getattr(login(world.hr_admin), method)(reverse(name, args=[cx.pk])).status_code == 403
+    assert getattr(login(world.cx_manager), method)(reverse(name, args=[ex.pk])).status_code == 403
+
+
+@pytest.mark.parametrize(("name", "method"), SURVEY_PAGES)
+def test_another_organisations_survey_is_not_found(world, login, name, method):
+    survey = _draft(world.org)
+    response = getattr(login(world.outsider), method)(reverse(name, args=[survey.pk]))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "wrong"),
+    [
+        ("surveys:publish", "get"),
+        ("surveys:close", "get"),
+        ("surveys:duplicate", "get"),
+        ("surveys:detail", "post"),
+        ("surveys:preview", "post"),
+    ],
+)
+def test_wrong_method_is_405(world, login, name, wrong):
+    survey = _draft(world.org)
+    response = getattr(login(world.hr_admin), wrong)(reverse(name, args=[survey.pk]))
+    assert response.status_code == 405
+
+
+def test_anonymous_visitor_is_sent_to_login(client, world):
+    survey = _draft(world.org)
+    response = client.get(reverse("surveys:detail", args=[survey.pk]))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# --- list, create, templates -----------------------------------------------------------------
+
+
+def test_list_shows_only_own_org_and_own_kind(world, login):
+    _draft(world.org, title="Our EX")
+    _draft(world.org, kind=SurveyKind.CX, title="Our CX")
+    _draft(world.outsider.organization, title="Their EX")
+    body = login(world.hr_admin).get(reverse("surveys:list")).content.decode()
+    assert "Our EX" in body and "Our CX" not in body and "Their EX" not in body
+
+
+def test_list_is_forbidden_to_staff_and_rejects_post(world, login):
+    assert login(world.staff).get(reverse("surveys:list")).status_code == 403
+    assert login(world.hr_admin).post(reverse("surveys:list")).status_code == 405
+
+
+def test_create_from_scratch(world, login):
+    response = login(world.cx_manager).post(
+        reverse("surveys:create"),
+        {
+            "title": "Store visit",
+            "kind": "cx",
+            "intro": "",
+            "thank_you": "Thanks",
+            "anonymous": "on",
+            "language": "EN",
+        },
+    )
+    survey = Survey.objects.get(title="Store visit")
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "surveys:detail", args=[survey.pk]
+    )
+    assert (survey.organization, survey.kind, survey.language) == (world.org, "cx", "en")
+    assert survey.created_by == world.cx_manager.user
+
+
+def test_create_refuses_a_kind_the_role_cannot_author(world, login):
+    response = login(world.cx_manager).post(
+        reverse("surveys:create"), {"title": "Sneaky", "kind": "ex", "language": "en"}
+    )
+    assert response.status_code == 200
+    assert "kind" in response.context["form"].errors
+    assert not Survey.objects.filter(title="Sneaky").exists()
+
+
+def test_gallery_lists_templates_for_the_role(world, login):
+    body = login(world.hr_admin).get(reverse("surveys:templates")).content.decode()
+    assert "Engagement survey" in body and "NPS relationship survey" not in body
+
+
+def test_create_from_template(world, login):
+    response = login(world.hr_admin).post(reverse("surveys:from-template", args=["engagement"]))
+    survey = Survey.objects.get(organization=world.org, template_key="engagement")
+    assert response["Location"] == reverse("surveys:detail", args=[survey.pk])
+    assert survey.questions.count() == 16
+
+
+def test_create_from_template_of_the_other_kind_is_forbidden(world, login):
+    client = login(world.hr_admin)
+    assert client.post(reverse("surveys:from-template", args=["ces_support"])).status_code == 403
+    assert client.post(reverse("surveys:from-template", args=["nope"])).status_code == 404
+    assert client.get(reverse("surveys:from-template", args=["engagement"])).status_code == 405
+    assert not Survey.objects.exists()
+
+
+# --- detail and lifecycle --------------------------------------------------------------------
+
+
+def test_detail_describes_display_logic(world, login):
+    survey = survey_create_from_template(
+        organization=world.org, user=None, key="csat_post_interaction"
+    )
+    body = login(world.cx_manager).get(reverse("surveys:detail", args=[survey.pk])).content.decode()
+    assert "Shown only when question 1" in body and "is at most 2" in body
+
+
+def test_publish_close_and_duplicate(world, login):
+    survey = _draft(world.org)
+    QuestionFactory(survey=survey)
+    client = login(world.hr_admin)
+    client.post(reverse("surveys:publish", args=[survey.pk]))
+    survey.refresh_from_db()
+    assert survey.status == SurveyStatus.LIVE
+    client.post(reverse("surveys:close", args=[survey.pk]))
+    survey.refresh_from_db()
+    assert survey.status == SurveyStatus.CLOSED
+    response = client.post(reverse("surveys:duplicate", args=[survey.pk]))
+    copy = Survey.objects.exclude(pk=survey.pk).get()
+    assert response["Location"] == reverse("surveys:detail", args=[copy.pk])
+    assert copy.status == SurveyStatus.DRAFT and copy.questions.count() == 1
+
+
+def test_publishing_an_empty_survey_shows_the_reason(world, login):
+    survey = _draft(world.org)
+    response = login(world.hr_admin).post(reverse("surveys:publish", args=[survey.pk]), follow=True)
+    assert "Add at least one question" in response.content.decode()
+    survey.refresh_from_db()
+    assert survey.status == SurveyStatus.DRAFT
+
+
+def test_settings_add_a_french_translation(world, login):
+    survey = _draft(world.org, title="Pulse")
+    client = login(world.hr_admin)
+    url = reverse("surveys:edit", args=[survey.pk])
+    data = {
+        "title": "Pulse",
+        "intro": "",
+        "thank_you": "Thanks",
+        "anonymous": "on",
+        "language": "en",
+        "other_languages": "fr",
+    }
+    client.post(url, data)
+    survey.refresh_from_db()
+    assert survey.languages == ["en", "fr"]
+    client.post(url, {**data, "title__fr": "Pouls", "thank_you__fr": "Merci"})
+    survey.refresh_from_db()
+    assert survey.translations == {"fr": {"title": "Pouls", "thank_you": "Merci"}}
+
+
+def test_settings_cannot_flip_anonymity_once_live(world, login):
+    survey = SurveyFactory(organization=world.org, anonymous=True)
+    login(world.hr_admin).post(
+        reverse("surveys:edit", args=[survey.pk]),
+        {"title": "T", "language": "en", "other_languages": ""},  # anonymous unticked
+    )
+    survey.refresh_from_db()
+    assert survey.anonymous is True and survey.title == "T"
+
+
+# --- questions -------------------------------------------------------------------------------
+
+QUESTION = {
+    "type": "single",
+    "text": "Which shift?",
+    "choices": "Day\nNight\n",
+    "driver": "",
+    "condition_op": "",
+    "condition_value": "",
+}
+
+
+def test_add_question_with_choices_and_display_logic(world, login):
+    survey = _draft(world.org)
+    csat = QuestionFactory(survey=survey, type="csat", order=1)
+    client = login(world.hr_admin)
+    url = reverse("surveys:question-add", args=[survey.pk])
+    assert client.post(url, QUESTION).status_code == 302
+    response = client.post(
+        url,
+        {
+            **QUESTION,
+            "type": "text",
+            "text": "What went wrong?",
+            "choices": "",
+            "condition_question": csat.pk,
+            "condition_op": "lte",
+            "condition_value": "2",
+        },
+    )
+    assert response.status_code == 302
+    shift, wrong = survey.questions.exclude(pk=csat.pk)
+    assert shift.choices == ["Day", "Night"] and shift.order == 2
+    assert (wrong.condition_question, wrong.condition_op, wrong.condition_value) == (csat, "lte", 2)
+
+
+def test_add_question_shows_service_errors_on_fields(world, login):
+    survey = _draft(world.org)
+    response = login(world.hr_admin).post(
+        reverse("surveys:question-add", args=[survey.pk]), {**QUESTION, "choices": "Only one"}
+    )
+    assert response.status_code == 200
+    assert "at least two choices" in response.context["form"].errors["choices"][0]
+    assert not survey.questions.exists()
+
+
+def test_edit_question_with_translation(world, login):
+    survey = _draft(world.org, translations={"fr": {"title": "Pouls"}})
+    question = QuestionFactory(survey=survey, type="likert", text="Old")
+    client = login(world.hr_admin)
+    url = reverse("surveys:question-edit", args=[survey.pk, question.pk])
+    assert 'name="text__fr"' in client.get(url).content.decode()
+    client.post(
+        url,
+        {
+            "type": "likert",
+            "text": "New",
+            "driver": "growth",
+            "required": "on",
+            "text__fr": "Nouveau",
+            "choices": "",
+            "condition_op": "",
+            "condition_value": "",
+        },
+    )
+    question.refresh_from_db()
+    assert (question.text, question.driver, question.required) == ("New", "growth", True)
+    assert question.translations == {"fr": {"text": "Nouveau"}}
+
+
+def test_frozen_question_keeps_type_even_if_the_browser_sends_another(world, login):
+    survey = SurveyFactory(organization=world.org)
+    question = QuestionFactory(survey=survey, type="nps", text="Old")
+    ResponseFactory(survey=survey)
+    client = login(world.hr_admin)
+    url = reverse("surveys:question-edit", args=[survey.pk, question.pk])
+    assert "duplicate the survey" in client.get(url).content.decode()
+    client.post(
+        url, {"type": "text", "text": "Reworded", "condition_op": "", "condition_value": ""}
+    )
+    question.refresh_from_db()
+    assert (question.type, question.text) == ("nps", "Reworded")
+
+
+def test_frozen_question_cannot_be_removed(world, login):
+    survey = SurveyFactory(organization=world.org)
+    question = QuestionFactory(survey=survey)
+    ResponseFactory(survey=survey)
+    response = login(world.hr_admin).post(
+        reverse("surveys:question-remove", args=[survey.pk, question.pk]), follow=True
+    )
+    assert "cannot be removed" in response.content.decode()
+    assert Question.objects.filter(pk=question.pk).exists()
+
+
+def test_move_and_remove_questions(world, login):
+    survey = _draft(world.org)
+    a = QuestionFactory(survey=survey, order=1, text="A")
+    b = QuestionFactory(survey=survey, order=2, text="B")
+    client = login(world.hr_admin)
+    response = client.post(
+        reverse("surveys:question-move", args=[survey.pk, b.pk]), {"direction": "up"}
+    )
+    assert response["Location"].endswith(f"#question-{b.pk}")
+    assert list(survey.questions.values_list("text", flat=True)) == ["B", "A"]
+    client.post(reverse("surveys:question-remove", args=[survey.pk, a.pk]))
+    assert list(survey.questions.values_list("text", flat=True)) == ["B"]
+
+
+def test_question_of_another_survey_is_not_found(world, login):
+    survey = _draft(world.org)
+    foreign = QuestionFactory(survey=_draft(world.org))
+    client = login(world.hr_admin)
+    assert (
+        client.get(reverse("surveys:question-edit", args=[survey.pk, foreign.pk])).status_code
+        == 404
+    )
+    url = reverse("surveys:question-remove", args=[survey.pk, foreign.pk])
+    assert client.post(url).status_code == 404
+    assert client.get(url).status_code == 405
+    assert Question.objects.filter(pk=foreign.pk).exists()
+
+
+def test_question_pages_forbid_staff_and_hide_other_orgs(world, login):
+    survey = _draft(world.org)
+    question = QuestionFactory(survey=survey)
+    url = reverse("surveys:question-move", args=[survey.pk, question.pk])
+    assert login(world.staff).post(url, {"direction": "up"}).status_code == 403
+    assert login(world.outsider).post(url, {"direction": "up"}).status_code == 404
+
+
+# --- preview ---------------------------------------------------------------------------------
+
+
+def test_preview_renders_the_respondent_page_in_the_chosen_language(world, login):
+    survey = survey_create_from_template(organization=world.org, user=None, key="engagement")
+    client = login(world.hr_admin)
+    response = client.get(reverse("surveys:preview", args=[survey.pk]))
+    assert response.status_code == 200
+    assert response.context["preview"] is True
+    assert "responses/answer.html" in [t.name for t in response.templates]
+    body = response.content.decode()
+    assert "I am proud to tell people where I work." in body
+    french = client.get(reverse("surveys:preview", args=[survey.pk]) + "?lang=fr").content.decode()
+    assert "Je suis fier ou fière de dire où je travaille." in french
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+def test_people_page_lists_people_by_team(world, login):
+    Person.objects.create(organization=world.org, team=world.team, name="Ana", email="a@x.io")
+    Person.objects.create(organization=world.outsider.organization, name="Zed", email="z@x.io")
+    body = login(world.hr_admin).get(reverse("surveys:people")).content.decode()
+    assert "Front desk" in body and "Ana" in body and "Zed" not in body
+
+
+@pytest.mark.parametrize("role", ["cx_manager", "team_lead", "staff"])
+def test_people_page_is_for_hr_admins_only(world, login, role):
+    assert login(world.member(role)).get(reverse("surveys:people")).status_code == 403
+
+
+def test_people_import_success_redirects(world, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(
+        "people.csv", b"name,email,team\nAna,ana@example.com,Checkout\n", "text/csv"
+    )
+    response = login(world.hr_admin).post(reverse("surveys:people"), {"file": upload})
+    assert response.status_code == 302
+    assert Person.objects.get(email="ana@example.com").team.name == "Checkout"
+
+
+def test_people_import_errors_are_shown_by_row(world, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(
+        "people.csv",
+        b"name,email,team,lead\nAna,ana@example.com,Checkout,yes\nBen,bad,Checkout,perhaps\n",
+    )
+    response = login(world.hr_admin).post(reverse("surveys:people"), {"file": upload})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Nothing was imported" in body
+    assert "<td>3</td>" in body and "perhaps" in body and "“bad” is not a valid email" in body
+    assert not Person.objects.filter(organization=world.org).exists()
+
+
+def test_people_import_rejects_a_non_csv_file(world, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("people.xlsx", b"PK\x03\x04")
+    response = login(world.hr_admin).post(reverse("surveys:people"), {"file": upload})
+    assert "file" in response.context["form"].errors
+    assert login(world.hr_admin).put(reverse("surveys:people")).status_code == 405
