@@ -19,6 +19,7 @@ from dashboards.models import (
 )
 from responses.models import Answer, Channel, Response
 from surveys.models import (
+    CustomerLink,
     Cycle,
     Department,
     Invitation,
@@ -262,3 +263,15 @@ class OutboxMessageFactory(factory.django.DjangoModelFactory):
     event = "alert.created"
     target = "owner@example.com"
     payload = factory.LazyFunction(lambda: {"subject": "Alert", "body": "Something happened."})
+
+
+class CustomerLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerLink
+
+    survey = factory.SubFactory(SurveyFactory, kind=SurveyKind.CX)
+    team = factory.SubFactory(
+        TeamFactory, organization=factory.SelfAttribute("..survey.organization")
+    )
+    location = factory.SelfAttribute("team.location")
+    label = factory.Sequence(lambda n: f"Counter {n}")
