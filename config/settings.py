@@ -260,13 +260,13 @@ TANDEM_WEBHOOK_TIMEOUT = env_int("TANDEM_WEBHOOK_TIMEOUT", 5)
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOG_JSON = env_bool("LOG_JSON")
+# Let Celery workers log through LOGGING below (JSON lines too) instead of their own setup.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = not LOG_JSON
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-# Let Celery workers log through LOGGING below (JSON lines too) instead of their own setup.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = not LOG_JSON
         "json": {"()": "config.logging.JsonFormatter"},
     },
     "handlers": {
