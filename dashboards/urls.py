@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboards import views
+from dashboards import api, views
 
 app_name = "dashboards"
 
@@ -15,4 +15,6 @@ urlpatterns = [
 ]
 
 # Mounted under /api/v1/ by config/urls.py (names are prefixed with "api-").
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path("surveys/<int:pk>/scores/", api.SurveyScoresView.as_view(), name="api-survey-scores"),
+]

@@ -445,7 +445,9 @@ def participation_by_group(
         result.append(
             {
                 "group": _group(group_by, row.get("g_id"), row.get("g_name")),
-                "cycle": {"id": row["c_id"], "number": row["c_number"]} if by_cycle else None,
+                "cycle": {"id": row["c_id"], "number": row["c_number"]}
+                if row.get("c_id")
+                else None,
                 "invited": row["invited"],
                 "responses": None if suppressed else row["responses"],
                 "rate": None
