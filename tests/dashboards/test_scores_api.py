@@ -17,6 +17,13 @@ import pytest
 from django.urls import reverse
 
 from dashboards.scoring import scores_rebuild
+from dashboards.selectors.scores import (
+    driver_favourability,
+    driver_impact,
+    metric_by_group,
+    participation_by_group,
+    survey_scores,
+)
 from surveys.models import SurveyKind
 from tests.factories import QuestionFactory, SurveyFactory, TeamFactory, response_with_answers
 
@@ -273,3 +280,155 @@ def test_token_authentication(world, client, scored):
     token = Token.objects.create(user=world.hr_admin.user)
     response = client.get(url(scored), HTTP_AUTHORIZATION=f"Token {token.key}")
     assert response.status_code == 200
+
+
+# --- Selectors the dashboards and alerts build on -----------------------------------------------
+
+
+def test_filter_on_the_grouping_dimension_does_not_unhide_a_complement(world, scored):
+    # Back office alone has 5 respondents, but it hides Night shift's 3 from subtraction.
+    body = survey_scores(survey=scored, group_by="team", team_ids=[scored.back_office.id])
+    assert [(r["respondents"], r["suppressed"]) for r in body["results"]] == [(5, True)]
+
+
+def test_filtered_total_is_hidden_when_the_rest_could_be_subtracted(world, scored):
+    # Front desk (12) leaves 8 others: fine. Front desk + Back office (17) leave Night shift's 3.
+    alone = survey_scores(survey=scored, team_ids=[world.team.id])["results"]
+    assert [(r["respondents"], r["suppressed"]) for r in alone] == [(12, False)]
+    both = survey_scores(survey=scored, team_ids=[world.team.id, scored.back_office.id])["results"]
+    assert [(r["respondents"], r["suppressed"]) for r in both] == [(17, True)]
+
+
+def test_metric_by_group_gives_one_value_per_group(world, scored):
+    rows = metric_by_group(survey=scored, metric="enps", group_by="team")
+    assert [
+        (r["group"]["name"], r["value"], r["n"], r["respondents"], r["suppressed"]) for r in rows
+    ] == [
+        ("Back office", None, None, 5, True),
+        ("Front desk", 20.0, 10, 12, False),
+        ("Night shift", None, None, 3, True),
+    ]
+    assert rows[1]["period"] == "all" and rows[1]["period_start"] is None
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "n"),
+    [("csat", 75.0, 12), ("ces", 5.25, 12), ("engagement", 58.3, 12), ("nps", 22.2, 18)],
+)
+def test_metric_by_group_metrics(scored, metric, value, n):
+    (row,) = metric_by_group(survey=scored, metric=metric, period="month")
+    assert (row["value"], row["n"], row["period"], row["period_start"]) == (
+        value,
+        n,
+        "2026-02",
+        dt.date(2026, 2, 1),
+    )
+
+
+def test_metric_by_group_favourability_of_one_question(scored):
+    (row,) = metric_by_group(
+        survey=scored, metric="favourability", question_id=scored.q["likert"].id
+    )
+    assert row["value"] == 58.3
+
+
+def test_metric_by_group_rejects_unknown_metric(scored):
+    with pytest.raises(ValueError, match="Unknown metric"):
+        metric_by_group(survey=scored, metric="happiness")
+
+
+def test_driver_favourability_per_group(world, scored):
+    rows = driver_favourability(survey=scored, group_by="team")
+    front = next(r for r in rows if r["group"]["id"] == world.team.id)
+    assert front["drivers"] == {"engagement": {"favourable": 58.3, "n": 12}}
+    assert all(r["drivers"] == {} for r in rows if r["suppressed"])
+
+
+def test_participation_per_team(world, scored):
+    from tests.factories import InvitationFactory, PersonFactory
+
+    used = dt.datetime(2026, 2, 10, tzinfo=dt.UTC)
+    for team, invited, answered in (
+        (world.team, 15, 12),
+        (world.other_team, 4, 3),
+        (scored.back_office, 6, 5),
+    ):
+        for i in range(invited):
+            person = PersonFactory(organization=world.org, team=team)
+            InvitationFactory(survey=scored, person=person, used_at=used if i < answered else None)
+    rows = {r["group"]["name"]: r for r in participation_by_group(survey=scored)}
+    # 12 of 15 = 80.0%; Night shift (3 responses) is hidden, and Back office with it.
+    assert rows["Front desk"] == {
+        "group": {"id": world.team.id, "name": "Front desk"},
+        "cycle": None,
+        "invited": 15,
+        "responses": 12,
+        "rate": 80.0,
+        "suppressed": False,
+    }
+    assert (rows["Night shift"]["rate"], rows["Night shift"]["suppressed"]) == (None, True)
+    assert rows["Back office"]["suppressed"] is True
+
+
+def _driver_survey(world):
+    """25 respondents: x = 1..5 five times each; outcome y = 2x.
+
+    A = x (r = 1, 40% favourable); D = 6 - x (r = -1, 40%); E = 1,1,2,2,3 for x = 1..5:
+    r(E, x) = sum((x-3)(E-1.8)) / sqrt(sum((x-3)^2) sum((E-1.8)^2)) = 5 / sqrt(10 * 2.8) = 0.94,
+    0% favourable; B = 3 always (no variation); C = x for the first 10 only (n = 10).
+    Focus: A 1.0 x (100 - 40) = 60 < E 0.94 x (100 - 0) = 94 -> E.
+    """
+    survey = SurveyFactory(organization=world.org)
+    outcome = QuestionFactory(survey=survey, type="nps", is_outcome=True)
+    items = {
+        name: QuestionFactory(survey=survey, type="likert", driver=driver)
+        for name, driver in (
+            ("A", "growth"),
+            ("B", "tools"),
+            ("C", "workload"),
+            ("D", "recognition"),
+            ("E", "purpose"),
+        )
+    }
+    for i in range(25):
+        x = 1 + i % 5
+        values = {"A": x, "B": 3, "D": 6 - x, "E": [1, 1, 2, 2, 3][x - 1]}
+        if i < 10:
+            values["C"] = x
+        answers = {items[k]: v for k, v in values.items()} | {outcome: 2 * x}
+        response_with_answers(survey=survey, team=world.team, answers=answers, submitted_at=DAY)
+    scores_rebuild(survey_id=survey.id)
+    return survey, outcome, items
+
+
+def test_driver_impact_ranks_drivers_and_picks_focus(world):
+    survey, outcome, items = _driver_survey(world)
+    result = driver_impact(survey=survey)
+    assert result["outcome"]["question"] == outcome.id
+    assert (result["respondents"], result["min_n"], result["status"]) == (25, 25, "ok")
+    rows = [
+        (r["question"], r["n"], r["impact"], r["favourable"], r["note"], r["focus"])
+        for r in result["drivers"]
+    ]
+    assert rows == [
+        (items["A"].id, 25, 1.0, 40.0, "", False),
+        (items["E"].id, 25, 0.94, 0.0, "", True),
+        (items["D"].id, 25, -1.0, 40.0, "", False),
+        (items["B"].id, 25, None, 0.0, "no variation", False),
+        (items["C"].id, 10, None, 40.0, "not enough data", False),
+    ]
+    assert result["focus"] == items["E"].id
+
+
+def test_driver_impact_needs_25_respondents(world):
+    survey, _, _ = _driver_survey(world)
+    result = driver_impact(survey=survey, team_ids=[world.other_team.id])
+    assert result["status"] == "not enough data"
+    assert {r["note"] for r in result["drivers"]} == {"not enough data"}
+    assert result["focus"] is None
+    assert driver_impact(survey=survey, end=dt.date(2026, 2, 9))["status"] == "not enough data"
+    assert driver_impact(survey=survey, start=dt.date(2026, 2, 10))["status"] == "ok"
+
+
+def test_driver_impact_without_outcome_question(world, scored):
+    assert driver_impact(survey=scored)["status"] == "no outcome question"
