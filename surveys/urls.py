@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from surveys import views
+from surveys import api, views
 
 app_name = "surveys"
 
@@ -29,4 +29,12 @@ urlpatterns = [
 ]
 
 # Mounted under /api/v1/ by config/urls.py (names are prefixed with "api-").
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path("surveys/", api.SurveyListView.as_view(), name="api-surveys"),
+    path("surveys/<int:pk>/", api.SurveyDetailView.as_view(), name="api-survey-detail"),
+    path(
+        "surveys/<int:pk>/publish/", api.SurveyPublishView.as_view(), name="api-survey-publish"
+    ),
+    path("surveys/<int:pk>/close/", api.SurveyCloseView.as_view(), name="api-survey-close"),
+    path("teams/", api.TeamListView.as_view(), name="api-teams"),
+]

@@ -23,7 +23,7 @@ from surveys.forms import (
     condition_text,
 )
 from surveys.library import template_get, templates_for_kinds
-from surveys.models import Person, Question, Role, Survey, Team
+from surveys.models import Membership, Person, Question, Role, Survey, Team
 from surveys.permissions import authorable_kinds, can_author, membership_required
 
 AUTHORS = (Role.HR_ADMIN, Role.CX_MANAGER)
@@ -31,13 +31,17 @@ AUTHORS = (Role.HR_ADMIN, Role.CX_MANAGER)
 DISTRIBUTION_PANEL = "surveys/distribution/_panel.html"
 
 
-def _survey_for_user(request, pk: int) -> Survey:
-    """The survey, if it is in the user's organisation (else 404) and of a kind they author
-    (else 403). Every survey page goes through here."""
-    survey = get_object_or_404(Survey, pk=pk, organization=request.membership.organization)
-    if not can_author(request.membership, survey.kind):
+def survey_for_author(*, membership: Membership, pk: int) -> Survey:
+    """The survey, if it is in the member's organisation (else 404) and of a kind they author
+    (else 403). Every survey page and API endpoint goes through here."""
+    survey = get_object_or_404(Survey, pk=pk, organization_id=membership.organization_id)
+    if not can_author(membership, survey.kind):
         raise PermissionDenied("Your role does not author this kind of survey.")
     return survey
+
+
+def _survey_for_user(request, pk: int) -> Survey:
+    return survey_for_author(membership=request.membership, pk=pk)
 
 
 def _question_for_survey(survey: Survey, question_pk: int) -> Question:
