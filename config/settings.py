@@ -140,6 +140,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
     "max_retries": 1,
     "visibility_timeout": 3600,
+    "interval_start": 0,  # retry at once: kombu's default 2 s wait would stall the request
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -147,6 +148,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "outbox-flush": {"task": "dashboards.alerting.tasks.outbox_flush", "schedule": 60.0},
 }
+    # Opens due pulse rounds, sends their invitations and scheduled reminders (idempotent).
+    "pulses-tick": {"task": "surveys.tasks.pulses_tick", "schedule": 300.0},
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth ---------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ app_name = "responses"
 
 urlpatterns = [
     path("mine/", views.mine, name="mine"),
+    path("i/<str:token>/", views.invitation_answer, name="invitation"),
+    path("c/<str:signed>/", views.link_answer, name="link"),
+    path("thanks/<str:signed>/", views.thanks, name="thanks"),
 ]
 
 # Mounted under /api/v1/ by config/urls.py (names are prefixed with "api-").

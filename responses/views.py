@@ -1,10 +1,195 @@
+"""Answer pages (invitation and customer link), the pages around them, and "My surveys"."""
+
 from __future__ import annotations
 
-from django.shortcuts import render
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
+from config import ratelimit
+from responses.forms import AnswerForm, respondent_language, translated
+from responses.models import Channel
+from responses.selectors import customer_link_for_signed, invitation_for_token
+from responses.services import ALREADY_ANSWERED, ROUND_CLOSED, SURVEY_NOT_OPEN, response_submit
+from surveys.distribution_selectors import surveys_pending_for_user
+from surveys.models import Survey, SurveyStatus
 from surveys.permissions import membership_required
 
+PUBLIC_WINDOW = 10 * 60
+THANKS_SALT = "tandem.thanks"
 
+PAGES = {
+    "unknown": (
+        404,
+        _("This link is not valid"),
+        _(
+            "We could not find this survey link. If you received a reminder, use the link in "
+            "the newest email: each reminder replaces the link sent before."
+        ),
+    ),
+    "invalid": (
+        404,
+        _("This link is not valid"),
+        _("The link may have been cut short or changed. Ask whoever shared it for a new one."),
+    ),
+    "used": (
+        410,
+        _("You have already answered"),
+        _("Thank you, your answers are in. Each personal link can be used once."),
+    ),
+    "closed": (
+        410,
+        _("This survey is closed"),
+        _("It no longer accepts answers. Thank you for your time."),
+    ),
+    "not_open": (
+        404,
+        _("This survey is not open yet"),
+        _("Please come back once it has started."),
+    ),
+    "rate_limited": (
+        429,
+        _("Too many answers from this connection"),
+        _("To protect this survey we limit how often it can be answered. Try again later."),
+    ),
+}
+
+
+def _page(request, key: str, *, survey: Survey | None = None, language: str = ""):
+    status, heading, text = PAGES[key]
+    context = {"heading": heading, "text": text, "language": language}
+    if survey is not None:
+        context["survey_title"] = translated(survey, language, "title")
+    return render(request, "responses/message.html", context, status=status)
+
+
+def _survey_blocked(survey: Survey) -> str:
+    if survey.status == SurveyStatus.DRAFT:
+        return "not_open"
+    return "" if survey.status == SurveyStatus.LIVE else "closed"
+
+
+def _page_for_error(error: ValidationError) -> str:
+    """Submission errors that end the visit get their own page; the rest go on the form."""
+    messages = error.message_dict
+    if ALREADY_ANSWERED in messages.get("invitation", []):
+        return "used"
+    if ROUND_CLOSED in messages.get("invitation", []):
+        return "closed"
+    if "survey" in messages:
+        return "not_open" if SURVEY_NOT_OPEN in messages["survey"] else "closed"
+    return ""
+
+
+def _answer(request, *, survey: Survey, submit: dict):
+    """Show the form; on a valid POST store the response and go to the thank-you page."""
+    language = respondent_language(survey=survey, request=request)
+    data = request.POST if request.method == "POST" else None
+    form = AnswerForm(data, survey=survey, language=language)
+    if data is not None and form.is_valid():
+        try:
+            response_submit(
+                survey=survey,
+                answers=form.answers(),
+                language=form.language,
+                submission_key=form.cleaned_data["submission_key"],
+                **submit,
+            )
+        except ValidationError as error:
+            if key := _page_for_error(error):
+                return _page(request, key, survey=survey, language=form.language)
+            form.add_submit_errors(error)
+        else:
+            signed = signing.dumps({"s": survey.pk, "lang": form.language}, salt=THANKS_SALT)
+            return redirect("responses:thanks", signed=signed)
+    context = {"survey": survey, "form": form, "preview": False, "LANGUAGE_CODE": form.language}
+    with translation.override(form.language):
+        return render(request, "responses/answer.html", context)
+
+
+def _over_limit(request, scope: str, *, count: bool) -> bool:
+    """Per-IP limit on public pages: `count` records this request, otherwise only checks."""
+    key = f"public:{scope}:{ratelimit.client_ip(request)}"
+    seen = ratelimit.hit(key, window=PUBLIC_WINDOW) if count else ratelimit.count(key) + 1
+    return seen > settings.TANDEM_PUBLIC_RATE_LIMIT
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_answer(request, token: str):
+    invitation = invitation_for_token(token=token)
+    if invitation is None:
+        # Guessing a 192-bit token is hopeless, but there is no reason to let anyone try fast.
+        if _over_limit(request, "unknown-token", count=True):
+            return _page(request, "rate_limited")
+        return _page(request, "unknown")
+    survey = invitation.survey
+    if request.method == "GET":
+        blocked = _survey_blocked(survey)
+        if invitation.used_at is not None:
+            blocked = "used"
+        elif invitation.cycle is not None and invitation.cycle.closed:
+            blocked = "closed"
+        if blocked:
+            return _page(request, blocked, survey=survey, language=survey.language)
+    team = invitation.team
+    submit = {
+        "team": team,
+        "location": team.location if team else None,
+        "cycle": invitation.cycle,
+        "respondent": invitation.person,
+        "channel": Channel.INVITATION,
+        "invitation": invitation,
+    }
+    return _answer(request, survey=survey, submit=submit)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def link_answer(request, signed: str):
+    link = customer_link_for_signed(signed=signed)
+    if link is None:
+        return _page(request, "invalid")
+    survey = link.survey
+    blocked = _survey_blocked(survey) if link.active else "closed"
+    if blocked:
+        return _page(request, blocked, survey=survey, language=survey.language)
+    if _over_limit(request, "link", count=request.method == "POST"):
+        return _page(request, "rate_limited", survey=survey, language=survey.language)
+    submit = {
+        "team": link.team,
+        "location": link.location,
+        "agent": link.agent,
+        "channel": Channel.LINK,
+    }
+    return _answer(request, survey=survey, submit=submit)
+
+
+@require_GET
+def thanks(request, signed: str):
+    try:
+        data = signing.loads(signed, salt=THANKS_SALT)
+        survey = Survey.objects.get(pk=data["s"])
+    except (signing.BadSignature, Survey.DoesNotExist, KeyError, TypeError):
+        return _page(request, "invalid")
+    language = data.get("lang") if data.get("lang") in survey.languages else survey.language
+    context = {
+        "heading": _("Thank you"),
+        "text": translated(survey, language, "thank_you"),
+        "survey_title": translated(survey, language, "title"),
+        "language": language,
+        "LANGUAGE_CODE": language,
+    }
+    return render(request, "responses/message.html", context)
+
+
+@require_GET
 @membership_required()
 def mine(request):
-    return render(request, "placeholder.html", {"title": "My surveys"})
+    surveys = surveys_pending_for_user(user=request.user)
+    return render(request, "responses/mine.html", {"surveys": surveys})

@@ -1,0 +1,276 @@
+"""The answer form: one field per question, in the respondent's language.
+
+The form parses what the browser sent (numbers, choices, text); the rules about what makes a
+complete, valid response live in `response_submit`, whose errors `add_submit_errors` puts back
+on the right fields. templates/responses/answer.html renders `form.items`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+from responses.conditions import EMPTY_VALUES, visible_question_ids
+from responses.services import answer_field
+from surveys.models import SCALE_LABELS, SCALES, TEXT_MAX_LENGTH, Question, QuestionType, Survey
+
+# Every point of the labelled scales; the ends match surveys.models.SCALE_LABELS.
+POINT_LABELS: dict[str, list] = {
+    "likert": [
+        _("Strongly disagree"),
+        _("Disagree"),
+        _("Neither agree nor disagree"),
+        _("Agree"),
+        _("Strongly agree"),
+    ],
+    "csat": [
+        _("Very dissatisfied"),
+        _("Dissatisfied"),
+        _("Neither satisfied nor dissatisfied"),
+        _("Satisfied"),
+        _("Very satisfied"),
+    ],
+    "ces": [
+        _("Very difficult"),
+        _("Difficult"),
+        _("Somewhat difficult"),
+        _("Neither easy nor difficult"),
+        _("Somewhat easy"),
+        _("Easy"),
+        _("Very easy"),
+    ],
+}
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    number: int | None
+    input_id: str
+    checked: bool
+
+
+@dataclass
+class QuestionItem:
+    """What the template needs to draw one question."""
+
+    question: Question
+    field: forms.BoundField
+    number: int
+    text: str
+    help_text: str
+    kind: str  # "nps", "labelled", "single", "multi" or "text"
+    options: list[Option] = field(default_factory=list)
+    ends: tuple[str, str] = ("", "")
+    hidden: bool = False
+    condition: str = ""  # JSON for static/js/answer.js
+
+    @property
+    def anchor(self) -> str:
+        return f"q-{self.question.id}"
+
+    @property
+    def errors(self):
+        return self.field.errors
+
+
+def translated(obj, language: str, name: str):
+    """A survey's or question's text in `language`, falling back to the default text."""
+    value = (obj.translations or {}).get(language, {}).get(name)
+    return value if value else getattr(obj, name)
+
+
+class AnswerForm(forms.Form):
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
+    def __init__(self, data=None, *args, survey: Survey, language: str = "", **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.survey = survey
+        self.language = language if language in survey.languages else survey.language
+        self.questions = list(survey.questions.all())
+        for question in self.questions:
+            self.fields[answer_field(question.id)] = self._field_for(question)
+        if not self.is_bound:
+            self.initial["submission_key"] = secrets.token_urlsafe(24)
+
+    def _field_for(self, question: Question) -> forms.Field:
+        if question.type in SCALES:
+            low, high = SCALES[question.type]
+            choices = [(str(n), str(n)) for n in range(low, high + 1)]
+            return forms.TypedChoiceField(
+                choices=choices, coerce=int, empty_value=None, required=False
+            )
+        if question.type in (QuestionType.SINGLE, QuestionType.MULTI):
+            labels = translated(question, self.language, "choices") or question.choices
+            choices = list(zip(question.choices, labels, strict=False))
+            if question.type == QuestionType.SINGLE:
+                return forms.ChoiceField(choices=choices, required=False)
+            return forms.MultipleChoiceField(choices=choices, required=False)
+        return forms.CharField(
+            required=False,
+            max_length=TEXT_MAX_LENGTH,
+            widget=forms.Textarea(attrs={"rows": 4, "maxlength": TEXT_MAX_LENGTH}),
+        )
+
+    # --- texts ------------------------------------------------------------------------------
+
+    @property
+    def title(self) -> str:
+        return translated(self.survey, self.language, "title")
+
+    @property
+    def intro(self) -> str:
+        return translated(self.survey, self.language, "intro")
+
+    # --- reading and writing back -------------------------------------------------------------
+
+    def answers(self) -> list[dict]:
+        """The cleaned answers in the shape `response_submit` takes."""
+        return [
+            {"question": q.id, "value": self.cleaned_data.get(answer_field(q.id))}
+            for q in self.questions
+            if self.cleaned_data.get(answer_field(q.id)) not in EMPTY_VALUES
+        ]
+
+    def add_submit_errors(self, error: ValidationError) -> None:
+        """Put `response_submit`'s errors on the matching fields (others on the whole form)."""
+        for name, messages in error.message_dict.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+    # --- rendering -----------------------------------------------------------------------------
+
+    def _raw_values(self) -> dict[int, object]:
+        """What the respondent has picked so far (bound data, unvalidated), for display logic."""
+        if not self.is_bound:
+            return {}
+        values: dict[int, object] = {}
+        for question in self.questions:
+            bound = self[answer_field(question.id)]
+            value = bound.value()
+            if question.type in SCALES:
+                value = int(value) if str(value or "").lstrip("-").isdigit() else None
+            values[question.id] = value
+        return values
+
+    @cached_property
+    def _visible(self) -> set[int]:
+        return visible_question_ids(self.questions, self._raw_values())
+
+    @cached_property
+    def items(self) -> list[QuestionItem]:
+        return [
+            self._item(question, number, self._visible)
+            for number, question in enumerate(self.questions, start=1)
+        ]
+
+    @property
+    def visible_count(self) -> int:
+        return len(self._visible)
+
+    @property
+    def answered_count(self) -> int:
+        raw = self._raw_values()
+        return sum(1 for qid, v in raw.items() if qid in self._visible and v not in EMPTY_VALUES)
+
+    @property
+    def language_links(self) -> list[dict]:
+        return [
+            {"code": code, "name": _language_name(code), "current": code == self.language}
+            for code in self.survey.languages
+        ]
+
+    text_max_length = TEXT_MAX_LENGTH
+    text_max_length_display = f"{TEXT_MAX_LENGTH:,}"
+
+    def _item(self, question: Question, number: int, visible: set[int]) -> QuestionItem:
+        bound = self[answer_field(question.id)]
+        item = QuestionItem(
+            question=question,
+            field=bound,
+            number=number,
+            text=translated(question, self.language, "text"),
+            help_text=translated(question, self.language, "help_text"),
+            kind=_kind(question),
+            hidden=question.id not in visible,
+            condition=_condition_json(question),
+        )
+        if question.type in SCALES:
+            item.ends = SCALE_LABELS[question.type]
+        if item.kind != "text":
+            item.options = _options(question, bound)
+        return item
+
+
+def _language_name(code: str) -> str:
+    try:
+        return get_language_info(code)["name_local"]
+    except KeyError:
+        return code.upper()
+
+
+def _kind(question: Question) -> str:
+    if question.type == QuestionType.NPS:
+        return "nps"
+    if question.type in SCALES:
+        return "labelled"
+    return question.type
+
+
+def _options(question: Question, bound: forms.BoundField) -> list[Option]:
+    current = bound.value()
+    picked = {str(v) for v in current} if isinstance(current, list) else {str(current or "")}
+    points = POINT_LABELS.get(question.type)
+    options = []
+    for index, (value, label) in enumerate(bound.field.choices):
+        number = int(value) if question.type in SCALES else None
+        options.append(
+            Option(
+                value=str(value),
+                label=str(points[index]) if points else str(label),
+                number=number,
+                input_id=f"{bound.auto_id}_{index}",
+                checked=str(value) in picked,
+            )
+        )
+    return options
+
+
+def _condition_json(question: Question) -> str:
+    if question.condition_question_id is None:
+        return ""
+    return json.dumps(
+        {
+            "field": answer_field(question.condition_question_id),
+            "op": question.condition_op,
+            "value": question.condition_value,
+        }
+    )
+
+
+def respondent_language(*, survey: Survey, request) -> str:
+    """The survey language the respondent reads best.
+
+    An explicit ?lang= wins (the language switch), then the browser's Accept-Language in order of
+    preference (fr-CA matches fr), then the survey's default language.
+    """
+    available = survey.languages
+    wanted = request.GET.get("lang", "")
+    if wanted in available:
+        return wanted
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for code, _quality in parse_accept_lang_header(header):
+        code = code.lower()
+        for candidate in (code, code.split("-")[0]):
+            if candidate in available:
+                return candidate
+    return survey.language

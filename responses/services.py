@@ -1,0 +1,325 @@
+"""Storing responses: one validated, all-or-nothing write per submission.
+
+The browser form, customer links and the API all go through `response_submit`, so they share one
+set of rules and one set of messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dashboards.tasks import response_score
+from responses.conditions import EMPTY_VALUES, visible_question_ids
+from responses.models import Answer, Channel, Response
+from surveys.models import (
+    SCALES,
+    TEXT_MAX_LENGTH,
+    Cycle,
+    Invitation,
+    Location,
+    Person,
+    Question,
+    QuestionType,
+    Survey,
+    SurveyKind,
+    SurveyStatus,
+    Team,
+)
+
+logger = logging.getLogger(__name__)
+
+ALREADY_ANSWERED = "This survey has already been answered with this link."
+SURVEY_CLOSED = "This survey is closed."
+SURVEY_NOT_OPEN = "This survey is not open yet."
+ROUND_CLOSED = "This round of the survey has closed."
+REQUIRED = "This question needs an answer."
+FUTURE_SKEW = dt.timedelta(minutes=5)
+_INTEGER = re.compile(r"-?\d+")
+
+
+def answer_field(question_id: int) -> str:
+    """The error key (and form field name) for one question's answer."""
+    return f"question_{question_id}"
+
+
+def response_submit(
+    *,
+    survey: Survey,
+    answers: list[dict],
+    team: Team | None,
+    location: Location | None = None,
+    cycle: Cycle | None = None,
+    respondent: Person | None = None,
+    agent: Person | None = None,
+    channel: str,
+    language: str = "",
+    submitted_at: dt.datetime | None = None,
+    submission_key: str | None = None,
+    invitation: Invitation | None = None,
+) -> Response:
+    """Validate and store one response with all its answers.
+
+    1. A submission_key seen before returns the response stored for it (double click, retry).
+    2. Everything is checked before writing; ValidationError lists the problems per field.
+    3. One transaction: claim the invitation (compare-and-set on used_at), insert the response
+       and its answers. A second submission with the same token finds the invitation used.
+    4. After commit, queue scoring; a broker outage only delays it (the reconcile task).
+    """
+    submission_key = submission_key or None
+    if submission_key and (existing := _replayed(survey=survey, key=submission_key)):
+        return existing
+    now = timezone.now()
+    submitted_at = submitted_at or now
+    questions = list(survey.questions.all())
+    errors: dict[str, list[str]] = {}
+    _check_context(
+        survey=survey,
+        team=team,
+        location=location,
+        cycle=cycle,
+        invitation=invitation,
+        channel=channel,
+        submitted_at=submitted_at,
+        submission_key=submission_key,
+        now=now,
+        errors=errors,
+    )
+    values = _clean_answers(questions=questions, answers=answers, errors=errors)
+    if errors:
+        raise ValidationError(errors)
+
+    location = location or (team.location if team else None)
+    keep_person = not survey.anonymous
+    fields = {
+        "survey": survey,
+        "team": team,
+        "location": location,
+        "cycle": cycle
+        or (invitation.cycle if invitation else None)
+        or _cycle_at(survey, submitted_at),
+        "respondent": respondent if keep_person and survey.kind == SurveyKind.EX else None,
+        "agent": agent if survey.kind == SurveyKind.CX else None,
+        "channel": channel,
+        "language": language[:8],
+        "submitted_at": submitted_at,
+        "submission_key": submission_key,
+    }
+    try:
+        with transaction.atomic():
+            if invitation is not None and not _invitation_claim(invitation, now=now):
+                raise ValidationError({"invitation": [ALREADY_ANSWERED]})
+            response = Response.objects.create(**fields)
+            Answer.objects.bulk_create(_answer_rows(response, questions, values))
+    except (IntegrityError, ValidationError):
+        # Lost a race with the same submission_key (double click): the first one stands.
+        if submission_key and (existing := _replayed(survey=survey, key=submission_key)):
+            return existing
+        raise
+    transaction.on_commit(partial(_queue_scoring, response.id))
+    return response
+
+
+def _replayed(*, survey: Survey, key: str) -> Response | None:
+    existing = Response.objects.filter(submission_key=key).first()
+    if existing is not None and existing.survey_id != survey.id:
+        raise ValidationError(
+            {"submission_key": ["This submission key belongs to another survey."]}
+        )
+    return existing
+
+
+def _invitation_claim(invitation: Invitation, *, now: dt.datetime) -> bool:
+    """Mark the invitation used, only if nobody did first (the row lock serialises racers).
+
+    On an anonymous survey the invitation records *that* it was used, not *when*: a used_at equal
+    to the response's submitted_at would lead from the response back to the person.
+    """
+    used_at = invitation.created_at if invitation.survey.anonymous else now
+    claimed = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(
+        used_at=used_at
+    )
+    return claimed == 1
+
+
+def _cycle_at(survey: Survey, moment: dt.datetime) -> Cycle | None:
+    """The round running at `moment`: the latest one opened at or before it."""
+    return Cycle.objects.filter(survey=survey, opens_at__lte=moment).order_by("-number").first()
+
+
+def _check_context(
+    *,
+    survey: Survey,
+    team: Team | None,
+    location: Location | None,
+    cycle: Cycle | None,
+    invitation: Invitation | None,
+    channel: str,
+    submitted_at: dt.datetime,
+    submission_key: str | None,
+    now: dt.datetime,
+    errors: dict[str, list[str]],
+) -> None:
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    if survey.status == SurveyStatus.DRAFT:
+        add("survey", SURVEY_NOT_OPEN)
+    elif survey.status != SurveyStatus.LIVE:
+        add("survey", SURVEY_CLOSED)
+    org_id = survey.organization_id
+    if team is not None and team.organization_id != org_id:
+        add("team", "Unknown team.")
+    if location is not None and location.organization_id != org_id:
+        add("location", "Unknown location.")
+    if cycle is not None and cycle.survey_id != survey.id:
+        add("cycle", "This round belongs to another survey.")
+    if invitation is not None:
+        if invitation.survey_id != survey.id:
+            add("invitation", "This link is for another survey.")
+        elif invitation.used_at is not None:
+            add("invitation", ALREADY_ANSWERED)
+        elif invitation.cycle is not None and invitation.cycle.closed:
+            add("invitation", ROUND_CLOSED)
+    if channel not in Channel.values:
+        add("channel", f"Channel must be one of: {', '.join(Channel.values)}.")
+    if timezone.is_naive(submitted_at):
+        add("submitted_at", "Give the time with its time zone.")
+    elif submitted_at > now + FUTURE_SKEW:
+        add("submitted_at", "The submission time cannot be in the future.")
+    if submission_key is not None and (
+        not isinstance(submission_key, str) or len(submission_key) > 64
+    ):
+        add("submission_key", "Use a text of at most 64 characters.")
+
+
+def _clean_answers(
+    *, questions: list[Question], answers: object, errors: dict
+) -> dict[int, object]:
+    """Cleaned values by question id for the questions shown, reporting problems in `errors`."""
+    if not isinstance(answers, list):
+        errors["answers"] = ["Send the answers as a list of {question, value}."]
+        return {}
+    by_id = {q.id: q for q in questions}
+    values: dict[int, object] = {}
+    seen: set[int] = set()
+    for item in answers:
+        question_id = _question_id(item)
+        if question_id not in by_id:
+            errors.setdefault("answers", []).append(
+                f"Question {_describe(item)} is not part of this survey."
+            )
+            continue
+        if question_id in seen:
+            errors.setdefault("answers", []).append(
+                f"Question {question_id} is answered more than once."
+            )
+            continue
+        seen.add(question_id)
+        cleaned, message = answer_clean(by_id[question_id], item.get("value"))
+        if message:
+            errors[answer_field(question_id)] = [message]
+        else:
+            values[question_id] = cleaned
+    visible = visible_question_ids(questions, values)
+    for question in questions:
+        field = answer_field(question.id)
+        shown_and_missing = question.id in visible and values.get(question.id) in EMPTY_VALUES
+        if question.required and shown_and_missing and field not in errors:
+            errors[field] = [REQUIRED]
+    # Answers to hidden questions are dropped: the respondent could not see them.
+    return {k: v for k, v in values.items() if k in visible and v not in EMPTY_VALUES}
+
+
+def _question_id(item: object) -> int | None:
+    if not isinstance(item, dict):
+        return None
+    value = item.get("question")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _describe(item: object) -> str:
+    if isinstance(item, dict):
+        return str(item.get("question"))[:20]
+    return "(not an object)"
+
+
+def answer_clean(question: Question, value: object) -> tuple[object, str]:
+    """(cleaned value, error message) for one answer; None means not answered."""
+    if value in EMPTY_VALUES:
+        return None, ""
+    if question.type in SCALES:
+        return _clean_scale(question, value)
+    if question.type == QuestionType.SINGLE:
+        if not isinstance(value, str) or value not in question.choices:
+            return None, _choice_message(question)
+        return value, ""
+    if question.type == QuestionType.MULTI:
+        picked = [value] if isinstance(value, str) else value
+        if not isinstance(picked, list) or not all(isinstance(v, str) for v in picked):
+            return None, _choice_message(question)
+        if any(v not in question.choices for v in picked):
+            return None, _choice_message(question)
+        return [c for c in question.choices if c in picked], ""
+    if not isinstance(value, str):
+        return None, "Write the answer as text."
+    text = value.replace("\x00", "").strip()
+    if len(text) > TEXT_MAX_LENGTH:
+        return None, f"Keep the answer to {TEXT_MAX_LENGTH:,} characters or fewer."
+    return text or None, ""
+
+
+def _clean_scale(question: Question, value: object) -> tuple[object, str]:
+    low, high = SCALES[question.type]
+    message = f"Choose a whole number from {low} to {high}."
+    if isinstance(value, bool):
+        return None, message
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        value = int(value)
+    if not isinstance(value, int) or not low <= value <= high:
+        return None, message
+    return value, ""
+
+
+def _choice_message(question: Question) -> str:
+    return f"Choose from: {', '.join(question.choices)}."
+
+
+def _answer_rows(response: Response, questions: list[Question], values: dict) -> list[Answer]:
+    rows = []
+    for question in questions:
+        if question.id not in values:
+            continue
+        value = values[question.id]
+        row = Answer(response=response, question=question)
+        if question.type in SCALES:
+            row.value_int = value
+        elif question.type == QuestionType.TEXT:
+            row.value_text = value
+        else:  # single and multiple choice both store a list of the options picked
+            row.value_choices = value if isinstance(value, list) else [value]
+        rows.append(row)
+    return rows
+
+
+def _queue_scoring(response_id: int) -> None:
+    try:
+        response_score.delay(response_id)
+    except Exception:  # noqa: BLE001 - a broker outage must never lose or fail a submission
+        logger.warning(
+            "Could not queue scoring for response %s; the reconcile task will score it.",
+            response_id,
+            exc_info=True,
+        )

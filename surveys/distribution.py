@@ -1,0 +1,422 @@
+"""Getting surveys to people: invitations, reminders, customer links and recurring pulses.
+
+Invitation tokens exist in clear only on their way to the email task; the database keeps their
+SHA-256 (`token_hash`). A reminder therefore issues a new token (the old link stops working).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import secrets
+from collections.abc import Iterable
+
+import segno
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from surveys.models import (
+    CustomerLink,
+    Cycle,
+    Frequency,
+    Invitation,
+    Location,
+    Person,
+    PulseSchedule,
+    Survey,
+    SurveyKind,
+    SurveyStatus,
+    Team,
+    token_hash,
+)
+
+logger = logging.getLogger(__name__)
+
+INVITE = "invite"
+REMIND = "remind"
+LINK_SALT = "tandem.customer-link"
+TOKEN_BYTES = 24  # 192 bits
+# An email still in the queue is not "lost": only re-issue tokens of older unsent invitations.
+UNSENT_GRACE = dt.timedelta(minutes=10)
+REMIND_GAP = dt.timedelta(hours=12)  # an impatient second click does not email everyone twice
+PULSE_SEND_TIME = dt.time(9, 0, tzinfo=dt.UTC)
+
+
+# --- Invitations ------------------------------------------------------------------------------
+
+
+def invitation_url(token: str) -> str:
+    return settings.TANDEM_BASE_URL.rstrip("/") + reverse("responses:invitation", args=[token])
+
+
+def _check_invitable(survey: Survey, teams: Iterable[Team] | None) -> None:
+    errors = {}
+    if survey.kind != SurveyKind.EX:
+        errors["survey"] = "Invitations are for employee surveys; customer surveys use links."
+    elif survey.status != SurveyStatus.LIVE:
+        errors["survey"] = "Publish the survey before sending it."
+    if teams is not None and any(t.organization_id != survey.organization_id for t in teams):
+        errors["teams"] = "Pick teams of this organisation."
+    if errors:
+        raise ValidationError(errors)
+
+
+def cycle_current(*, survey: Survey) -> Cycle | None:
+    return Cycle.objects.filter(survey=survey, closed=False).order_by("-number").first()
+
+
+def _cycle_for_send(survey: Survey) -> Cycle:
+    """The open round, or round 1 (or n+1) for a one-off send."""
+    current = cycle_current(survey=survey)
+    if current is not None:
+        return current
+    last = Cycle.objects.filter(survey=survey).aggregate(n=Max("number"))["n"] or 0
+    return Cycle.objects.create(survey=survey, number=last + 1, opens_at=timezone.now())
+
+
+@transaction.atomic
+def invitations_send(
+    *, survey: Survey, teams: Iterable[Team] | None = None, cycle: Cycle | None = None
+) -> int:
+    """Invite every active person of `teams` (None: the whole organisation) to the round.
+
+    People already invited to this round are skipped, except those whose email never went out
+    (a broker outage lost the token) get a fresh token and are queued again. Returns how many
+    emails were queued.
+    """
+    teams = list(teams) if teams is not None else None
+    _check_invitable(survey, teams)
+    # Serialise sends of one survey so two clicks cannot invite a person twice.
+    Survey.objects.select_for_update().filter(pk=survey.pk).exists()
+    cycle = cycle or _cycle_for_send(survey)
+    people = Person.objects.filter(
+        organization_id=survey.organization_id, is_active=True, team__isnull=False
+    )
+    if teams is not None:
+        people = people.filter(team__in=teams)
+    invited = Invitation.objects.filter(survey=survey, cycle=cycle)
+    lost = invited.filter(
+        sent_at__isnull=True,
+        used_at__isnull=True,
+        person__in=people,
+        created_at__lt=timezone.now() - UNSENT_GRACE,
+    )
+    reissued = _tokens_reissue(list(lost.select_for_update()), fields=["token_hash"])
+    tokens: list[str] = []
+    rows = []
+    for person in people.exclude(pk__in=invited.values("person_id")):
+        tokens.append(secrets.token_urlsafe(TOKEN_BYTES))
+        rows.append(
+            Invitation(
+                survey=survey,
+                cycle=cycle,
+                person=person,
+                team_id=person.team_id,
+                token_hash=token_hash(tokens[-1]),
+            )
+        )
+    created = Invitation.objects.bulk_create(rows)
+    pairs = [(row.pk, token) for row, token in zip(created, tokens, strict=True)] + reissued
+    transaction.on_commit(lambda: _emails_queue(pairs, kind=INVITE))
+    return len(pairs)
+
+
+def _tokens_reissue(invitations: list[Invitation], *, fields: list[str]) -> list[tuple[int, str]]:
+    """New tokens for these invitations (already changed in memory otherwise); saved in bulk."""
+    pairs = []
+    for invitation in invitations:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        invitation.token_hash = token_hash(token)
+        pairs.append((invitation.pk, token))
+    Invitation.objects.bulk_update(invitations, fields)
+    return pairs
+
+
+@transaction.atomic
+def invitations_remind(
+    *,
+    survey: Survey,
+    cycle: Cycle | None = None,
+    sent_before: dt.datetime | None = None,
+    first_only: bool = False,
+) -> int:
+    """Email a new link to everyone invited to the round who has not answered. Returns how many.
+
+    `first_only` and `sent_before` are for the scheduled reminder: one reminder per person, only
+    after the invitation has had `remind_after_days` to work.
+    """
+    _check_invitable(survey, None)
+    cycle = cycle or cycle_current(survey=survey)
+    if cycle is None or cycle.closed:
+        return 0
+    now = timezone.now()
+    pending = Invitation.objects.filter(
+        survey=survey, cycle=cycle, used_at__isnull=True, sent_at__isnull=False
+    ).exclude(reminded_at__gt=now - REMIND_GAP)
+    if first_only:
+        pending = pending.filter(reminder_count=0)
+    if sent_before is not None:
+        pending = pending.filter(sent_at__lte=sent_before)
+    rows = list(pending.select_for_update())
+    for invitation in rows:
+        invitation.reminder_count += 1
+        invitation.reminded_at = None  # set by the email task when the reminder goes out
+    pairs = _tokens_reissue(rows, fields=["token_hash", "reminder_count", "reminded_at"])
+    transaction.on_commit(lambda: _emails_queue(pairs, kind=REMIND))
+    return len(pairs)
+
+
+def _emails_queue(pairs: list[tuple[int, str]], *, kind: str) -> None:
+    from surveys.tasks import invitation_email_send  # tasks import this module
+
+    for invitation_id, token in pairs:
+        try:
+            invitation_email_send.delay(invitation_id, token, kind)
+        except Exception:  # noqa: BLE001 - the send is re-runnable: unsent invitations get new tokens
+            logger.warning("Could not queue %s email for invitation %s", kind, invitation_id)
+
+
+def invitation_email_deliver(*, invitation_id: int, token: str, kind: str) -> bool:
+    """Send one invitation or reminder email, at most once (compare-and-set on its timestamp).
+
+    A task delivered twice finds the timestamp set and sends nothing; a task overtaken by a newer
+    token (a reminder, a re-send) finds the hash changed and sends nothing. If sending fails the
+    timestamp is cleared again so a retry can send.
+    """
+    stamp = "sent_at" if kind == INVITE else "reminded_at"
+    claim = Invitation.objects.filter(
+        pk=invitation_id, token_hash=token_hash(token), used_at__isnull=True
+    ).filter(**{f"{stamp}__isnull": True})
+    if not claim.update(**{stamp: timezone.now()}):
+        return False
+    invitation = Invitation.objects.select_related("survey__organization", "person").get(
+        pk=invitation_id
+    )
+    context = {
+        "invitation": invitation,
+        "survey": invitation.survey,
+        "person": invitation.person,
+        "url": invitation_url(token),
+        "reminder": kind == REMIND,
+    }
+    subject = ("Reminder: " if kind == REMIND else "") + invitation.survey.title
+    try:
+        send_mail(
+            subject=subject,
+            message=render_to_string("surveys/distribution/email_invitation.txt", context),
+            from_email=None,
+            recipient_list=[invitation.person.email],
+        )
+    except Exception:
+        Invitation.objects.filter(pk=invitation_id).update(**{stamp: None})
+        raise
+    return True
+
+
+# --- Customer links ---------------------------------------------------------------------------
+
+
+def customer_link_create(
+    *,
+    survey: Survey,
+    team: Team | None = None,
+    location: Location | None = None,
+    agent: Person | None = None,
+    label: str,
+    user,
+) -> CustomerLink:
+    errors = {}
+    org_id = survey.organization_id
+    if survey.kind != SurveyKind.CX:
+        errors["survey"] = "Customer links are for customer surveys."
+    for name, value in (("team", team), ("location", location), ("agent", agent)):
+        if value is not None and value.organization_id != org_id:
+            errors[name] = f"Pick a {name} of this organisation."
+    label = (label or "").strip() or str(agent or team or location or "General link")
+    if len(label) > 200:
+        errors["label"] = "Keep the label under 200 characters."
+    if errors:
+        raise ValidationError(errors)
+    return CustomerLink.objects.create(
+        survey=survey,
+        team=team,
+        location=location or (team.location if team else None),
+        agent=agent,
+        label=label,
+        created_by=user,
+    )
+
+
+def customer_link_deactivate(*, link: CustomerLink) -> None:
+    CustomerLink.objects.filter(pk=link.pk).update(active=False)
+
+
+def customer_link_signed(link: CustomerLink) -> str:
+    """The value in the link's URL: its id, signed, so nobody can point it at another scope."""
+    return signing.dumps({"l": link.pk}, salt=LINK_SALT)
+
+
+def customer_link_id(signed: str) -> int | None:
+    """The link id inside a signed value, or None if it was forged or changed."""
+    try:
+        data = signing.loads(signed, salt=LINK_SALT)
+    except signing.BadSignature:
+        return None
+    link_id = data.get("l") if isinstance(data, dict) else None
+    return link_id if isinstance(link_id, int) and not isinstance(link_id, bool) else None
+
+
+def customer_link_url(link: CustomerLink) -> str:
+    path = reverse("responses:link", args=[customer_link_signed(link)])
+    return settings.TANDEM_BASE_URL.rstrip("/") + path
+
+
+def customer_link_qr(*, link: CustomerLink, kind: str) -> bytes:
+    """The link as a QR code, PNG or SVG, sized for a counter sign or a receipt."""
+    buffer = io.BytesIO()
+    segno.make(customer_link_url(link), error="m").save(buffer, kind=kind, scale=8, border=4)
+    return buffer.getvalue()
+
+
+# --- Recurring pulses -------------------------------------------------------------------------
+
+FREQUENCY_DAYS = {Frequency.WEEKLY: 7, Frequency.BIWEEKLY: 14}
+FREQUENCY_MONTHS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3}
+
+
+def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    days_in_month = [31, 29 if _leap(year) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    return moment.replace(year=year, month=month, day=min(moment.day, days_in_month[month - 1]))
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def pulse_occurrence(*, starts_on: dt.date, frequency: str, index: int) -> dt.datetime:
+    """When round `index` (0-based) of a pulse opens. Counted from the start date, so monthly
+    pulses started on the 31st open on the last day of shorter months without drifting."""
+    anchor = dt.datetime.combine(starts_on, PULSE_SEND_TIME)
+    if frequency in FREQUENCY_DAYS:
+        return anchor + dt.timedelta(days=FREQUENCY_DAYS[frequency] * index)
+    return _add_months(anchor, FREQUENCY_MONTHS[frequency] * index)
+
+
+def pulse_next_run(*, starts_on: dt.date, frequency: str, after: dt.datetime | None) -> dt.datetime:
+    """The first occurrence strictly after `after` (the first one when `after` is None)."""
+    index = 0
+    moment = pulse_occurrence(starts_on=starts_on, frequency=frequency, index=0)
+    while after is not None and moment <= after:
+        index += 1
+        moment = pulse_occurrence(starts_on=starts_on, frequency=frequency, index=index)
+    return moment
+
+
+@transaction.atomic
+def pulse_schedule_save(
+    *,
+    survey: Survey,
+    frequency: str,
+    teams: Iterable[Team],
+    starts_on: dt.date,
+    remind_after_days: int | None,
+    active: bool = True,
+) -> PulseSchedule:
+    """Create or change the survey's pulse; the next round is worked out from its rounds so far."""
+    teams = list(teams)
+    errors = {}
+    if survey.kind != SurveyKind.EX:
+        errors["survey"] = "Only employee surveys repeat as pulses."
+    if frequency not in Frequency.values:
+        errors["frequency"] = f"Frequency must be one of: {', '.join(Frequency.values)}."
+    if any(t.organization_id != survey.organization_id for t in teams):
+        errors["teams"] = "Pick teams of this organisation."
+    if remind_after_days is not None and not 1 <= remind_after_days <= 30:
+        errors["remind_after_days"] = "Remind after 1 to 30 days, or leave empty for no reminder."
+    if errors:
+        raise ValidationError(errors)
+    last = Cycle.objects.filter(survey=survey).order_by("-number").first()
+    schedule, _ = PulseSchedule.objects.update_or_create(
+        survey=survey,
+        defaults={
+            "frequency": frequency,
+            "starts_on": starts_on,
+            "remind_after_days": remind_after_days,
+            "active": active,
+            "next_run_at": pulse_next_run(
+                starts_on=starts_on, frequency=frequency, after=last.opens_at if last else None
+            ),
+        },
+    )
+    schedule.teams.set(teams)
+    return schedule
+
+
+def pulses_tick(*, now: dt.datetime | None = None) -> list[Cycle]:
+    """Open every due round (closing the one before), then send the scheduled reminders.
+
+    Safe to run as often as wanted: a round opens only while its schedule's next_run_at is due,
+    and opening it moves next_run_at on, under a row lock.
+    """
+    now = now or timezone.now()
+    due = PulseSchedule.objects.filter(
+        active=True, next_run_at__lte=now, survey__status=SurveyStatus.LIVE
+    ).values_list("pk", flat=True)
+    opened = []
+    for pk in list(due):
+        try:
+            cycle = pulse_cycle_open(schedule_id=pk, now=now)
+        except Exception:  # one broken schedule must not stop the others
+            logger.exception("Could not open the next round of pulse schedule %s", pk)
+            continue
+        if cycle is not None:
+            opened.append(cycle)
+    pulse_reminders_send(now=now)
+    return opened
+
+
+@transaction.atomic
+def pulse_cycle_open(*, schedule_id: int, now: dt.datetime) -> Cycle | None:
+    schedule = (
+        PulseSchedule.objects.select_for_update()
+        .select_related("survey")
+        .filter(pk=schedule_id, active=True, next_run_at__lte=now)
+        .first()
+    )
+    if schedule is None:  # another tick opened it first
+        return None
+    survey = schedule.survey
+    Cycle.objects.filter(survey=survey, closed=False).update(closed=True, closes_at=now)
+    number = (Cycle.objects.filter(survey=survey).aggregate(n=Max("number"))["n"] or 0) + 1
+    schedule.next_run_at = pulse_next_run(
+        starts_on=schedule.starts_on, frequency=schedule.frequency, after=now
+    )
+    schedule.save(update_fields=["next_run_at"])
+    cycle = Cycle.objects.create(
+        survey=survey, number=number, opens_at=now, closes_at=schedule.next_run_at
+    )
+    invitations_send(survey=survey, teams=list(schedule.teams.all()) or None, cycle=cycle)
+    logger.info("Opened round %s of survey %s", number, survey.pk)
+    return cycle
+
+
+def pulse_reminders_send(*, now: dt.datetime) -> int:
+    """The one scheduled reminder of each open pulse round, `remind_after_days` after sending."""
+    total = 0
+    schedules = PulseSchedule.objects.filter(
+        active=True, remind_after_days__isnull=False, survey__status=SurveyStatus.LIVE
+    ).select_related("survey")
+    for schedule in schedules:
+        cutoff = now - dt.timedelta(days=schedule.remind_after_days)
+        total += invitations_remind(survey=schedule.survey, sent_before=cutoff, first_only=True)
+    return total
