@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
@@ -147,9 +148,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks (the database scheduler copies these in at start). One entry per task.
 CELERY_BEAT_SCHEDULE = {
     "outbox-flush": {"task": "dashboards.alerting.tasks.outbox_flush", "schedule": 60.0},
-}
     # Opens due pulse rounds, sends their invitations and scheduled reminders (idempotent).
     "pulses-tick": {"task": "surveys.tasks.pulses_tick", "schedule": 300.0},
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth ---------------------------------------------------------------------------------
@@ -255,6 +256,11 @@ CELERY_BEAT_SCHEDULE["scores-reconcile"] = {
     "schedule": float(TANDEM_RECONCILE_SECONDS),
 }
 TANDEM_TRUST_X_FORWARDED_FOR = env_bool("TANDEM_TRUST_X_FORWARDED_FOR")
+# Deletes responses past each organisation's retention period (surveys.privacy), at night.
+CELERY_BEAT_SCHEDULE["retention-purge"] = {
+    "task": "surveys.tasks_privacy.retention_purge",
+    "schedule": crontab(hour=2, minute=30),
+}
 # Outbox deliveries (alert emails, webhooks): retries back off from this delay, doubling each time.
 TANDEM_OUTBOX_MAX_ATTEMPTS = env_int("TANDEM_OUTBOX_MAX_ATTEMPTS", 10)
 TANDEM_OUTBOX_BACKOFF_SECONDS = env_int("TANDEM_OUTBOX_BACKOFF_SECONDS", 60)

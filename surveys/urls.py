@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from surveys import api, views
+from surveys import api, views, views_privacy
 
 app_name = "surveys"
 
@@ -26,6 +26,14 @@ urlpatterns = [
         views.question_remove,
         name="question-remove",
     ),
+]
+
+# Privacy: HR admins' audit log, retention, and one person's export and erasure.
+urlpatterns += [
+    path("audit/", views_privacy.audit_log, name="audit"),
+    path("privacy/", views_privacy.privacy_home, name="privacy"),
+    path("people/<int:pk>/export/", views_privacy.person_export, name="person-export"),
+    path("people/<int:pk>/erase/", views_privacy.person_erase, name="person-erase"),
 ]
 
 # Mounted under /api/v1/ by config/urls.py (names are prefixed with "api-").
