@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from dashboards import api, views
+from dashboards.alerting.urls import api_urlpatterns as alerting_api
 
 app_name = "dashboards"
 
@@ -11,10 +12,11 @@ urlpatterns = [
     path("ex/", views.ex, name="ex"),
     path("cx/", views.cx, name="cx"),
     path("link/", views.link, name="link"),
-    path("alerts/", views.alerts, name="alerts"),
+    path("alerts/", include("dashboards.alerting.urls")),
 ]
 
 # Mounted under /api/v1/ by config/urls.py (names are prefixed with "api-").
 api_urlpatterns: list = [
     path("surveys/<int:pk>/scores/", api.SurveyScoresView.as_view(), name="api-survey-scores"),
+    *alerting_api,
 ]

@@ -26,8 +26,3 @@ def cx(request):
 @membership_required(Role.HR_ADMIN, Role.CX_MANAGER)
 def link(request):
     return render(request, "placeholder.html", {"title": "EX→CX link"})
-
-
-@membership_required(*_RESULTS)
-def alerts(request):
-    return render(request, "placeholder.html", {"title": "Alerts"})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from dashboards.alerting import outbox
+from dashboards.alerting import outbox, services
 
 
 @shared_task(name="dashboards.alerting.tasks.outbox_deliver", acks_late=True)
@@ -18,3 +18,9 @@ def outbox_deliver_task(message_id: int) -> None:
 @shared_task(name="dashboards.alerting.tasks.outbox_flush", acks_late=True)
 def outbox_flush() -> None:
     outbox.outbox_flush()
+
+
+@shared_task(name="dashboards.alerting.tasks.alert_rules_sweep", acks_late=True)
+def alert_rules_sweep() -> None:
+    """Evaluate every survey with active rules (cycles that finished with no new response)."""
+    services.alert_rules_sweep()

@@ -1,0 +1,103 @@
+"""Writes from the alert pages and the API: the inbox's actions, rules and webhook endpoints.
+
+Every action on an alert (acknowledge, assign, note, resolve) also stamps `first_response_at`
+once, so time to first response and time to resolution are both recorded.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from dashboards.models import Alert, AlertNote, AlertRule, AlertStatus, WebhookEndpoint
+
+
+def _first_response(alert: Alert, now) -> None:
+    Alert.objects.filter(id=alert.id, first_response_at__isnull=True).update(first_response_at=now)
+
+
+def alert_acknowledge(*, alert: Alert, user: AbstractBaseUser) -> bool:
+    """Open -> acknowledged. Returns False when it was not open."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Alert.objects.filter(id=alert.id, status=AlertStatus.OPEN).update(
+            status=AlertStatus.ACKNOWLEDGED, acknowledged_at=now
+        )
+        _first_response(alert, now)
+    alert.refresh_from_db()
+    return bool(changed)
+
+
+def alert_assign(
+    *, alert: Alert, assignee: AbstractBaseUser | None, user: AbstractBaseUser
+) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        Alert.objects.filter(id=alert.id).update(assignee=assignee)
+        _first_response(alert, now)
+        who = assignee.get_username() if assignee else "nobody"
+        AlertNote.objects.create(
+            alert=alert, author=user, body=f"Assigned to {who}.", created_at=now
+        )
+    alert.refresh_from_db()
+
+
+def alert_note_add(*, alert: Alert, author: AbstractBaseUser, body: str) -> AlertNote:
+    now = timezone.now()
+    with transaction.atomic():
+        note = AlertNote.objects.create(alert=alert, author=author, body=body, created_at=now)
+        _first_response(alert, now)
+    alert.refresh_from_db()
+    return note
+
+
+def alert_resolve(*, alert: Alert, user: AbstractBaseUser, note: str = "") -> bool:
+    """Resolve, with an optional closing note. Returns False when it was already resolved."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = (
+            Alert.objects.filter(id=alert.id)
+            .exclude(status=AlertStatus.RESOLVED)
+            .update(status=AlertStatus.RESOLVED, resolved_at=now)
+        )
+        if changed and note:
+            AlertNote.objects.create(alert=alert, author=user, body=note, created_at=now)
+        _first_response(alert, now)
+    alert.refresh_from_db()
+    return bool(changed)
+
+
+def alert_rule_save(*, rule: AlertRule, owners) -> AlertRule:
+    """Save a validated rule (new or edited) and its owners together."""
+    with transaction.atomic():
+        rule.save()
+        rule.owners.set(owners)
+    return rule
+
+
+def alert_rule_delete(*, rule: AlertRule) -> None:
+    """Delete a rule; its alerts stay in the inbox (their rule becomes empty)."""
+    rule.delete()
+
+
+def webhook_endpoint_create(
+    *, organization_id: int, kind: str, url: str, on_alert: bool, on_response: bool, user
+) -> WebhookEndpoint:
+    """A new endpoint with a fresh random signing secret."""
+    return WebhookEndpoint.objects.create(
+        organization_id=organization_id,
+        kind=kind,
+        url=url,
+        secret=secrets.token_hex(32),
+        on_alert=on_alert,
+        on_response=on_response,
+        created_by=user,
+    )
+
+
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Pending messages to it fail at their next attempt (the endpoint is gone)."""
+    endpoint.delete()

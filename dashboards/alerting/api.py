@@ -1,0 +1,82 @@
+"""API v1, alerts: GET /api/v1/alerts/ (?status=) and POST /api/v1/alerts/{id}/resolve/.
+
+Same visibility as the inbox: owners see their kind's alerts, a team lead their team's (read
+only here: resolving is for owners); another organisation's alert is a 404.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dashboards.alerting import actions, selectors
+from dashboards.alerting.forms import NOTE_MAX_LENGTH
+from dashboards.alerting.services import alert_payload
+from dashboards.models import Alert, AlertStatus
+from surveys.models import Role
+from surveys.selectors import membership_for_user
+
+INBOX_ROLES = (Role.HR_ADMIN, Role.CX_MANAGER, Role.TEAM_LEAD)
+
+
+class AlertListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AlertStatus.values, required=False, default=None)
+
+
+class ResolveSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH, required=False, default="", allow_blank=True
+    )
+
+
+class AlertPagination(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 500
+
+
+def _member(request):
+    membership = membership_for_user(user=request.user)
+    if membership is None or membership.role not in INBOX_ROLES:
+        raise PermissionDenied("Your role does not give access to alerts.")
+    return membership
+
+
+def _alert_for_owner(request, pk: int) -> Alert:
+    """404 outside the organisation; 403 unless the user owns the alert's kind."""
+    membership = _member(request)
+    alert = get_object_or_404(
+        Alert.objects.select_related("rule", "survey", "assignee"),
+        pk=pk,
+        organization_id=membership.organization_id,
+    )
+    if alert.survey.kind not in selectors.owned_kinds(membership):
+        raise PermissionDenied("Only the owners of this kind of alert can resolve it.")
+    return alert
+
+
+class AlertListView(APIView):
+    """Alerts the user may see, newest first, with their status; ?status= filters."""
+
+    def get(self, request):
+        membership = _member(request)
+        query = AlertListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        alerts = selectors.alert_list(membership=membership, status=query.validated_data["status"])
+        paginator = AlertPagination()
+        page = paginator.paginate_queryset(alerts, request, view=self)
+        return paginator.get_paginated_response([alert_payload(alert) for alert in page])
+
+
+class AlertResolveView(APIView):
+    """Resolve an alert, with an optional closing note. Resolving twice is harmless."""
+
+    def post(self, request, pk: int):
+        alert = _alert_for_owner(request, pk)
+        body = ResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        actions.alert_resolve(alert=alert, user=request.user, note=body.validated_data["note"])
+        return Response(alert_payload(alert))

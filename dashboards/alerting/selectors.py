@@ -1,0 +1,394 @@
+"""Reads for alerts: the figures rules compare, periods, and what each member may see.
+
+Figures come from dashboards.selectors.scores (rollups, with the anonymity rule already applied):
+an alert never states a figure that the dashboards would hide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import (
+    Avg,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.utils import timezone
+
+from dashboards.anonymity import threshold_for
+from dashboards.models import (
+    Alert,
+    AlertMetric,
+    AlertRule,
+    AlertScope,
+    OutboxMessage,
+    QuestionRollup,
+    WebhookEndpoint,
+)
+from dashboards.selectors import scores
+from responses.models import Answer, Response, SentimentLabel
+from surveys.models import (
+    Cycle,
+    Membership,
+    QuestionType,
+    Role,
+    Survey,
+    SurveyKind,
+    SurveyStatus,
+)
+
+SCOPE_GROUP_BY = {
+    AlertScope.ORGANIZATION: "none",
+    AlertScope.DEPARTMENT: "department",
+    AlertScope.TEAM: "team",
+    AlertScope.LOCATION: "location",
+}
+# Metrics each kind of survey has (negative comments: both).
+METRICS_FOR_KIND = {
+    SurveyKind.EX: [
+        AlertMetric.ENPS,
+        AlertMetric.ENGAGEMENT,
+        AlertMetric.PARTICIPATION,
+        AlertMetric.NEGATIVE_COMMENT,
+    ],
+    SurveyKind.CX: [
+        AlertMetric.NPS,
+        AlertMetric.CSAT,
+        AlertMetric.CES,
+        AlertMetric.DETRACTOR,
+        AlertMetric.NEGATIVE_COMMENT,
+    ],
+}
+PER_RESPONSE_METRICS = {AlertMetric.DETRACTOR}
+# The role that owns each kind's rules and alerts.
+OWNER_ROLE = {SurveyKind.EX: Role.HR_ADMIN, SurveyKind.CX: Role.CX_MANAGER}
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    label: str
+    start: dt.date | None = None
+    end: dt.date | None = None
+    cycle_id: int | None = None
+
+
+@dataclass(frozen=True)
+class GroupFigure:
+    """One scope group's figure in one period. `respondents` is what the threshold is held to."""
+
+    key: str  # "org", "team:3", "department:2", "location:4"
+    label: str
+    team_id: int | None
+    value: float | None
+    respondents: int
+    suppressed: bool
+
+    def shown(self, threshold: int) -> bool:
+        """May an alert state this figure: visible on the dashboards and >= threshold people."""
+        return not self.suppressed and self.value is not None and self.respondents >= threshold
+
+
+def is_protected(survey: Survey) -> bool:
+    """Anonymous employee data: alerts speak only of groups at or above the threshold."""
+    return survey.kind == SurveyKind.EX and survey.anonymous
+
+
+# --- Periods -------------------------------------------------------------------------------------
+
+
+def period_containing(period: str, day: dt.date) -> Period:
+    """The week (ISO, from Monday), month or quarter that contains `day`."""
+    if period == "week":
+        start = day - dt.timedelta(days=day.weekday())
+        end = start + dt.timedelta(days=6)
+    else:
+        months = 3 if period == "quarter" else 1
+        first_month = (day.month - 1) // months * months + 1
+        start = day.replace(month=first_month, day=1)
+        next_month = first_month + months
+        following = dt.date(start.year + (next_month > 12), (next_month - 1) % 12 + 1, 1)
+        end = following - dt.timedelta(days=1)
+    label = scores.period_label(period, start)
+    return Period(key=label, label=label, start=start, end=end)
+
+
+def period_before(period: str, current: Period) -> Period:
+    return period_containing(period, current.start - dt.timedelta(days=1))
+
+
+def finished_cycles(*, survey: Survey) -> list[Period]:
+    """The survey's last finished cycle and the one before it (participation is judged on
+    finished cycles: mid-cycle, a low rate only means people have not answered yet)."""
+    cycles = (
+        Cycle.objects.filter(survey=survey)
+        .filter(Q(closed=True) | Q(closes_at__lte=timezone.now()))
+        .order_by("-number")[:2]
+    )
+    return [
+        Period(key=f"cycle-{c.number}", label=f"Cycle {c.number}", cycle_id=c.id) for c in cycles
+    ]
+
+
+# --- Figures per scope group ---------------------------------------------------------------------
+
+
+def _narrowing(rule: AlertRule) -> dict:
+    """Only the rule's own department/team/location, when it names one."""
+    ids = {
+        AlertScope.DEPARTMENT: ("department_ids", rule.department_id),
+        AlertScope.TEAM: ("team_ids", rule.team_id),
+        AlertScope.LOCATION: ("location_ids", rule.location_id),
+    }.get(rule.scope)
+    return {ids[0]: [ids[1]]} if ids and ids[1] is not None else {}
+
+
+def _group_identity(rule: AlertRule, group: dict | None, organization) -> tuple | None:
+    """(key, label, team id) of a row's group, or None for the "No team"-style leftover."""
+    if rule.scope == AlertScope.ORGANIZATION:
+        return "org", organization.name, None
+    if group is None or group["id"] is None:
+        return None
+    team_id = group["id"] if rule.scope == AlertScope.TEAM else None
+    return f"{rule.scope}:{group['id']}", group["name"], team_id
+
+
+def _figures(rule: AlertRule, survey: Survey, rows, value_of, respondents_of) -> dict:
+    figures = {}
+    for row in rows:
+        identity = _group_identity(rule, row["group"], survey.organization)
+        if identity is None:
+            continue
+        key, label, team_id = identity
+        figures[key] = GroupFigure(
+            key=key,
+            label=label,
+            team_id=team_id,
+            value=value_of(row),
+            respondents=respondents_of(row) or 0,
+            suppressed=row["suppressed"],
+        )
+    return figures
+
+
+def score_figures(*, rule: AlertRule, survey: Survey, period: Period) -> dict[str, GroupFigure]:
+    """eNPS/NPS/CSAT/CES/engagement of each scope group in one period (one period per call, so
+    a small neighbouring period never hides this one)."""
+    rows = scores.metric_by_group(
+        survey=survey,
+        metric=rule.metric,
+        group_by=SCOPE_GROUP_BY[rule.scope],
+        period=rule.period,
+        start=period.start,
+        end=period.end,
+        **_narrowing(rule),
+    )
+    return _figures(rule, survey, rows, lambda r: r["value"], lambda r: r["respondents"])
+
+
+def participation_figures(*, rule: AlertRule, survey: Survey, period: Period) -> dict:
+    """Participation % of each scope group in one cycle; `respondents` is the number invited."""
+    rows = [
+        row
+        for row in scores.participation_by_group(
+            survey=survey, group_by=SCOPE_GROUP_BY[rule.scope], by_cycle=True, **_narrowing(rule)
+        )
+        if row["cycle"]["id"] == period.cycle_id
+    ]
+    return _figures(rule, survey, rows, lambda r: r["rate"], lambda r: r["invited"])
+
+
+def negative_comment_figures(*, rule: AlertRule, survey: Survey, period: Period) -> dict:
+    """Number of negative comments of each scope group in one period (value), with respondents
+    and suppression from the score cells. Only counts: no comment is read."""
+    group_by = SCOPE_GROUP_BY[rule.scope]
+    cells = scores.score_cells(
+        survey=survey,
+        group_by=group_by,
+        period=rule.period,
+        start=period.start,
+        end=period.end,
+        **_narrowing(rule),
+    )
+    id_path = scores.GROUP_BY[group_by][0] if scores.GROUP_BY[group_by] else "survey_id"
+    negatives = dict(
+        QuestionRollup.objects.filter(
+            survey=survey,
+            question__type=QuestionType.TEXT,
+            day__gte=period.start,
+            day__lte=period.end,
+        )
+        .values_list(id_path)
+        .annotate(neg=Sum("neg"))
+        .order_by()
+    )
+    rows = [
+        {
+            "group": cell.group,
+            "suppressed": cell.suppressed,
+            "respondents": cell.respondents,
+            "neg": negatives.get(cell.group["id"] if cell.group else survey.id, 0),
+        }
+        for cell in cells
+    ]
+    return _figures(rule, survey, rows, lambda r: r["neg"], lambda r: r["respondents"])
+
+
+def response_scope(*, rule: AlertRule, response: Response) -> tuple | None:
+    """(key, label, team id) when the response falls in the rule's scope, else None."""
+    team = response.team
+    group = {
+        AlertScope.ORGANIZATION: None,
+        AlertScope.TEAM: team,
+        AlertScope.DEPARTMENT: team.department if team else None,
+        AlertScope.LOCATION: response.location,
+    }[rule.scope]
+    wanted = {
+        AlertScope.TEAM: rule.team_id,
+        AlertScope.DEPARTMENT: rule.department_id,
+        AlertScope.LOCATION: rule.location_id,
+    }.get(rule.scope)
+    if rule.scope == AlertScope.ORGANIZATION:
+        return "org", response.survey.organization.name, response.team_id
+    if group is None or (wanted is not None and group.id != wanted):
+        return None
+    return f"{rule.scope}:{group.id}", group.name, response.team_id
+
+
+def detractor_answers(*, response_id: int) -> list[Answer]:
+    """The response's detractor answers: 0-6 on a 0-10 question, 1-2 on a CSAT question."""
+    return list(
+        Answer.objects.filter(response_id=response_id)
+        .filter(
+            Q(question__type=QuestionType.NPS, value_int__lte=6)
+            | Q(question__type=QuestionType.CSAT, value_int__lte=2)
+        )
+        .filter(value_int__isnull=False)
+        .select_related("question")
+        .order_by("question__order", "question_id")
+    )
+
+
+def negative_comments(*, response_id: int) -> list[Answer]:
+    return list(
+        Answer.objects.filter(
+            response_id=response_id,
+            question__type=QuestionType.TEXT,
+            sentiment_label=SentimentLabel.NEGATIVE,
+        )
+        .select_related("question")
+        .order_by("question__order", "question_id")
+    )
+
+
+def rules_for_survey(*, survey: Survey) -> QuerySet[AlertRule]:
+    return (
+        AlertRule.objects.filter(
+            organization_id=survey.organization_id, kind=survey.kind, active=True
+        )
+        .filter(Q(survey__isnull=True) | Q(survey=survey))
+        .select_related("team", "department", "location")
+        .prefetch_related("owners")
+        .order_by("id")
+    )
+
+
+def surveys_with_rules(*, closed_within_days: int = 14) -> QuerySet[Survey]:
+    """Live (or lately closed) surveys that some active rule applies to, for the periodic sweep."""
+    org_wide = AlertRule.objects.filter(
+        organization_id=OuterRef("organization_id"),
+        kind=OuterRef("kind"),
+        survey__isnull=True,
+        active=True,
+    )
+    recent = timezone.now() - dt.timedelta(days=closed_within_days)
+    return (
+        Survey.objects.filter(Q(status=SurveyStatus.LIVE) | Q(closed_at__gte=recent))
+        .filter(Exists(org_wide) | Q(alert_rules__active=True))
+        .distinct()
+    )
+
+
+def org_threshold(survey: Survey) -> int:
+    return threshold_for(survey.organization)
+
+
+# --- What a member may see -----------------------------------------------------------------------
+
+
+def owned_kinds(membership: Membership) -> list[str]:
+    """The kinds whose rules, webhooks and alerts this member owns (none for team leads)."""
+    return [kind for kind, role in OWNER_ROLE.items() if membership.role == role]
+
+
+def alerts_for_member(*, membership: Membership) -> QuerySet[Alert]:
+    """Owners see their kind's alerts; a team lead sees the alerts of their own team only."""
+    alerts = Alert.objects.filter(organization_id=membership.organization_id)
+    if membership.role == Role.TEAM_LEAD:
+        if membership.team_id is None:
+            return alerts.none()
+        return alerts.filter(team_id=membership.team_id)
+    return alerts.filter(survey__kind__in=owned_kinds(membership))
+
+
+def alert_list(*, membership: Membership, status: str | None = None) -> QuerySet[Alert]:
+    alerts = alerts_for_member(membership=membership)
+    if status:
+        alerts = alerts.filter(status=status)
+    return alerts.select_related("rule", "survey", "assignee").order_by("-created_at", "-id")
+
+
+def alert_response_times(*, alerts: QuerySet[Alert]) -> dict:
+    """Mean time to first response and to resolution, over the alerts that have them."""
+
+    def mean(end: str):
+        return Avg(ExpressionWrapper(F(end) - F("created_at"), output_field=DurationField()))
+
+    return alerts.aggregate(
+        first_response=mean("first_response_at"), resolution=mean("resolved_at")
+    )
+
+
+def rules_for_member(*, membership: Membership) -> QuerySet[AlertRule]:
+    return (
+        AlertRule.objects.filter(
+            organization_id=membership.organization_id, kind__in=owned_kinds(membership)
+        )
+        .select_related("survey", "team", "department", "location")
+        .prefetch_related("owners")
+    )
+
+
+def webhooks_for_member(*, membership: Membership) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(
+        organization_id=membership.organization_id, kind__in=owned_kinds(membership)
+    )
+
+
+def deliveries_for_member(*, membership: Membership, status: str | None = None) -> QuerySet:
+    messages = OutboxMessage.objects.filter(
+        organization_id=membership.organization_id, survey_kind__in=owned_kinds(membership)
+    )
+    if status:
+        messages = messages.filter(status=status)
+    return messages.select_related("alert", "endpoint").prefetch_related("deliveries")
+
+
+def owner_choices(*, organization_id: int, kind: str):
+    """Users who may own a kind's rules: members with that kind's owner role."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__organization_id=organization_id, memberships__role=OWNER_ROLE[kind]
+        )
+        .order_by("username")
+    )

@@ -1,0 +1,405 @@
+"""Alert rules evaluated after scoring, and the writes that follow an alert.
+
+    alert_rules_evaluate(*, survey_id, response_id=None) -> list[Alert]   (the worker, after scoring)
+    alert_rules_sweep() -> int                                            (beat: finished cycles)
+    response_webhooks_queue(*, response_id) -> int                        (opt-in new-response hooks)
+
+An alert is created once per rule, scope group and period (and response, for per-response
+rules): the unique constraint makes re-runs harmless. Its emails and webhooks are written to the
+outbox in the same transaction, so an alert is never without its notifications. The inbox's
+actions (acknowledge, assign, notes, resolve) are in dashboards.alerting.actions.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboards.alerting import selectors
+from dashboards.alerting.outbox import outbox_enqueue
+from dashboards.alerting.selectors import GroupFigure, Period
+from dashboards.models import (
+    Alert,
+    AlertCondition,
+    AlertMetric,
+    AlertRule,
+    OutboxKind,
+    OutboxMessage,
+    WebhookEndpoint,
+)
+from responses.models import Response
+from surveys.models import Survey, SurveyKind
+
+logger = logging.getLogger(__name__)
+
+ALERT_EVENT = "alert.created"
+RESPONSE_EVENT = "response.created"
+QUOTE_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule found: one scope group in one period (and one response, or none)."""
+
+    scope_key: str
+    scope_label: str
+    team_id: int | None
+    period: Period
+    value: float | None
+    message: str
+    previous_value: float | None = None
+    response_id: int | None = None
+
+
+def alert_rules_evaluate(*, survey_id: int, response_id: int | None = None) -> list[Alert]:
+    """Evaluate the active rules that apply to a survey, after scoring. Returns the new alerts.
+
+    1. Load the survey and (when given) the response; its day anchors the period, else today.
+    2. Each active rule of the survey's organisation and kind (for this survey or for every
+       survey) yields findings: per scope group for metrics, per response for detractors and
+       (outside anonymous EX) negative comments.
+    3. Each finding becomes an alert unless that rule, scope and period already has one.
+    """
+    survey = Survey.objects.select_related("organization").filter(id=survey_id).first()
+    if survey is None:
+        return []
+    response = None
+    if response_id is not None:
+        response = (
+            Response.objects.select_related("team__department", "location", "survey__organization")
+            .filter(id=response_id, survey=survey)
+            .first()
+        )
+    day = timezone.localdate(response.submitted_at) if response else timezone.localdate()
+    created = []
+    for rule in selectors.rules_for_survey(survey=survey):
+        for finding in _findings(rule, survey, response, day):
+            alert = _alert_create(rule=rule, survey=survey, finding=finding)
+            if alert is not None:
+                created.append(alert)
+    if created:
+        logger.info("alerts: survey %s raised %s alert(s)", survey_id, len(created))
+    return created
+
+
+def alert_rules_sweep() -> int:
+    """Evaluate every survey with active rules (catches cycles that finished without a response)."""
+    return sum(
+        len(alert_rules_evaluate(survey_id=survey_id))
+        for survey_id in selectors.surveys_with_rules().values_list("id", flat=True)
+    )
+
+
+# --- Findings per rule kind ----------------------------------------------------------------------
+
+
+def _findings(rule: AlertRule, survey: Survey, response, day) -> list[Finding]:
+    if rule.metric == AlertMetric.DETRACTOR:
+        return _detractor_findings(rule, survey, response, day)
+    if rule.metric == AlertMetric.NEGATIVE_COMMENT:
+        if selectors.is_protected(survey):
+            return _comment_group_findings(rule, survey, day)
+        return _comment_response_findings(rule, response, day)
+    if rule.metric == AlertMetric.PARTICIPATION:
+        cycles = selectors.finished_cycles(survey=survey)
+        figures = selectors.participation_figures
+        return _threshold_findings(rule, survey, cycles, figures) if cycles else []
+    current = selectors.period_containing(rule.period, day)
+    periods = [current, selectors.period_before(rule.period, current)]
+    return _threshold_findings(rule, survey, periods, selectors.score_figures)
+
+
+def _threshold_findings(rule: AlertRule, survey: Survey, periods: list[Period], figures_of):
+    """Below a threshold, or a drop of at least X points from the previous period.
+
+    Only groups shown on the dashboards with at least `threshold` respondents count; a drop
+    needs that in both periods.
+    """
+    threshold = selectors.org_threshold(survey)
+    current = figures_of(rule=rule, survey=survey, period=periods[0])
+    if rule.condition == AlertCondition.BELOW:
+        return [
+            _finding(rule, figure, periods[0], _below_message(rule, figure, periods[0]))
+            for figure in current.values()
+            if figure.shown(threshold) and figure.value < rule.threshold
+        ]
+    if len(periods) < 2:
+        return []
+    before = figures_of(rule=rule, survey=survey, period=periods[1])
+    findings = []
+    for key, figure in current.items():
+        old = before.get(key)
+        if not (figure.shown(threshold) and old is not None and old.shown(threshold)):
+            continue
+        if round(old.value - figure.value, 6) >= rule.drop_points:
+            message = _drop_message(rule, figure, old, periods)
+            findings.append(_finding(rule, figure, periods[0], message, previous=old.value))
+    return findings
+
+
+def _comment_group_findings(rule: AlertRule, survey: Survey, day) -> list[Finding]:
+    """Anonymous EX: a group with >= 1 negative comment in the period and >= threshold
+    respondents. The message gives a count, never a comment."""
+    threshold = selectors.org_threshold(survey)
+    period = selectors.period_containing(rule.period, day)
+    figures = selectors.negative_comment_figures(rule=rule, survey=survey, period=period)
+    return [
+        _finding(
+            rule,
+            figure,
+            period,
+            f"{figure.value:g} negative comment(s) in {figure.label} in {period.label} "
+            f"({figure.respondents} respondents). Comments are not quoted: the survey is anonymous.",
+        )
+        for figure in figures.values()
+        if figure.shown(threshold) and figure.value >= 1
+    ]
+
+
+def _comment_response_findings(rule: AlertRule, response, day) -> list[Finding]:
+    scope = response and selectors.response_scope(rule=rule, response=response)
+    if not scope:
+        return []
+    answers = selectors.negative_comments(response_id=response.id)
+    if not answers:
+        return []
+    quote = answers[0].value_text[:QUOTE_LENGTH]
+    message = f"Negative comment in {scope[1]} on “{answers[0].question.text}”: “{quote}”"
+    return [_response_finding(rule, response, scope, day, answers[0].sentiment_score, message)]
+
+
+def _detractor_findings(rule: AlertRule, survey: Survey, response, day) -> list[Finding]:
+    if survey.kind != SurveyKind.CX:
+        return []
+    scope = response and selectors.response_scope(rule=rule, response=response)
+    if not scope:
+        return []
+    answers = selectors.detractor_answers(response_id=response.id)
+    if not answers:
+        return []
+    scored = "; ".join(f"“{a.question.text}” {a.value_int}" for a in answers)
+    message = f"Detractor response in {scope[1]}: {scored}. Follow up with the customer."
+    return [_response_finding(rule, response, scope, day, answers[0].value_int, message)]
+
+
+def _finding(rule, figure: GroupFigure, period: Period, message: str, previous=None) -> Finding:
+    return Finding(
+        scope_key=figure.key,
+        scope_label=figure.label,
+        team_id=figure.team_id,
+        period=period,
+        value=figure.value,
+        previous_value=previous,
+        message=message,
+    )
+
+
+def _response_finding(rule, response, scope, day, value, message: str) -> Finding:
+    key, label, team_id = scope
+    return Finding(
+        scope_key=key,
+        scope_label=label,
+        team_id=team_id,
+        period=selectors.period_containing(rule.period, day),
+        value=value,
+        message=message,
+        response_id=response.id,
+    )
+
+
+def _figure_text(rule: AlertRule, value: float) -> str:
+    percent = rule.metric in (AlertMetric.CSAT, AlertMetric.ENGAGEMENT, AlertMetric.PARTICIPATION)
+    return f"{value:g}%" if percent else f"{value:g}"
+
+
+def _below_message(rule: AlertRule, figure: GroupFigure, period: Period) -> str:
+    return (
+        f"{rule.get_metric_display()} for {figure.label} in {period.label} is "
+        f"{_figure_text(rule, figure.value)} ({figure.respondents} people), below "
+        f"{_figure_text(rule, rule.threshold)}."
+    )
+
+
+def _drop_message(rule: AlertRule, figure: GroupFigure, old: GroupFigure, periods) -> str:
+    return (
+        f"{rule.get_metric_display()} for {figure.label} fell from "
+        f"{_figure_text(rule, old.value)} in {periods[1].label} to "
+        f"{_figure_text(rule, figure.value)} in {periods[0].label} "
+        f"({old.value - figure.value:.1f} points; alert at {rule.drop_points:g})."
+    )
+
+
+# --- Creating an alert with its notifications ----------------------------------------------------
+
+
+def _alert_create(*, rule: AlertRule, survey: Survey, finding: Finding) -> Alert | None:
+    """Create the alert and its outbox messages in one transaction; None if it already exists."""
+    identity = {
+        "rule": rule,
+        "scope_key": finding.scope_key,
+        "period_key": finding.period.key,
+        "response_key": str(finding.response_id or ""),
+    }
+    if Alert.objects.filter(**identity).exists():
+        return None
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                **identity,
+                organization_id=survey.organization_id,
+                survey=survey,
+                metric=rule.metric,
+                scope_label=finding.scope_label[:200],
+                team_id=finding.team_id,
+                period_label=finding.period.label,
+                response_id=finding.response_id,
+                value=finding.value,
+                previous_value=finding.previous_value,
+                message=finding.message,
+            )
+            messages = _alert_messages_write(alert=alert, rule=rule)
+            outbox_enqueue(message_ids=[message.id for message in messages])
+    except IntegrityError:
+        return None  # a concurrent evaluation raised it first
+    return alert
+
+
+def alert_url(alert: Alert) -> str:
+    return settings.TANDEM_BASE_URL.rstrip("/") + reverse(
+        "dashboards:alert-detail", args=[alert.id]
+    )
+
+
+def _alert_messages_write(*, alert: Alert, rule: AlertRule) -> list[OutboxMessage]:
+    """One email per owner with an address, one webhook per active alert endpoint of the kind."""
+    common = {
+        "organization_id": alert.organization_id,
+        "survey_kind": alert.survey.kind,
+        "event": ALERT_EVENT,
+        "alert": alert,
+    }
+    subject = f"[Tandem] {rule.name}: {alert.scope_label}, {alert.period_label}"
+    body = f"{alert.message}\n\nSurvey: {alert.survey.title}\nOpen the alert: {alert_url(alert)}\n"
+    emails = sorted({owner.email for owner in rule.owners.all() if owner.email})
+    messages = [
+        OutboxMessage(
+            **common,
+            kind=OutboxKind.EMAIL,
+            target=email,
+            payload={"subject": subject, "body": body},
+        )
+        for email in emails
+    ]
+    endpoints = WebhookEndpoint.objects.filter(
+        organization_id=alert.organization_id, kind=alert.survey.kind, active=True, on_alert=True
+    )
+    payload = {"event": ALERT_EVENT, "alert": alert_payload(alert)}
+    messages += [
+        OutboxMessage(**common, kind=OutboxKind.WEBHOOK, target=e.url, endpoint=e, payload=payload)
+        for e in endpoints
+    ]
+    return OutboxMessage.objects.bulk_create(messages)
+
+
+def alert_payload(alert: Alert) -> dict:
+    """An alert as JSON (webhooks and the API)."""
+    return {
+        "id": alert.id,
+        "url": alert_url(alert),
+        "rule": {"id": alert.rule_id, "name": alert.rule.name} if alert.rule_id else None,
+        "metric": alert.metric,
+        "survey": {"id": alert.survey_id, "title": alert.survey.title, "kind": alert.survey.kind},
+        "scope": {"key": alert.scope_key, "label": alert.scope_label},
+        "period": {"key": alert.period_key, "label": alert.period_label},
+        "value": alert.value,
+        "previous_value": alert.previous_value,
+        "message": alert.message,
+        "response": alert.response_id,
+        "status": alert.status,
+        "assignee": alert.assignee.get_username() if alert.assignee_id else None,
+        "created_at": alert.created_at.isoformat(),
+        "first_response_at": alert.first_response_at and alert.first_response_at.isoformat(),
+        "acknowledged_at": alert.acknowledged_at and alert.acknowledged_at.isoformat(),
+        "resolved_at": alert.resolved_at and alert.resolved_at.isoformat(),
+    }
+
+
+# --- New-response webhooks -----------------------------------------------------------------------
+
+
+def response_webhooks_queue(*, response_id: int) -> int:
+    """Queue the opt-in new-response webhooks for a scored response. Returns how many were new.
+
+    Never for anonymous EX surveys (a single employee's answers, as they arrive). Idempotent:
+    one message per endpoint and response (unique constraint), however often scoring runs.
+    """
+    response = (
+        Response.objects.select_related("survey", "team", "location", "respondent", "agent")
+        .filter(id=response_id)
+        .first()
+    )
+    if response is None or selectors.is_protected(response.survey):
+        return 0
+    endpoints = list(
+        WebhookEndpoint.objects.filter(
+            organization_id=response.survey.organization_id,
+            kind=response.survey.kind,
+            active=True,
+            on_response=True,
+        )
+    )
+    if not endpoints:
+        return 0
+    payload = {"event": RESPONSE_EVENT, "response": response_payload(response)}
+    new_ids = []
+    with transaction.atomic():
+        for endpoint in endpoints:
+            message, created = OutboxMessage.objects.get_or_create(
+                endpoint=endpoint,
+                response_id=response.id,
+                defaults={
+                    "organization_id": endpoint.organization_id,
+                    "survey_kind": endpoint.kind,
+                    "kind": OutboxKind.WEBHOOK,
+                    "event": RESPONSE_EVENT,
+                    "target": endpoint.url,
+                    "payload": payload,
+                },
+            )
+            if created:
+                new_ids.append(message.id)
+        outbox_enqueue(message_ids=new_ids)
+    return len(new_ids)
+
+
+def response_payload(response: Response) -> dict:
+    """A response as JSON for a webhook: its answers, and who only when the survey is named."""
+    survey = response.survey
+    answers = response.answers.select_related("question").order_by("question__order", "question_id")
+    body = {
+        "id": response.id,
+        "survey": {"id": survey.id, "title": survey.title, "kind": survey.kind},
+        "submitted_at": response.submitted_at.isoformat(),
+        "team": response.team and {"id": response.team_id, "name": response.team.name},
+        "location": response.location
+        and {"id": response.location_id, "name": response.location.name},
+        "answers": [
+            {
+                "question": a.question_id,
+                "text": a.question.text,
+                "type": a.question.type,
+                "value": a.display_value,
+                "sentiment": a.sentiment_label or None,
+            }
+            for a in answers
+        ],
+    }
+    if not survey.anonymous:
+        body["respondent"] = response.respondent and response.respondent.name
+        body["agent"] = response.agent and response.agent.name
+    return body

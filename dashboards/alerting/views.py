@@ -1,0 +1,375 @@
+"""Alert inbox, alert detail and its actions, rules, webhook endpoints and the delivery log.
+
+Who: HR admins own EX rules and alerts, CX managers own CX ones; a team lead sees the alerts of
+their own team (read, acknowledge, add notes); staff get 403; another organisation's objects 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from config.audit import AuditAction, audit_record
+from dashboards.alerting import actions, selectors
+from dashboards.alerting.forms import (
+    AlertRuleForm,
+    AssignForm,
+    NoteForm,
+    ResolveForm,
+    WebhookEndpointForm,
+)
+from dashboards.alerting.outbox import outbox_message_resend
+from dashboards.models import (
+    Alert,
+    AlertRule,
+    AlertStatus,
+    OutboxMessage,
+    OutboxStatus,
+    WebhookEndpoint,
+)
+from responses.models import Answer
+from surveys.models import Role, SurveyKind
+from surveys.permissions import membership_required
+
+INBOX_ROLES = (Role.HR_ADMIN, Role.CX_MANAGER, Role.TEAM_LEAD)
+OWNER_ROLES = (Role.HR_ADMIN, Role.CX_MANAGER)
+PAGE_SIZE = 50
+ACTIVE = "active"  # the inbox's default filter: open and acknowledged
+
+
+# --- Scoping helpers: tenancy (404) and permission (403) in one place each ------------------------
+
+
+def _alert_for_user(request, pk: int) -> Alert:
+    membership = request.membership
+    alert = get_object_or_404(
+        Alert.objects.select_related("rule", "survey", "assignee", "response", "team"),
+        pk=pk,
+        organization_id=membership.organization_id,
+    )
+    if not selectors.alerts_for_member(membership=membership).filter(pk=pk).exists():
+        raise PermissionDenied("This alert belongs to another team or kind of survey.")
+    return alert
+
+
+def _owns(membership, kind: str) -> bool:
+    return kind in selectors.owned_kinds(membership)
+
+
+def _alert_for_owner(request, pk: int) -> Alert:
+    """Assigning and resolving are for the owners of the alert's kind (not team leads)."""
+    alert = _alert_for_user(request, pk)
+    if not _owns(request.membership, alert.survey.kind):
+        raise PermissionDenied("Only the owners of this kind of alert can do that.")
+    return alert
+
+
+def _rule_for_user(request, pk: int) -> AlertRule:
+    rule = get_object_or_404(AlertRule, pk=pk, organization_id=request.membership.organization_id)
+    if not _owns(request.membership, rule.kind):
+        raise PermissionDenied("This rule belongs to the other kind of survey.")
+    return rule
+
+
+def _owned_kind(membership) -> str:
+    return selectors.owned_kinds(membership)[0]
+
+
+def _assignable_users(alert: Alert):
+    """The kind's owners, and the lead of the alert's team."""
+    who = Q(memberships__role=selectors.OWNER_ROLE[alert.survey.kind])
+    if alert.team_id:
+        who |= Q(memberships__role=Role.TEAM_LEAD, memberships__team_id=alert.team_id)
+    return (
+        get_user_model()
+        .objects.filter(who, memberships__organization_id=alert.organization_id)
+        .distinct()
+        .order_by("username")
+    )
+
+
+# --- Inbox and alert ------------------------------------------------------------------------------
+
+
+@require_GET
+@membership_required(*INBOX_ROLES)
+def alert_list(request):
+    status = request.GET.get("status") or ACTIVE
+    if status not in (ACTIVE, "all", *AlertStatus.values):
+        status = ACTIVE
+    alerts = selectors.alert_list(membership=request.membership)
+    times = {
+        name: _duration_text(value)
+        for name, value in selectors.alert_response_times(alerts=alerts).items()
+    }
+    if status == ACTIVE:
+        alerts = alerts.exclude(status=AlertStatus.RESOLVED)
+    elif status != "all":
+        alerts = alerts.filter(status=status)
+    page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = [(ACTIVE, "Active"), *AlertStatus.choices, ("all", "All")]
+    return render(
+        request,
+        "dashboards/alerts/list.html",
+        {"page": page, "status": status, "filters": filters, "times": times, **_nav(request)},
+    )
+
+
+def _detail_context(request, alert: Alert, **forms) -> dict:
+    owner = _owns(request.membership, alert.survey.kind)
+    context = {
+        "alert": alert,
+        "notes": alert.notes.select_related("author"),
+        "owner": owner,
+        "note_form": forms.get("note_form") or NoteForm(),
+        "answers": _customer_answers(request, alert),
+        **_nav(request),
+    }
+    if owner:
+        context["assign_form"] = forms.get("assign_form") or AssignForm(
+            users=_assignable_users(alert), initial={"assignee": alert.assignee_id}
+        )
+        context["resolve_form"] = forms.get("resolve_form") or ResolveForm()
+        context["deliveries"] = alert.messages.prefetch_related("deliveries")
+    return context
+
+
+def _customer_answers(request, alert: Alert) -> list[Answer]:
+    """A CX response's answers, so someone can follow up; never for an anonymous survey."""
+    survey = alert.survey
+    if alert.response_id is None or survey.kind != SurveyKind.CX or survey.anonymous:
+        return []
+    answers = list(
+        Answer.objects.filter(response_id=alert.response_id)
+        .select_related("question")
+        .order_by("question__order", "question_id")
+    )
+    audit_record(
+        organization=alert.organization,
+        user=request.user,
+        action=AuditAction.RESPONSES_VIEW,
+        obj=alert.response,
+        detail={"alert": alert.id},
+        request=request,
+    )
+    return answers
+
+
+@require_GET
+@membership_required(*INBOX_ROLES)
+def alert_detail(request, pk: int):
+    alert = _alert_for_user(request, pk)
+    return render(request, "dashboards/alerts/detail.html", _detail_context(request, alert))
+
+
+@require_POST
+@membership_required(*INBOX_ROLES)
+def alert_acknowledge(request, pk: int):
+    alert = _alert_for_user(request, pk)
+    if actions.alert_acknowledge(alert=alert, user=request.user):
+        messages.success(request, "Alert acknowledged.")
+    return redirect("dashboards:alert-detail", pk=alert.pk)
+
+
+@require_POST
+@membership_required(*INBOX_ROLES)
+def alert_note(request, pk: int):
+    alert = _alert_for_user(request, pk)
+    return _alert_form_post(
+        request,
+        alert,
+        NoteForm(request.POST),
+        slot="note_form",
+        act=lambda data: actions.alert_note_add(
+            alert=alert, author=request.user, body=data["body"]
+        ),
+        done="Note added.",
+    )
+
+
+@require_POST
+@membership_required(*OWNER_ROLES)
+def alert_assign(request, pk: int):
+    alert = _alert_for_owner(request, pk)
+    return _alert_form_post(
+        request,
+        alert,
+        AssignForm(request.POST, users=_assignable_users(alert)),
+        slot="assign_form",
+        act=lambda data: actions.alert_assign(
+            alert=alert, assignee=data["assignee"], user=request.user
+        ),
+        done="Assignment saved.",
+    )
+
+
+@require_POST
+@membership_required(*OWNER_ROLES)
+def alert_resolve(request, pk: int):
+    alert = _alert_for_owner(request, pk)
+    return _alert_form_post(
+        request,
+        alert,
+        ResolveForm(request.POST),
+        slot="resolve_form",
+        act=lambda data: actions.alert_resolve(alert=alert, user=request.user, note=data["note"]),
+        done="Alert resolved.",
+    )
+
+
+def _alert_form_post(request, alert: Alert, form, *, slot: str, act, done: str):
+    """Bad input re-renders the alert with the form's errors (400); else act and go back."""
+    if not form.is_valid():
+        context = _detail_context(request, alert, **{slot: form})
+        return render(request, "dashboards/alerts/detail.html", context, status=400)
+    if act(form.cleaned_data) is not False:
+        messages.success(request, done)
+    return redirect("dashboards:alert-detail", pk=alert.pk)
+
+
+# --- Rules ----------------------------------------------------------------------------------------
+
+
+@require_GET
+@membership_required(*OWNER_ROLES)
+def rule_list(request):
+    rules = selectors.rules_for_member(membership=request.membership)
+    return render(request, "dashboards/alerts/rules.html", {"rules": rules, **_nav(request)})
+
+
+@require_http_methods(["GET", "POST"])
+@membership_required(*OWNER_ROLES)
+def rule_create(request):
+    membership = request.membership
+    rule = AlertRule(
+        organization=membership.organization, kind=_owned_kind(membership), created_by=request.user
+    )
+    return _rule_form(request, rule, initial={"owners": [request.user.pk]})
+
+
+@require_http_methods(["GET", "POST"])
+@membership_required(*OWNER_ROLES)
+def rule_edit(request, pk: int):
+    return _rule_form(request, _rule_for_user(request, pk))
+
+
+def _rule_form(request, rule: AlertRule, initial: dict | None = None):
+    organization = request.membership.organization
+    form = AlertRuleForm(
+        request.POST or None,
+        instance=rule,
+        organization=organization,
+        kind=rule.kind,
+        initial=initial,
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            actions.alert_rule_save(
+                rule=form.save(commit=False), owners=form.cleaned_data["owners"]
+            )
+            messages.success(request, f"Rule “{rule.name}” saved.")
+            return redirect("dashboards:alert-rules")
+        status = 400
+    else:
+        status = 200
+    context = {"form": form, "rule": rule, **_nav(request)}
+    return render(request, "dashboards/alerts/rule_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@membership_required(*OWNER_ROLES)
+def rule_delete(request, pk: int):
+    rule = _rule_for_user(request, pk)
+    if request.method == "POST":
+        actions.alert_rule_delete(rule=rule)
+        messages.success(request, f"Rule “{rule.name}” deleted; its alerts stay in the inbox.")
+        return redirect("dashboards:alert-rules")
+    context = {"rule": rule, "alert_count": rule.alerts.count(), **_nav(request)}
+    return render(request, "dashboards/alerts/rule_delete.html", context)
+
+
+# --- Webhook endpoints and deliveries ---------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@membership_required(*OWNER_ROLES)
+def webhook_list(request):
+    membership = request.membership
+    form = WebhookEndpointForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            actions.webhook_endpoint_create(
+                organization_id=membership.organization_id,
+                kind=_owned_kind(membership),
+                user=request.user,
+                **form.cleaned_data,
+            )
+            messages.success(request, "Webhook endpoint added. Use its secret to check signatures.")
+            return redirect("dashboards:alert-webhooks")
+        status = 400
+    endpoints = selectors.webhooks_for_member(membership=membership)
+    context = {"form": form, "endpoints": endpoints, **_nav(request)}
+    return render(request, "dashboards/alerts/webhooks.html", context, status=status)
+
+
+@require_POST
+@membership_required(*OWNER_ROLES)
+def webhook_delete(request, pk: int):
+    membership = request.membership
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk, organization_id=membership.organization_id)
+    if not _owns(membership, endpoint.kind):
+        raise PermissionDenied("This endpoint belongs to the other kind of survey.")
+    actions.webhook_endpoint_delete(endpoint=endpoint)
+    messages.success(request, "Webhook endpoint removed.")
+    return redirect("dashboards:alert-webhooks")
+
+
+@require_GET
+@membership_required(*OWNER_ROLES)
+def delivery_list(request):
+    status = request.GET.get("status", "")
+    if status not in OutboxStatus.values:
+        status = ""
+    deliveries = selectors.deliveries_for_member(membership=request.membership, status=status)
+    page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "status": status, "statuses": OutboxStatus.choices, **_nav(request)}
+    return render(request, "dashboards/alerts/deliveries.html", context)
+
+
+@require_POST
+@membership_required(*OWNER_ROLES)
+def delivery_resend(request, pk: int):
+    membership = request.membership
+    message = get_object_or_404(
+        OutboxMessage.objects.select_related("endpoint"),
+        pk=pk,
+        organization_id=membership.organization_id,
+    )
+    if not _owns(membership, message.survey_kind):
+        raise PermissionDenied("This delivery belongs to the other kind of survey.")
+    if outbox_message_resend(message=message):
+        messages.success(request, "Queued to be sent again.")
+    else:
+        messages.info(request, "This delivery is already waiting to be sent.")
+    return redirect("dashboards:alert-deliveries")
+
+
+def _duration_text(value) -> str | None:
+    """A mean duration as people say it: "2 d 3 h", "3 h 20 min", "12 min"."""
+    if value is None:
+        return None
+    minutes = int(value.total_seconds() // 60)
+    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def _nav(request) -> dict:
+    return {"is_owner": request.membership.role in OWNER_ROLES}
