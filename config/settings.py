@@ -148,6 +148,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks (the database scheduler copies these in at start). One entry per task.
 CELERY_BEAT_SCHEDULE = {
     "outbox-flush": {"task": "dashboards.alerting.tasks.outbox_flush", "schedule": 60.0},
+    # Alert rules on every survey that has some (a cycle can finish without a new response).
+    "alert-rules-sweep": {
+        "task": "dashboards.alerting.tasks.alert_rules_sweep",
+        "schedule": 3600.0,
+    },
     # Opens due pulse rounds, sends their invitations and scheduled reminders (idempotent).
     "pulses-tick": {"task": "surveys.tasks.pulses_tick", "schedule": 300.0},
 }

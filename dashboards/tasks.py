@@ -13,6 +13,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from dashboards import scoring
+from dashboards.alerting import tasks as alerting_tasks  # noqa: F401 - registers them for autodiscovery
 
 logger = logging.getLogger(__name__)
 
