@@ -12,6 +12,8 @@ urlpatterns = [
     path("ex/", views.ex, name="ex"),
     path("cx/", views.cx, name="cx"),
     path("link/", views.link, name="link"),
+    path("export/<slug:dashboard>.<slug:fmt>", views.export, name="export"),
+    path("surveys/<int:pk>/responses.<slug:fmt>", views.raw_export, name="raw-export"),
     path("alerts/", include("dashboards.alerting.urls")),
 ]
 

@@ -1,28 +1,234 @@
+"""Dashboard pages and their exports.
+
+Thin views: each page builder validates the filters (bad filters: the page with the form's
+errors, status 400), narrows them to what the member may see, and calls the dashboard's selector.
+The export of a page is the same builder's tables, so it holds exactly what the page shows.
+"""
+
 from __future__ import annotations
 
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
 
-from surveys.models import Role
-from surveys.permissions import membership_required
+from dashboards.exports import FORMATS, export_response
+from dashboards.forms import CommentFilterForm, DashboardFilterForm, LinkFilterForm
+from dashboards.selectors.comments import comment_list, comments_table
+from dashboards.selectors.common import default_survey, filters_from_form
+from dashboards.selectors.cx import cx_dashboard
+from dashboards.selectors.ex import ex_dashboard
+from dashboards.selectors.linkage import (
+    CX_METRICS,
+    EX_METRICS,
+    early_warnings,
+    link_tables,
+    linkage,
+)
+from dashboards.selectors.overview import overview_dashboard
+from dashboards.selectors.raw import raw_responses_table
+from surveys.models import Role, Survey, SurveyKind
+from surveys.permissions import can_author, can_view_results, membership_required
 
 _RESULTS = (Role.HR_ADMIN, Role.CX_MANAGER, Role.TEAM_LEAD)
+DASHBOARD_ROLES = {
+    "overview": _RESULTS,
+    "ex": (Role.HR_ADMIN, Role.TEAM_LEAD),
+    "cx": (Role.CX_MANAGER, Role.TEAM_LEAD),
+    "link": (Role.HR_ADMIN, Role.CX_MANAGER),
+}
+BUILDERS = {SurveyKind.EX: ex_dashboard, SurveyKind.CX: cx_dashboard}
+OUTCOME_TYPES = ("nps", "likert")
+CUSTOMER_TYPES = ("csat", "nps", "ces")
 
 
-@membership_required(*_RESULTS)
+def _surveys_in_org(request, names: tuple[str, ...]) -> None:
+    """A survey id from another organisation is not found (404), whatever the page; an id of
+    the wrong kind in one's own organisation is a filter error (400), left to the form."""
+    for name in names:
+        value = request.GET.get(name, "")
+        if (
+            value.isdigit()
+            and not Survey.objects.filter(
+                pk=int(value), organization_id=request.membership.organization_id
+            ).exists()
+        ):
+            raise Http404("No such survey.")
+
+
+def _kept_filters(form) -> dict[str, str]:
+    return {name: form.data[name] for name in form.base_fields if form.data.get(name)}
+
+
+# --- Page builders: (context, status) ------------------------------------------------------------
+
+
+def _overview_page(request) -> tuple[dict, int]:
+    membership = request.membership
+    if not can_view_results(membership):
+        raise PermissionDenied("Your role does not give access to results.")
+    form = DashboardFilterForm(request.GET, organization=membership.organization, with_survey=False)
+    if not form.is_valid():
+        return {"form": form}, 400
+    filters = filters_from_form(cleaned=form.cleaned_data, membership=membership)
+    return {
+        "form": form,
+        "filters": filters,
+        **overview_dashboard(filters=filters, membership=membership),
+    }, 200
+
+
+def _results_page(request, kind: str) -> tuple[dict, int]:
+    """The EX or CX dashboard of one survey, with its comments."""
+    membership = request.membership
+    if not can_view_results(membership, kind):
+        raise PermissionDenied("Your role does not give access to these results.")
+    _surveys_in_org(request, ("survey",))
+    organization = membership.organization
+    form = DashboardFilterForm(
+        request.GET,
+        organization=organization,
+        kinds=(kind,),
+        default_survey=default_survey(organization=organization, kinds=(kind,)),
+    )
+    comment_form = CommentFilterForm(request.GET, keep=_kept_filters(form))
+    context = {"form": form, "comment_form": comment_form, "kind": kind}
+    if not (form.is_valid() and comment_form.is_valid()):
+        return context, 400
+    filters = filters_from_form(cleaned=form.cleaned_data, membership=membership)
+    context["filters"] = filters
+    if filters.survey is None:
+        return context, 200
+    context.update(BUILDERS[kind](filters=filters))
+    if context["has_comments"]:
+        wanted = comment_form.cleaned_data
+        context["comment_filters"] = {
+            "sentiment": wanted["sentiment"],
+            "driver": wanted["driver"],
+            "search": wanted["q"],
+        }
+        context["comments"] = comment_list(
+            filters=filters, page=wanted["page"] or 1, **context["comment_filters"]
+        )
+    return context, 200
+
+
+def _link_page(request) -> tuple[dict, int]:
+    membership = request.membership
+    _surveys_in_org(request, ("ex_survey", "cx_survey"))
+    organization = membership.organization
+    ex_default = default_survey(
+        organization=organization, kinds=(SurveyKind.EX,), question_types=OUTCOME_TYPES
+    )
+    cx_default = default_survey(
+        organization=organization, kinds=(SurveyKind.CX,), question_types=CUSTOMER_TYPES
+    )
+    form = LinkFilterForm(
+        request.GET,
+        organization=organization,
+        defaults={
+            "ex_survey": ex_default and ex_default.pk,
+            "cx_survey": cx_default and cx_default.pk,
+        },
+    )
+    context = {
+        "form": form,
+        "missing": [
+            kind for kind, s in (("employee", ex_default), ("customer", cx_default)) if s is None
+        ],
+    }
+    if context["missing"]:
+        context["missing_message"] = (
+            "The link needs an employee survey with eNPS or engagement questions and a customer "
+            "survey with CSAT, NPS or CES, answered by the same teams. Missing: the "
+            + " and the ".join(context["missing"])
+            + " survey."
+        )
+        return context, 200
+    if not form.is_valid():
+        return context, 400
+    data = form.cleaned_data
+    choice = {
+        key: data[key] for key in ("ex_survey", "cx_survey", "ex_metric", "cx_metric", "period")
+    }
+    result = linkage(**choice, lag=data["lag"], start=data["start"], end=data["end"])
+    warnings = early_warnings(**choice, reference=data["end"])
+    labels = {"ex_label": EX_METRICS[data["ex_metric"]], "cx_label": CX_METRICS[data["cx_metric"]]}
+    tables = link_tables(result=result, warnings=warnings, **labels)
+    context.update(result=result, warnings=warnings, tables=tables, points=tables[0], **labels)
+    return context, 200
+
+
+PAGES = {
+    "overview": (_overview_page, "dashboards/overview.html"),
+    "ex": (lambda request: _results_page(request, SurveyKind.EX), "dashboards/ex.html"),
+    "cx": (lambda request: _results_page(request, SurveyKind.CX), "dashboards/cx.html"),
+    "link": (_link_page, "dashboards/link.html"),
+}
+
+
+def _page(request, name: str):
+    builder, template = PAGES[name]
+    context, status = builder(request)
+    return render(request, template, {**context, "dashboard": name}, status=status)
+
+
+# --- Views ---------------------------------------------------------------------------------------
+
+
+@require_GET
+@membership_required(*DASHBOARD_ROLES["overview"])
 def overview(request):
-    return render(request, "placeholder.html", {"title": "Overview"})
+    return _page(request, "overview")
 
 
-@membership_required(Role.HR_ADMIN, Role.TEAM_LEAD)
+@require_GET
+@membership_required(*DASHBOARD_ROLES["ex"])
 def ex(request):
-    return render(request, "placeholder.html", {"title": "Employee experience"})
+    return _page(request, "ex")
 
 
-@membership_required(Role.CX_MANAGER, Role.TEAM_LEAD)
+@require_GET
+@membership_required(*DASHBOARD_ROLES["cx"])
 def cx(request):
-    return render(request, "placeholder.html", {"title": "Customer experience"})
+    return _page(request, "cx")
 
 
-@membership_required(Role.HR_ADMIN, Role.CX_MANAGER)
+@require_GET
+@membership_required(*DASHBOARD_ROLES["link"])
 def link(request):
-    return render(request, "placeholder.html", {"title": "EX→CX link"})
+    return _page(request, "link")
+
+
+@require_GET
+@membership_required()
+def export(request, dashboard: str, fmt: str):
+    """CSV or XLSX of a dashboard's tables, under the same filters and suppression as the page."""
+    if dashboard not in PAGES or fmt not in FORMATS:
+        raise Http404("No such export.")
+    if request.membership.role not in DASHBOARD_ROLES[dashboard]:
+        raise PermissionDenied("Your role does not give access to this dashboard.")
+    builder, template = PAGES[dashboard]
+    context, status = builder(request)
+    if status != 200:
+        return render(request, template, {**context, "dashboard": dashboard}, status=status)
+    tables = list(context.get("tables", []))
+    if context.get("has_comments"):
+        tables.append(comments_table(filters=context["filters"], **context["comment_filters"]))
+    return export_response(tables=tables, name=dashboard, fmt=fmt)
+
+
+@require_GET
+@membership_required(Role.HR_ADMIN, Role.CX_MANAGER)
+def raw_export(request, pk: int, fmt: str):
+    """Every response of a non-anonymous survey, for its kind's owner (HR admin / CX manager)."""
+    if fmt not in FORMATS:
+        raise Http404("No such export.")
+    survey = get_object_or_404(Survey, pk=pk, organization_id=request.membership.organization_id)
+    if not can_author(request.membership, survey.kind):
+        raise PermissionDenied("Only the survey's owners export its responses.")
+    if survey.anonymous:
+        raise PermissionDenied("Responses to an anonymous survey are never exported one by one.")
+    return export_response(
+        tables=[raw_responses_table(survey=survey)], name=f"survey-{survey.pk}-responses", fmt=fmt
+    )

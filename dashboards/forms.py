@@ -1,0 +1,191 @@
+"""Dashboard filters. They travel in the query string (GET), so every view can be bookmarked.
+
+The forms only validate. Missing values are filled with defaults before binding, so the form the
+page shows is exactly the filter it used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Hidden, Layout, Row, Submit
+from django import forms
+from django.utils import timezone
+
+from responses.models import SentimentLabel
+from surveys.models import Department, Driver, Location, Organization, Survey, SurveyKind, Team
+
+PERIOD_CHOICES = [
+    ("week", "Week"),
+    ("month", "Month"),
+    ("quarter", "Quarter"),
+    ("all", "Whole range"),
+]
+DEFAULT_PERIOD = "month"
+DEFAULT_MONTHS = 6
+MAX_DAYS = 366 * 5
+MAX_WEEKLY_DAYS = 366 * 2
+
+EX_METRIC_CHOICES = [("enps", "eNPS"), ("engagement", "Engagement")]
+CX_METRIC_CHOICES = [("csat", "CSAT"), ("nps", "NPS"), ("ces", "CES")]
+LAG_CHOICES = [("0", "Same period"), ("1", "Customers one period later")]
+LINK_PERIOD_CHOICES = [("all", "Whole range"), ("month", "Month"), ("quarter", "Quarter")]
+
+
+def default_start(end: dt.date) -> dt.date:
+    """First day of the month DEFAULT_MONTHS - 1 months before `end`: six whole months shown."""
+    month_index = end.year * 12 + end.month - 1 - (DEFAULT_MONTHS - 1)
+    return dt.date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def with_defaults(data, **defaults) -> dict[str, str]:
+    """The query string as a plain dict, each missing or blank key set to its default."""
+    values = {key: data.get(key, "") for key in data}
+    for key, value in defaults.items():
+        if not values.get(key) and value is not None:
+            values[key] = str(value)
+    return values
+
+
+def _filter_helper(*rows: list[str]) -> FormHelper:
+    helper = FormHelper()
+    helper.form_method = "get"
+    helper.disable_csrf = True
+    helper.form_class = "filters no-print"
+    helper.layout = Layout(
+        *(Row(*(Column(name, css_class="col-6 col-md") for name in row)) for row in rows),
+        Submit("", "Apply filters", css_class="btn-sm"),
+    )
+    return helper
+
+
+class _DateRangeMixin:
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if start > end:
+                self.add_error("end", "The end date must be on or after the start date.")
+            elif (end - start).days > MAX_DAYS:
+                self.add_error("start", "Pick a range of at most five years.")
+            elif cleaned.get("period") == "week" and (end - start).days > MAX_WEEKLY_DAYS:
+                self.add_error(
+                    "period", "Weekly figures cover at most two years: pick a larger period."
+                )
+        return cleaned
+
+
+class DashboardFilterForm(_DateRangeMixin, forms.Form):
+    """Survey, date range and period size, and one department, team or location."""
+
+    survey = forms.ModelChoiceField(queryset=Survey.objects.none(), required=False)
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, label="Period size")
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.none(), required=False, empty_label="All departments"
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, empty_label="All teams"
+    )
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.none(), required=False, empty_label="All locations"
+    )
+
+    def __init__(
+        self,
+        data,
+        *,
+        organization: Organization,
+        kinds: tuple[str, ...] = tuple(SurveyKind.values),
+        default_survey: Survey | None = None,
+        with_survey: bool = True,
+        today: dt.date | None = None,
+    ):
+        end = today or timezone.localdate()
+        defaults = {
+            "survey": default_survey.pk if default_survey else None,
+            "end": end.isoformat(),
+            "start": default_start(end).isoformat(),
+            "period": DEFAULT_PERIOD,
+        }
+        super().__init__(with_defaults(data, **defaults))
+        self.fields["survey"].queryset = Survey.objects.filter(
+            organization=organization, kind__in=kinds
+        ).order_by("-created_at", "-id")
+        self.fields["survey"].empty_label = "No survey yet" if default_survey is None else None
+        self.fields["department"].queryset = Department.objects.filter(organization=organization)
+        self.fields["team"].queryset = Team.objects.filter(organization=organization)
+        self.fields["location"].queryset = Location.objects.filter(organization=organization)
+        self.helper = _filter_helper(
+            ["survey", "start", "end", "period"], ["department", "team", "location"]
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        team, department = cleaned.get("team"), cleaned.get("department")
+        if team and department and team.department_id != department.pk:
+            self.add_error("team", f"{team} is not in {department}.")
+        return cleaned
+
+
+class LinkFilterForm(_DateRangeMixin, forms.Form):
+    """The EX→CX link: which EX and CX surveys, which metric on each side, period and lag.
+
+    The same form validates the page and the linkage API, so both accept the same values.
+    """
+
+    ex_survey = forms.ModelChoiceField(queryset=Survey.objects.none(), label="Employee survey")
+    cx_survey = forms.ModelChoiceField(queryset=Survey.objects.none(), label="Customer survey")
+    ex_metric = forms.ChoiceField(choices=EX_METRIC_CHOICES, label="Employee metric")
+    cx_metric = forms.ChoiceField(choices=CX_METRIC_CHOICES, label="Customer metric")
+    period = forms.ChoiceField(choices=LINK_PERIOD_CHOICES, label="Period size")
+    lag = forms.TypedChoiceField(choices=LAG_CHOICES, coerce=int, label="Compare with")
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, data, *, organization: Organization, defaults: dict | None = None):
+        values = {"ex_metric": "enps", "cx_metric": "csat", "period": "all", "lag": "0"}
+        values.update(defaults or {})
+        super().__init__(with_defaults(data, **values))
+        surveys = Survey.objects.filter(organization=organization).order_by("-created_at", "-id")
+        self.fields["ex_survey"].queryset = surveys.filter(kind=SurveyKind.EX)
+        self.fields["cx_survey"].queryset = surveys.filter(kind=SurveyKind.CX)
+        self.helper = _filter_helper(
+            ["ex_survey", "ex_metric", "cx_survey", "cx_metric"], ["period", "lag", "start", "end"]
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("lag") and cleaned.get("period") == "all":
+            self.add_error("lag", "A lag needs periods: pick month or quarter.")
+        return cleaned
+
+
+class CommentFilterForm(forms.Form):
+    """Narrows the comment list: sentiment, driver, text search, page."""
+
+    sentiment = forms.ChoiceField(
+        choices=[("", "Any sentiment"), *SentimentLabel.choices], required=False
+    )
+    driver = forms.ChoiceField(choices=[("", "Any driver"), *Driver.choices], required=False)
+    q = forms.CharField(max_length=100, required=False, label="Search comments", strip=True)
+    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data, *, keep: dict[str, str] | None = None):
+        super().__init__(data)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.disable_csrf = True
+        self.helper.form_class = "filters no-print"
+        # The dashboard filters ride along as hidden fields, so filtering comments keeps them.
+        self.helper.layout = Layout(
+            *(Hidden(name, value) for name, value in (keep or {}).items()),
+            Row(
+                Column("sentiment", css_class="col-6 col-md"),
+                Column("driver", css_class="col-6 col-md"),
+                Column("q", css_class="col-12 col-md-5"),
+            ),
+            Submit("", "Filter comments", css_class="btn-sm"),
+        )

@@ -1,0 +1,146 @@
+"""What every dashboard shares: the resolved filters, default survey, the periods of a range."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from dashboards.anonymity import threshold_for
+from dashboards.models import ResponseRollup
+from dashboards.selectors.scores import _day_bounds
+from responses.models import Answer
+from surveys.models import Membership, Organization, Question, Survey
+from surveys.permissions import team_scope
+
+PERIOD_MONTHS = {"month": 1, "quarter": 3}
+_ANSWER_NARROWING = {
+    "team_ids": "response__team_id__in",
+    "department_ids": "response__team__department_id__in",
+    "location_ids": "response__location_id__in",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A validated dashboard filter, already narrowed to what the user may see."""
+
+    organization: Organization
+    survey: Survey | None
+    start: dt.date | None
+    end: dt.date | None
+    period: str
+    team_ids: tuple[int, ...] | None = None
+    department_ids: tuple[int, ...] | None = None
+    location_ids: tuple[int, ...] | None = None
+
+    @property
+    def threshold(self) -> int:
+        return threshold_for(self.organization)
+
+    def narrowing(self) -> dict:
+        """The population keywords of every scores selector (see dashboards.selectors.scores)."""
+        return {
+            "team_ids": self.team_ids,
+            "department_ids": self.department_ids,
+            "location_ids": self.location_ids,
+        }
+
+    def scope(self, survey: Survey | None = None) -> dict:
+        """survey, start, end and the narrowing: the keywords score selectors take."""
+        return {
+            "survey": survey or self.survey,
+            "start": self.start,
+            "end": self.end,
+            **self.narrowing(),
+        }
+
+
+def filters_from_form(*, cleaned: dict, membership: Membership) -> Filters:
+    """The form's values as Filters. A team lead sees their own team only: asking for another
+    team, or a department other than their team's, is refused (403) rather than silently changed,
+    so a shared link never shows a team lead something other than what its URL says."""
+    team, department, location = (
+        cleaned.get("team"),
+        cleaned.get("department"),
+        cleaned.get("location"),
+    )
+    own_team = team_scope(membership)
+    if own_team is not None:
+        if team is not None and team.pk != own_team:
+            raise PermissionDenied("Team leads see their own team only.")
+        if department is not None and department.pk != membership.team.department_id:
+            raise PermissionDenied("Team leads see their own team only.")
+        team, department = membership.team, None
+    return Filters(
+        organization=membership.organization,
+        survey=cleaned.get("survey"),
+        start=cleaned.get("start"),
+        end=cleaned.get("end"),
+        period=cleaned.get("period") or "all",
+        team_ids=(team.pk,) if team else None,
+        department_ids=(department.pk,) if department else None,
+        location_ids=(location.pk,) if location else None,
+    )
+
+
+def answers_in_scope(filters: Filters) -> QuerySet[Answer]:
+    """The survey's answers inside the date range and the team/department/location narrowing
+    (for the few figures rollups cannot give: comments, agents, follow-ups)."""
+    answers = Answer.objects.filter(
+        _day_bounds(filters.start, filters.end), response__survey=filters.survey
+    )
+    for key, ids in filters.narrowing().items():
+        if ids is not None:
+            answers = answers.filter(**{_ANSWER_NARROWING[key]: ids})
+    return answers
+
+
+def default_survey(
+    *, organization: Organization, kinds: tuple[str, ...], question_types: tuple[str, ...] = ()
+) -> Survey | None:
+    """The survey a dashboard opens on: the newest one (of these kinds, with a question of one of
+    these types) that has responses, else the newest one at all."""
+    surveys = Survey.objects.filter(organization=organization, kind__in=kinds).order_by(
+        "-created_at", "-id"
+    )
+    if question_types:
+        surveys = surveys.filter(
+            id__in=Question.objects.filter(type__in=question_types).values("survey_id")
+        )
+    answered = surveys.filter(id__in=ResponseRollup.objects.values("survey_id"))
+    return answered.first() or surveys.first()
+
+
+def period_floor(period: str, day: dt.date) -> dt.date:
+    """The first day of the week (Monday), month or quarter holding `day`."""
+    if period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if period == "quarter":
+        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    return dt.date(day.year, day.month, 1)
+
+
+def period_shift(period: str, start: dt.date, steps: int) -> dt.date:
+    """The start of the period `steps` periods after (or before) the one starting on `start`."""
+    if period == "week":
+        return start + dt.timedelta(weeks=steps)
+    index = start.year * 12 + start.month - 1 + steps * PERIOD_MONTHS[period]
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def period_starts(*, period: str, start: dt.date, end: dt.date) -> list[dt.date]:
+    """Every period overlapping start..end, in order (empty for period "all")."""
+    if period == "all":
+        return []
+    starts, current = [], period_floor(period, start)
+    while current <= end:
+        starts.append(current)
+        current = period_shift(period, current, 1)
+    return starts
+
+
+def period_end(period: str, start: dt.date) -> dt.date:
+    return period_shift(period, start, 1) - dt.timedelta(days=1)

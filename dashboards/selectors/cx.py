@@ -1,0 +1,157 @@
+"""The customer-experience dashboard: NPS/CSAT/CES trends, breakdowns by team, location and
+agent, and detractor follow-ups (non-anonymous surveys only)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from dashboards import metrics
+from dashboards.anonymity import suppressed_groups
+from dashboards.models import Alert, AlertMetric
+from dashboards.selectors.common import Filters, answers_in_scope
+from dashboards.selectors.figures import NO_DATA, breakdown, present_metrics, series
+from dashboards.selectors.scores import metric_question, scored_questions
+from dashboards.selectors.tables import HIDDEN, Table
+from surveys.models import QuestionType
+
+CX_METRICS = [("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES")]
+FIGURE = {"nps": "score", "csat": "score", "ces": "mean"}
+FOLLOW_UPS = 50
+
+
+def agent_breakdown(*, filters: Filters, metric_list: list[tuple[str, str]]) -> Table:
+    """Figures per agent who served the customer. Rollups carry no agent, so this one reads the
+    answers, still as one grouped SQL query (a histogram by conditional counts per agent)."""
+    questions = scored_questions(survey=filters.survey)
+    question_of = {m: metric_question(questions=questions, metric=m) for m, _ in metric_list}
+    types = {q["id"]: q["type"] for q in questions}
+    rows = (
+        answers_in_scope(filters)
+        .filter(
+            response__agent__isnull=False,
+            question_id__in=question_of.values(),
+            value_int__isnull=False,
+        )
+        .values("response__agent_id", "response__agent__name", "question_id")
+        .annotate(**{f"c{value}": Count("id", filter=Q(value_int=value)) for value in range(11)})
+        .order_by()
+    )
+    respondents = dict(
+        answers_in_scope(filters)
+        .filter(
+            response__agent__isnull=False,
+            question_id__in=question_of.values(),
+            value_int__isnull=False,
+        )
+        .values_list("response__agent_id")
+        .annotate(n=Count("response_id", distinct=True))
+        .order_by()
+    )
+    names, hists = {}, {}
+    for row in rows:
+        names[row["response__agent_id"]] = row["response__agent__name"]
+        hists[(row["response__agent_id"], row["question_id"])] = metrics.histogram(row)
+    hidden = suppressed_groups(respondents, threshold=filters.threshold)
+    headers = ["Agent", "Respondents"]
+    for _, label in metric_list:
+        headers += [label, f"{label} n"]
+    table = Table(key="agents", caption="By agent", headers=headers)
+    for agent in sorted(respondents, key=lambda agent: names[agent]):
+        cells = [names[agent], respondents[agent]]
+        for metric, _ in metric_list:
+            question = question_of[metric]
+            if agent in hidden:
+                cells += [HIDDEN, ""]
+            elif (agent, question) in hists:
+                figures = metrics.question_figures(types[question], hists[(agent, question)])
+                cells += [figures[FIGURE[metric]], figures["n"]]
+            else:
+                cells += [NO_DATA, 0]
+        table.rows.append(cells)
+    return table
+
+
+def detractor_follow_ups(*, filters: Filters) -> dict:
+    """Detractor answers (0-6 on a 0-10 question, 1-2 on CSAT: the alert rules' definition) of a
+    non-anonymous survey, newest first, each with its follow-up alert when one was raised."""
+    if filters.survey.anonymous:
+        return {"available": False, "items": [], "count": 0}
+    detractors = (
+        answers_in_scope(filters)
+        .filter(
+            Q(question__type=QuestionType.NPS, value_int__lte=6)
+            | Q(question__type=QuestionType.CSAT, value_int__lte=2)
+        )
+        .filter(value_int__isnull=False)
+    )
+    items = list(
+        detractors.values(
+            "response_id",
+            "response__submitted_at",
+            "response__team__name",
+            "response__agent__name",
+            "question__text",
+            "value_int",
+        ).order_by("-response__submitted_at", "-response_id")[:FOLLOW_UPS]
+    )
+    alerts = {
+        alert["response_id"]: alert
+        for alert in Alert.objects.filter(
+            response_id__in=[item["response_id"] for item in items], metric=AlertMetric.DETRACTOR
+        ).values("id", "response_id", "status")
+    }
+    for item in items:
+        item["alert"] = alerts.get(item["response_id"])
+    return {"available": True, "items": items, "count": detractors.count()}
+
+
+def follow_ups_table(follow_ups: dict) -> Table:
+    table = Table(
+        key="follow-ups",
+        caption="Detractor follow-ups",
+        headers=["Response", "Submitted", "Team", "Agent", "Question", "Answer", "Alert status"],
+    )
+    for item in follow_ups["items"]:
+        table.rows.append(
+            [
+                item["response_id"],
+                item["response__submitted_at"],
+                item["response__team__name"] or "No team",
+                item["response__agent__name"] or "",
+                item["question__text"],
+                item["value_int"],
+                item["alert"]["status"] if item["alert"] else "",
+            ]
+        )
+    return table
+
+
+def cx_dashboard(*, filters: Filters) -> dict:
+    metric_list = present_metrics(filters, CX_METRICS)
+    trends = series(filters=filters, metrics=metric_list, caption="Score trends", key="trends")
+    by_team = breakdown(
+        filters=filters, metrics=metric_list, group_by="team", caption="By team", key="teams"
+    )
+    by_location = breakdown(
+        filters=filters,
+        metrics=metric_list,
+        group_by="location",
+        caption="By location",
+        key="locations",
+    )
+    by_agent = agent_breakdown(filters=filters, metric_list=metric_list)
+    follow_ups = detractor_follow_ups(filters=filters)
+    tables = [trends, by_team, by_location, by_agent]
+    if follow_ups["available"]:
+        tables.append(follow_ups_table(follow_ups))
+    return {
+        "metrics": metric_list,
+        "trends": trends,
+        "respondents": sum(row[1] for row in trends.rows),
+        "by_team": by_team,
+        "by_location": by_location,
+        "by_agent": by_agent,
+        "follow_ups": follow_ups,
+        "has_comments": filters.survey.questions.filter(type=QuestionType.TEXT).exists(),
+        "tables": tables,
+    }

@@ -1,0 +1,184 @@
+"""The employee-experience dashboard: trends, teams × drivers heatmap, driver impact,
+participation by team. Every figure comes from dashboards.selectors.scores (the scores API's
+own functions), so suppression is the same as the API's."""
+
+from __future__ import annotations
+
+from dashboards.selectors.common import Filters
+from dashboards.selectors.figures import present_metrics, scope_range, series
+from dashboards.selectors.scores import (
+    driver_favourability,
+    driver_impact,
+    participation_by_group,
+)
+from dashboards.selectors.tables import HIDDEN, Table
+from surveys.models import Driver, QuestionType, Team
+
+HEAT_STEPS = (40, 50, 60, 70, 80)  # % favourable: below 40 is heat-0, 80 and above heat-5
+
+
+def heat_class(favourable: float | None) -> str:
+    if favourable is None:
+        return "heat-na"
+    return f"heat-{sum(favourable >= step for step in HEAT_STEPS)}"
+
+
+EX_TREND_METRICS = [("enps", "eNPS"), ("engagement", "Engagement")]
+
+
+def heatmap(*, filters: Filters) -> dict:
+    """Teams (rows) × drivers (columns): % favourable with n, hidden rows read "not enough"."""
+    overall = driver_favourability(survey=filters.survey, period="all", **scope_range(filters))
+    teams = driver_favourability(
+        survey=filters.survey, group_by="team", period="all", **scope_range(filters)
+    )
+    used = {driver for row in overall + teams for driver in row["drivers"]}
+    drivers = [(key, label) for key, label in Driver.choices if key in used]
+    whole = "All teams" if not any(filters.narrowing().values()) else "Whole selection"
+    rows = []
+    for row in overall + teams:
+        name = row["group"]["name"] if row["group"] else whole
+        cells = [
+            {
+                **row["drivers"].get(key, {"favourable": None, "n": 0}),
+                "css": heat_class(row["drivers"].get(key, {}).get("favourable")),
+            }
+            for key, _ in drivers
+        ]
+        rows.append(
+            {
+                "name": name,
+                "respondents": row["respondents"],
+                "suppressed": row["suppressed"],
+                "cells": cells,
+            }
+        )
+    table = Table(
+        key="heatmap",
+        caption="Favourability by team and driver (% favourable)",
+        headers=[
+            "Team",
+            "Respondents",
+            *[h for _, label in drivers for h in (label, f"{label} n")],
+        ],
+    )
+    for row in rows:
+        if row["suppressed"]:
+            table.rows.append([row["name"], row["respondents"], *[HIDDEN, ""] * len(drivers)])
+        else:
+            table.rows.append(
+                [
+                    row["name"],
+                    row["respondents"],
+                    *[v for c in row["cells"] for v in (c["favourable"], c["n"])],
+                ]
+            )
+    return {"drivers": drivers, "rows": rows, "table": table}
+
+
+def impact_team_ids(filters: Filters) -> list[int] | None:
+    """driver_impact narrows by team only: a department filter becomes its teams."""
+    if filters.team_ids is not None:
+        return list(filters.team_ids)
+    if filters.department_ids is not None:
+        return list(
+            Team.objects.filter(department_id__in=filters.department_ids).values_list(
+                "id", flat=True
+            )
+        )
+    return None
+
+
+def drivers_ranked(*, filters: Filters) -> dict:
+    impact = driver_impact(
+        survey=filters.survey,
+        team_ids=impact_team_ids(filters),
+        start=filters.start,
+        end=filters.end,
+    )
+    labels = dict(Driver.choices)
+    table = Table(
+        key="drivers",
+        caption="Drivers ranked by impact on the outcome",
+        headers=["Rank", "Item", "Driver", "Impact (r)", "n", "% favourable", "Focus here"],
+    )
+    for rank, row in enumerate(impact["drivers"], start=1):
+        table.rows.append(
+            [
+                rank,
+                row["text"],
+                labels.get(row["driver"], row["driver"]),
+                row["impact"] if row["impact"] is not None else row["note"],
+                row["n"],
+                row["favourable"],
+                "Focus here" if row["focus"] else "",
+            ]
+        )
+    shown = [row for row in impact["drivers"] if row["impact"] is not None]
+    if shown:
+        table.chart = {
+            "type": "bar",
+            "horizontal": True,
+            "labels": [row["text"] for row in shown],
+            "datasets": [{"label": "Impact (r)", "data": [row["impact"] for row in shown]}],
+            "min": -1,
+            "max": 1,
+        }
+    return {"impact": impact, "table": table, "location_ignored": filters.location_ids is not None}
+
+
+def participation(*, filters: Filters) -> Table:
+    """Participation by team in the survey's latest round (invitations sent, used)."""
+    rows = participation_by_group(
+        survey=filters.survey, group_by="team", by_cycle=True, **filters.narrowing()
+    )
+    if rows:
+        last = rows[-1]["cycle"]["number"] if rows[-1]["cycle"] else None
+        rows = [row for row in rows if (row["cycle"]["number"] if row["cycle"] else None) == last]
+    table = Table(
+        key="participation",
+        caption="Participation by team (latest round)",
+        headers=["Team", "Invited", "Responses", "Participation %"],
+    )
+    for row in sorted(rows, key=lambda row: row["group"]["name"]):
+        table.rows.append(
+            [
+                row["group"]["name"],
+                row["invited"],
+                HIDDEN if row["suppressed"] else row["responses"],
+                HIDDEN if row["suppressed"] else row["rate"],
+            ]
+        )
+    if rows:
+        table.chart = {
+            "type": "bar",
+            "labels": [row[0] for row in table.rows],
+            "datasets": [
+                {
+                    "label": "Participation %",
+                    "data": [None if r[3] == HIDDEN else r[3] for r in table.rows],
+                }
+            ],
+            "min": 0,
+            "max": 100,
+        }
+    return table
+
+
+def ex_dashboard(*, filters: Filters) -> dict:
+    trend_metrics = present_metrics(filters, EX_TREND_METRICS)
+    trends = series(filters=filters, metrics=trend_metrics, caption="Score trends", key="trends")
+    heat = heatmap(filters=filters)
+    drivers = drivers_ranked(filters=filters)
+    taking_part = participation(filters=filters)
+    has_text = filters.survey.questions.filter(type=QuestionType.TEXT).exists()
+    return {
+        "trends": trends,
+        "trend_metrics": trend_metrics,
+        "respondents": sum(row[1] for row in trends.rows),
+        "heatmap": heat,
+        "drivers": drivers,
+        "participation": taking_part,
+        "has_comments": has_text,
+        "tables": [trends, heat["table"], drivers["table"], taking_part],
+    }

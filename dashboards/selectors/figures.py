@@ -1,0 +1,118 @@
+"""Tables of figures shared by the dashboards: a metric over time, a metric by group.
+
+Both read `metric_by_group` (the scores API's own function), so a hidden group or period is
+hidden here exactly as in the API, and both tell "hidden" apart from "nobody answered".
+"""
+
+from __future__ import annotations
+
+from dashboards.selectors.common import Filters, period_starts
+from dashboards.selectors.scores import metric_by_group, period_label, scored_questions
+from dashboards.selectors.tables import HIDDEN, Table
+
+NO_DATA = "No responses"
+METRIC_TYPES = {"enps": "nps", "nps": "nps", "engagement": "likert", "csat": "csat", "ces": "ces"}
+
+
+def scope_range(filters: Filters) -> dict:
+    """start, end and the narrowing, for score selectors that also take `survey`."""
+    return {"start": filters.start, "end": filters.end, **filters.narrowing()}
+
+
+def present_metrics(filters: Filters, wanted: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (metric, label) pairs of `wanted` that the filtered survey has a question for."""
+    types = {question["type"] for question in scored_questions(survey=filters.survey)}
+    return [(metric, label) for metric, label in wanted if METRIC_TYPES[metric] in types]
+
+
+def display_period(label: str) -> str:
+    return "Whole range" if label == "all" else label
+
+
+def _cells(row: dict | None) -> list:
+    """[value, n] for a table, or the reason there is none."""
+    if row is not None and row["suppressed"]:
+        return [HIDDEN, ""]
+    if row is None or row["value"] is None:
+        return [NO_DATA, (row["n"] or 0) if row else 0]
+    return [row["value"], row["n"]]
+
+
+def _plotted(row: dict | None) -> float | None:
+    return None if row is None or row["suppressed"] else row["value"]
+
+
+def series(*, filters: Filters, metrics: list[tuple[str, str]], caption: str, key: str) -> Table:
+    """One row per period of the range with each metric's value and n; a line chart of them
+    (a gap, never a zero, where a period is hidden or empty)."""
+    by_metric = {
+        metric: {
+            row["period_start"]: row
+            for row in metric_by_group(
+                survey=filters.survey, metric=metric, period=filters.period, **scope_range(filters)
+            )
+        }
+        for metric, _ in metrics
+    }
+    starts = period_starts(period=filters.period, start=filters.start, end=filters.end) or [None]
+    headers = ["Period", "Respondents"]
+    for _, label in metrics:
+        headers += [label, f"{label} n"]
+    table = Table(key=key, caption=caption, headers=headers)
+    datasets = [{"label": label, "data": []} for _, label in metrics]
+    for start in starts:
+        rows = [by_metric[metric].get(start) for metric, _ in metrics]
+        present = next((row for row in rows if row is not None), None)
+        cells = [
+            display_period(period_label(filters.period, start)),
+            present["respondents"] if present else 0,
+        ]
+        for dataset, row in zip(datasets, rows, strict=True):
+            dataset["data"].append(_plotted(row))
+            cells += _cells(row)
+        table.rows.append(cells)
+    table.chart = {"type": "line", "labels": [row[0] for row in table.rows], "datasets": datasets}
+    return table
+
+
+def breakdown(
+    *, filters: Filters, metrics: list[tuple[str, str]], group_by: str, caption: str, key: str
+) -> Table:
+    """One row per group (team, department or location) over the whole range; a bar chart of
+    the first metric."""
+    by_metric = {
+        metric: {
+            (row["group"]["id"], row["group"]["name"]): row
+            for row in metric_by_group(
+                survey=filters.survey,
+                metric=metric,
+                group_by=group_by,
+                period="all",
+                **scope_range(filters),
+            )
+        }
+        for metric, _ in metrics
+    }
+    groups = sorted(
+        {group for rows in by_metric.values() for group in rows}, key=lambda g: (g[0] is None, g[1])
+    )
+    headers = [group_by.capitalize(), "Respondents"]
+    for _, label in metrics:
+        headers += [label, f"{label} n"]
+    table = Table(key=key, caption=caption, headers=headers)
+    for group in groups:
+        rows = [by_metric[metric].get(group) for metric, _ in metrics]
+        present = next(row for row in rows if row is not None)
+        table.rows.append(
+            [group[1], present["respondents"], *[c for row in rows for c in _cells(row)]]
+        )
+    if groups and metrics:
+        first = by_metric[metrics[0][0]]
+        table.chart = {
+            "type": "bar",
+            "labels": [group[1] for group in groups],
+            "datasets": [
+                {"label": metrics[0][1], "data": [_plotted(first.get(group)) for group in groups]}
+            ],
+        }
+    return table

@@ -1,0 +1,283 @@
+"""The overview: headline cards with change and sparkline, open alerts, teams that moved most.
+
+Each card reads one survey (the newest of its kind that has a question of the card's type), so
+every figure is exactly what the scores API says for that survey, group and period.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Max
+
+from dashboards.alerting.selectors import alerts_for_member
+from dashboards.models import AlertStatus
+from dashboards.selectors.common import (
+    Filters,
+    default_survey,
+    period_floor,
+    period_shift,
+    period_starts,
+)
+from dashboards.selectors.scores import metric_by_group, participation_by_group
+from dashboards.selectors.tables import HIDDEN, Table
+from surveys.models import Invitation, Membership, Survey, SurveyKind
+from surveys.permissions import can_view_results
+
+# key, label, survey kind, question type (None: participation, read from invitations)
+CARDS = [
+    ("enps", "eNPS", SurveyKind.EX, "nps"),
+    ("engagement", "Engagement", SurveyKind.EX, "likert"),
+    ("participation", "Participation", SurveyKind.EX, None),
+    ("nps", "NPS", SurveyKind.CX, "nps"),
+    ("csat", "CSAT", SurveyKind.CX, "csat"),
+    ("ces", "CES", SurveyKind.CX, "ces"),
+]
+NO_RESPONSES = "No responses"
+UNITS = {"engagement": "%", "participation": "%", "csat": "%", "ces": ""}
+SPARK_CYCLES = 6
+MOVERS = 5
+
+
+def visible_kinds(membership: Membership) -> list[str]:
+    return [kind for kind in SurveyKind.values if can_view_results(membership, kind)]
+
+
+def _series(filters: Filters, metric: str, survey: Survey) -> tuple[list, dict]:
+    """(period starts of the sparkline, {period start: row}) for one metric over the range."""
+    period = _card_period(filters)
+    starts = period_starts(period=period, start=filters.start, end=filters.end)
+    rows = metric_by_group(survey=survey, metric=metric, period=period, **_range(filters))
+    return starts, {row["period_start"]: row for row in rows}
+
+
+def _card_period(filters: Filters) -> str:
+    # Cards compare a period with the one before, so "all" falls back to months.
+    return "month" if filters.period == "all" else filters.period
+
+
+def _range(filters: Filters) -> dict:
+    return {"start": filters.start, "end": filters.end, **filters.narrowing()}
+
+
+def _figure(row: dict | None) -> float | None:
+    return None if row is None or row["suppressed"] else row["value"]
+
+
+def _note(row: dict | None) -> str:
+    """Why a period has no figure: hidden for anonymity, or nobody answered."""
+    if row is not None and row["suppressed"]:
+        return HIDDEN
+    return NO_RESPONSES if _figure(row) is None else ""
+
+
+def metric_card(*, filters: Filters, key: str, label: str, survey: Survey) -> dict:
+    period = _card_period(filters)
+    starts, rows = _series(filters, key, survey)
+    current_start = period_floor(period, filters.end)
+    current = rows.get(current_start)
+    previous = rows.get(period_shift(period, current_start, -1))
+    value, before = _figure(current), _figure(previous)
+    return {
+        "key": key,
+        "label": label,
+        "unit": UNITS.get(key, ""),
+        "survey": survey,
+        "period": current["period"] if current else None,
+        "value": value,
+        "previous": before,
+        "change": round(value - before, 2) if value is not None and before is not None else None,
+        "respondents": current["respondents"] if current and not current["suppressed"] else None,
+        "suppressed": bool(current and current["suppressed"]),
+        "spark_labels": [rows[s]["period"] if s in rows else s.isoformat() for s in starts],
+        "spark": [_figure(rows.get(s)) for s in starts],
+        "spark_notes": [_note(rows.get(s)) for s in starts],
+    }
+
+
+def participation_survey(*, organization) -> Survey | None:
+    """The newest EX survey that sent invitations (participation needs them)."""
+    latest = (
+        Invitation.objects.filter(survey__organization=organization, survey__kind=SurveyKind.EX)
+        .values("survey_id")
+        .annotate(last=Max("created_at"))
+        .order_by("-last")
+        .first()
+    )
+    return Survey.objects.get(pk=latest["survey_id"]) if latest else None
+
+
+def participation_card(*, filters: Filters, survey: Survey) -> dict:
+    rows = participation_by_group(
+        survey=survey, group_by="none", by_cycle=True, **filters.narrowing()
+    )
+    rows = [row for row in rows if row["invited"]][-SPARK_CYCLES:]
+    current = rows[-1] if rows else None
+    previous = rows[-2] if len(rows) > 1 else None
+    value = current["rate"] if current else None
+    before = previous["rate"] if previous else None
+    return {
+        "key": "participation",
+        "label": "Participation",
+        "unit": "%",
+        "survey": survey,
+        "period": _cycle_label(current),
+        "value": value,
+        "previous": before,
+        "change": round(value - before, 2) if value is not None and before is not None else None,
+        "respondents": current["responses"] if current else None,
+        "suppressed": bool(current and current["suppressed"]),
+        "spark_labels": [_cycle_label(row) for row in rows],
+        "spark": [row["rate"] for row in rows],
+        "spark_notes": [HIDDEN if row["suppressed"] else "" for row in rows],
+    }
+
+
+def _cycle_label(row: dict | None) -> str | None:
+    if row is None:
+        return None
+    return (
+        f"Round {row['cycle']['number']}" if row["cycle"] and row["cycle"]["id"] else "All rounds"
+    )
+
+
+def _with_empty(card: dict) -> dict:
+    """Empty: nothing to show at all (no figure in any period, none hidden either)."""
+    nothing = all(value is None for value in card["spark"]) and not any(card["spark_notes"])
+    card["empty"] = nothing and card["value"] is None and not card["suppressed"]
+    return card
+
+
+def headline_cards(*, filters: Filters, membership: Membership) -> list[dict]:
+    kinds = visible_kinds(membership)
+    cards = []
+    for key, label, kind, question_type in CARDS:
+        if kind not in kinds:
+            continue
+        if question_type is None:
+            survey = participation_survey(organization=filters.organization)
+        else:
+            survey = default_survey(
+                organization=filters.organization, kinds=(kind,), question_types=(question_type,)
+            )
+        if survey is None:
+            cards.append(
+                {"key": key, "label": label, "survey": None, "empty": True, "suppressed": False}
+            )
+        elif question_type is None:
+            cards.append(_with_empty(participation_card(filters=filters, survey=survey)))
+        else:
+            cards.append(
+                _with_empty(metric_card(filters=filters, key=key, label=label, survey=survey))
+            )
+    return cards
+
+
+def teams_that_moved(*, filters: Filters, cards: list[dict]) -> list[dict]:
+    """Per team and headline metric, the change from the previous period to the current one,
+    both periods shown (not suppressed); the largest moves first."""
+    period = _card_period(filters)
+    current = period_floor(period, filters.end)
+    previous = period_shift(period, current, -1)
+    moves = []
+    for card in cards:
+        if card["key"] == "participation" or card.get("survey") is None:
+            continue
+        rows = metric_by_group(
+            survey=card["survey"],
+            metric=card["key"],
+            group_by="team",
+            period=period,
+            start=previous,
+            end=filters.end,
+            **filters.narrowing(),
+        )
+        by_team: dict = {}
+        for row in rows:
+            if row["group"]["id"] is not None:
+                by_team.setdefault(row["group"]["id"], {"team": row["group"]})[
+                    row["period_start"]
+                ] = row
+        for team_rows in by_team.values():
+            now, before = _figure(team_rows.get(current)), _figure(team_rows.get(previous))
+            if now is not None and before is not None and now != before:
+                change = round(now - before, 2)
+                moves.append(
+                    {
+                        "team": team_rows["team"],
+                        "metric": card["label"],
+                        "unit": card["unit"],
+                        "previous": before,
+                        "current": now,
+                        "change": change,
+                    }
+                )
+    moves.sort(key=lambda move: (-abs(move["change"]), move["team"]["name"], move["metric"]))
+    return moves[:MOVERS]
+
+
+def open_alerts(*, membership: Membership, limit: int = 5) -> dict:
+    """The member's unresolved alerts (what the alert inbox shows them), newest first."""
+    alerts = alerts_for_member(membership=membership).exclude(status=AlertStatus.RESOLVED)
+    return {"count": alerts.count(), "items": list(alerts.select_related("survey")[:limit])}
+
+
+def overview_tables(*, cards: list[dict], moves: list[dict]) -> list[Table]:
+    headline = Table(
+        key="headline",
+        caption="Headline figures",
+        headers=["Metric", "Survey", "Period", "Value", "Previous period", "Change", "Respondents"],
+    )
+    for card in cards:
+        if card.get("survey") is None:
+            headline.rows.append([card["label"], "No survey yet", "", "", "", "", ""])
+            continue
+        shown = HIDDEN if card["suppressed"] else card["value"]
+        headline.rows.append(
+            [
+                card["label"],
+                card["survey"].title,
+                card["period"] or "",
+                shown,
+                card["previous"],
+                card["change"],
+                card["respondents"],
+            ]
+        )
+    trend = Table(key="trend", caption="Headline trend", headers=["Metric", "Period", "Value"])
+    for card in cards:
+        points = zip(
+            card.get("spark_labels", []),
+            card.get("spark", []),
+            card.get("spark_notes", []),
+            strict=True,
+        )
+        for label, value, note in points:
+            trend.rows.append([card["label"], label, note or value])
+    movers = Table(
+        key="movers",
+        caption="Teams that moved most",
+        headers=["Team", "Metric", "Previous period", "Current period", "Change"],
+        rows=[
+            [m["team"]["name"], m["metric"], m["previous"], m["current"], m["change"]]
+            for m in moves
+        ],
+    )
+    return [headline, trend, movers]
+
+
+def overview_dashboard(*, filters: Filters, membership: Membership) -> dict:
+    cards = headline_cards(filters=filters, membership=membership)
+    for card in cards:
+        if not card["empty"]:
+            card["chart"] = {
+                "type": "line",
+                "sparkline": True,
+                "labels": card["spark_labels"],
+                "datasets": [{"label": card["label"], "data": card["spark"]}],
+            }
+    moves = teams_that_moved(filters=filters, cards=cards)
+    return {
+        "cards": cards,
+        "moves": moves,
+        "alerts": open_alerts(membership=membership),
+        "tables": overview_tables(cards=cards, moves=moves),
+    }

@@ -1,0 +1,28 @@
+"""A table of figures: what a chart draws, its accessible table shows and an export writes.
+
+Building every dashboard section as a `Table` first keeps the three in step: the chart data, the
+table behind the chart and the CSV/XLSX export are the same rows, with the same suppression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dashboards.anonymity import NOT_ENOUGH
+
+HIDDEN = NOT_ENOUGH  # the text of a suppressed cell, everywhere
+
+
+@dataclass
+class Table:
+    key: str  # slug: element ids, sheet names
+    caption: str
+    headers: Sequence[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    chart: dict | None = None  # Chart.js config (type, labels, datasets) built from the rows
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows

@@ -1,0 +1,85 @@
+/* Draws every dashboard chart. No inline script (strict CSP): each <canvas data-chart="ID"> reads
+ * its figures from the <script type="application/json" id="ID"> element written by Django's
+ * json_script filter. The same figures are in the table next to the chart.
+ *
+ * Spec: {"type": "line"|"bar"|"scatter", "labels": [...], "datasets": [{"label", "data"}],
+ *        "sparkline": bool, "x_label": "...", "y_label": "...", "min": n, "max": n}
+ * A null value is a suppressed or empty period: the line shows a gap, never a zero.
+ */
+(function () {
+  "use strict";
+
+  var PALETTE = ["#2f4b7c", "#d45087", "#ff7c43", "#665191", "#00a3a3", "#a05195", "#ffa600"];
+
+  function axis(title, min, max) {
+    var options = { beginAtZero: false };
+    if (title) { options.title = { display: true, text: title }; }
+    if (typeof min === "number") { options.min = min; }
+    if (typeof max === "number") { options.max = max; }
+    return options;
+  }
+
+  function pointLabel(context) {
+    var raw = context.raw || {};
+    var name = raw.label ? raw.label + ": " : "";
+    return name + context.parsed.x + ", " + context.parsed.y;
+  }
+
+  function config(spec) {
+    var datasets = (spec.datasets || []).map(function (dataset, index) {
+      var colour = PALETTE[index % PALETTE.length];
+      return Object.assign({
+        borderColor: colour,
+        backgroundColor: spec.type === "line" ? colour : colour + "cc",
+        spanGaps: false,
+        tension: 0.2,
+        pointRadius: spec.sparkline ? 0 : 3,
+        borderWidth: 2
+      }, dataset);
+    });
+    var options = {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      plugins: { legend: { display: !spec.sparkline && datasets.length > 1 } },
+      scales: {
+        x: axis(spec.x_label),
+        y: axis(spec.y_label, spec.min, spec.max)
+      }
+    };
+    if (spec.type === "scatter") {
+      options.plugins.tooltip = { callbacks: { label: pointLabel } };
+      options.scales.x = Object.assign({ type: "linear", position: "bottom" }, axis(spec.x_label, spec.x_min, spec.x_max));
+    }
+    if (spec.sparkline) {
+      options.plugins.tooltip = { enabled: false };
+      options.scales = { x: { display: false }, y: { display: false } };
+    }
+    if (spec.horizontal) { options.indexAxis = "y"; }
+    return { type: spec.type, data: { labels: spec.labels || [], datasets: datasets }, options: options };
+  }
+
+  function draw(canvas) {
+    var source = document.getElementById(canvas.getAttribute("data-chart"));
+    if (!source || typeof window.Chart === "undefined") { return; }
+    try {
+      new window.Chart(canvas, config(JSON.parse(source.textContent)));
+    } catch (error) {
+      // The table behind the chart still carries the figures.
+      canvas.classList.add("d-none");
+    }
+  }
+
+  function drawAll() {
+    Array.prototype.forEach.call(document.querySelectorAll("canvas[data-chart]"), draw);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", drawAll);
+  } else {
+    drawAll();
+  }
+})();
