@@ -1,0 +1,67 @@
+"""The answer page in a real Chromium on a 360 px wide phone: layout, display logic, axe."""
+
+from __future__ import annotations
+
+import pytest
+
+from responses.models import Response
+from surveys.distribution import customer_link_signed
+from tests.browser.conftest import (  # noqa: F401 - fixtures
+    axe_violations,
+    browser,
+    phone_page,
+    screenshot,
+)
+from tests.factories import CustomerLinkFactory, QuestionFactory
+from tests.responses.conftest import make_survey
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def link_url(world, live_server):
+    survey = make_survey(world.org, kind="cx", anonymous=True, title="How did we do?")
+    QuestionFactory(
+        survey=survey,
+        order=8,
+        type="text",
+        text="What went wrong?",
+        required=True,
+        condition_question=survey.q["csat"],
+        condition_op="lte",
+        condition_value=2,
+    )
+    link = CustomerLinkFactory(survey=survey, team=world.team)
+    return f"{live_server.url}/r/c/{customer_link_signed(link)}/"
+
+
+def test_answer_page_fits_a_phone_and_passes_axe(phone_page, link_url):
+    page = phone_page
+    page.goto(link_url)
+    # Nothing wider than the screen: no sideways scrolling on a 360 px phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # NPS buttons are big enough to tap (44 px is the usual guidance).
+    sizes = page.eval_on_selector_all(
+        ".scale-nps label", "els => els.map(e => [e.offsetWidth, e.offsetHeight])"
+    )
+    assert len(sizes) == 11
+    assert min(w for w, _ in sizes) >= 40 and min(h for _, h in sizes) >= 44
+    screenshot(page, "answer-phone")
+    assert axe_violations(page) == []
+
+
+def test_follow_up_appears_live_and_the_answer_is_stored(phone_page, link_url):
+    page = phone_page
+    page.goto(link_url)
+    followup = page.locator("fieldset.question").nth(7)
+    assert followup.is_hidden()
+    page.locator(".scale-nps label", has_text="9").first.click()
+    page.locator(".scale-labelled label", has_text="Very dissatisfied").first.click()
+    assert followup.is_visible()
+    assert page.locator("#answer-progress-text").inner_text() == "2 of 8 answered"
+    followup.locator("textarea").fill("Slow")
+    assert "4 of 5,000" in followup.locator(".char-counter").inner_text()
+    page.click("button[type=submit]")
+    page.wait_for_url("**/r/thanks/**")
+    assert "Thank you" in page.content()
+    assert Response.objects.get().answers.count() == 3

@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.utils import timezone
+
+from responses.models import Channel, Response
+from surveys.distribution import customer_link_signed
+from surveys.models import SurveyStatus
+from tests.factories import CustomerLinkFactory, CycleFactory, PersonFactory, QuestionFactory
+from tests.responses.conftest import make_invitation
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "t0ken-for-tests-0123456789abcdef"
+
+
+def key_of(page) -> str:
+    return re.search(rb'name="submission_key" value="([^"]+)"', page.content).group(1).decode()
+
+
+def post_answers(client, url, survey, extra=None, key=None):
+    key = key or key_of(client.get(url))
+    data = {"submission_key": key, f"question_{survey.q['nps'].id}": "9", **(extra or {})}
+    return client.post(url, data)
+
+
+# --- Invitation pages ------------------------------------------------------------------------------
+
+
+def test_invitation_page_shows_the_survey(client, survey):
+    make_invitation(survey, token=TOKEN)
+    page = client.get(f"/r/i/{TOKEN}/")
+    assert page.status_code == 200
+    assert survey.title.encode() in page.content
+    assert page["Cache-Control"].startswith("max-age=0")
+    assert b'name="robots" content="noindex' in page.content
+
+
+def test_invitation_answer_is_stored_with_its_team_and_round(client, survey):
+    invitation = make_invitation(survey, token=TOKEN)
+    response = post_answers(client, f"/r/i/{TOKEN}/", survey)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/r/thanks/")
+    stored = Response.objects.get()
+    assert stored.channel == Channel.INVITATION
+    assert stored.team == invitation.team
+    assert stored.cycle == invitation.cycle
+    assert stored.respondent is None  # anonymous survey
+    thanks = client.get(response["Location"])
+    assert thanks.status_code == 200
+    assert survey.thank_you.encode() in thanks.content
+
+
+def test_double_click_stores_one_response_and_thanks_twice(client, survey):
+    make_invitation(survey, token=TOKEN)
+    key = key_of(client.get(f"/r/i/{TOKEN}/"))
+    first = post_answers(client, f"/r/i/{TOKEN}/", survey, key=key)
+    second = post_answers(client, f"/r/i/{TOKEN}/", survey, key=key)
+    assert first.status_code == second.status_code == 302
+    assert Response.objects.count() == 1
+
+
+def test_missing_answer_keeps_what_was_typed(client, survey):
+    make_invitation(survey, token=TOKEN)
+    url = f"/r/i/{TOKEN}/"
+    page = client.post(
+        url,
+        {"submission_key": key_of(client.get(url)), f"question_{survey.q['text'].id}": "Café <ok>"},
+    )
+    assert page.status_code == 200
+    assert b"This question needs an answer." in page.content
+    assert b"Caf\xc3\xa9 &lt;ok&gt;</textarea>" in page.content
+    assert b'id="error-summary"' in page.content
+    assert Response.objects.count() == 0
+
+
+def test_out_of_scale_value_is_shown_as_an_error(client, survey):
+    make_invitation(survey, token=TOKEN)
+    page = post_answers(client, f"/r/i/{TOKEN}/", survey, {f"question_{survey.q['ces'].id}": "9"})
+    assert page.status_code == 200
+    assert b"Select a valid choice" in page.content
+    assert Response.objects.count() == 0
+
+
+def test_unknown_token_gets_a_clear_404_page(client, survey):
+    page = client.get("/r/i/not-a-real-token/")
+    assert page.status_code == 404
+    assert b"This link is not valid" in page.content
+
+
+def test_used_token_gets_the_already_answered_page(client, survey):
+    make_invitation(survey, token=TOKEN, used_at=timezone.now())
+    page = client.get(f"/r/i/{TOKEN}/")
+    assert page.status_code == 410
+    assert b"You have already answered" in page.content
+
+
+def test_second_visit_after_answering_is_refused(client, survey):
+    make_invitation(survey, token=TOKEN)
+    post_answers(client, f"/r/i/{TOKEN}/", survey)
+    # A new page load (new submission key) with the same token is refused.
+    assert client.get(f"/r/i/{TOKEN}/").status_code == 410
+    page = post_answers(client, f"/r/i/{TOKEN}/", survey, key="another-key")
+    assert page.status_code == 410
+    assert Response.objects.count() == 1
+
+
+def test_closed_survey_gets_the_closed_page(client, survey):
+    make_invitation(survey, token=TOKEN)
+    survey.status = SurveyStatus.CLOSED
+    survey.save()
+    page = client.get(f"/r/i/{TOKEN}/")
+    assert page.status_code == 410
+    assert b"This survey is closed" in page.content
+
+
+def test_invitation_of_a_closed_round_gets_the_closed_page(client, survey):
+    make_invitation(survey, token=TOKEN, cycle=CycleFactory(survey=survey, closed=True))
+    assert client.get(f"/r/i/{TOKEN}/").status_code == 410
+
+
+def test_answer_pages_refuse_other_methods(client, survey):
+    make_invitation(survey, token=TOKEN)
+    assert client.put(f"/r/i/{TOKEN}/").status_code == 405
+    assert client.delete(f"/r/i/{TOKEN}/").status_code == 405
+
+
+def test_page_speaks_the_browsers_language(client, survey):
+    survey.translations = {"fr": {"title": "Votre avis compte"}}
+    survey.save()
+    make_invitation(survey, token=TOKEN)
+    page = client.get(f"/r/i/{TOKEN}/", HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9")
+    assert b"Votre avis compte" in page.content
+    assert b'lang="fr"' in page.content
+    response = post_answers(client, f"/r/i/{TOKEN}/?lang=fr", survey)
+    assert Response.objects.get().language == "fr"
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_display_logic_is_enforced_on_the_server(client, survey):
+    followup = QuestionFactory(
+        survey=survey,
+        order=9,
+        type="text",
+        required=True,
+        condition_question=survey.q["csat"],
+        condition_op="lte",
+        condition_value=2,
+    )
+    make_invitation(survey, token=TOKEN)
+    page = post_answers(client, f"/r/i/{TOKEN}/", survey, {f"question_{survey.q['csat'].id}": "1"})
+    assert page.status_code == 200
+    # Shown now (no `hidden` on its fieldset) and reported as missing.
+    assert re.search(rf'<fieldset[^>]*id="q-{followup.id}"(?![^>]*hidden)', page.content.decode())
+    assert b"This question needs an answer." in page.content
+
+
+# --- Customer links ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def link(cx_survey, world):
+    return CustomerLinkFactory(
+        survey=cx_survey, team=world.team, agent=PersonFactory(organization=world.org)
+    )
+
+
+def test_customer_link_answer_is_stored_with_the_links_scope(client, cx_survey, link):
+    url = f"/r/c/{customer_link_signed(link)}/"
+    assert client.get(url).status_code == 200
+    response = post_answers(client, url, cx_survey)
+    assert response.status_code == 302
+    stored = Response.objects.get()
+    assert (stored.team, stored.location, stored.agent) == (link.team, link.location, link.agent)
+    assert stored.channel == Channel.LINK
+
+
+def test_customer_may_answer_again_with_a_new_page_load(client, cx_survey, link):
+    url = f"/r/c/{customer_link_signed(link)}/"
+    post_answers(client, url, cx_survey)
+    post_answers(client, url, cx_survey)
+    assert Response.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda s: s[:-1] + ("A" if s[-1] != "A" else "B"),  # signature changed
+        lambda s: "eyJsIjo5OTl9" + s[s.index(":") :],  # payload swapped for {"l":999}
+        lambda s: "garbage",
+    ],
+)
+def test_tampered_link_is_not_valid(client, link, tamper):
+    page = client.get(f"/r/c/{tamper(customer_link_signed(link))}/")
+    assert page.status_code == 404
+    assert b"This link is not valid" in page.content
+
+
+def test_deactivated_link_is_closed(client, link):
+    link.active = False
+    link.save()
+    assert client.get(f"/r/c/{customer_link_signed(link)}/").status_code == 410
+
+
+def test_public_link_is_rate_limited_per_ip(client, cx_survey, link, settings):
+    settings.TANDEM_PUBLIC_RATE_LIMIT = 2
+    url = f"/r/c/{customer_link_signed(link)}/"
+    assert post_answers(client, url, cx_survey).status_code == 302
+    assert post_answers(client, url, cx_survey).status_code == 302
+    # Once the limit is reached even the page says so, and a post is refused.
+    assert client.get(url).status_code == 429
+    blocked = post_answers(client, url, cx_survey, key="third")
+    assert blocked.status_code == 429
+    assert b"Too many answers from this connection" in blocked.content
+    assert Response.objects.count() == 2
+    # Another address is not affected.
+    assert client.get(url, REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+def test_thanks_page_with_a_forged_value_is_not_valid(client):
+    assert client.get("/r/thanks/forged:value/").status_code == 404
+
+
+# --- My surveys ----------------------------------------------------------------------------------
+
+
+def test_my_surveys_lists_pending_invitations_of_the_signed_in_person(login, world, survey):
+    person = PersonFactory(organization=world.org, user=world.staff.user)
+    make_invitation(survey, person=person)
+    page = login(world.staff).get("/r/mine/")
+    assert page.status_code == 200
+    assert survey.title.encode() in page.content
+    assert b"arrived by email" in page.content
+
+
+def test_my_surveys_leaves_out_answered_ones(login, world, survey):
+    person = PersonFactory(organization=world.org, user=world.staff.user)
+    make_invitation(survey, person=person, used_at=timezone.now())
+    page = login(world.staff).get("/r/mine/")
+    assert survey.title.encode() not in page.content
+
+
+def test_my_surveys_shows_a_colleagues_invitations_to_nobody_else(login, world, survey):
+    make_invitation(survey)  # someone else's
+    assert survey.title.encode() not in login(world.team_lead).get("/r/mine/").content
+    assert survey.title.encode() not in login(world.outsider).get("/r/mine/").content
+
+
+def test_my_surveys_needs_sign_in_and_get(client, login, world):
+    assert client.get("/r/mine/").status_code == 302
+    assert login(world.staff).post("/r/mine/").status_code == 405
