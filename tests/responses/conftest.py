@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from surveys.models import SurveyKind, token_hash
+from tests.browser.conftest import browser, phone_page  # noqa: F401 - for test_browser_answer
 from tests.factories import CycleFactory, InvitationFactory, QuestionFactory, SurveyFactory
 
 

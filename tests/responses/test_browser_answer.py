@@ -6,12 +6,7 @@ import pytest
 
 from responses.models import Response
 from surveys.distribution import customer_link_signed
-from tests.browser.conftest import (  # noqa: F401 - fixtures
-    axe_violations,
-    browser,
-    phone_page,
-    screenshot,
-)
+from tests.browser.conftest import axe_violations, screenshot
 from tests.factories import CustomerLinkFactory, QuestionFactory
 from tests.responses.conftest import make_survey
 
