@@ -194,14 +194,15 @@ def bucket_recompute(bucket: Bucket) -> dict:
 
 
 def _alerts_evaluate(*, survey_id: int, response_id: int) -> None:
-    """Alert evaluation after scoring (dashboards.alerting, the alerts issue), when installed."""
+    """Alert evaluation after scoring, then the opt-in new-response webhooks (dashboards.alerting)."""
     try:
-        from dashboards.alerting.services import alert_rules_evaluate
+        from dashboards.alerting.services import alert_rules_evaluate, response_webhooks_queue
     except ModuleNotFoundError as exc:
         if exc.name not in ("dashboards.alerting", "dashboards.alerting.services"):
             raise
         return
     alert_rules_evaluate(survey_id=survey_id, response_id=response_id)
+    response_webhooks_queue(response_id=response_id)
 
 
 # --- Services -----------------------------------------------------------------------------------

@@ -1,0 +1,369 @@
+"""Outbox deliveries: signed webhooks to a real local HTTP server, retries, no double sends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import smtplib
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+
+from dashboards import scoring
+from dashboards.alerting import outbox, tasks
+from dashboards.alerting.outbox import (
+    backoff_delay,
+    outbox_deliver,
+    outbox_enqueue,
+    outbox_flush,
+    outbox_message_resend,
+)
+from dashboards.alerting.services import response_webhooks_queue
+from dashboards.models import DeliveryAttempt, OutboxKind, OutboxMessage, OutboxStatus
+from tests.factories import (
+    OutboxMessageFactory,
+    QuestionFactory,
+    SurveyFactory,
+    WebhookEndpointFactory,
+    response_with_answers,
+)
+
+pytestmark = pytest.mark.django_db
+
+PAYLOAD = {"event": "alert.created", "alert": {"id": 7, "message": "eNPS fell — by 60 points"}}
+SECRET = "whsec-test-0123456789"
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 in a thread that records each POST and answers `status`."""
+
+    def __init__(self, port: int = 0, status: int = 200):
+        self.status = status
+        self.requests: list[tuple] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((self.headers, body))
+                self.send_response(receiver.status)
+                if receiver.status in (301, 302):
+                    self.send_header("Location", "/elsewhere")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def webhook_message(world, url: str, **fields) -> OutboxMessage:
+    endpoint = WebhookEndpointFactory(organization=world.org, url=url, secret=SECRET)
+    return OutboxMessageFactory(
+        organization=world.org,
+        kind=OutboxKind.WEBHOOK,
+        target=url,
+        endpoint=endpoint,
+        payload=PAYLOAD,
+        **fields,
+    )
+
+
+# --- Webhooks --------------------------------------------------------------------------------------
+
+
+def test_webhook_body_is_signed_with_hmac_sha256_of_the_raw_body(world, receiver):
+    message = webhook_message(world, receiver.url)
+
+    assert outbox_deliver(message_id=message.id) is True
+
+    [(headers, body)] = receiver.requests
+    expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Tandem-Signature"] == f"sha256={expected}"
+    assert headers["X-Tandem-Event"] == "alert.created"
+    assert headers["X-Tandem-Delivery"] == str(message.id)
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == PAYLOAD
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.last_error) == ("sent", 1, "")
+    [attempt] = DeliveryAttempt.objects.filter(message=message)
+    assert (attempt.ok, attempt.status_code, attempt.error) == (True, 200, "")
+
+
+def test_receiver_down_then_up_is_retried_with_backoff_and_delivered_once(world, settings):
+    settings.TANDEM_OUTBOX_BACKOFF_SECONDS = 60
+    port = free_port()  # nothing listens: connection refused
+    message = webhook_message(world, f"http://127.0.0.1:{port}/hook")
+    started = timezone.now()
+
+    assert outbox_deliver(message_id=message.id) is False
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert "Could not connect" in message.last_error
+    assert started + dt.timedelta(seconds=59) < message.next_attempt_at
+    assert message.next_attempt_at < timezone.now() + dt.timedelta(seconds=61)
+    [failed] = DeliveryAttempt.objects.filter(message=message)
+    assert (failed.ok, failed.status_code) == (False, None)
+
+    up = Receiver(port=port)
+    try:
+        assert outbox_flush() == 0  # not due yet: no attempt at all
+        assert DeliveryAttempt.objects.filter(message=message).count() == 1
+        with time_machine.travel(timezone.now() + dt.timedelta(seconds=61), tick=False):
+            assert outbox_flush() == 1
+            assert outbox_flush() == 0
+    finally:
+        up.close()
+
+    assert len(up.requests) == 1
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 2)
+    assert list(DeliveryAttempt.objects.filter(message=message).values_list("ok", flat=True)) == [
+        True,
+        False,
+    ]  # newest first
+
+
+def test_redelivered_task_never_sends_twice(world, receiver):
+    message = webhook_message(world, receiver.url)
+
+    tasks.outbox_deliver_task.delay(message.id)
+    tasks.outbox_deliver_task.delay(message.id)  # the broker delivers it again
+    assert outbox_flush() == 0
+
+    assert len(receiver.requests) == 1
+    assert DeliveryAttempt.objects.filter(message=message).count() == 1
+
+
+def test_a_message_claimed_by_another_worker_is_left_alone_until_its_lease_ends(world, receiver):
+    message = webhook_message(world, receiver.url)
+    leased_until = timezone.now() + dt.timedelta(minutes=5)
+    OutboxMessage.objects.filter(id=message.id).update(
+        status=OutboxStatus.SENDING, attempts=1, next_attempt_at=leased_until
+    )
+
+    assert outbox_deliver(message_id=message.id) is False
+    assert receiver.requests == []
+
+    # That worker died mid-send: once the lease is over the message is taken up again.
+    with time_machine.travel(leased_until + dt.timedelta(seconds=1), tick=False):
+        assert outbox_flush() == 1
+    assert len(receiver.requests) == 1
+
+
+def test_server_error_is_retried_then_fails_after_the_last_attempt(world, settings):
+    settings.TANDEM_OUTBOX_MAX_ATTEMPTS = 2
+    failing = Receiver(status=500)
+    try:
+        message = webhook_message(world, failing.url)
+        assert outbox_deliver(message_id=message.id) is False
+        message.refresh_from_db()
+        assert (message.status, message.last_error) == ("pending", "HTTP 500 Internal Server Error")
+        with time_machine.travel(message.next_attempt_at, tick=False):
+            assert outbox_deliver(message_id=message.id) is False
+    finally:
+        failing.close()
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("failed", 2)
+    codes = DeliveryAttempt.objects.filter(message=message).values_list("status_code", flat=True)
+    assert list(codes) == [500, 500]
+
+
+def test_a_redirect_is_a_failed_attempt_not_followed(world):
+    redirecting = Receiver(status=302)
+    try:
+        message = webhook_message(world, redirecting.url)
+        assert outbox_deliver(message_id=message.id) is False
+    finally:
+        redirecting.close()
+    assert len(redirecting.requests) == 1
+    assert DeliveryAttempt.objects.get(message=message).status_code == 302
+
+
+def test_switched_off_endpoint_fails_at_once_without_retry(world, receiver):
+    message = webhook_message(world, receiver.url)
+    message.endpoint.active = False
+    message.endpoint.save()
+
+    assert outbox_deliver(message_id=message.id) is False
+
+    message.refresh_from_db()
+    assert message.status == "failed"
+    assert receiver.requests == []
+
+
+def test_backoff_doubles_and_is_capped(settings):
+    settings.TANDEM_OUTBOX_BACKOFF_SECONDS = 60
+    assert [backoff_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
+    assert backoff_delay(20) == dt.timedelta(hours=6)
+
+
+# --- Emails, resend, broker down ---------------------------------------------------------------------
+
+
+def test_email_is_sent_once_and_logged(world):
+    message = OutboxMessageFactory(
+        organization=world.org,
+        target="owner@example.com",
+        payload={"subject": "[Tandem] eNPS", "body": "eNPS fell."},
+    )
+
+    assert outbox_deliver(message_id=message.id) is True
+    assert outbox_deliver(message_id=message.id) is False
+
+    [email] = mail.outbox
+    assert (email.to, email.subject, email.body) == (
+        ["owner@example.com"],
+        "[Tandem] eNPS",
+        "eNPS fell.",
+    )
+    assert DeliveryAttempt.objects.get(message=message).ok is True
+
+
+def test_email_backend_failure_is_retried(world, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(outbox, "send_mail", refuse)
+    message = OutboxMessageFactory(organization=world.org)
+
+    assert outbox_deliver(message_id=message.id) is False
+
+    message.refresh_from_db()
+    assert message.status == "pending"
+    assert message.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+
+
+def test_failed_message_can_be_sent_again_by_hand(
+    world, receiver, django_capture_on_commit_callbacks
+):
+    message = webhook_message(world, receiver.url, status=OutboxStatus.FAILED, attempts=10)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox_message_resend(message=message) is True
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 1)
+    assert len(receiver.requests) == 1
+    pending = OutboxMessageFactory(organization=world.org)
+    assert outbox_message_resend(message=pending) is False
+
+
+def test_broker_down_leaves_the_message_for_the_flush(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise BrokerError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
+
+    monkeypatch.setattr(tasks.outbox_deliver_task, "delay", broker_down)
+    message = OutboxMessageFactory(organization=world.org)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_enqueue(message_ids=[message.id])  # logs, does not raise
+
+    assert OutboxMessage.objects.get(id=message.id).status == "pending"
+    assert outbox_flush() == 1
+    assert len(mail.outbox) == 1
+
+
+# --- New-response webhooks -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cx_survey(world):
+    survey = SurveyFactory(organization=world.org, kind="cx", anonymous=False)
+    survey.nps = QuestionFactory(survey=survey, type="nps", order=1, text="Recommend us?")
+    return survey
+
+
+def test_new_response_webhook_is_queued_once_per_endpoint(world, cx_survey):
+    endpoint = WebhookEndpointFactory(
+        organization=world.org, kind="cx", on_alert=False, on_response=True
+    )
+    WebhookEndpointFactory(organization=world.org, kind="cx")  # alerts only
+    WebhookEndpointFactory(organization=world.org, kind="ex", on_response=True)  # other kind
+    response = response_with_answers(survey=cx_survey, team=world.team, answers={cx_survey.nps: 4})
+
+    assert response_webhooks_queue(response_id=response.id) == 1
+    assert response_webhooks_queue(response_id=response.id) == 0  # scoring ran twice
+
+    message = OutboxMessage.objects.get()
+    assert (message.endpoint, message.response_id, message.event) == (
+        endpoint,
+        response.id,
+        "response.created",
+    )
+    body = message.payload["response"]
+    assert body["team"] == {"id": world.team.id, "name": "Front desk"}
+    assert body["answers"] == [
+        {
+            "question": cx_survey.nps.id,
+            "text": "Recommend us?",
+            "type": "nps",
+            "value": "4",
+            "sentiment": None,
+        }
+    ]
+
+
+def test_no_new_response_webhook_for_an_anonymous_employee_survey(world):
+    survey = SurveyFactory(organization=world.org, kind="ex", anonymous=True)
+    question = QuestionFactory(survey=survey, type="nps")
+    WebhookEndpointFactory(organization=world.org, kind="ex", on_response=True)
+    response = response_with_answers(survey=survey, team=world.team, answers={question: 9})
+
+    assert response_webhooks_queue(response_id=response.id) == 0
+    assert not OutboxMessage.objects.exists()
+
+
+def test_scoring_a_response_sends_its_webhook(
+    world, cx_survey, receiver, django_capture_on_commit_callbacks
+):
+    WebhookEndpointFactory(
+        organization=world.org, kind="cx", url=receiver.url, on_alert=False, on_response=True
+    )
+    response = response_with_answers(survey=cx_survey, team=world.team, answers={cx_survey.nps: 9})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.response_score(response_id=response.id)
+        scoring.response_score(response_id=response.id)
+
+    [(headers, body)] = receiver.requests
+    assert headers["X-Tandem-Event"] == "response.created"
+    assert json.loads(body)["response"]["id"] == response.id
