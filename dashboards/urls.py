@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from dashboards import api, views
+from dashboards import api, api_linkage, views
 from dashboards.alerting.urls import api_urlpatterns as alerting_api
 
 app_name = "dashboards"
@@ -20,5 +20,6 @@ urlpatterns = [
 # Mounted under /api/v1/ by config/urls.py (names are prefixed with "api-").
 api_urlpatterns: list = [
     path("surveys/<int:pk>/scores/", api.SurveyScoresView.as_view(), name="api-survey-scores"),
+    path("linkage/", api_linkage.LinkageView.as_view(), name="api-linkage"),
     *alerting_api,
 ]

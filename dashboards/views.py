@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from dashboards.exports import FORMATS, export_response
 from dashboards.forms import CommentFilterForm, DashboardFilterForm, LinkFilterForm
 from dashboards.selectors.comments import comment_list, comments_table
-from dashboards.selectors.common import default_survey, filters_from_form
+from dashboards.selectors.common import default_survey, filters_from_form, surveys_outside_org
 from dashboards.selectors.cx import cx_dashboard
 from dashboards.selectors.ex import ex_dashboard
 from dashboards.selectors.linkage import (
@@ -45,15 +45,8 @@ CUSTOMER_TYPES = ("csat", "nps", "ces")
 def _surveys_in_org(request, names: tuple[str, ...]) -> None:
     """A survey id from another organisation is not found (404), whatever the page; an id of
     the wrong kind in one's own organisation is a filter error (400), left to the form."""
-    for name in names:
-        value = request.GET.get(name, "")
-        if (
-            value.isdigit()
-            and not Survey.objects.filter(
-                pk=int(value), organization_id=request.membership.organization_id
-            ).exists()
-        ):
-            raise Http404("No such survey.")
+    if surveys_outside_org(request.GET, names, organization_id=request.membership.organization_id):
+        raise Http404("No such survey.")
 
 
 def _kept_filters(form) -> dict[str, str]:

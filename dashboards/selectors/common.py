@@ -98,6 +98,14 @@ def answers_in_scope(filters: Filters) -> QuerySet[Answer]:
     return answers
 
 
+def surveys_outside_org(params, names: tuple[str, ...], *, organization_id: int) -> bool:
+    """Whether a survey id given in `params` is not one of the organisation's surveys (the pages
+    and the API answer 404 then; a non-number is left to the form, as a 400)."""
+    ids = {int(params[name]) for name in names if str(params.get(name, "")).isdigit()}
+    found = Survey.objects.filter(pk__in=ids, organization_id=organization_id).count()
+    return found != len(ids)
+
+
 def default_survey(
     *, organization: Organization, kinds: tuple[str, ...], question_types: tuple[str, ...] = ()
 ) -> Survey | None:

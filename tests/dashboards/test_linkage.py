@@ -1,0 +1,317 @@
+"""The EX→CX link: pairs, correlation, lag, exclusions (threshold and complement), early warning,
+and GET /api/v1/linkage/ (figures by hand, contract keys, errors, roles)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dashboards.selectors.linkage import early_warnings, linkage
+from surveys.models import SurveyKind
+from tests.dashboards.dashdata import MARCH, rebuild, store
+from tests.factories import QuestionFactory, SurveyFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+JANUARY = dt.datetime(2026, 1, 14, 12, 0, tzinfo=dt.UTC)
+FEBRUARY = dt.datetime(2026, 2, 11, 12, 0, tzinfo=dt.UTC)
+
+# eNPS answers per team (promoters 9-10, detractors 0-6):
+EX_ANSWERS = {
+    "A": [10, 10, 10, 10, 10],  # 5 people, 5 promoters -> 100.0
+    "B": [10, 10, 10, 10, 0, 8],  # 6 people, 4 P, 1 D -> 50.0
+    "C": [10, 10, 0, 0, 8, 8, 8, 8],  # 8 people, 2 P, 2 D -> 0.0
+    "D": [0, 0, 0, 0, 0, 0, 10, 10, 8, 8],  # 10 people, 2 P, 6 D -> -40.0
+}
+# CSAT answers (share of 4-5), 5 customers each:
+CX_ANSWERS = {
+    "A": [5, 5, 5, 5, 5],  # 100.0
+    "B": [5, 5, 5, 5, 1],  # 80.0
+    "C": [5, 5, 5, 1, 1],  # 60.0
+    "D": [5, 1, 1, 1, 1],  # 20.0
+}
+# ex = 100, 50, 0, -40 (mean 27.5), cx = 100, 80, 60, 20 (mean 65):
+# dx = 72.5, 22.5, -27.5, -67.5; dy = 35, 15, -5, -45
+# Sxy = 2537.5 + 337.5 + 137.5 + 3037.5 = 6050; Sxx = 11075; Syy = 3500
+# r = 6050 / sqrt(11075 * 3500) = 0.9717 -> 0.97; ranks agree exactly -> rho = 1.0
+# Fisher: z = atanh(0.9717) = 2.1224, n - 3 = 1 -> 2.1224 -/+ 1.96 -> tanh: 0.161 .. 0.9994
+
+
+class Link:
+    def __init__(self, world, *, ex_when=MARCH, cx_when=MARCH):
+        org = world.org
+        self.teams = {name: TeamFactory(organization=org, name=f"Team {name}") for name in "ABCDEF"}
+        self.ex = SurveyFactory(organization=org, kind=SurveyKind.EX, title="Pulse")
+        self.enps = QuestionFactory(survey=self.ex, type="nps", is_outcome=True)
+        self.cx = SurveyFactory(organization=org, kind=SurveyKind.CX, title="CSAT", anonymous=False)
+        self.csat = QuestionFactory(survey=self.cx, type="csat")
+        for name, answers in EX_ANSWERS.items():
+            store(survey=self.ex, team=self.teams[name], columns={self.enps: answers}, when=ex_when)
+        for name, answers in CX_ANSWERS.items():
+            store(survey=self.cx, team=self.teams[name], columns={self.csat: answers}, when=cx_when)
+
+    def add(self, *, team: str, ex=None, cx=None, when=MARCH):
+        if ex:
+            store(survey=self.ex, team=self.teams[team], columns={self.enps: ex}, when=when)
+        if cx:
+            store(survey=self.cx, team=self.teams[team], columns={self.csat: cx}, when=when)
+
+    def result(self, **options):
+        rebuild(self.ex, self.cx)
+        return linkage(
+            ex_survey=self.ex, cx_survey=self.cx, ex_metric="enps", cx_metric="csat", **options
+        )
+
+
+def _points(result) -> dict[str, tuple]:
+    return {p["team"]["name"]: (p["ex"], p["ex_n"], p["cx"], p["cx_n"]) for p in result["pairs"]}
+
+
+def test_one_point_per_team_with_correlation_by_hand(world):
+    result = Link(world).result()
+    assert _points(result) == {
+        "Team A": (100.0, 5, 100.0, 5),
+        "Team B": (50.0, 6, 80.0, 5),
+        "Team C": (0.0, 8, 60.0, 5),
+        "Team D": (-40.0, 10, 20.0, 5),
+    }
+    assert result["n"] == 4
+    assert result["pearson"] == 0.97
+    assert result["spearman"] == 1.0
+    assert result["ci95"] == [0.16, 1.0]
+    assert result["excluded_teams"] == 0
+    assert {p["period"] for p in result["pairs"]} == {"all"}
+
+
+def test_small_team_and_its_complement_are_left_out_and_counted(world):
+    link = Link(world)
+    # Team E: 3 employees (under 5). Hidden alone, it could be worked out from the total minus the
+    # others, so the smallest other team (A, 5 people) is hidden on the EX side too.
+    link.add(team="E", ex=[10, 10, 10], cx=[5, 5, 5, 5, 5])
+    # Team F: customers but no employee answers at all: no EX side, so no point.
+    link.add(team="F", cx=[4, 4, 4, 4, 4])
+    result = link.result()
+    assert sorted(_points(result)) == ["Team B", "Team C", "Team D"]
+    assert result["excluded_teams"] == 3  # A (complement), E (under threshold), F (no EX)
+    # ex = 50, 0, -40; cx = 80, 60, 20: Sxy = 2666.7, Sxx = 4066.7, Syy = 1866.7 -> r = 0.968
+    assert result["pearson"] == 0.97
+    assert result["spearman"] == 1.0
+    assert result["ci95"] is None  # fewer than 4 points
+
+
+def test_lag_pairs_employees_this_month_with_customers_next_month(world):
+    link = Link(world, ex_when=JANUARY, cx_when=FEBRUARY)
+    same = link.result(period="month", lag=0)
+    assert same["n"] == 0 and same["pairs"] == []
+    lagged = link.result(period="month", lag=1)
+    assert lagged["n"] == 4
+    assert {p["period"] for p in lagged["pairs"]} == {"2026-01"}
+    assert lagged["pearson"] == 0.97
+
+
+def test_lag_with_a_date_range_reads_customers_one_period_later(world):
+    link = Link(world, ex_when=JANUARY, cx_when=FEBRUARY)
+    result = link.result(period="month", lag=1, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31))
+    assert result["n"] == 4
+
+
+def test_monthly_pairs_are_one_per_team_and_month(world):
+    link = Link(world)
+    result = link.result(period="month")
+    assert {p["period"] for p in result["pairs"]} == {"2026-03"}
+    assert result["n"] == 4
+
+
+def test_early_warning_flags_employees_falling_before_customers(world):
+    org = world.org
+    ex = SurveyFactory(organization=org, kind=SurveyKind.EX)
+    enps = QuestionFactory(survey=ex, type="nps")
+    cx = SurveyFactory(organization=org, kind=SurveyKind.CX)
+    csat = QuestionFactory(survey=cx, type="csat")
+    falling_alone, falling_both, rising = (TeamFactory(organization=org) for _ in range(3))
+    series = [
+        # team, EX February, EX March, CX February, CX March
+        (
+            falling_alone,
+            [10] * 5,
+            [10, 10, 0, 0, 8],
+            [5, 5, 5, 5, 1],
+            [5, 5, 5, 5, 1],
+        ),  # 100 -> 0; 80 -> 80
+        (
+            falling_both,
+            [10] * 5,
+            [10, 10, 0, 0, 8],
+            [5] * 5,
+            [5, 5, 5, 1, 1],
+        ),  # 100 -> 0; 100 -> 60
+        (rising, [10, 10, 0, 0, 8], [10] * 5, [5] * 5, [5] * 5),  # 0 -> 100
+    ]
+    for team, ex_feb, ex_mar, cx_feb, cx_mar in series:
+        store(survey=ex, team=team, columns={enps: ex_feb}, when=FEBRUARY)
+        store(survey=ex, team=team, columns={enps: ex_mar}, when=MARCH)
+        store(survey=cx, team=team, columns={csat: cx_feb}, when=FEBRUARY)
+        store(survey=cx, team=team, columns={csat: cx_mar}, when=MARCH)
+    rebuild(ex, cx)
+    warnings = early_warnings(
+        ex_survey=ex, cx_survey=cx, ex_metric="enps", cx_metric="csat", period="month"
+    )
+    assert warnings["period"] == "2026-03" and warnings["previous"] == "2026-02"
+    assert [
+        (w["team"]["id"], w["ex_before"], w["ex_now"], w["ex_change"], w["cx_before"], w["cx_now"])
+        for w in warnings["teams"]
+    ] == [(falling_alone.id, 100.0, 0.0, -100.0, 80.0, 80.0)]
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+def _api(client, link: Link, **params):
+    query = {"ex_survey": link.ex.id, "cx_survey": link.cx.id, **params}
+    return client.get("/api/v1/linkage/", query)
+
+
+def test_api_returns_the_contract_with_figures_by_hand(world, login):
+    link = Link(world)
+    rebuild(link.ex, link.cx)
+    response = _api(
+        login(world.hr_admin), link, ex_metric="enps", cx_metric="csat", lag=0, period="all"
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"pairs", "n", "pearson", "spearman", "ci95", "excluded_teams"}
+    assert body["pairs"][0] == {
+        "team": {"id": link.teams["A"].id, "name": "Team A"},
+        "period": "all",
+        "ex": 100.0,
+        "ex_n": 5,
+        "cx": 100.0,
+        "cx_n": 5,
+    }
+    assert (body["n"], body["pearson"], body["spearman"], body["ci95"], body["excluded_teams"]) == (
+        4,
+        0.97,
+        1.0,
+        [0.16, 1.0],
+        0,
+    )
+
+
+def test_api_defaults_and_cx_manager_access(world, login):
+    link = Link(world)
+    rebuild(link.ex, link.cx)
+    body = _api(login(world.cx_manager), link).json()
+    assert body["n"] == 4 and body["pairs"][0]["period"] == "all"
+
+
+def test_api_ci_is_null_below_four_pairs(world, login):
+    link = Link(world)
+    link.add(team="E", ex=[10, 10, 10])
+    rebuild(link.ex, link.cx)
+    body = _api(login(world.hr_admin), link).json()
+    assert body["n"] == 3 and body["ci95"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"ex_metric": "csat"}, "ex_metric"),
+        ({"cx_metric": "enps"}, "cx_metric"),
+        ({"lag": "2"}, "lag"),
+        ({"lag": "1", "period": "all"}, "lag"),
+        ({"period": "week"}, "period"),
+        ({"ex_survey": "abc"}, "ex_survey"),
+        ({"ex_survey": ""}, "ex_survey"),
+        ({"start": "2026-03-31", "end": "2026-03-01"}, "end"),
+    ],
+)
+def test_api_bad_parameters_are_400_with_the_field(world, login, params, field):
+    link = Link(world)
+    response = _api(login(world.hr_admin), link, **params)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_api_survey_of_the_wrong_kind_is_400(world, login):
+    link = Link(world)
+    response = login(world.hr_admin).get(
+        "/api/v1/linkage/", {"ex_survey": link.cx.id, "cx_survey": link.cx.id}
+    )
+    assert response.status_code == 400 and "ex_survey" in response.json()
+
+
+def test_api_other_organisations_survey_is_404(world, login):
+    link = Link(world)
+    foreign = SurveyFactory(organization=world.outsider.organization, kind=SurveyKind.CX)
+    client = login(world.hr_admin)
+    assert (
+        client.get(
+            "/api/v1/linkage/", {"ex_survey": link.ex.id, "cx_survey": foreign.id}
+        ).status_code
+        == 404
+    )
+    # The outsider cannot read ours either.
+    assert _api(login(world.outsider), link).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["team_lead", "staff"])
+def test_api_is_for_hr_admins_and_cx_managers_only(world, login, role):
+    link = Link(world)
+    assert _api(login(world.member(role)), link).status_code == 403
+
+
+def test_api_needs_sign_in_and_get(world, client, login):
+    link = Link(world)
+    assert _api(client, link).status_code in (401, 403)
+    assert login(world.hr_admin).post("/api/v1/linkage/", {}).status_code == 405
+
+
+def test_api_token_authentication_works(world, client):
+    from rest_framework.authtoken.models import Token
+
+    link = Link(world)
+    rebuild(link.ex, link.cx)
+    token = Token.objects.create(user=world.hr_admin.user)
+    response = client.get(
+        "/api/v1/linkage/",
+        {"ex_survey": link.ex.id, "cx_survey": link.cx.id},
+        HTTP_AUTHORIZATION=f"Token {token.key}",
+    )
+    assert response.status_code == 200 and response.json()["n"] == 4
+
+
+# --- The page ------------------------------------------------------------------------------------
+
+
+def test_link_page_shows_the_api_figures(world, login):
+    link = Link(world)
+    rebuild(link.ex, link.cx)
+    client = login(world.hr_admin)
+    params = {
+        "ex_survey": link.ex.id,
+        "cx_survey": link.cx.id,
+        "ex_metric": "enps",
+        "cx_metric": "csat",
+    }
+    page = client.get("/dashboards/link/", params)
+    api = client.get("/api/v1/linkage/", params).json()
+    assert page.status_code == 200
+    assert page.context["result"] == api
+    html = page.content.decode()
+    assert '<dd class="col-5" id="link-pearson">0.97</dd>' in html
+    assert '<dd class="col-5" id="link-ci">0.16 to 1.0</dd>' in html
+    assert 'data-chart="chart-points"' in html and 'id="chart-points"' in html
+
+
+def test_link_page_empty_state_without_surveys(world, login):
+    page = login(world.cx_manager).get("/dashboards/link/")
+    assert page.status_code == 200
+    assert "Missing: the employee and the customer survey." in page.content.decode()
+
+
+def test_link_page_bad_filter_shows_errors_not_500(world, login):
+    link = Link(world)
+    page = login(world.hr_admin).get("/dashboards/link/", {"ex_survey": link.ex.id, "lag": "7"})
+    assert page.status_code == 400
+    assert "Select a valid choice" in page.content.decode()
