@@ -1,0 +1,1 @@
+"""Synthetic EX and CX data: the latent model, fast loading, and the benchmark generator."""
