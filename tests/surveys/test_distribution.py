@@ -1,0 +1,434 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+from smtplib import SMTPException
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from responses.models import Channel
+from responses.services import response_submit
+from surveys import distribution
+from surveys.distribution import (
+    customer_link_create,
+    customer_link_id,
+    customer_link_qr,
+    customer_link_signed,
+    customer_link_url,
+    invitation_email_deliver,
+    invitations_remind,
+    invitations_send,
+    pulse_occurrence,
+    pulse_schedule_save,
+    pulses_tick,
+)
+from surveys.distribution_selectors import participation_by_team
+from surveys.models import Cycle, Invitation, SurveyKind, SurveyStatus, token_hash
+from surveys.tasks import pulses_tick as pulses_tick_task
+from tests.factories import (
+    CycleFactory,
+    InvitationFactory,
+    PersonFactory,
+    QuestionFactory,
+    SurveyFactory,
+    TeamFactory,
+)
+
+pytestmark = pytest.mark.django_db
+UTC = dt.UTC
+
+
+@pytest.fixture
+def run(django_capture_on_commit_callbacks):
+    """Call a service as a request would: its after-commit work (emails) runs at the end."""
+
+    def _run(service, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return service(**kwargs)
+
+    return _run
+
+
+@pytest.fixture
+def ex_survey(world):
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX, title="Pulse")
+    QuestionFactory(survey=survey, type="nps")
+    return survey
+
+
+@pytest.fixture
+def staff(world):
+    """Three active people in Front desk, two in Night shift, plus one who left."""
+    front = [PersonFactory(organization=world.org, team=world.team) for _ in range(3)]
+    night = [PersonFactory(organization=world.org, team=world.other_team) for _ in range(2)]
+    PersonFactory(organization=world.org, team=world.team, is_active=False)
+    return front + night
+
+
+def tokens_in_outbox() -> list[str]:
+    return [re.search(r"/r/i/([^/]+)/", m.body).group(1) for m in mail.outbox]
+
+
+def answer(invitation_token: str):
+    invitation = Invitation.objects.get(token_hash=token_hash(invitation_token))
+    return response_submit(
+        survey=invitation.survey,
+        answers=[{"question": invitation.survey.questions.first().id, "value": 8}],
+        team=invitation.team,
+        invitation=invitation,
+        channel=Channel.INVITATION,
+    )
+
+
+# --- Invitations ---------------------------------------------------------------------------------
+
+
+def test_sending_to_the_whole_organisation_invites_every_active_person(ex_survey, staff, run):
+    assert run(invitations_send, survey=ex_survey) == 5
+    assert Invitation.objects.filter(survey=ex_survey).count() == 5
+    cycle = Cycle.objects.get(survey=ex_survey)
+    assert cycle.number == 1 and not cycle.closed
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in staff)
+    assert all(i.sent_at is not None for i in Invitation.objects.all())
+
+
+def test_each_email_carries_its_own_unguessable_token_stored_only_hashed(ex_survey, staff, run):
+    run(invitations_send, survey=ex_survey)
+    tokens = tokens_in_outbox()
+    assert len(set(tokens)) == 5
+    assert all(len(t) >= 32 for t in tokens)  # 24 random bytes = 192 bits
+    hashes = set(Invitation.objects.values_list("token_hash", flat=True))
+    assert {token_hash(t) for t in tokens} == hashes
+    assert not hashes & set(tokens)
+    assert mail.outbox[0].body.count("http://127.0.0.1:8000/r/i/") == 1
+    assert "anonymous" in mail.outbox[0].body
+
+
+def test_sending_to_chosen_teams_invites_only_them(ex_survey, staff, world, run):
+    assert run(invitations_send, survey=ex_survey, teams=[world.other_team]) == 2
+    assert set(Invitation.objects.values_list("team", flat=True)) == {world.other_team.pk}
+
+
+def test_sending_again_invites_nobody_twice(ex_survey, staff, world, run):
+    run(invitations_send, survey=ex_survey, teams=[world.team])
+    assert run(invitations_send, survey=ex_survey) == 2  # only Night shift is new
+    assert Invitation.objects.count() == 5
+    assert len(mail.outbox) == 5
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        (
+            {"kind": SurveyKind.CX},
+            "Invitations are for employee surveys; customer surveys use links.",
+        ),
+        ({"status": SurveyStatus.DRAFT}, "Publish the survey before sending it."),
+    ],
+)
+def test_only_live_employee_surveys_are_sent(world, fields, error, run):
+    survey = SurveyFactory(organization=world.org, **fields)
+    with pytest.raises(ValidationError) as caught:
+        run(invitations_send, survey=survey)
+    assert caught.value.message_dict == {"survey": [error]}
+
+
+def test_teams_of_another_organisation_are_refused(ex_survey, world, run):
+    with pytest.raises(ValidationError) as caught:
+        run(invitations_send, survey=ex_survey, teams=[TeamFactory()])
+    assert "teams" in caught.value.message_dict
+
+
+def test_email_task_sends_once_even_if_delivered_twice(ex_survey, staff, monkeypatch, run):
+    monkeypatch.setattr(distribution, "_emails_queue", lambda pairs, kind: captured.extend(pairs))
+    captured: list = []
+    run(invitations_send, survey=ex_survey, teams=[staff[0].team])
+    invitation_id, token = captured[0]
+    assert invitation_email_deliver(invitation_id=invitation_id, token=token, kind="invite")
+    assert not invitation_email_deliver(invitation_id=invitation_id, token=token, kind="invite")
+    assert not invitation_email_deliver(invitation_id=invitation_id, token="wrong", kind="invite")
+    assert len(mail.outbox) == 1
+
+
+def test_failed_email_can_be_retried(ex_survey, staff, monkeypatch, run):
+    captured: list = []
+    monkeypatch.setattr(distribution, "_emails_queue", lambda pairs, kind: captured.extend(pairs))
+    run(invitations_send, survey=ex_survey, teams=[staff[0].team])
+    invitation_id, token = captured[0]
+
+    def smtp_down(**kwargs):
+        raise SMTPException("down")
+
+    monkeypatch.setattr(distribution, "send_mail", smtp_down)
+    with pytest.raises(SMTPException):
+        invitation_email_deliver(invitation_id=invitation_id, token=token, kind="invite")
+    assert Invitation.objects.get(pk=invitation_id).sent_at is None
+    monkeypatch.undo()
+    assert invitation_email_deliver(invitation_id=invitation_id, token=token, kind="invite")
+
+
+def test_invitations_whose_email_was_lost_get_a_new_token_on_the_next_send(ex_survey, staff, run):
+    cycle = CycleFactory(survey=ex_survey, number=1)
+    lost = InvitationFactory(survey=ex_survey, cycle=cycle, person=staff[0], token_hash="x" * 64)
+    Invitation.objects.filter(pk=lost.pk).update(created_at=timezone.now() - dt.timedelta(hours=1))
+    assert run(invitations_send, survey=ex_survey, teams=[staff[0].team]) == 3
+    lost.refresh_from_db()
+    assert lost.token_hash != "x" * 64 and lost.sent_at is not None
+
+
+# --- Reminders -------------------------------------------------------------------------------------
+
+
+def test_reminder_goes_to_those_who_have_not_answered_with_a_new_link(ex_survey, staff, run):
+    run(invitations_send, survey=ex_survey, teams=[staff[0].team])
+    first_tokens = tokens_in_outbox()
+    answer(first_tokens[0])
+    mail.outbox.clear()
+    with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
+        assert run(invitations_remind, survey=ex_survey) == 2
+    assert all(m.subject == "Reminder: Pulse" for m in mail.outbox)
+    new_tokens = tokens_in_outbox()
+    assert not set(new_tokens) & set(first_tokens)
+    assert (
+        Invitation.objects.filter(token_hash__in=[token_hash(t) for t in first_tokens[1:]]).count()
+        == 0
+    )
+    assert Invitation.objects.filter(reminder_count=1, reminded_at__isnull=False).count() == 2
+
+
+def test_reminding_twice_in_a_row_emails_nobody_twice(ex_survey, staff, run):
+    run(invitations_send, survey=ex_survey)
+    mail.outbox.clear()
+    assert run(invitations_remind, survey=ex_survey) == 5
+    assert run(invitations_remind, survey=ex_survey) == 0
+    assert len(mail.outbox) == 5
+
+
+# --- Participation ---------------------------------------------------------------------------------
+
+
+def test_participation_per_team_hides_small_teams_and_their_complement(world):
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX)  # threshold 5
+    cycle = CycleFactory(survey=survey, number=1)
+    small = TeamFactory(organization=world.org, name="Tiny")
+    plan = {world.team: (6, 3), world.other_team: (5, 4), small: (2, 1)}
+    for team, (invited, answered) in plan.items():
+        for n in range(invited):
+            InvitationFactory(
+                survey=survey,
+                cycle=cycle,
+                person=PersonFactory(organization=world.org, team=team),
+                team=team,
+                used_at=timezone.now() if n < answered else None,
+            )
+    result = participation_by_team(survey=survey)
+    rows = {row["team"]["name"]: row for row in result["teams"]}
+    assert rows["Front desk"] == {
+        "team": {"id": world.team.pk, "name": "Front desk"},
+        "invited": 6,
+        "answered": 3,
+        "rate": 50.0,
+        "suppressed": False,
+    }
+    # Tiny (2 invited) is under 5; Night shift is hidden too, else Tiny = total - the others.
+    for name in ("Tiny", "Night shift"):
+        assert rows[name]["suppressed"] and rows[name]["rate"] is None
+        assert rows[name]["answered"] is None
+    assert result["total"] == {"invited": 13, "answered": 8, "rate": 61.5, "suppressed": False}
+    assert result["cycle"] == 1 and result["threshold"] == 5
+
+
+def test_participation_of_an_unsent_survey_is_empty(ex_survey):
+    result = participation_by_team(survey=ex_survey)
+    assert result["teams"] == [] and result["cycle"] is None
+    assert result["total"]["invited"] == 0 and result["total"]["suppressed"]
+
+
+# --- Customer links --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cx_survey(world):
+    return SurveyFactory(organization=world.org, kind=SurveyKind.CX)
+
+
+def test_customer_link_takes_its_teams_location(cx_survey, world):
+    link = customer_link_create(
+        survey=cx_survey, team=world.team, label="", user=world.cx_manager.user
+    )
+    assert link.location == world.team.location
+    assert link.label == "Front desk"
+    assert customer_link_url(link).startswith("http://127.0.0.1:8000/r/c/")
+
+
+@pytest.mark.parametrize("field", ["team", "location", "agent"])
+def test_customer_link_scope_must_be_in_the_organisation(cx_survey, world, field):
+    from tests.factories import LocationFactory
+
+    stranger = {"team": TeamFactory, "location": LocationFactory, "agent": PersonFactory}[field]()
+    with pytest.raises(ValidationError) as caught:
+        customer_link_create(survey=cx_survey, label="x", user=None, **{field: stranger})
+    assert field in caught.value.message_dict
+
+
+def test_customer_links_are_for_customer_surveys(ex_survey, world):
+    with pytest.raises(ValidationError):
+        customer_link_create(survey=ex_survey, team=world.team, label="x", user=None)
+
+
+def test_signed_link_value_round_trips_and_rejects_tampering(cx_survey, world):
+    link = customer_link_create(survey=cx_survey, team=world.team, label="Desk", user=None)
+    signed = customer_link_signed(link)
+    assert customer_link_id(signed) == link.pk
+    payload, _, signature = signed.partition(":")
+    assert customer_link_id("eyJsIjo5OTl9:" + signed.split(":", 1)[1]) is None
+    assert customer_link_id(signed[:-2] + "xx") is None
+    assert customer_link_id("") is None
+    assert payload and signature
+
+
+def test_qr_codes_come_as_png_and_svg(cx_survey, world):
+    link = customer_link_create(survey=cx_survey, team=world.team, label="Desk", user=None)
+    assert customer_link_qr(link=link, kind="png").startswith(b"\x89PNG")
+    assert b"<svg" in customer_link_qr(link=link, kind="svg")
+
+
+# --- Recurring pulses ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("frequency", "start", "index", "expected"),
+    [
+        ("weekly", dt.date(2026, 3, 2), 1, dt.datetime(2026, 3, 9, 9, tzinfo=UTC)),
+        ("biweekly", dt.date(2026, 3, 2), 2, dt.datetime(2026, 3, 30, 9, tzinfo=UTC)),
+        ("monthly", dt.date(2026, 1, 31), 1, dt.datetime(2026, 2, 28, 9, tzinfo=UTC)),
+        ("monthly", dt.date(2026, 1, 31), 2, dt.datetime(2026, 3, 31, 9, tzinfo=UTC)),
+        ("monthly", dt.date(2027, 12, 15), 2, dt.datetime(2028, 2, 15, 9, tzinfo=UTC)),
+        ("quarterly", dt.date(2026, 11, 30), 1, dt.datetime(2027, 2, 28, 9, tzinfo=UTC)),
+        ("quarterly", dt.date(2027, 11, 30), 1, dt.datetime(2028, 2, 29, 9, tzinfo=UTC)),
+    ],
+)
+def test_pulse_occurrences_count_from_the_start_date(frequency, start, index, expected):
+    assert pulse_occurrence(starts_on=start, frequency=frequency, index=index) == expected
+
+
+def test_schedule_rules(ex_survey, cx_survey, world):
+    start = dt.date(2026, 3, 2)
+    with pytest.raises(ValidationError) as caught:
+        pulse_schedule_save(
+            survey=cx_survey, frequency="weekly", teams=[], starts_on=start, remind_after_days=3
+        )
+    assert "survey" in caught.value.message_dict
+    with pytest.raises(ValidationError) as caught:
+        pulse_schedule_save(
+            survey=ex_survey, frequency="daily", teams=[TeamFactory()], starts_on=start,
+            remind_after_days=0,
+        )  # fmt: skip
+    assert set(caught.value.message_dict) == {"frequency", "teams", "remind_after_days"}
+
+
+@pytest.fixture
+def weekly(ex_survey, staff, world):
+    return pulse_schedule_save(
+        survey=ex_survey,
+        frequency="weekly",
+        teams=[world.team],
+        starts_on=dt.date(2026, 3, 2),  # a Monday
+        remind_after_days=3,
+    )
+
+
+def test_pulse_opens_its_first_round_at_the_start_time(weekly, ex_survey, run):
+    assert weekly.next_run_at == dt.datetime(2026, 3, 2, 9, tzinfo=UTC)
+    with time_machine.travel(dt.datetime(2026, 3, 2, 8, 55, tzinfo=UTC), tick=False):
+        assert run(pulses_tick) == []
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        [cycle] = run(pulses_tick)
+    assert cycle.number == 1
+    assert cycle.opens_at == dt.datetime(2026, 3, 2, 9, tzinfo=UTC)
+    assert Invitation.objects.filter(cycle=cycle).count() == 3  # Front desk only
+    assert len(mail.outbox) == 3
+
+
+def test_running_the_tick_twice_in_a_minute_opens_one_round(weekly, ex_survey, run):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 1, tzinfo=UTC), tick=False):
+        run(pulses_tick)
+        run(pulses_tick)
+        run(pulses_tick_task.delay)  # through Celery (eager in tests)
+    assert Cycle.objects.filter(survey=ex_survey).count() == 1
+    assert len(mail.outbox) == 3
+
+
+def test_next_round_closes_the_previous_one(weekly, ex_survey, run):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        [first] = run(pulses_tick)
+    first_tokens = tokens_in_outbox()
+    with time_machine.travel(dt.datetime(2026, 3, 9, 9, 4, tzinfo=UTC), tick=False):
+        [second] = run(pulses_tick)
+    first.refresh_from_db()
+    assert first.closed and first.closes_at == dt.datetime(2026, 3, 9, 9, 4, tzinfo=UTC)
+    assert second.number == 2 and not second.closed
+    assert Invitation.objects.filter(cycle=second).count() == 3
+    # A link from the closed round no longer takes answers; the new round's does, and records it.
+    with time_machine.travel(dt.datetime(2026, 3, 9, 10, 0, tzinfo=UTC), tick=False):
+        with pytest.raises(ValidationError):
+            answer(first_tokens[0])
+        response = answer(tokens_in_outbox()[-1])
+    assert response.cycle == second
+    weekly.refresh_from_db()
+    assert weekly.next_run_at == dt.datetime(2026, 3, 16, 9, tzinfo=UTC)
+
+
+def test_a_late_tick_opens_one_round_not_a_backlog(weekly, ex_survey, run):
+    with time_machine.travel(dt.datetime(2026, 3, 25, 12, 0, tzinfo=UTC), tick=False):
+        assert len(run(pulses_tick)) == 1
+        assert run(pulses_tick) == []
+    weekly.refresh_from_db()
+    assert weekly.next_run_at == dt.datetime(2026, 3, 30, 9, tzinfo=UTC)
+
+
+def test_paused_schedule_and_closed_survey_open_nothing(weekly, ex_survey, run):
+    weekly.active = False
+    weekly.save()
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        assert run(pulses_tick) == []
+    weekly.active = True
+    weekly.save()
+    ex_survey.status = SurveyStatus.CLOSED
+    ex_survey.save()
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        assert run(pulses_tick) == []
+
+
+def test_scheduled_reminder_goes_out_once_after_the_delay(weekly, ex_survey, run):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        run(pulses_tick)
+    answer(tokens_in_outbox()[0])
+    mail.outbox.clear()
+    with time_machine.travel(dt.datetime(2026, 3, 5, 8, 55, tzinfo=UTC), tick=False):
+        run(pulses_tick)
+    assert mail.outbox == []  # not yet three days
+    with time_machine.travel(dt.datetime(2026, 3, 5, 9, 0, tzinfo=UTC), tick=False):
+        run(pulses_tick)
+    assert len(mail.outbox) == 2
+    with time_machine.travel(dt.datetime(2026, 3, 6, 9, 0, tzinfo=UTC), tick=False):
+        run(pulses_tick)
+    assert len(mail.outbox) == 2
+
+
+def test_editing_the_schedule_continues_after_the_last_round(weekly, ex_survey, world, run):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        run(pulses_tick)
+    schedule = pulse_schedule_save(
+        survey=ex_survey,
+        frequency="monthly",
+        teams=[],
+        starts_on=dt.date(2026, 3, 2),
+        remind_after_days=None,
+    )
+    assert schedule.next_run_at == dt.datetime(2026, 4, 2, 9, tzinfo=UTC)
+    assert list(schedule.teams.all()) == []
