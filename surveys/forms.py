@@ -7,6 +7,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language_info
 
 from surveys.models import ConditionOp, Driver, Question, QuestionType, Survey, SurveyKind
 from surveys.validation import LANGUAGE_RE
@@ -58,7 +59,15 @@ def _translation_fields(form: forms.Form, language: str, names: tuple[str, ...])
             if long
             else forms.TextInput(attrs={"lang": language}),
         )
-    return Fieldset(f"Translation: {language}", *(f"{name}__{language}" for name in names))
+    legend = f"Translation: {_language_name(language)}"
+    return Fieldset(legend, *(f"{name}__{language}" for name in names))
+
+
+def _language_name(code: str) -> str:
+    try:
+        return f"{get_language_info(code)['name']} ({code})"
+    except KeyError:
+        return code
 
 
 # --- Surveys -----------------------------------------------------------------------------------
@@ -180,15 +189,15 @@ class QuestionForm(forms.Form):
     condition_question = forms.ModelChoiceField(
         queryset=Question.objects.none(),
         required=False,
-        label="Show only when the answer to",
+        label="Show this question only when the answer to",
         empty_label="— always show —",
     )
     condition_op = forms.ChoiceField(
-        choices=[("", "—"), *ConditionOp.choices], required=False, label="…"
+        choices=[("", "—"), *ConditionOp.choices], required=False, label="Comparison"
     )
     condition_value = forms.CharField(
         required=False,
-        label="this value",
+        label="Value",
         help_text="A number for rated questions, a choice for choice questions. "
         "For “is one of”, separate values with commas.",
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from responses.forms import AnswerForm, respondent_language
+from responses.models import Response
 from surveys import services
 from surveys.forms import (
     PeopleImportForm,
@@ -56,6 +58,12 @@ def _distribution_panel() -> str | None:
     return DISTRIBUTION_PANEL
 
 
+def _count_per_survey(model) -> Subquery:
+    """Rows of `model` per survey. Two Count() joins would multiply questions by responses."""
+    rows = model.objects.filter(survey=OuterRef("pk")).order_by().values("survey")
+    return Coalesce(Subquery(rows.annotate(n=Count("*")).values("n")), 0)
+
+
 # --- Surveys -----------------------------------------------------------------------------------
 
 
@@ -68,8 +76,7 @@ def survey_list(request):
             kind__in=authorable_kinds(request.membership),
         )
         .annotate(
-            question_count=Count("questions", distinct=True),
-            response_count=Count("responses", distinct=True),
+            question_count=_count_per_survey(Question), response_count=_count_per_survey(Response)
         )
         .order_by("-created_at", "-id")
     )

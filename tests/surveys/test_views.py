@@ -406,3 +406,14 @@ def test_people_import_rejects_a_non_csv_file(world, login):
     response = login(world.hr_admin).post(reverse("surveys:people"), {"file": upload})
     assert "file" in response.context["form"].errors
     assert login(world.hr_admin).put(reverse("surveys:people")).status_code == 405
+
+
+def test_list_counts_questions_and_responses_separately(world, login):
+    survey = _draft(world.org, title="Counted")
+    for order in (1, 2, 3):
+        QuestionFactory(survey=survey, order=order)
+    for _ in range(2):
+        ResponseFactory(survey=survey)
+    response = login(world.hr_admin).get(reverse("surveys:list"))
+    [listed] = response.context["surveys"]
+    assert (listed.question_count, listed.response_count) == (3, 2)  # not 6 and 6

@@ -1,0 +1,110 @@
+"""The authoring flow in a real browser, for an HR admin (EX) and a CX manager (CX), with axe."""
+
+from __future__ import annotations
+
+import pytest
+
+from surveys.models import Person, Survey, SurveyStatus
+from tests.browser.conftest import AXE, screenshot, sign_in
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+# Colour contrast is a theme matter (Bootstrap's default link blue on bg-light is 4.3:1), checked
+# once for the whole site rather than per page here.
+AXE_RUN = """async () => await axe.run('#main', {
+    resultTypes: ['violations'], rules: {'color-contrast': {enabled: false}}})"""
+
+
+def axe_violations(page) -> list[dict]:
+    """Serious and critical axe findings in the page's main content (the shared navigation bar
+    is checked by the project's own browser tests)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(AXE_RUN)
+    return [
+        {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_hr_admin_builds_an_engagement_survey_from_a_template(page, live_server, world):
+    sign_in(page, live_server, world.hr_admin.user.username, PASSWORD)
+    page.goto(f"{live_server.url}/surveys/")
+    assert axe_violations(page) == []
+    page.click("text=Start from a template")
+    assert axe_violations(page) == []
+    page.locator("section", has_text="Engagement survey").get_by_role(
+        "button", name="Use this template"
+    ).click()
+    page.wait_for_load_state("networkidle")
+    assert "created from the template" in page.content()
+    screenshot(page, "authoring-detail")
+    assert axe_violations(page) == []
+
+    page.click("text=Add a question")
+    screenshot(page, "authoring-question-form")
+    assert axe_violations(page) == []
+    page.select_option("select[name=type]", "likert")
+    page.fill("input[name=text]", "I know what is expected of me at work.")
+    page.select_option("select[name=driver]", "manager_support")
+    page.fill("input[name=text__fr]", "Je sais ce que l'on attend de moi au travail.")
+    page.click("button:has-text('Save question')")
+    page.wait_for_load_state("networkidle")
+    survey = Survey.objects.get(template_key="engagement")
+    added = survey.questions.get(text__startswith="I know what")
+    assert added.order == 17 and added.translations["fr"]["text"].startswith("Je sais")
+
+    page.get_by_role("button", name="Move question 17 up").click()
+    page.wait_for_load_state("networkidle")
+    added.refresh_from_db()
+    assert added.order == 16
+
+    page.click("text=Preview")
+    assert "Preview" in page.content() and "I am proud to tell people" in page.content()
+    page.go_back()
+    page.get_by_role("button", name="Publish").click()
+    page.wait_for_load_state("networkidle")
+    survey.refresh_from_db()
+    assert survey.status == SurveyStatus.LIVE
+
+
+def test_cx_manager_writes_a_survey_with_display_logic(page, live_server, world):
+    sign_in(page, live_server, world.cx_manager.user.username, PASSWORD)
+    page.goto(f"{live_server.url}/surveys/new/")
+    assert axe_violations(page) == []
+    page.fill("input[name=title]", "Store visit")
+    page.click("button:has-text('Create survey')")
+    page.wait_for_load_state("networkidle")
+    page.click("text=Add a question")
+    page.select_option("select[name=type]", "csat")
+    page.fill("input[name=text]", "How was your visit?")
+    page.click("button:has-text('Save question')")
+    page.click("text=Add a question")
+    page.select_option("select[name=type]", "text")
+    page.fill("input[name=text]", "What went wrong?")
+    page.select_option("select[name=condition_question]", label="Q1. How was your visit?")
+    page.select_option("select[name=condition_op]", "lte")
+    page.fill("input[name=condition_value]", "2")
+    page.click("button:has-text('Save question')")
+    page.wait_for_load_state("networkidle")
+    assert "Shown only when question 1" in page.content()
+    survey = Survey.objects.get(title="Store visit")
+    assert survey.kind == "cx"
+    follow_up = survey.questions.get(text="What went wrong?")
+    assert (follow_up.condition_op, follow_up.condition_value) == ("lte", 2)
+
+
+def test_people_import_error_report_is_accessible(page, live_server, world, tmp_path):
+    csv = tmp_path / "people.csv"
+    csv.write_text("name,email,team,lead\nAna,ana@example.com,Checkout,maybe\n")
+    sign_in(page, live_server, world.hr_admin.user.username, PASSWORD)
+    page.goto(f"{live_server.url}/surveys/people/")
+    page.set_input_files("input[name=file]", str(csv))
+    page.click("button:has-text('Import')")
+    page.wait_for_load_state("networkidle")
+    assert "Nothing was imported" in page.content()
+    screenshot(page, "people-import-errors")
+    assert axe_violations(page) == []
+    assert not Person.objects.filter(organization=world.org).exists()
