@@ -1,0 +1,386 @@
+"""Alert pages: owner, colleague, team lead, staff, outsider and wrong-method cases."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from dashboards.models import Alert, AlertNote, AlertRule, OutboxMessage, WebhookEndpoint
+from surveys.models import AuditLog
+from tests.factories import (
+    AlertFactory,
+    AlertRuleFactory,
+    OutboxMessageFactory,
+    QuestionFactory,
+    SurveyFactory,
+    WebhookEndpointFactory,
+    response_with_answers,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ex_alert(world):
+    survey = SurveyFactory(organization=world.org, kind="ex", title="Pulse")
+    return AlertFactory(
+        organization=world.org,
+        survey=survey,
+        scope_key=f"team:{world.team.id}",
+        scope_label="Front desk",
+        team=world.team,
+        message="eNPS for Front desk in 2026-02 is -20 (5 people), below 0.",
+    )
+
+
+@pytest.fixture
+def cx_alert(world):
+    survey = SurveyFactory(organization=world.org, kind="cx", anonymous=False, title="After visit")
+    question = QuestionFactory(survey=survey, type="nps", text="Would you recommend us?")
+    response = response_with_answers(survey=survey, team=world.other_team, answers={question: 3})
+    return AlertFactory(
+        organization=world.org,
+        survey=survey,
+        rule__metric="detractor",
+        team=world.other_team,
+        response=response,
+        response_key=str(response.id),
+        value=3,
+        message="Detractor response in Acme Retail.",
+    )
+
+
+def url(name: str, *args) -> str:
+    return reverse(f"dashboards:{name}", args=args)
+
+
+# --- Inbox ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_ex", "sees_cx"),
+    [
+        ("hr_admin", True, False),
+        ("cx_manager", False, True),
+        ("team_lead", True, False),  # Front desk's lead: the EX alert is on Front desk
+        ("outsider", False, False),
+    ],
+)
+def test_inbox_shows_each_member_their_alerts(
+    world, login, ex_alert, cx_alert, role, sees_ex, sees_cx
+):
+    response = login(world.member(role)).get(url("alerts"))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert (url("alert-detail", ex_alert.pk) in body) is sees_ex
+    assert (url("alert-detail", cx_alert.pk) in body) is sees_cx
+
+
+def test_inbox_filters_by_status(world, login, ex_alert):
+    resolved = AlertFactory(organization=world.org, survey=ex_alert.survey, status="resolved")
+    client = login(world.hr_admin)
+
+    active = client.get(url("alerts")).content.decode()
+    only_resolved = client.get(url("alerts"), {"status": "resolved"}).content.decode()
+
+    assert url("alert-detail", ex_alert.pk) in active
+    assert url("alert-detail", resolved.pk) not in active
+    assert url("alert-detail", resolved.pk) in only_resolved
+    assert url("alert-detail", ex_alert.pk) not in only_resolved
+
+
+def test_inbox_refuses_staff_anonymous_and_post(world, login, client):
+    assert client.get(url("alerts")).status_code == 302  # to the sign-in page
+    assert login(world.hr_admin).post(url("alerts")).status_code == 405
+    assert login(world.staff).get(url("alerts")).status_code == 403
+
+
+# --- Alert detail and actions --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("hr_admin", 200), ("team_lead", 200), ("cx_manager", 403), ("staff", 403), ("outsider", 404)],
+)
+def test_alert_detail_access(world, login, ex_alert, role, status):
+    response = login(world.member(role)).get(url("alert-detail", ex_alert.pk))
+
+    assert response.status_code == status
+    if status == 200:
+        assert "below 0." in response.content.decode()
+
+
+def test_team_lead_cannot_see_another_teams_alert(world, login, cx_alert):
+    assert login(world.team_lead).get(url("alert-detail", cx_alert.pk)).status_code == 403
+
+
+def test_alert_detail_refuses_post(world, login, ex_alert):
+    assert login(world.hr_admin).post(url("alert-detail", ex_alert.pk)).status_code == 405
+
+
+def test_cx_detractor_alert_shows_the_customers_answers_and_is_audited(world, login, cx_alert):
+    response = login(world.cx_manager).get(url("alert-detail", cx_alert.pk))
+
+    body = response.content.decode()
+    assert "The customer's answers" in body
+    assert "Would you recommend us?" in body
+    entry = AuditLog.objects.get(action="responses.view")
+    assert (entry.user, entry.object_id) == (world.cx_manager.user, str(cx_alert.response_id))
+
+
+def test_anonymous_cx_alert_does_not_show_answers(world, login, cx_alert):
+    cx_alert.survey.anonymous = True
+    cx_alert.survey.save()
+
+    body = login(world.cx_manager).get(url("alert-detail", cx_alert.pk)).content.decode()
+
+    assert "Would you recommend us?" not in body
+    assert not AuditLog.objects.filter(action="responses.view").exists()
+
+
+def test_owner_acknowledges_assigns_notes_and_resolves(world, login, ex_alert):
+    client = login(world.hr_admin)
+
+    assert client.post(url("alert-acknowledge", ex_alert.pk)).status_code == 302
+    ex_alert.refresh_from_db()
+    assert ex_alert.status == "acknowledged"
+    assert ex_alert.first_response_at == ex_alert.acknowledged_at
+    first = ex_alert.first_response_at
+
+    lead = world.team_lead.user
+    assert client.post(url("alert-assign", ex_alert.pk), {"assignee": lead.pk}).status_code == 302
+    assert (
+        client.post(url("alert-note", ex_alert.pk), {"body": "Talking to the team."}).status_code
+        == 302
+    )
+    response = client.post(url("alert-resolve", ex_alert.pk), {"note": "Workload rebalanced."})
+    assert response.status_code == 302
+
+    ex_alert.refresh_from_db()
+    assert (ex_alert.status, ex_alert.assignee) == ("resolved", lead)
+    assert ex_alert.first_response_at == first  # stamped once, by the first action
+    assert ex_alert.resolved_at >= first
+    assert list(AlertNote.objects.filter(alert=ex_alert).values_list("body", flat=True)) == [
+        f"Assigned to {lead.username}.",
+        "Talking to the team.",
+        "Workload rebalanced.",
+    ]
+
+
+def test_a_note_is_the_first_response_too(world, login, ex_alert):
+    login(world.team_lead).post(url("alert-note", ex_alert.pk), {"body": "On it."})
+
+    ex_alert.refresh_from_db()
+    assert ex_alert.first_response_at is not None
+    assert ex_alert.status == "open"
+
+
+def test_empty_note_and_foreign_assignee_are_rejected(world, login, ex_alert):
+    client = login(world.hr_admin)
+
+    empty = client.post(url("alert-note", ex_alert.pk), {"body": ""})
+    foreign = client.post(url("alert-assign", ex_alert.pk), {"assignee": world.outsider.user.pk})
+
+    assert empty.status_code == 400 and "This field is required" in empty.content.decode()
+    assert foreign.status_code == 400
+    ex_alert.refresh_from_db()
+    assert (ex_alert.assignee, ex_alert.first_response_at) == (None, None)
+    assert not AlertNote.objects.exists()
+
+
+def test_team_lead_acknowledges_but_cannot_assign_or_resolve(world, login, ex_alert):
+    client = login(world.team_lead)
+
+    assert client.post(url("alert-acknowledge", ex_alert.pk)).status_code == 302
+    assert client.post(url("alert-assign", ex_alert.pk), {"assignee": ""}).status_code == 403
+    assert client.post(url("alert-resolve", ex_alert.pk)).status_code == 403
+    ex_alert.refresh_from_db()
+    assert ex_alert.status == "acknowledged"
+
+
+@pytest.mark.parametrize(
+    "action", ["alert-acknowledge", "alert-note", "alert-resolve", "alert-assign"]
+)
+def test_alert_actions_refuse_get_colleague_and_outsider(world, login, ex_alert, client, action):
+    assert login(world.hr_admin).get(url(action, ex_alert.pk)).status_code == 405
+    assert login(world.cx_manager).post(url(action, ex_alert.pk), {"body": "x"}).status_code == 403
+    assert login(world.outsider).post(url(action, ex_alert.pk), {"body": "x"}).status_code == 404
+    ex_alert.refresh_from_db()
+    assert (ex_alert.status, ex_alert.first_response_at) == ("open", None)
+
+
+# --- Rules ---------------------------------------------------------------------------------------
+
+
+def rule_data(world, **fields) -> dict:
+    data = {
+        "name": "eNPS under zero",
+        "survey": "",
+        "metric": "enps",
+        "condition": "below",
+        "threshold": "0",
+        "drop_points": "",
+        "period": "month",
+        "scope": "team",
+        "team": world.team.pk,
+        "owners": [world.hr_admin.user.pk],
+        "active": "on",
+    }
+    data.update(fields)
+    return data
+
+
+def test_hr_admin_creates_an_ex_rule(world, login):
+    response = login(world.hr_admin).post(url("alert-rule-create"), rule_data(world))
+
+    assert response.status_code == 302
+    rule = AlertRule.objects.get()
+    assert (rule.kind, rule.metric, rule.threshold, rule.team) == ("ex", "enps", 0.0, world.team)
+    assert (rule.organization, rule.created_by) == (world.org, world.hr_admin.user)
+    assert list(rule.owners.all()) == [world.hr_admin.user]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        (lambda w: {"threshold": "101"}, "threshold"),  # eNPS runs from -100 to 100
+        (lambda w: {"threshold": ""}, "threshold"),
+        (lambda w: {"condition": "drop", "drop_points": "0"}, "drop_points"),
+        (lambda w: {"metric": "nps"}, "metric"),  # a CX metric on an HR admin's rule
+        (lambda w: {"owners": [w.cx_manager.user.pk]}, "owners"),  # not an EX owner
+        (lambda w: {"team": w.outsider.organization.teams.create(name="Theirs").pk}, "team"),
+    ],
+)
+def test_bad_rule_is_rerendered_with_errors(world, login, fields, field):
+    data = rule_data(world, **fields(world))
+
+    response = login(world.hr_admin).post(url("alert-rule-create"), data)
+
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert not AlertRule.objects.exists()
+
+
+def test_rule_form_keeps_only_the_scopes_own_target(world, login):
+    data = rule_data(world, scope="organization", condition="drop", drop_points="10")
+
+    login(world.hr_admin).post(url("alert-rule-create"), data)
+
+    rule = AlertRule.objects.get()
+    assert (rule.team, rule.threshold, rule.drop_points) == (None, None, 10.0)
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("hr_admin", 200), ("cx_manager", 403), ("team_lead", 403), ("staff", 403), ("outsider", 404)],
+)
+def test_rule_edit_access(world, login, role, status):
+    rule = AlertRuleFactory(organization=world.org, kind="ex")
+
+    assert login(world.member(role)).get(url("alert-rule-edit", rule.pk)).status_code == status
+
+
+def test_rule_list_shows_own_kind_and_refuses_post(world, login):
+    ex_rule = AlertRuleFactory(organization=world.org, kind="ex", name="EX rule")
+    AlertRuleFactory(organization=world.org, kind="cx", metric="nps", name="CX rule")
+    client = login(world.cx_manager)
+
+    body = client.get(url("alert-rules")).content.decode()
+
+    assert "CX rule" in body and "EX rule" not in body
+    assert client.post(url("alert-rules")).status_code == 405
+    assert login(world.team_lead).get(url("alert-rules")).status_code == 403
+    assert ex_rule.pk
+
+
+def test_deleting_a_rule_keeps_its_alerts(world, login, ex_alert):
+    rule = ex_alert.rule
+    client = login(world.hr_admin)
+
+    assert client.get(url("alert-rule-delete", rule.pk)).status_code == 200
+    assert login(world.outsider).post(url("alert-rule-delete", rule.pk)).status_code == 404
+    assert login(world.hr_admin).post(url("alert-rule-delete", rule.pk)).status_code == 302
+
+    assert not AlertRule.objects.exists()
+    ex_alert.refresh_from_db()
+    assert ex_alert.rule is None
+
+
+# --- Webhooks and deliveries ---------------------------------------------------------------------
+
+
+def test_owner_adds_a_webhook_endpoint_with_a_secret(world, login):
+    client = login(world.cx_manager)
+
+    response = client.post(
+        url("alert-webhooks"),
+        {"url": "https://helpdesk.example.com/hooks/tandem", "on_response": "on"},
+    )
+
+    assert response.status_code == 302
+    endpoint = WebhookEndpoint.objects.get()
+    assert (endpoint.kind, endpoint.on_alert, endpoint.on_response) == ("cx", False, True)
+    assert len(endpoint.secret) == 64
+    assert endpoint.secret in client.get(url("alert-webhooks")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"url": "ftp://example.com/hook", "on_alert": "on"},
+        {"url": "https://example.com/hook"},  # no event chosen
+    ],
+)
+def test_bad_webhook_endpoint_is_rejected(world, login, data):
+    assert login(world.hr_admin).post(url("alert-webhooks"), data).status_code == 400
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("hr_admin", 302), ("cx_manager", 403), ("team_lead", 403), ("outsider", 404)],
+)
+def test_webhook_delete_access(world, login, role, status):
+    endpoint = WebhookEndpointFactory(organization=world.org, kind="ex")
+
+    assert (
+        login(world.member(role)).post(url("alert-webhook-delete", endpoint.pk)).status_code
+        == status
+    )
+    assert WebhookEndpoint.objects.exists() is (status != 302)
+
+
+def test_webhook_delete_refuses_get(world, login):
+    endpoint = WebhookEndpointFactory(organization=world.org, kind="ex")
+    assert login(world.hr_admin).get(url("alert-webhook-delete", endpoint.pk)).status_code == 405
+
+
+def test_delivery_log_lists_own_kind_and_resends_a_failed_message(
+    world, login, django_capture_on_commit_callbacks
+):
+    failed = OutboxMessageFactory(
+        organization=world.org, target="hr@example.com", status="failed", attempts=10
+    )
+    OutboxMessageFactory(organization=world.org, survey_kind="cx", target="cx@example.com")
+    client = login(world.hr_admin)
+
+    body = client.get(url("alert-deliveries")).content.decode()
+    assert "hr@example.com" in body and "cx@example.com" not in body
+    assert client.get(url("alert-delivery-resend", failed.pk)).status_code == 405
+    assert login(world.cx_manager).post(url("alert-delivery-resend", failed.pk)).status_code == 403
+    assert login(world.outsider).post(url("alert-delivery-resend", failed.pk)).status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            login(world.hr_admin).post(url("alert-delivery-resend", failed.pk)).status_code == 302
+        )
+
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == ("sent", 1)
+    assert OutboxMessage.objects.filter(status="pending").count() == 1  # the CX one, untouched
+    assert Alert.objects.count() == 0
+
+
+def test_delivery_log_refuses_team_lead_and_post(world, login):
+    assert login(world.team_lead).get(url("alert-deliveries")).status_code == 403
+    assert login(world.hr_admin).post(url("alert-deliveries")).status_code == 405
