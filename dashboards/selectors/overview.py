@@ -6,6 +6,8 @@ every figure is exactly what the scores API says for that survey, group and peri
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Max
 
 from dashboards.alerting.selectors import alerts_for_member
@@ -17,7 +19,7 @@ from dashboards.selectors.common import (
     period_shift,
     period_starts,
 )
-from dashboards.selectors.scores import metric_by_group, participation_by_group
+from dashboards.selectors.scores import metric_by_group, participation_by_group, period_label
 from dashboards.selectors.tables import HIDDEN, Table
 from surveys.models import Invitation, Membership, Survey, SurveyKind
 from surveys.permissions import can_view_results
@@ -41,21 +43,35 @@ def visible_kinds(membership: Membership) -> list[str]:
     return [kind for kind in SurveyKind.values if can_view_results(membership, kind)]
 
 
-def _series(filters: Filters, metric: str, survey: Survey) -> tuple[list, dict]:
-    """(period starts of the sparkline, {period start: row}) for one metric over the range."""
-    period = _card_period(filters)
-    starts = period_starts(period=period, start=filters.start, end=filters.end)
-    rows = metric_by_group(survey=survey, metric=metric, period=period, **_range(filters))
-    return starts, {row["period_start"]: row for row in rows}
-
-
 def _card_period(filters: Filters) -> str:
     # Cards compare a period with the one before, so "all" falls back to months.
     return "month" if filters.period == "all" else filters.period
 
 
-def _range(filters: Filters) -> dict:
-    return {"start": filters.start, "end": filters.end, **filters.narrowing()}
+def _periods(filters: Filters) -> tuple[str, dt.date, dt.date, list[dt.date]]:
+    """(period size, current period start, previous period start, sparkline period starts).
+
+    The current period holds the range's end; the range is stretched back to take in the
+    previous period, so there is always something to compare with."""
+    period = _card_period(filters)
+    current = period_floor(period, filters.end)
+    previous = period_shift(period, current, -1)
+    start = min(filters.start, previous)
+    return period, current, previous, period_starts(period=period, start=start, end=filters.end)
+
+
+def _series(filters: Filters, metric: str, survey: Survey) -> dict:
+    """{period start: metric row} over the card's periods, ungrouped."""
+    period, _, _, starts = _periods(filters)
+    rows = metric_by_group(
+        survey=survey,
+        metric=metric,
+        period=period,
+        start=starts[0],
+        end=filters.end,
+        **filters.narrowing(),
+    )
+    return {row["period_start"]: row for row in rows}
 
 
 def _figure(row: dict | None) -> float | None:
@@ -70,11 +86,9 @@ def _note(row: dict | None) -> str:
 
 
 def metric_card(*, filters: Filters, key: str, label: str, survey: Survey) -> dict:
-    period = _card_period(filters)
-    starts, rows = _series(filters, key, survey)
-    current_start = period_floor(period, filters.end)
-    current = rows.get(current_start)
-    previous = rows.get(period_shift(period, current_start, -1))
+    _, current_start, previous_start, starts = _periods(filters)
+    rows = _series(filters, key, survey)
+    current, previous = rows.get(current_start), rows.get(previous_start)
     value, before = _figure(current), _figure(previous)
     return {
         "key": key,
@@ -87,7 +101,7 @@ def metric_card(*, filters: Filters, key: str, label: str, survey: Survey) -> di
         "change": round(value - before, 2) if value is not None and before is not None else None,
         "respondents": current["respondents"] if current and not current["suppressed"] else None,
         "suppressed": bool(current and current["suppressed"]),
-        "spark_labels": [rows[s]["period"] if s in rows else s.isoformat() for s in starts],
+        "spark_labels": [period_label(_card_period(filters), s) for s in starts],
         "spark": [_figure(rows.get(s)) for s in starts],
         "spark_notes": [_note(rows.get(s)) for s in starts],
     }
@@ -174,9 +188,7 @@ def headline_cards(*, filters: Filters, membership: Membership) -> list[dict]:
 def teams_that_moved(*, filters: Filters, cards: list[dict]) -> list[dict]:
     """Per team and headline metric, the change from the previous period to the current one,
     both periods shown (not suppressed); the largest moves first."""
-    period = _card_period(filters)
-    current = period_floor(period, filters.end)
-    previous = period_shift(period, current, -1)
+    period, current, previous, _ = _periods(filters)
     moves = []
     for card in cards:
         if card["key"] == "participation" or card.get("survey") is None:
