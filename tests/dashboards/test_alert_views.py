@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -384,3 +386,25 @@ def test_delivery_log_lists_own_kind_and_resends_a_failed_message(
 def test_delivery_log_refuses_team_lead_and_post(world, login):
     assert login(world.team_lead).get(url("alert-deliveries")).status_code == 403
     assert login(world.hr_admin).post(url("alert-deliveries")).status_code == 405
+
+
+def test_inbox_shows_mean_time_to_first_response_and_to_resolution(world, login, ex_alert):
+    raised = dt.datetime(2026, 2, 10, 10, 0, tzinfo=dt.UTC)
+    Alert.objects.filter(id=ex_alert.id).update(
+        created_at=raised,
+        first_response_at=raised + dt.timedelta(hours=1),
+        resolved_at=raised + dt.timedelta(days=1, hours=4),
+        status="resolved",
+    )
+    AlertFactory(
+        organization=world.org,
+        survey=ex_alert.survey,
+        created_at=raised,
+        first_response_at=raised + dt.timedelta(hours=3),
+    )
+
+    body = login(world.hr_admin).get(url("alerts")).content.decode()
+
+    # First responses after 1 h and 3 h: 2 h on average; one resolution, after 1 day 4 hours.
+    assert "Mean time to first response: 2 h 0 min" in body
+    assert "to resolution: 1 d 4 h" in body
