@@ -22,7 +22,6 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from dashboards.anonymity import threshold_for
 from dashboards.models import (
     Alert,
     AlertMetric,
@@ -66,7 +65,6 @@ METRICS_FOR_KIND = {
         AlertMetric.NEGATIVE_COMMENT,
     ],
 }
-PER_RESPONSE_METRICS = {AlertMetric.DETRACTOR}
 # The role that owns each kind's rules and alerts.
 OWNER_ROLE = {SurveyKind.EX: Role.HR_ADMIN, SurveyKind.CX: Role.CX_MANAGER}
 
@@ -314,10 +312,6 @@ def surveys_with_rules(*, closed_within_days: int = 14) -> QuerySet[Survey]:
         .filter(Exists(org_wide) | Q(alert_rules__active=True))
         .distinct()
     )
-
-
-def org_threshold(survey: Survey) -> int:
-    return threshold_for(survey.organization)
 
 
 # --- What a member may see -----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from django.utils import timezone
 from dashboards.alerting import selectors
 from dashboards.alerting.outbox import outbox_enqueue
 from dashboards.alerting.selectors import GroupFigure, Period
+from dashboards.anonymity import threshold_for
 from dashboards.models import (
     Alert,
     AlertCondition,
@@ -120,7 +121,10 @@ def _threshold_findings(rule: AlertRule, survey: Survey, periods: list[Period], 
     Only groups shown on the dashboards with at least `threshold` respondents count; a drop
     needs that in both periods.
     """
-    threshold = selectors.org_threshold(survey)
+    limit = rule.threshold if rule.condition == AlertCondition.BELOW else rule.drop_points
+    if limit is None:
+        return []  # an incomplete rule (edited outside the form) compares nothing
+    threshold = threshold_for(survey.organization)
     current = figures_of(rule=rule, survey=survey, period=periods[0])
     if rule.condition == AlertCondition.BELOW:
         return [
@@ -145,7 +149,7 @@ def _threshold_findings(rule: AlertRule, survey: Survey, periods: list[Period], 
 def _comment_group_findings(rule: AlertRule, survey: Survey, day) -> list[Finding]:
     """Anonymous EX: a group with >= 1 negative comment in the period and >= threshold
     respondents. The message gives a count, never a comment."""
-    threshold = selectors.org_threshold(survey)
+    threshold = threshold_for(survey.organization)
     period = selectors.period_containing(rule.period, day)
     figures = selectors.negative_comment_figures(rule=rule, survey=survey, period=period)
     return [

@@ -377,3 +377,11 @@ def test_scoring_a_response_raises_the_alert_and_emails_its_owner(
     assert email.subject == f"[Tandem] eNPS under zero: Acme Retail, {alert.period_label}"
     assert f"/dashboards/alerts/{alert.id}/" in email.body
     assert OutboxMessage.objects.get().status == "sent"
+
+
+def test_a_rule_without_its_figure_compares_nothing(world, ex_survey):
+    last = respond(ex_survey, world.team, [0, 0, 0, 0, 0])
+    rule(world, threshold=None)  # saved through the admin, say
+    rule(world, condition="drop", threshold=None, drop_points=None)
+
+    assert evaluate(ex_survey, last) == []
