@@ -20,6 +20,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 
 from responses.conditions import EMPTY_VALUES, visible_question_ids
 from responses.services import answer_field
+from surveys.forms import add_service_errors
 from surveys.models import SCALE_LABELS, SCALES, TEXT_MAX_LENGTH, Question, QuestionType, Survey
 
 # Every point of the labelled scales; the ends match surveys.models.SCALE_LABELS.
@@ -143,9 +144,7 @@ class AnswerForm(forms.Form):
 
     def add_submit_errors(self, error: ValidationError) -> None:
         """Put `response_submit`'s errors on the matching fields (others on the whole form)."""
-        for name, messages in error.message_dict.items():
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)
+        add_service_errors(self, error)
 
     # --- rendering -----------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from surveys import api, views, views_privacy
+from surveys import api, views, views_distribution, views_privacy
 
 app_name = "surveys"
 
@@ -34,6 +34,29 @@ urlpatterns += [
     path("privacy/", views_privacy.privacy_home, name="privacy"),
     path("people/<int:pk>/export/", views_privacy.person_export, name="person-export"),
     path("people/<int:pk>/erase/", views_privacy.person_erase, name="person-erase"),
+]
+
+# Distribution: invitations, reminders, participation and pulses (EX), customer links (CX).
+urlpatterns += [
+    path("<int:pk>/distribution/", views_distribution.overview, name="distribution"),
+    path("<int:pk>/distribution/send/", views_distribution.send, name="distribution-send"),
+    path("<int:pk>/distribution/remind/", views_distribution.remind, name="distribution-remind"),
+    path(
+        "<int:pk>/distribution/schedule/",
+        views_distribution.schedule,
+        name="distribution-schedule",
+    ),
+    path("<int:pk>/distribution/links/", views_distribution.link_create, name="link-create"),
+    path(
+        "<int:pk>/distribution/links/<int:link_pk>/deactivate/",
+        views_distribution.link_deactivate,
+        name="link-deactivate",
+    ),
+    path(
+        "<int:pk>/distribution/links/<int:link_pk>/qr.<str:fmt>",
+        views_distribution.link_qr,
+        name="link-qr",
+    ),
 ]
 
 # Mounted under /api/v1/ by config/urls.py (names are prefixed with "api-").

@@ -1,0 +1,84 @@
+"""Forms of the distribution pages: who to send to, the pulse schedule, a customer link."""
+
+from __future__ import annotations
+
+from django import forms
+
+from surveys.models import Frequency, Organization, Person, PulseSchedule, Team
+
+
+def _teams(organization: Organization) -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        queryset=Team.objects.filter(organization=organization).order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
+class SendForm(forms.Form):
+    whole_org = forms.BooleanField(required=False, label="The whole organisation")
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["teams"] = _teams(organization)
+        self.fields["teams"].label = "Or these teams"
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("whole_org") and not cleaned.get("teams"):
+            raise forms.ValidationError("Pick the whole organisation or at least one team.")
+        return cleaned
+
+    def chosen_teams(self) -> list[Team] | None:
+        """None means everyone."""
+        if self.cleaned_data["whole_org"]:
+            return None
+        return list(self.cleaned_data["teams"])
+
+
+class PulseScheduleForm(forms.Form):
+    frequency = forms.ChoiceField(choices=Frequency.choices)
+    starts_on = forms.DateField(
+        label="First round on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    remind_after_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=30,
+        label="Remind those who have not answered after (days)",
+        help_text="Leave empty for no scheduled reminder.",
+    )
+    active = forms.BooleanField(required=False, initial=True, label="Running")
+
+    def __init__(self, *args, organization: Organization, schedule: PulseSchedule | None, **kw):
+        if schedule is not None:
+            kw.setdefault(
+                "initial",
+                {
+                    "frequency": schedule.frequency,
+                    "starts_on": schedule.starts_on,
+                    "remind_after_days": schedule.remind_after_days,
+                    "active": schedule.active,
+                    "teams": list(schedule.teams.all()),
+                },
+            )
+        super().__init__(*args, **kw)
+        self.fields["teams"] = _teams(organization)
+        self.fields["teams"].help_text = "None ticked means the whole organisation."
+
+
+class CustomerLinkForm(forms.Form):
+    label = forms.CharField(
+        max_length=200, required=False, help_text="Where the link or QR code is used."
+    )
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+    location = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+    agent = forms.ModelChoiceField(
+        queryset=Person.objects.none(), required=False, label="Agent (person who served)"
+    )
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = organization.teams.order_by("name")
+        self.fields["location"].queryset = organization.locations.order_by("name")
+        self.fields["agent"].queryset = organization.people.filter(is_active=True).order_by("name")

@@ -1,0 +1,164 @@
+"""Distribution pages for survey authors.
+
+EX surveys (HR admins): send to teams or everyone, remind, participation per team, pulse schedule.
+CX surveys (CX managers): customer links per team / location / agent, with QR codes.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from surveys import distribution
+from surveys.distribution_forms import CustomerLinkForm, PulseScheduleForm, SendForm
+from surveys.distribution_selectors import customer_links_for_survey, participation_by_team
+from surveys.forms import add_service_errors
+from surveys.models import CustomerLink, PulseSchedule, Role, Survey, SurveyKind
+from surveys.permissions import membership_required
+from surveys.views import survey_for_author
+
+AUTHORS = (Role.HR_ADMIN, Role.CX_MANAGER)
+QR_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def _survey_for_user(request, pk: int, *, kind: str | None = None) -> Survey:
+    """The author's survey (404 other organisation, 403 other kind); 404 if the page is for the
+    other kind of survey (invitations are EX only, links CX only)."""
+    survey = survey_for_author(membership=request.membership, pk=pk)
+    if kind is not None and survey.kind != kind:
+        raise Http404("This page is for the other kind of survey.")
+    return survey
+
+
+def _page(request, survey: Survey, **forms_):
+    org = survey.organization
+    context = {"survey": survey, **forms_}
+    if survey.kind == SurveyKind.EX:
+        context.setdefault("send_form", SendForm(organization=org))
+        context["participation"] = participation_by_team(survey=survey)
+        context["schedule"] = PulseSchedule.objects.filter(survey=survey).first()
+    else:
+        context.setdefault("link_form", CustomerLinkForm(organization=org))
+        context["links"] = [
+            (link, distribution.customer_link_url(link))
+            for link in customer_links_for_survey(survey=survey)
+        ]
+    status = 400 if any(f.errors for f in forms_.values()) else 200
+    return render(request, "surveys/distribution/overview.html", context, status=status)
+
+
+@require_GET
+@membership_required(*AUTHORS)
+def overview(request, pk: int):
+    return _page(request, _survey_for_user(request, pk))
+
+
+@require_POST
+@membership_required(*AUTHORS)
+def send(request, pk: int):
+    survey = _survey_for_user(request, pk, kind=SurveyKind.EX)
+    form = SendForm(request.POST, organization=survey.organization)
+    if form.is_valid():
+        try:
+            sent = distribution.invitations_send(survey=survey, teams=form.chosen_teams())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if sent:
+                messages.success(request, f"{sent} invitation{'s' if sent != 1 else ''} sent.")
+            else:
+                messages.info(request, "Everyone chosen already has an invitation to this round.")
+            return redirect("surveys:distribution", pk=survey.pk)
+    return _page(request, survey, send_form=form)
+
+
+@require_POST
+@membership_required(*AUTHORS)
+def remind(request, pk: int):
+    survey = _survey_for_user(request, pk, kind=SurveyKind.EX)
+    try:
+        count = distribution.invitations_remind(survey=survey)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"Reminder sent to {count} {'person' if count == 1 else 'people'} who have not "
+            "answered yet (nobody reminded in the last 12 hours is reminded again).",
+        )
+    return redirect("surveys:distribution", pk=survey.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@membership_required(*AUTHORS)
+def schedule(request, pk: int):
+    survey = _survey_for_user(request, pk, kind=SurveyKind.EX)
+    current = PulseSchedule.objects.filter(survey=survey).first()
+    data = request.POST if request.method == "POST" else None
+    form = PulseScheduleForm(data, organization=survey.organization, schedule=current)
+    if data is not None and form.is_valid():
+        try:
+            saved = distribution.pulse_schedule_save(survey=survey, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"Pulse saved. Next round: {saved.next_run_at:%A %d %B %Y, %H:%M} UTC."
+            )
+            return redirect("surveys:distribution", pk=survey.pk)
+    context = {"survey": survey, "form": form, "schedule": current}
+    return render(
+        request,
+        "surveys/distribution/schedule.html",
+        context,
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@membership_required(*AUTHORS)
+def link_create(request, pk: int):
+    survey = _survey_for_user(request, pk, kind=SurveyKind.CX)
+    form = CustomerLinkForm(request.POST, organization=survey.organization)
+    if form.is_valid():
+        try:
+            link = distribution.customer_link_create(
+                survey=survey, user=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Link “{link.label}” created.")
+            return redirect("surveys:distribution", pk=survey.pk)
+    return _page(request, survey, link_form=form)
+
+
+def _link_for_survey(survey: Survey, link_pk: int) -> CustomerLink:
+    return get_object_or_404(CustomerLink, pk=link_pk, survey=survey)
+
+
+@require_POST
+@membership_required(*AUTHORS)
+def link_deactivate(request, pk: int, link_pk: int):
+    survey = _survey_for_user(request, pk, kind=SurveyKind.CX)
+    link = _link_for_survey(survey, link_pk)
+    distribution.customer_link_deactivate(link=link)
+    messages.success(request, f"Link “{link.label}” switched off; it now shows “closed”.")
+    return redirect("surveys:distribution", pk=survey.pk)
+
+
+@require_GET
+@membership_required(*AUTHORS)
+def link_qr(request, pk: int, link_pk: int, fmt: str):
+    survey = _survey_for_user(request, pk, kind=SurveyKind.CX)
+    link = _link_for_survey(survey, link_pk)
+    if fmt not in QR_TYPES:
+        raise Http404("QR codes come as png or svg.")
+    response = HttpResponse(distribution.customer_link_qr(link=link, kind=fmt))
+    response["Content-Type"] = QR_TYPES[fmt]
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="tandem-link-{link.pk}.{fmt}"'
+    return response

@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+
+from surveys.models import CustomerLink, Invitation, PulseSchedule, SurveyKind
+from tests.factories import CustomerLinkFactory, PersonFactory, QuestionFactory, SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ex_survey(world):
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX, title="Pulse")
+    QuestionFactory(survey=survey, type="nps")
+    for team in (world.team, world.team, world.other_team):
+        PersonFactory(organization=world.org, team=team)
+    return survey
+
+
+@pytest.fixture
+def cx_survey(world):
+    return SurveyFactory(organization=world.org, kind=SurveyKind.CX, title="After your visit")
+
+
+def url(survey, suffix=""):
+    return f"/surveys/{survey.pk}/distribution/{suffix}"
+
+
+# --- Who may see the pages -------------------------------------------------------------------------
+
+
+def test_hr_admin_sees_the_ex_distribution_page(login, world, ex_survey):
+    page = login(world.hr_admin).get(url(ex_survey))
+    assert page.status_code == 200
+    assert b"Send invitations" in page.content
+    assert b"Nobody has been invited yet." in page.content
+
+
+def test_cx_manager_sees_the_cx_distribution_page(login, world, cx_survey):
+    page = login(world.cx_manager).get(url(cx_survey))
+    assert page.status_code == 200
+    assert b"New customer link" in page.content
+
+
+@pytest.mark.parametrize("role", ["cx_manager", "team_lead", "staff"])
+def test_colleagues_without_the_role_are_refused(login, world, ex_survey, role):
+    assert login(world.member(role)).get(url(ex_survey)).status_code == 403
+    assert (
+        login(world.member(role)).post(url(ex_survey, "send/"), {"whole_org": "on"}).status_code
+        == 403
+    )
+
+
+def test_outsider_gets_404(login, world, ex_survey, cx_survey):
+    client = login(world.outsider)
+    assert client.get(url(ex_survey)).status_code == 404
+    assert client.post(url(ex_survey, "send/"), {"whole_org": "on"}).status_code == 404
+    assert client.post(url(ex_survey, "remind/")).status_code == 404
+    assert client.get(url(ex_survey, "schedule/")).status_code == 404
+    assert Invitation.objects.count() == 0
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(client, ex_survey):
+    assert client.get(url(ex_survey))["Location"].startswith("/accounts/login/")
+
+
+def test_wrong_methods_are_refused(login, world, ex_survey, cx_survey):
+    hr = login(world.hr_admin)
+    assert hr.post(url(ex_survey)).status_code == 405
+    assert hr.get(url(ex_survey, "send/")).status_code == 405
+    assert hr.get(url(ex_survey, "remind/")).status_code == 405
+    cx = login(world.cx_manager)
+    assert cx.get(url(cx_survey, "links/")).status_code == 405
+
+
+# --- EX: send, remind, participation, schedule ------------------------------------------------------
+
+
+def test_sending_to_the_whole_organisation(
+    login, world, ex_survey, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(world.hr_admin).post(url(ex_survey, "send/"), {"whole_org": "on"})
+    assert response.status_code == 302
+    assert Invitation.objects.filter(survey=ex_survey).count() == 3
+    assert len(mail.outbox) == 3
+    page = login(world.hr_admin).get(url(ex_survey))
+    assert b"3 invitations sent." in page.content
+    assert b"Front desk" in page.content
+
+
+def test_sending_to_one_team(login, world, ex_survey):
+    login(world.hr_admin).post(url(ex_survey, "send/"), {"teams": [world.other_team.pk]})
+    assert list(Invitation.objects.values_list("team", flat=True)) == [world.other_team.pk]
+
+
+def test_sending_to_nobody_is_an_inline_error(login, world, ex_survey):
+    page = login(world.hr_admin).post(url(ex_survey, "send/"), {})
+    assert page.status_code == 400
+    assert b"Pick the whole organisation or at least one team." in page.content
+
+
+def test_sending_a_draft_shows_why(login, world, ex_survey):
+    ex_survey.status = "draft"
+    ex_survey.save()
+    page = login(world.hr_admin).post(url(ex_survey, "send/"), {"whole_org": "on"})
+    assert page.status_code == 400
+    assert b"Publish the survey before sending it." in page.content
+
+
+def test_reminder_button(login, world, ex_survey, django_capture_on_commit_callbacks):
+    client = login(world.hr_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ex_survey, "send/"), {"whole_org": "on"})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url(ex_survey, "remind/"))
+    assert response.status_code == 302
+    assert len(mail.outbox) == 3
+    assert b"Reminder sent to 3 people" in client.get(url(ex_survey)).content
+
+
+def test_invitation_pages_are_not_for_cx_surveys(login, world, cx_survey):
+    # CX surveys have no invitations (404); an HR admin does not author CX surveys (403).
+    client = login(world.cx_manager)
+    assert client.post(url(cx_survey, "send/"), {"whole_org": "on"}).status_code == 404
+    assert client.get(url(cx_survey, "schedule/")).status_code == 404
+    assert login(world.hr_admin).get(url(cx_survey)).status_code == 403
+
+
+def test_pulse_schedule_form(login, world, ex_survey):
+    client = login(world.hr_admin)
+    assert client.get(url(ex_survey, "schedule/")).status_code == 200
+    response = client.post(
+        url(ex_survey, "schedule/"),
+        {
+            "frequency": "biweekly",
+            "starts_on": "2030-01-07",
+            "remind_after_days": "2",
+            "active": "on",
+            "teams": [world.team.pk],
+        },
+    )
+    assert response.status_code == 302
+    schedule = PulseSchedule.objects.get(survey=ex_survey)
+    assert schedule.frequency == "biweekly"
+    assert schedule.next_run_at == dt.datetime(2030, 1, 7, 9, tzinfo=dt.UTC)
+    assert list(schedule.teams.all()) == [world.team]
+    page = client.get(url(ex_survey))
+    assert b"Every two weeks" in page.content
+    # Editing shows what is saved.
+    assert b'value="2030-01-07"' in client.get(url(ex_survey, "schedule/")).content
+
+
+def test_pulse_schedule_form_shows_errors(login, world, ex_survey):
+    page = login(world.hr_admin).post(
+        url(ex_survey, "schedule/"),
+        {"frequency": "weekly", "starts_on": "", "remind_after_days": "90"},
+    )
+    assert page.status_code == 400
+    assert PulseSchedule.objects.count() == 0
+
+
+# --- CX: customer links and QR codes ---------------------------------------------------------------
+
+
+def test_creating_a_customer_link(login, world, cx_survey):
+    client = login(world.cx_manager)
+    response = client.post(url(cx_survey, "links/"), {"label": "Till 2", "team": world.team.pk})
+    assert response.status_code == 302
+    link = CustomerLink.objects.get()
+    assert (link.team, link.location, link.created_by) == (
+        world.team,
+        world.team.location,
+        world.cx_manager.user,
+    )
+    page = client.get(url(cx_survey))
+    assert b"Till 2" in page.content
+    assert b"http://127.0.0.1:8000/r/c/" in page.content
+
+
+def test_customer_link_for_another_organisations_team_is_refused(login, world, cx_survey):
+    other = login(world.outsider)  # sanity: outsider can't even reach it
+    assert other.post(url(cx_survey, "links/"), {"label": "x"}).status_code == 404
+    page = login(world.cx_manager).post(url(cx_survey, "links/"), {"team": "999999"})
+    assert page.status_code == 400
+    assert CustomerLink.objects.count() == 0
+
+
+@pytest.mark.parametrize(("fmt", "start"), [("png", b"\x89PNG"), ("svg", b"<?xml")])
+def test_qr_code_download(login, world, cx_survey, fmt, start):
+    link = CustomerLinkFactory(survey=cx_survey, team=world.team)
+    response = login(world.cx_manager).get(url(cx_survey, f"links/{link.pk}/qr.{fmt}?download=1"))
+    assert response.status_code == 200
+    assert response.content.startswith(start)
+    assert response["Content-Disposition"] == f'attachment; filename="tandem-link-{link.pk}.{fmt}"'
+
+
+def test_qr_code_of_another_surveys_link_or_format_is_404(login, world, cx_survey):
+    other_link = CustomerLinkFactory(survey=SurveyFactory(organization=world.org, kind="cx"))
+    client = login(world.cx_manager)
+    assert client.get(url(cx_survey, f"links/{other_link.pk}/qr.png")).status_code == 404
+    link = CustomerLinkFactory(survey=cx_survey, team=world.team)
+    assert client.get(url(cx_survey, f"links/{link.pk}/qr.gif")).status_code == 404
+    assert login(world.outsider).get(url(cx_survey, f"links/{link.pk}/qr.png")).status_code == 404
+
+
+def test_switching_a_link_off(login, world, cx_survey):
+    link = CustomerLinkFactory(survey=cx_survey, team=world.team)
+    assert (
+        login(world.cx_manager).get(url(cx_survey, f"links/{link.pk}/deactivate/")).status_code
+        == 405
+    )
+    response = login(world.cx_manager).post(url(cx_survey, f"links/{link.pk}/deactivate/"))
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert not link.active
+
+
+def test_survey_page_links_to_distribution(login, world, ex_survey):
+    page = login(world.hr_admin).get(f"/surveys/{ex_survey.pk}/")
+    assert url(ex_survey).encode() in page.content
