@@ -38,9 +38,12 @@ def response_score(response_id: int) -> None:
 
 
 @shared_task(**_DATABASE_RETRY)
-def scores_reconcile() -> None:
+def scores_reconcile(older_than_seconds: int | None = None) -> None:
     """Score responses left unscored (for example while the broker was down)."""
-    done = scoring.scores_reconcile()
+    if older_than_seconds is None:
+        done = scoring.scores_reconcile()
+    else:
+        done = scoring.scores_reconcile(older_than_seconds=older_than_seconds)
     logger.info(
         "scores_reconcile: %s unscored responses scored in %s buckets",
         done["responses"],

@@ -35,7 +35,7 @@ def survey(world):
 def rollup_rows(survey_id: int) -> tuple[list, list]:
     """Every rollup row of a survey, without ids, in a stable order."""
     fields = [f.attname for f in QuestionRollup._meta.concrete_fields if f.attname != "id"]
-    questions = sorted(QuestionRollup.objects.filter(survey_id=survey_id).values_list(*fields))
+    questions = QuestionRollup.objects.filter(survey_id=survey_id).values_list(*fields)
     responses = sorted(
         ResponseRollup.objects.filter(survey_id=survey_id).values_list(
             "team_id", "location_id", "day", "responses"
