@@ -28,3 +28,6 @@ def invitation_email_send(invitation_id: int, token: str, kind: str = distributi
 def pulses_tick() -> int:
     """Celery beat, every few minutes: open due pulse rounds and send scheduled reminders."""
     return len(distribution.pulses_tick())
+
+
+from surveys.tasks_privacy import retention_purge  # noqa: E402, F401  (autodiscovery)

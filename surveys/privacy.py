@@ -1,0 +1,277 @@
+"""Privacy operations on personal data: retention purge, erasure and export of one person.
+
+Rollups are the lasting record of the figures. A purge deletes source rows only in whole
+(survey, team, day) buckets whose responses are all scored, and first moves the organisation's
+`purged_before` watermark forward, so scoring never recomputes a purged day (which would empty
+it). Erasure is different on purpose: the figures drop the erased person's answers, so the
+buckets their responses touched are recomputed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from config.audit import AuditAction, audit_record
+from responses.models import Answer, Response
+from surveys.models import Invitation, Membership, Organization, Person
+
+PURGE_BATCH = 1000
+
+
+# --- Retention ------------------------------------------------------------------------------
+
+
+def _months_back(moment: dt.datetime, months: int) -> dt.datetime:
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def _start_of_day(moment: dt.datetime) -> dt.datetime:
+    # Buckets are days in the site's time zone (dashboards.scoring.bucket_for): cut on their edge.
+    local = timezone.localtime(moment, timezone.get_default_timezone())
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def retention_cutoff(
+    *, organization: Organization, now: dt.datetime | None = None
+) -> dt.datetime | None:
+    """Responses submitted before this are due for purging, or None when retention is off.
+
+    The start of the day `retention_months` ago, moved back to the start of the day of the oldest
+    response not yet scored: a bucket is purged whole, and only once its rollups exist.
+    """
+    if not organization.retention_months:
+        return None
+    cutoff = _start_of_day(_months_back(now or timezone.now(), organization.retention_months))
+    unscored = Response.objects.filter(
+        survey__organization=organization, scored_at__isnull=True, submitted_at__lt=cutoff
+    ).aggregate(oldest=Min("submitted_at"))["oldest"]
+    return min(cutoff, _start_of_day(unscored)) if unscored else cutoff
+
+
+def purge_candidates(*, organization: Organization, cutoff: dt.datetime):
+    return Response.objects.filter(
+        survey__organization=organization, submitted_at__lt=cutoff, scored_at__isnull=False
+    )
+
+
+def retention_purge(*, organization: Organization, now: dt.datetime | None = None) -> dict:
+    """Delete the organisation's responses (and their answers, free text included) older than
+    its retention period. Rollups are kept, so every figure stays as it was.
+
+    1. Work out the cutoff (whole, scored buckets only); nothing to do when retention is off.
+    2. Move `purged_before` forward to it first: from then on scoring leaves those days alone.
+    3. Delete in batches of PURGE_BATCH, each in its own transaction.
+    4. Record what was deleted in the audit log.
+    """
+    cutoff = retention_cutoff(organization=organization, now=now)
+    if cutoff is None:
+        return {"responses": 0, "answers": 0, "cutoff": None}
+    Organization.objects.filter(
+        Q(purged_before__isnull=True) | Q(purged_before__lt=cutoff), pk=organization.pk
+    ).update(purged_before=cutoff)
+    stale = purge_candidates(organization=organization, cutoff=cutoff)
+    responses = answers = 0
+    while ids := list(stale.values_list("id", flat=True)[:PURGE_BATCH]):
+        with transaction.atomic():
+            _, per_model = Response.objects.filter(id__in=ids).delete()
+        responses += per_model.get(Response._meta.label, 0)
+        answers += per_model.get(Answer._meta.label, 0)
+    if responses:
+        audit_record(
+            organization=organization,
+            user=None,
+            action=AuditAction.RETENTION_PURGE,
+            detail={"responses": responses, "answers": answers, "before": cutoff.isoformat()},
+        )
+    return {"responses": responses, "answers": answers, "cutoff": cutoff}
+
+
+def retention_purge_all(*, now: dt.datetime | None = None) -> dict[int, dict]:
+    """Run the purge for every organisation that has a retention period."""
+    organizations = Organization.objects.filter(retention_months__isnull=False)
+    return {org.pk: retention_purge(organization=org, now=now) for org in organizations}
+
+
+def retention_set(
+    *, organization: Organization, months: int | None, user: AbstractBaseUser, request=None
+) -> None:
+    before = organization.retention_months
+    organization.retention_months = months
+    organization.save(update_fields=["retention_months"])
+    audit_record(
+        organization=organization,
+        user=user,
+        action=AuditAction.RETENTION_CHANGE,
+        obj=organization,
+        detail={"from": before, "to": months},
+        request=request,
+    )
+
+
+# --- One person: erasure and access requests ----------------------------------------------
+
+
+def person_erase(*, person: Person, user: AbstractBaseUser, request=None) -> dict:
+    """Erase one person on request, in one transaction.
+
+    1. Delete their own responses (only non-anonymous surveys link a response to a person) with
+       the answers, and recompute the rollup buckets those responses were in.
+    2. Delete their invitations; clear them as the agent of customers' responses.
+    3. Scrub and deactivate their sign-in account, if they have one, and delete the person.
+    4. Record who erased whom (by id: the entry keeps no name or email) and what went.
+    """
+    if person.user_id is not None and person.user_id == user.pk:
+        raise ValidationError("You cannot erase your own record; ask another HR admin.")
+    from dashboards.scoring import bucket_for, bucket_recompute
+
+    with transaction.atomic():
+        own = Response.objects.filter(respondent=person)
+        buckets = {bucket_for(**row) for row in own.values("survey_id", "team_id", "submitted_at")}
+        _, deleted = own.delete()
+        for bucket in sorted(buckets, key=lambda b: (b.survey_id, b.team_id or 0, b.day)):
+            bucket_recompute(bucket)
+        invitations, _ = Invitation.objects.filter(person=person).delete()
+        served = Response.objects.filter(agent=person).update(agent=None)
+        account = _account_scrub(person.user) if person.user_id else False
+        summary = {
+            "responses": deleted.get(Response._meta.label, 0),
+            "answers": deleted.get(Answer._meta.label, 0),
+            "invitations": invitations,
+            "served_responses_deidentified": served,
+            "buckets_recomputed": len(buckets),
+            "account_deactivated": account,
+        }
+        audit_record(
+            organization=person.organization,
+            user=user,
+            action=AuditAction.PERSON_ERASE,
+            obj=person,
+            detail=summary,
+            request=request,
+        )
+        person.delete()
+    return summary
+
+
+def _account_scrub(account: AbstractBaseUser) -> bool:
+    """Keep the row (other records point at it), drop everything that says who it was."""
+    Membership.objects.filter(user=account).delete()
+    Token.objects.filter(user=account).delete()
+    account.username = f"erased-{account.pk}"
+    account.email = ""
+    account.first_name = account.last_name = ""
+    account.is_active = account.is_staff = account.is_superuser = False
+    account.set_unusable_password()
+    account.save()
+    return True
+
+
+def person_export(*, person: Person, user: AbstractBaseUser, request=None) -> dict[str, Any]:
+    """Everything stored about one person, as JSON-ready data, for an access request; the
+    export itself is recorded in the audit log.
+
+    Answers to anonymous surveys are not linked to anyone, so they cannot be (and are not)
+    included; invitations show which surveys the person was asked to answer.
+    """
+    audit_record(
+        organization=person.organization,
+        user=user,
+        action=AuditAction.PERSON_EXPORT,
+        obj=person,
+        request=request,
+    )
+    account = person.user
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "person": {
+            "id": person.pk,
+            "name": person.name,
+            "email": person.email,
+            "organization": person.organization.name,
+            "team": person.team.name if person.team else None,
+            "is_lead": person.is_lead,
+            "is_active": person.is_active,
+        },
+        "account": _account_export(account) if account else None,
+        "invitations": _invitations_export(person),
+        "responses": _responses_export(person),
+        "served_responses": list(
+            Response.objects.filter(agent=person)
+            .values("survey_id", "survey__title")
+            .annotate(count=Count("id"))
+            .order_by("survey_id")
+        ),
+    }
+
+
+def _account_export(account: AbstractBaseUser) -> dict[str, Any]:
+    return {
+        "username": account.get_username(),
+        "email": account.email,
+        "date_joined": account.date_joined.isoformat(),
+        "last_login": account.last_login.isoformat() if account.last_login else None,
+        "roles": [
+            {"organization": m.organization.name, "role": m.role}
+            for m in account.memberships.select_related("organization")
+        ],
+    }
+
+
+def _invitations_export(person: Person) -> list[dict[str, Any]]:
+    rows = Invitation.objects.filter(person=person).select_related("survey", "cycle", "team")
+    return [
+        {
+            "survey": inv.survey.title,
+            "survey_id": inv.survey_id,
+            "cycle": inv.cycle.number if inv.cycle else None,
+            "team": inv.team.name if inv.team else None,
+            "sent_at": _iso(inv.sent_at),
+            "reminder_count": inv.reminder_count,
+            "answered_at": _iso(inv.used_at),
+        }
+        for inv in rows.order_by("created_at", "id")
+    ]
+
+
+def _responses_export(person: Person) -> list[dict[str, Any]]:
+    responses = (
+        Response.objects.filter(respondent=person)
+        .select_related("survey", "team")
+        .prefetch_related("answers__question")
+        .order_by("submitted_at", "id")
+    )
+    return [
+        {
+            "id": response.pk,
+            "survey": response.survey.title,
+            "survey_id": response.survey_id,
+            "team": response.team.name if response.team else None,
+            "submitted_at": response.submitted_at.isoformat(),
+            "answers": [
+                {
+                    "question": answer.question.text,
+                    "question_id": answer.question_id,
+                    "value": answer.value_int
+                    if answer.value_int is not None
+                    else (answer.value_choices or answer.value_text),
+                }
+                for answer in sorted(response.answers.all(), key=lambda a: a.question.order)
+            ],
+        }
+        for response in responses
+    ]
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,200 @@
+"""HR admin privacy pages: audit log, retention, person export and erasure."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from config.audit import audit_record
+from surveys.models import AuditLog, Person
+from tests.factories import PersonFactory, SurveyFactory, response_with_answers
+
+pytestmark = pytest.mark.django_db
+
+COLLEAGUES = ["cx_manager", "team_lead", "staff"]
+
+
+@pytest.fixture
+def person(world):
+    return PersonFactory(
+        organization=world.org, team=world.team, name="Ana Lima", email="ana@example.com"
+    )
+
+
+def urls(person) -> dict[str, str]:
+    return {
+        "audit": reverse("surveys:audit"),
+        "privacy": reverse("surveys:privacy"),
+        "export": reverse("surveys:person-export", args=[person.pk]),
+        "erase": reverse("surveys:person-erase", args=[person.pk]),
+    }
+
+
+# --- Access ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["audit", "privacy", "export", "erase"])
+def test_hr_admin_opens_every_page(world, login, person, page):
+    assert login(world.hr_admin).get(urls(person)[page]).status_code == 200
+
+
+@pytest.mark.parametrize("role", COLLEAGUES)
+@pytest.mark.parametrize("page", ["audit", "privacy", "export", "erase"])
+def test_colleagues_are_refused(world, login, person, role, page):
+    assert login(world.member(role)).get(urls(person)[page]).status_code == 403
+
+
+@pytest.mark.parametrize("page", ["export", "erase"])
+def test_another_organisations_person_is_not_found(world, login, person, page):
+    assert login(world.outsider).get(urls(person)[page]).status_code == 404
+    assert (
+        login(world.outsider).post(urls(person)["erase"], {"email": person.email}).status_code
+        == 404
+    )
+    assert Person.objects.filter(pk=person.pk).exists()
+
+
+@pytest.mark.parametrize("page", ["audit", "privacy", "export", "erase"])
+def test_anonymous_visitors_are_sent_to_sign_in(client, person, page):
+    response = client.get(urls(person)[page])
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize(
+    ("page", "method"),
+    [("audit", "post"), ("export", "post"), ("erase", "put"), ("privacy", "delete")],
+)
+def test_wrong_methods_are_refused(world, login, person, page, method):
+    assert getattr(login(world.hr_admin), method)(urls(person)[page]).status_code == 405
+
+
+# --- Audit log page -------------------------------------------------------------------------
+
+
+def test_audit_page_lists_own_organisation_entries_and_filters_them(world, login):
+    audit_record(organization=world.org, user=world.hr_admin.user, action="export.download")
+    audit_record(organization=world.org, user=world.cx_manager.user, action="comments.view")
+    audit_record(
+        organization=world.outsider.organization, user=world.outsider.user, action="secret.view"
+    )
+    client = login(world.hr_admin)
+
+    page = client.get(reverse("surveys:audit")).content.decode()
+    assert "export.download" in page and "comments.view" in page
+    assert "secret.view" not in page and world.outsider.user.username not in page
+
+    by_action = client.get(reverse("surveys:audit"), {"action": "comments.view"}).content.decode()
+    assert (
+        "<code>comments.view</code>" in by_action
+        and "<code>export.download</code>" not in by_action
+    )
+    by_user = client.get(
+        reverse("surveys:audit"), {"user": world.hr_admin.user.pk}
+    ).content.decode()
+    assert "<code>export.download</code>" in by_user and "<code>comments.view</code>" not in by_user
+
+
+def test_audit_page_pages_through_many_entries(world, login):
+    for _ in range(55):
+        audit_record(organization=world.org, user=None, action="retention.purge")
+    client = login(world.hr_admin)
+    first = client.get(reverse("surveys:audit")).content.decode()
+    second = client.get(reverse("surveys:audit"), {"page": 2}).content.decode()
+    assert first.count("<code>retention.purge</code>") == 50
+    assert second.count("<code>retention.purge</code>") == 5
+
+
+# --- Retention ------------------------------------------------------------------------------
+
+
+def test_setting_retention_saves_it_and_audits_the_change(world, login):
+    response = login(world.hr_admin).post(reverse("surveys:privacy"), {"retention_months": "18"})
+    assert response.status_code == 302
+    world.org.refresh_from_db()
+    assert world.org.retention_months == 18
+    entry = AuditLog.objects.get(action="retention.change")
+    assert entry.detail == {"from": None, "to": 18} and entry.user == world.hr_admin.user
+
+
+def test_clearing_retention_turns_it_off(world, login):
+    world.org.retention_months = 6
+    world.org.save()
+    login(world.hr_admin).post(reverse("surveys:privacy"), {"retention_months": ""})
+    world.org.refresh_from_db()
+    assert world.org.retention_months is None
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "abc", "1000"])
+def test_bad_retention_values_change_nothing(world, login, value):
+    response = login(world.hr_admin).post(reverse("surveys:privacy"), {"retention_months": value})
+    assert response.status_code == 400
+    world.org.refresh_from_db()
+    assert world.org.retention_months is None
+    assert not AuditLog.objects.exists()
+
+
+def test_privacy_page_shows_what_is_due_and_finds_people(world, login, person):
+    world.org.retention_months = 1
+    world.org.save()
+    survey = SurveyFactory(organization=world.org)
+    response_with_answers(
+        survey=survey,
+        team=world.team,
+        answers={},
+        submitted_at="2020-01-01T00:00Z",
+        scored_at="2020-01-01T00:00Z",
+    )
+    client = login(world.hr_admin)
+    page = client.get(reverse("surveys:privacy")).content.decode()
+    assert "Due now: <strong>1</strong> response " in page
+    found = client.get(reverse("surveys:privacy"), {"q": "ana@"}).content.decode()
+    assert reverse("surveys:person-erase", args=[person.pk]) in found
+    other = PersonFactory(organization=world.outsider.organization, name="Ana Other")
+    assert (
+        reverse("surveys:person-erase", args=[other.pk])
+        not in client.get(reverse("surveys:privacy"), {"q": "Ana"}).content.decode()
+    )
+
+
+# --- Person export and erasure --------------------------------------------------------------
+
+
+def test_export_downloads_json_and_is_audited(world, login, person):
+    response = login(world.hr_admin).get(reverse("surveys:person-export", args=[person.pk]))
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Content-Disposition"] == f'attachment; filename="person-{person.pk}.json"'
+    assert json.loads(response.content)["person"]["email"] == "ana@example.com"
+    assert AuditLog.objects.filter(action="person.export", object_id=str(person.pk)).count() == 1
+
+
+def test_erasure_needs_the_persons_email_typed(world, login, person):
+    response = login(world.hr_admin).post(
+        reverse("surveys:person-erase", args=[person.pk]), {"email": "someone@example.com"}
+    )
+    assert response.status_code == 400
+    assert b"not the person" in response.content
+    assert Person.objects.filter(pk=person.pk).exists()
+    assert not AuditLog.objects.exists()
+
+
+def test_erasure_deletes_the_person_and_says_so(world, login, person):
+    person_id = person.pk
+    response = login(world.hr_admin).post(
+        reverse("surveys:person-erase", args=[person_id]), {"email": "ANA@example.com"}, follow=True
+    )
+    assert response.redirect_chain == [(reverse("surveys:privacy"), 302)]
+    assert b"data was erased" in response.content
+    assert not Person.objects.filter(pk=person_id).exists()
+    assert AuditLog.objects.get(action="person.erase").user == world.hr_admin.user
+
+
+def test_erasing_yourself_is_refused_with_a_message(world, login):
+    me = PersonFactory(organization=world.org, email="me@example.com", user=world.hr_admin.user)
+    response = login(world.hr_admin).post(
+        reverse("surveys:person-erase", args=[me.pk]), {"email": "me@example.com"}
+    )
+    assert response.status_code == 400
+    assert b"cannot erase your own record" in response.content
+    assert Person.objects.filter(pk=me.pk).exists()
