@@ -133,8 +133,17 @@ def credentials() -> list[tuple[str, str, str]]:
     return [(str(Role(u.role).label), u.email, u.team or "") for u in USERS]
 
 
-def demo_seed(*, reset: bool = False, log: Log = print, now: dt.datetime | None = None) -> dict:
+def demo_seed(
+    *,
+    reset: bool = False,
+    small: bool = False,
+    log: Log = print,
+    now: dt.datetime | None = None,
+) -> dict:
     """Build the demo organisation unless it exists (or rebuild it with `reset`).
+
+    `small` keeps the organisation and the employee answers but a quarter of the customer
+    answers (for tests).
 
     Returns counts: teams, people, surveys, responses, answers, and `created` (False when the
     organisation was already there and left alone).
@@ -149,6 +158,7 @@ def demo_seed(*, reset: bool = False, log: Log = print, now: dt.datetime | None 
             organization_delete(organization=existing)
             log(f"Reset: deleted “{ORG_NAME}”")
         demo = Demo(rng=random.Random(SEED), now=now or timezone.now(), log=log)
+        demo.customer_scale = 0.25 if small else 1.0
         demo.build()
     return {**_counts(demo.organization), "created": True, "seconds": time.perf_counter() - started}
 
@@ -178,6 +188,8 @@ class DemoTeam:
 
 class Demo:
     """One build of the demo organisation; each stage logs a line with its counts."""
+
+    customer_scale = 1.0
 
     def __init__(self, *, rng: random.Random, now: dt.datetime, log: Log) -> None:
         self.rng, self.now, self.log = rng, now, log
@@ -427,6 +439,7 @@ class Demo:
             rows = []
             for demo_team in self._cx_teams(key):
                 rate = per_day if per_day is not None else demo_team.spec.csat_per_day
+                rate *= self.customer_scale
                 rows.extend(self._customer_days(survey, questions, customer, demo_team, rate))
             self.writer.write(rows)
         return f"Customer answers: {self.writer.stats.responses - before:,} responses"

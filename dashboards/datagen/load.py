@@ -171,25 +171,39 @@ def prefetched(items: Iterator, *, depth: int = 2) -> Iterator:
     """Runs `items` in a thread, `depth` ahead of the consumer.
 
     Generating rows is Python work; writing them is mostly waiting for the database. On two
-    cores the two overlap, which cuts a large load by about a third. The generator must not
-    touch the database (a thread has its own connection).
+    cores the two overlap. The generator must not touch the database (a thread has its own
+    connection). If the consumer stops early (an error while writing), the thread stops too.
     """
     buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
     done = object()
+
+    def offer(item) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def produce() -> None:
         try:
             for item in items:
-                buffer.put(item)
-            buffer.put(done)
+                if not offer(item):
+                    return
+            offer(done)
         except BaseException as error:  # handed to the consumer, raised there
-            buffer.put(error)
+            offer(error)
 
     threading.Thread(target=produce, daemon=True, name="datagen").start()
-    while (item := buffer.get()) is not done:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
+    try:
+        while (item := buffer.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
 
 
 def rate(count: int, seconds: float) -> str:

@@ -17,9 +17,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset", action="store_true", help="Delete the demo organisation first and rebuild it"
         )
+        parser.add_argument(
+            "--small", action="store_true", help="A quarter of the customer answers (for tests)"
+        )
 
     def handle(self, *args, **options):
-        summary = demo_seed(reset=options["reset"], log=self.stdout.write)
+        summary = demo_seed(reset=options["reset"], small=options["small"], log=self.stdout.write)
         self.stdout.write("")
         self.stdout.write(f"Sign in at /accounts/login/ with password “{PASSWORD}”:")
         for role, email, team in credentials():
