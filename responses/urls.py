@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from responses import views
+from responses import api, views
 
 app_name = "responses"
 
@@ -14,4 +14,20 @@ urlpatterns = [
 ]
 
 # Mounted under /api/v1/ by config/urls.py (names are prefixed with "api-").
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path(
+        "surveys/<int:pk>/responses/",
+        api.SurveyResponsesView.as_view(),
+        name="api-survey-responses",
+    ),
+    path(
+        "surveys/<int:pk>/invitations/",
+        api.SurveyInvitationsView.as_view(),
+        name="api-survey-invitations",
+    ),
+    path(
+        "surveys/<int:pk>/participation/",
+        api.SurveyParticipationView.as_view(),
+        name="api-survey-participation",
+    ),
+]

@@ -1,0 +1,147 @@
+"""API v1, collection: post responses (integrations, imports), send invitations, participation.
+
+Same rules as the browser: everything goes through `response_submit` / `invitations_send`, whose
+ValidationErrors become 400s with field-level messages (config.api.exception_handler).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from responses.models import Channel
+from responses.services import response_submit
+from surveys.distribution import invitations_send
+from surveys.distribution_selectors import participation_by_team
+from surveys.models import Cycle, Location, Survey, Team
+from surveys.permissions import can_author
+from surveys.selectors import membership_for_user
+from surveys.views import survey_for_author
+
+
+class ApiTokenThrottle(UserRateThrottle):
+    """Per caller (one DRF token per user): generous, as an import may post thousands of
+    responses. The per-IP limit of public links does not apply here."""
+
+    scope = "api_token"
+
+
+class WhenField(serializers.Field):
+    """An ISO 8601 date or date-time; a date means midnight UTC, a naive time means UTC."""
+
+    default_error_messages = {"invalid": "Use an ISO 8601 date or date-time."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            moment = parse_datetime(data)
+            if moment is None and (day := parse_date(data)) is not None:
+                moment = dt.datetime.combine(day, dt.time(0, 0))
+        except ValueError:
+            moment = None
+        if moment is None:
+            self.fail("invalid")
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class AnswerInSerializer(serializers.Serializer):
+    question = serializers.IntegerField()
+    value = serializers.JSONField(allow_null=True)
+
+
+class ResponseInSerializer(serializers.Serializer):
+    team = serializers.IntegerField()
+    location = serializers.IntegerField(required=False, allow_null=True)
+    submitted_at = WhenField(required=False)
+    answers = AnswerInSerializer(many=True)
+    submission_key = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class InvitationsInSerializer(serializers.Serializer):
+    teams = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+
+
+def _survey_for_caller(request, pk: int) -> Survey:
+    """The caller's survey: 404 in another organisation, 403 for a kind they do not author
+    (integrations run as a CX manager's token, so they post to CX surveys)."""
+    membership = membership_for_user(user=request.user)
+    if not can_author(membership):
+        raise PermissionDenied("Only HR admins and CX managers can use this endpoint.")
+    return survey_for_author(membership=membership, pk=pk)
+
+
+def _in_org(model, pk: int | None, survey: Survey, field: str):
+    if pk is None:
+        return None
+    obj = model.objects.filter(pk=pk, organization_id=survey.organization_id).first()
+    if obj is None:
+        raise serializers.ValidationError({field: [f"Unknown {field}: {pk}."]})
+    return obj
+
+
+class _CollectionView(APIView):
+    # Token first, so a call without credentials gets 401 with `WWW-Authenticate: Token`.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    throttle_classes = [ApiTokenThrottle]
+
+
+class SurveyResponsesView(_CollectionView):
+    @extend_schema(request=ResponseInSerializer, responses={201: dict})
+    def post(self, request, pk: int):
+        survey = _survey_for_caller(request, pk)
+        body = ResponseInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        submitted_at = data.get("submitted_at")
+        response = response_submit(
+            survey=survey,
+            answers=[{"question": a["question"], "value": a["value"]} for a in data["answers"]],
+            team=_in_org(Team, data["team"], survey, "team"),
+            location=_in_org(Location, data.get("location"), survey, "location"),
+            channel=Channel.IMPORT if submitted_at else Channel.API,
+            submitted_at=submitted_at,
+            submission_key=data.get("submission_key") or None,
+        )
+        return Response({"id": response.pk}, status=status.HTTP_201_CREATED)
+
+
+class SurveyInvitationsView(_CollectionView):
+    @extend_schema(request=InvitationsInSerializer, responses={200: dict})
+    def post(self, request, pk: int):
+        survey = _survey_for_caller(request, pk)
+        body = InvitationsInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ids = body.validated_data["teams"]
+        teams = list(Team.objects.filter(pk__in=ids, organization_id=survey.organization_id))
+        missing = sorted(set(ids) - {t.pk for t in teams})
+        if missing:
+            raise serializers.ValidationError(
+                {"teams": [f"Unknown team: {', '.join(map(str, missing))}."]}
+            )
+        sent = invitations_send(survey=survey, teams=teams or None)
+        return Response({"sent": sent})
+
+
+class SurveyParticipationView(_CollectionView):
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk: int):
+        survey = _survey_for_caller(request, pk)
+        cycle = None
+        if number := request.query_params.get("cycle"):
+            if number.isdigit():
+                cycle = Cycle.objects.filter(survey=survey, number=int(number)).first()
+            if cycle is None:
+                raise serializers.ValidationError({"cycle": [f"Unknown round: {number}."]})
+        return Response(participation_by_team(survey=survey, cycle=cycle))

@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from responses.api import ApiTokenThrottle
+from responses.models import Channel, Response
+from surveys.models import Invitation, SurveyStatus
+from tests.factories import CycleFactory, InvitationFactory, PersonFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api():
+    """api(membership) -> an APIClient authenticated with that user's token."""
+
+    def _api(membership):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=membership.user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return _api
+
+
+def body(survey, team, **extra):
+    return {
+        "team": team.pk,
+        "answers": [
+            {"question": survey.q["nps"].id, "value": 10},
+            {"question": survey.q["multi"].id, "value": ["Speed"]},
+            {"question": survey.q["text"].id, "value": "Quick and kind"},
+        ],
+        **extra,
+    }
+
+
+# --- POST responses ---------------------------------------------------------------------------------
+
+
+def test_integration_posts_a_response(api, world, cx_survey):
+    reply = api(world.cx_manager).post(
+        f"/api/v1/surveys/{cx_survey.pk}/responses/", body(cx_survey, world.team), format="json"
+    )
+    assert reply.status_code == 201
+    stored = Response.objects.get(pk=reply.json()["id"])
+    assert (stored.team, stored.location, stored.channel) == (
+        world.team,
+        world.team.location,
+        Channel.API,
+    )
+    assert sorted(a.display_value for a in stored.answers.all()) == [
+        "10",
+        "Quick and kind",
+        "Speed",
+    ]
+
+
+def test_import_with_a_date_keeps_it(api, world, cx_survey):
+    reply = api(world.cx_manager).post(
+        f"/api/v1/surveys/{cx_survey.pk}/responses/",
+        body(cx_survey, world.team, submitted_at="2025-11-03"),
+        format="json",
+    )
+    assert reply.status_code == 201
+    stored = Response.objects.get()
+    assert stored.submitted_at == dt.datetime(2025, 11, 3, tzinfo=dt.UTC)
+    assert stored.channel == Channel.IMPORT
+
+
+def test_retry_with_the_same_submission_key_stores_one_response(api, world, cx_survey):
+    client = api(world.cx_manager)
+    path = f"/api/v1/surveys/{cx_survey.pk}/responses/"
+    first = client.post(path, body(cx_survey, world.team, submission_key="pos-1234"), format="json")
+    again = client.post(path, body(cx_survey, world.team, submission_key="pos-1234"), format="json")
+    assert first.json() == again.json()
+    assert Response.objects.count() == 1
+
+
+def test_bad_answers_get_field_level_400(api, world, cx_survey):
+    nps, single = cx_survey.q["nps"].id, cx_survey.q["single"].id
+    reply = api(world.cx_manager).post(
+        f"/api/v1/surveys/{cx_survey.pk}/responses/",
+        {
+            "team": world.team.pk,
+            "answers": [{"question": nps, "value": 11}, {"question": single, "value": "Maybe"}],
+        },
+        format="json",
+    )
+    assert reply.status_code == 400
+    assert reply.json() == {
+        f"question_{nps}": ["Choose a whole number from 0 to 10."],
+        f"question_{single}": ["Choose from: Yes, No."],
+    }
+    assert Response.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda b, w: b.pop("answers"), "answers"),
+        (lambda b, w: b.pop("team"), "team"),
+        (lambda b, w: b.update(team=TeamFactory().pk), "team"),
+        (lambda b, w: b.update(location=999999), "location"),
+        (lambda b, w: b.update(submitted_at="last tuesday"), "submitted_at"),
+        (lambda b, w: b.update(submitted_at="2999-01-01"), "submitted_at"),
+        (lambda b, w: b.update(answers=[{"value": 3}]), "answers"),
+    ],
+)
+def test_bad_bodies_get_400_on_the_field(api, world, cx_survey, change, field):
+    payload = body(cx_survey, world.team)
+    change(payload, world)
+    reply = api(world.cx_manager).post(
+        f"/api/v1/surveys/{cx_survey.pk}/responses/", payload, format="json"
+    )
+    assert reply.status_code == 400
+    assert field in reply.json()
+    assert Response.objects.count() == 0
+
+
+def test_closed_survey_refuses_responses(api, world, cx_survey):
+    cx_survey.status = SurveyStatus.CLOSED
+    cx_survey.save()
+    reply = api(world.cx_manager).post(
+        f"/api/v1/surveys/{cx_survey.pk}/responses/", body(cx_survey, world.team), format="json"
+    )
+    assert reply.status_code == 400
+    assert reply.json() == {"survey": ["This survey is closed."]}
+
+
+def test_only_the_surveys_author_role_may_post(api, world, survey, cx_survey):
+    path = "/api/v1/surveys/{}/responses/"
+    assert (
+        api(world.hr_admin)
+        .post(path.format(cx_survey.pk), body(cx_survey, world.team), format="json")
+        .status_code
+        == 403
+    )
+    assert (
+        api(world.cx_manager)
+        .post(path.format(survey.pk), body(survey, world.team), format="json")
+        .status_code
+        == 403
+    )
+    assert (
+        api(world.hr_admin)
+        .post(path.format(survey.pk), body(survey, world.team), format="json")
+        .status_code
+        == 201
+    )
+    for role in ("staff", "team_lead"):
+        reply = api(world.member(role)).post(
+            path.format(cx_survey.pk), body(cx_survey, world.team), format="json"
+        )
+        assert reply.status_code == 403
+
+
+def test_another_organisations_survey_is_404(api, world, cx_survey):
+    reply = api(world.outsider).post(
+        f"/api/v1/surveys/{cx_survey.pk}/responses/", body(cx_survey, world.team), format="json"
+    )
+    assert reply.status_code == 404
+
+
+def test_unauthenticated_and_wrong_method(world, api, cx_survey):
+    path = f"/api/v1/surveys/{cx_survey.pk}/responses/"
+    anonymous = APIClient().post(path, body(cx_survey, world.team), format="json")
+    assert anonymous.status_code == 401
+    assert anonymous["WWW-Authenticate"] == "Token"
+    assert api(world.cx_manager).get(path).status_code == 405
+
+
+def test_throttle_is_generous_by_default():
+    count, _, period = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api_token"].partition("/")
+    assert period.startswith("min") and int(count) >= 1000
+
+
+def test_past_the_throttle_the_api_answers_429_with_retry_after(api, world, cx_survey, monkeypatch):
+    monkeypatch.setattr(ApiTokenThrottle, "rate", "2/min", raising=False)
+    client = api(world.cx_manager)
+    path = f"/api/v1/surveys/{cx_survey.pk}/responses/"
+    for _ in range(2):
+        assert client.post(path, body(cx_survey, world.team), format="json").status_code == 201
+    blocked = client.post(path, body(cx_survey, world.team), format="json")
+    assert blocked.status_code == 429
+    assert 0 < int(blocked["Retry-After"]) <= 60
+    assert Response.objects.count() == 2
+    # The limit is per caller: another token is unaffected.
+    other = api(world.hr_admin)
+    assert other.get(f"/api/v1/surveys/{cx_survey.pk}/participation/").status_code == 403
+
+
+# --- Invitations and participation ------------------------------------------------------------------
+
+
+def test_posting_invitations_to_teams(api, world, survey, django_capture_on_commit_callbacks):
+    for team in (world.team, world.team, world.other_team):
+        PersonFactory(organization=world.org, team=team)
+    client = api(world.hr_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = client.post(
+            f"/api/v1/surveys/{survey.pk}/invitations/", {"teams": [world.team.pk]}, format="json"
+        )
+    assert reply.status_code == 200
+    assert reply.json() == {"sent": 2}
+    assert len(mail.outbox) == 2
+    # An empty list means the whole organisation: only Night shift is left to invite.
+    reply = client.post(f"/api/v1/surveys/{survey.pk}/invitations/", {"teams": []}, format="json")
+    assert reply.json() == {"sent": 1}
+
+
+def test_invitations_to_unknown_teams_or_cx_surveys_are_400(api, world, survey, cx_survey):
+    reply = api(world.hr_admin).post(
+        f"/api/v1/surveys/{survey.pk}/invitations/", {"teams": [999999]}, format="json"
+    )
+    assert reply.status_code == 400
+    assert reply.json() == {"teams": ["Unknown team: 999999."]}
+    reply = api(world.cx_manager).post(
+        f"/api/v1/surveys/{cx_survey.pk}/invitations/", {"teams": []}, format="json"
+    )
+    assert reply.status_code == 400
+    assert "survey" in reply.json()
+    assert Invitation.objects.count() == 0
+
+
+def test_participation_per_team_with_the_threshold(api, world, survey):
+    cycle = CycleFactory(survey=survey, number=1)
+    for n in range(5):
+        InvitationFactory(
+            survey=survey,
+            cycle=cycle,
+            person=PersonFactory(organization=world.org, team=world.team),
+            team=world.team,
+            used_at=timezone.now() if n < 4 else None,
+        )
+    reply = api(world.hr_admin).get(f"/api/v1/surveys/{survey.pk}/participation/")
+    assert reply.status_code == 200
+    assert reply.json() == {
+        "survey": survey.pk,
+        "cycle": 1,
+        "threshold": 5,
+        "teams": [
+            {
+                "team": {"id": world.team.pk, "name": "Front desk"},
+                "invited": 5,
+                "answered": 4,
+                "rate": 80.0,
+                "suppressed": False,
+            }
+        ],
+        "total": {"invited": 5, "answered": 4, "rate": 80.0, "suppressed": False},
+    }
+    assert api(world.outsider).get(f"/api/v1/surveys/{survey.pk}/participation/").status_code == 404
+    missing = api(world.hr_admin).get(f"/api/v1/surveys/{survey.pk}/participation/?cycle=x")
+    assert missing.status_code == 400
