@@ -100,7 +100,10 @@ def _xlsx_value(value: Any) -> Any:
 
 
 def _sheet_title(caption: str, used: set[str]) -> str:
-    base = _SHEET_FORBIDDEN.sub(" ", caption).strip("' ")[:28] or "Sheet"
+    base = _SHEET_FORBIDDEN.sub(" ", caption).strip("' ")
+    if len(base) > 28:  # Excel allows 31 characters; keep room for " 2" and cut at a word
+        base = base[:29].rsplit(" ", 1)[0].rstrip()
+    base = base or "Sheet"
     title, number = base, 2
     while title.lower() in used:
         title, number = f"{base} {number}", number + 1
