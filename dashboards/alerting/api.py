@@ -7,6 +7,7 @@ only here: resolving is for owners); another organisation's alert is a 404.
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import LimitOffsetPagination
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 
 from dashboards.alerting import actions, selectors
 from dashboards.alerting.forms import NOTE_MAX_LENGTH
-from dashboards.alerting.services import alert_payload
+from dashboards.alerting.serializers import AlertSerializer, alert_payload
 from dashboards.models import Alert, AlertStatus
 from surveys.models import Role
 from surveys.selectors import membership_for_user
@@ -61,6 +62,18 @@ def _alert_for_owner(request, pk: int) -> Alert:
 class AlertListView(APIView):
     """Alerts the user may see, newest first, with their status; ?status= filters."""
 
+    @extend_schema(
+        parameters=[AlertListQuerySerializer],
+        responses=inline_serializer(
+            "AlertPage",
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": AlertSerializer(many=True),
+            },
+        ),
+    )
     def get(self, request):
         membership = _member(request)
         query = AlertListQuerySerializer(data=request.query_params)
@@ -74,6 +87,7 @@ class AlertListView(APIView):
 class AlertResolveView(APIView):
     """Resolve an alert, with an optional closing note. Resolving twice is harmless."""
 
+    @extend_schema(request=ResolveSerializer, responses=AlertSerializer)
     def post(self, request, pk: int):
         alert = _alert_for_owner(request, pk)
         body = ResolveSerializer(data=request.data)

@@ -15,14 +15,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from dashboards.alerting import selectors
 from dashboards.alerting.outbox import outbox_enqueue
 from dashboards.alerting.selectors import GroupFigure, Period
+from dashboards.alerting.serializers import alert_payload, alert_url
 from dashboards.anonymity import threshold_for
 from dashboards.models import (
     Alert,
@@ -273,12 +272,6 @@ def _alert_create(*, rule: AlertRule, survey: Survey, finding: Finding) -> Alert
     return alert
 
 
-def alert_url(alert: Alert) -> str:
-    return settings.TANDEM_BASE_URL.rstrip("/") + reverse(
-        "dashboards:alert-detail", args=[alert.id]
-    )
-
-
 def _alert_messages_write(*, alert: Alert, rule: AlertRule) -> list[OutboxMessage]:
     """One email per owner with an address, one webhook per active alert endpoint of the kind."""
     common = {
@@ -308,29 +301,6 @@ def _alert_messages_write(*, alert: Alert, rule: AlertRule) -> list[OutboxMessag
         for e in endpoints
     ]
     return OutboxMessage.objects.bulk_create(messages)
-
-
-def alert_payload(alert: Alert) -> dict:
-    """An alert as JSON (webhooks and the API)."""
-    return {
-        "id": alert.id,
-        "url": alert_url(alert),
-        "rule": {"id": alert.rule_id, "name": alert.rule.name} if alert.rule_id else None,
-        "metric": alert.metric,
-        "survey": {"id": alert.survey_id, "title": alert.survey.title, "kind": alert.survey.kind},
-        "scope": {"key": alert.scope_key, "label": alert.scope_label},
-        "period": {"key": alert.period_key, "label": alert.period_label},
-        "value": alert.value,
-        "previous_value": alert.previous_value,
-        "message": alert.message,
-        "response": alert.response_id,
-        "status": alert.status,
-        "assignee": alert.assignee.get_username() if alert.assignee_id else None,
-        "created_at": alert.created_at.isoformat(),
-        "first_response_at": alert.first_response_at and alert.first_response_at.isoformat(),
-        "acknowledged_at": alert.acknowledged_at and alert.acknowledged_at.isoformat(),
-        "resolved_at": alert.resolved_at and alert.resolved_at.isoformat(),
-    }
 
 
 # --- New-response webhooks -----------------------------------------------------------------------

@@ -82,7 +82,7 @@ def test_list_gives_each_alert_with_its_status(world, api, ex_alert, cx_alert):
                 "response": None,
                 "status": "open",
                 "assignee": None,
-                "created_at": "2026-02-10T09:30:00+00:00",
+                "created_at": "2026-02-10T09:30:00Z",
                 "first_response_at": None,
                 "acknowledged_at": None,
                 "resolved_at": None,
