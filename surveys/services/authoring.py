@@ -287,12 +287,29 @@ def question_add(
     survey: Survey,
     type: str,
     text: str,
+    help_text: str = "",
+    required: bool = False,
+    choices: list[str] | None = None,
+    driver: str = "",
+    is_outcome: bool = False,
+    translations: dict | None = None,
     condition_question: Question | None = None,
     condition_op: str = "",
     condition_value: object = None,
-    **fields,
 ) -> Question:
-    values = _question_values({"type": type, "text": text, **fields})
+    """Appends a question. `condition_question` must be a question of the same survey."""
+    values = _question_values(
+        {
+            "type": type,
+            "text": text,
+            "help_text": help_text,
+            "required": required,
+            "choices": choices or [],
+            "driver": driver,
+            "is_outcome": is_outcome,
+            "translations": translations or {},
+        }
+    )
     _check_question(values)
     _condition_target(survey=survey, target=condition_question, before=None)
     value = _check_condition(target=condition_question, op=condition_op, value=condition_value)
