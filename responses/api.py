@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils.dateparse import parse_date, parse_datetime
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import PermissionDenied
@@ -34,6 +35,7 @@ class ApiTokenThrottle(UserRateThrottle):
     scope = "api_token"
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class WhenField(serializers.Field):
     """An ISO 8601 date or date-time; a date means midnight UTC, a naive time means UTC."""
 
@@ -98,7 +100,10 @@ class _CollectionView(APIView):
 
 
 class SurveyResponsesView(_CollectionView):
-    @extend_schema(request=ResponseInSerializer, responses={201: dict})
+    @extend_schema(
+        request=ResponseInSerializer,
+        responses={201: inline_serializer("ResponseCreated", {"id": serializers.IntegerField()})},
+    )
     def post(self, request, pk: int):
         survey = _survey_for_caller(request, pk)
         body = ResponseInSerializer(data=request.data)
@@ -118,7 +123,10 @@ class SurveyResponsesView(_CollectionView):
 
 
 class SurveyInvitationsView(_CollectionView):
-    @extend_schema(request=InvitationsInSerializer, responses={200: dict})
+    @extend_schema(
+        request=InvitationsInSerializer,
+        responses={200: inline_serializer("InvitationsSent", {"sent": serializers.IntegerField()})},
+    )
     def post(self, request, pk: int):
         survey = _survey_for_caller(request, pk)
         body = InvitationsInSerializer(data=request.data)

@@ -120,6 +120,14 @@
     }
   });
 
+  // Coming back with the browser's back button: the page may be restored with the button off.
+  window.addEventListener("pageshow", function () {
+    var button = form.querySelector("button[type=submit]");
+    if (button && !form.getAttribute("data-preview")) {
+      button.disabled = false;
+    }
+  });
+
   update();
   var summary = document.getElementById("error-summary");
   if (summary) {
