@@ -38,6 +38,20 @@ def survey(world):
 
 
 @pytest.fixture
+def followup(survey):
+    """'What went wrong?' shown only when CSAT is 2 or less, and required then."""
+    return QuestionFactory(
+        survey=survey,
+        order=8,
+        type="text",
+        required=True,
+        condition_question=survey.q["csat"],
+        condition_op="lte",
+        condition_value=2,
+    )
+
+
+@pytest.fixture
 def cx_survey(world):
     return make_survey(world.org, kind=SurveyKind.CX, anonymous=False)
 

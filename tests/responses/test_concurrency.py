@@ -54,23 +54,26 @@ def _race(submissions: list, monkeypatch) -> list:
     return outcomes
 
 
-@needs_postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_concurrent_submissions_with_one_token_store_one_response(survey, monkeypatch):
-    invitation = make_invitation(survey)
-    answers = [{"question": survey.q["nps"].id, "value": 9}]
-
+def _invitation_submission(survey, invitation, key=None):
     def submission():
         # Each request loads the invitation itself: both see it unused.
         fresh = Invitation.objects.select_related("survey", "cycle").get(pk=invitation.pk)
         return response_submit(
             survey=survey,
-            answers=answers,
+            answers=[{"question": survey.q["nps"].id, "value": 9}],
             team=fresh.team,
             invitation=fresh,
             channel=Channel.INVITATION,
+            submission_key=key,
         )
 
+    return submission
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_submissions_with_one_token_store_one_response(survey, monkeypatch):
+    submission = _invitation_submission(survey, make_invitation(survey))
     outcomes = _race([submission, submission], monkeypatch)
     stored = [o for o in outcomes if isinstance(o, Response)]
     rejected = [o for o in outcomes if isinstance(o, ValidationError)]
@@ -104,20 +107,7 @@ def test_double_click_with_one_submission_key_returns_the_first_response(survey,
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_double_click_on_an_invitation_shows_thanks_not_an_error(survey, monkeypatch):
-    invitation = make_invitation(survey)
-    answers = [{"question": survey.q["nps"].id, "value": 9}]
-
-    def submission():
-        fresh = Invitation.objects.select_related("survey", "cycle").get(pk=invitation.pk)
-        return response_submit(
-            survey=survey,
-            answers=answers,
-            team=fresh.team,
-            invitation=fresh,
-            channel=Channel.INVITATION,
-            submission_key="one-page-load",
-        )
-
+    submission = _invitation_submission(survey, make_invitation(survey), key="one-page-load")
     outcomes = _race([submission, submission], monkeypatch)
     assert all(isinstance(o, Response) for o in outcomes), outcomes
     assert Response.objects.count() == 1

@@ -8,7 +8,6 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 
 from responses.forms import AnswerForm, respondent_language
-from tests.factories import QuestionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -157,19 +156,6 @@ def test_respondent_language_from_the_browser(bilingual, header, query, expected
 
 
 # --- Display logic in the form -------------------------------------------------------------------
-
-
-@pytest.fixture
-def followup(survey):
-    return QuestionFactory(
-        survey=survey,
-        order=8,
-        type="text",
-        required=True,
-        condition_question=survey.q["csat"],
-        condition_op="lte",
-        condition_value=2,
-    )
 
 
 def test_conditional_question_starts_hidden_and_carries_its_rule(survey, followup):

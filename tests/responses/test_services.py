@@ -194,20 +194,6 @@ def test_import_in_the_past_records_the_round_running_then(survey):
 # --- Display logic ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def followup(survey):
-    """'What went wrong?' shown only when CSAT is 2 or less, and required then."""
-    return QuestionFactory(
-        survey=survey,
-        order=8,
-        type="text",
-        required=True,
-        condition_question=survey.q["csat"],
-        condition_op="lte",
-        condition_value=2,
-    )
-
-
 def test_hidden_question_is_never_required(survey, followup):
     answers = [
         {"question": survey.q["nps"].id, "value": 8},
