@@ -42,6 +42,7 @@ from surveys.models import (
     SurveyKind,
     SurveyStatus,
 )
+from surveys.permissions import AUTHOR_ROLE_FOR_KIND, authorable_kinds
 
 SCOPE_GROUP_BY = {
     AlertScope.ORGANIZATION: "none",
@@ -65,8 +66,8 @@ METRICS_FOR_KIND = {
         AlertMetric.NEGATIVE_COMMENT,
     ],
 }
-# The role that owns each kind's rules and alerts.
-OWNER_ROLE = {SurveyKind.EX: Role.HR_ADMIN, SurveyKind.CX: Role.CX_MANAGER}
+# The role that owns each kind's rules and alerts: the one that authors its surveys.
+OWNER_ROLE = AUTHOR_ROLE_FOR_KIND
 
 
 @dataclass(frozen=True)
@@ -319,7 +320,7 @@ def surveys_with_rules(*, closed_within_days: int = 14) -> QuerySet[Survey]:
 
 def owned_kinds(membership: Membership) -> list[str]:
     """The kinds whose rules, webhooks and alerts this member owns (none for team leads)."""
-    return [kind for kind, role in OWNER_ROLE.items() if membership.role == role]
+    return authorable_kinds(membership)
 
 
 def alerts_for_member(*, membership: Membership) -> QuerySet[Alert]:
