@@ -20,6 +20,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -137,15 +138,17 @@ def _rollups_insert(where: str, params: list) -> tuple[int, int]:
     return counts[0], counts[1]
 
 
+def _lock_number(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
 def _lock(key: str, *, shared: bool = False) -> None:
+    """Take a transaction-scoped advisory lock on `key` (waits for it)."""
     if connection.vendor != "postgresql":
         return  # SQLite: the IMMEDIATE transaction already holds the database write lock
-    number = int.from_bytes(
-        hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True
-    )
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s)", [number])
+        cursor.execute(f"SELECT {function}(%s)", [_lock_number(key)])
 
 
 def bucket_for(*, survey_id: int, team_id: int | None, submitted_at: dt.datetime) -> Bucket:
@@ -237,44 +240,66 @@ def scores_reconcile(
     *,
     older_than_seconds: int = RECONCILE_AFTER_SECONDS,
     batch_size: int = 500,
-    max_batches: int = 20,
+    budget_seconds: float = 60,
 ) -> dict:
     """Score responses still unscored a while after submission (e.g. the broker was down).
 
-    Takes them oldest first in batches (response_unscored_idx), groups each batch by bucket so a
-    bucket is recomputed once, marks the batch scored, then evaluates alerts per response. Stops
-    after `max_batches`; the next run carries on.
+    1. One reconcile at a time (a session advisory lock on PostgreSQL); another returns at once.
+    2. Unscored responses older than `older_than_seconds`, oldest first (response_unscored_idx),
+       in batches; each batch grouped by bucket so a bucket is recomputed once.
+    3. Alerts for the responses this run marked scored (one its own task scored meanwhile got
+       them from that task).
+    Starts no new batch after `budget_seconds` (under the beat interval); the next run carries on.
     """
-    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
-    unscored = Response.objects.filter(scored_at__isnull=True, submitted_at__lt=cutoff)
-    responses = buckets = 0
-    for _ in range(max_batches):
-        batch = list(
-            unscored.order_by("submitted_at").values("id", "survey_id", "team_id", "submitted_at")[
-                :batch_size
-            ]
-        )
-        if not batch:
-            break
-        by_bucket: dict[Bucket, list[int]] = defaultdict(list)
-        for row in batch:
-            by_bucket[
-                bucket_for(
-                    survey_id=row["survey_id"],
-                    team_id=row["team_id"],
-                    submitted_at=row["submitted_at"],
-                )
-            ].append(row["id"])
-        for bucket, ids in by_bucket.items():
-            with transaction.atomic():
-                bucket_recompute(bucket)
-                Response.objects.filter(id__in=ids, scored_at__isnull=True).update(
-                    scored_at=timezone.now()
-                )
-            for response_id in ids:
-                _alerts_evaluate(survey_id=bucket.survey_id, response_id=response_id)
-        responses, buckets = responses + len(batch), buckets + len(by_bucket)
-    return {"responses": responses, "buckets": buckets}
+    done = {"responses": 0, "buckets": 0}
+    with _single_run("tandem:scores:reconcile") as acquired:
+        if not acquired:
+            return {**done, "skipped": True}
+        started = time.monotonic()
+        cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+        unscored = Response.objects.filter(scored_at__isnull=True, submitted_at__lt=cutoff)
+        fields = ("id", "survey_id", "team_id", "submitted_at")
+        while time.monotonic() - started < budget_seconds:
+            batch = list(unscored.order_by("submitted_at").values(*fields)[:batch_size])
+            if not batch:
+                break
+            by_bucket: dict[Bucket, list[int]] = defaultdict(list)
+            for row in batch:
+                by_bucket[bucket_for(**{k: row[k] for k in fields[1:]})].append(row["id"])
+            for bucket, ids in by_bucket.items():
+                for response_id in _bucket_reconcile(bucket, ids):
+                    _alerts_evaluate(survey_id=bucket.survey_id, response_id=response_id)
+            done["responses"] += len(batch)
+            done["buckets"] += len(by_bucket)
+    return done
+
+
+def _bucket_reconcile(bucket: Bucket, ids: list[int]) -> list[int]:
+    """Recompute the bucket and mark `ids` scored; returns the ids this call marked."""
+    with transaction.atomic():
+        bucket_recompute(bucket)
+        # The bucket lock is held, and every writer of these rows' scored_at takes it first.
+        unscored = Response.objects.filter(id__in=ids, scored_at__isnull=True)
+        marked = list(unscored.values_list("id", flat=True))
+        unscored.filter(id__in=marked).update(scored_at=timezone.now())
+    return marked
+
+
+@contextmanager
+def _single_run(key: str):
+    """Yield whether this process holds `key` (always True off PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_lock_number(key)])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_number(key)])
 
 
 def survey_rebuild(*, survey_id: int) -> dict:

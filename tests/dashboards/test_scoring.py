@@ -166,6 +166,59 @@ def test_reconcile_scores_old_unscored_responses_once_per_bucket(world, survey):
     assert scoring.scores_reconcile() == {"responses": 0, "buckets": 0}
 
 
+def test_reconcile_works_in_batches_and_evaluates_alerts(world, survey, monkeypatch):
+    evaluated = []
+    monkeypatch.setattr(
+        scoring, "_alerts_evaluate", lambda **kw: evaluated.append(kw["response_id"])
+    )
+    old = timezone.now() - dt.timedelta(hours=1)
+    teams = [world.team] * 3 + [world.other_team] * 2
+    ids = [
+        response_with_answers(
+            survey=survey,
+            team=team,
+            answers={survey.nps: 5},
+            submitted_at=old + dt.timedelta(seconds=i),
+        ).id
+        for i, team in enumerate(teams)
+    ]
+    # Batches of 2 by age: [A, A], [A, B], [B] -> 1 + 2 + 1 bucket recomputes.
+    assert scoring.scores_reconcile(batch_size=2) == {"responses": 5, "buckets": 4}
+    assert sorted(evaluated) == ids
+    assert (
+        sum(ResponseRollup.objects.filter(survey=survey).values_list("responses", flat=True)) == 5
+    )
+
+
+def test_reconcile_runs_one_at_a_time(world, survey):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    import psycopg2
+
+    db = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"],
+        port=db["PORT"],
+    )
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_try_advisory_lock(%s)", [scoring._lock_number("tandem:scores:reconcile")]
+            )
+        response_with_answers(
+            survey=survey, team=world.team, answers={survey.nps: 1}, submitted_at=DAY
+        )
+        assert scoring.scores_reconcile() == {"responses": 0, "buckets": 0, "skipped": True}
+    finally:
+        other.close()
+    assert scoring.scores_reconcile() == {"responses": 1, "buckets": 1}
+
+
 def test_rebuild_equals_incremental_and_repairs_damage(world, survey):
     for value, team in ((10, world.team), (4, world.other_team), (8, world.team)):
         response = response_with_answers(
