@@ -27,6 +27,8 @@ DEFAULT_MONTHS = 6
 MAX_DAYS = 366 * 5
 MAX_WEEKLY_DAYS = 366 * 2
 
+# The question type each metric reads (dashboards.selectors.scores picks the question itself).
+METRIC_TYPES = {"enps": "nps", "nps": "nps", "engagement": "likert", "csat": "csat", "ces": "ces"}
 EX_METRIC_CHOICES = [("enps", "eNPS"), ("engagement", "Engagement")]
 CX_METRIC_CHOICES = [("csat", "CSAT"), ("nps", "NPS"), ("ces", "CES")]
 LAG_CHOICES = [("0", "Same period"), ("1", "Customers one period later")]
@@ -160,6 +162,15 @@ class LinkFilterForm(_DateRangeMixin, forms.Form):
         cleaned = super().clean()
         if cleaned.get("lag") and cleaned.get("period") == "all":
             self.add_error("lag", "A lag needs periods: pick month or quarter.")
+        for side in ("ex", "cx"):
+            survey, metric = cleaned.get(f"{side}_survey"), cleaned.get(f"{side}_metric")
+            if (
+                survey
+                and metric
+                and not survey.questions.filter(type=METRIC_TYPES[metric]).exists()
+            ):
+                label = dict(EX_METRIC_CHOICES + CX_METRIC_CHOICES)[metric]
+                self.add_error(f"{side}_metric", f"“{survey}” has no {label} question.")
         return cleaned
 
 

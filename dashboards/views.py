@@ -15,7 +15,12 @@ from django.views.decorators.http import require_GET
 from dashboards.exports import FORMATS, export_response
 from dashboards.forms import CommentFilterForm, DashboardFilterForm, LinkFilterForm
 from dashboards.selectors.comments import comment_list, comments_table
-from dashboards.selectors.common import default_survey, filters_from_form, surveys_outside_org
+from dashboards.selectors.common import (
+    default_survey,
+    default_survey_for_metric,
+    filters_from_form,
+    surveys_outside_org,
+)
 from dashboards.selectors.cx import cx_dashboard
 from dashboards.selectors.ex import ex_dashboard
 from dashboards.selectors.linkage import (
@@ -28,7 +33,7 @@ from dashboards.selectors.linkage import (
 from dashboards.selectors.overview import overview_dashboard
 from dashboards.selectors.raw import raw_responses_table
 from surveys.models import Role, Survey, SurveyKind
-from surveys.permissions import can_author, can_view_results, membership_required
+from surveys.permissions import can_author, can_view_results, membership_required, team_scope
 
 _RESULTS = (Role.HR_ADMIN, Role.CX_MANAGER, Role.TEAM_LEAD)
 DASHBOARD_ROLES = {
@@ -38,8 +43,6 @@ DASHBOARD_ROLES = {
     "link": (Role.HR_ADMIN, Role.CX_MANAGER),
 }
 BUILDERS = {SurveyKind.EX: ex_dashboard, SurveyKind.CX: cx_dashboard}
-OUTCOME_TYPES = ("nps", "likert")
-CUSTOMER_TYPES = ("csat", "nps", "ces")
 
 
 def _surveys_in_org(request, names: tuple[str, ...]) -> None:
@@ -47,6 +50,12 @@ def _surveys_in_org(request, names: tuple[str, ...]) -> None:
     the wrong kind in one's own organisation is a filter error (400), left to the form."""
     if surveys_outside_org(request.GET, names, organization_id=request.membership.organization_id):
         raise Http404("No such survey.")
+
+
+def _choice(request, name: str, choices: dict, default: str) -> str:
+    """A metric named in the query string, for picking default surveys (the form validates it)."""
+    value = request.GET.get(name, "")
+    return value if value in choices else default
 
 
 def _kept_filters(form) -> dict[str, str]:
@@ -82,7 +91,9 @@ def _results_page(request, kind: str) -> tuple[dict, int]:
         request.GET,
         organization=organization,
         kinds=(kind,),
-        default_survey=default_survey(organization=organization, kinds=(kind,)),
+        default_survey=default_survey(
+            organization=organization, kinds=(kind,), team_id=team_scope(membership)
+        ),
     )
     comment_form = CommentFilterForm(request.GET, keep=_kept_filters(form))
     context = {"form": form, "comment_form": comment_form, "kind": kind}
@@ -110,11 +121,15 @@ def _link_page(request) -> tuple[dict, int]:
     membership = request.membership
     _surveys_in_org(request, ("ex_survey", "cx_survey"))
     organization = membership.organization
-    ex_default = default_survey(
-        organization=organization, kinds=(SurveyKind.EX,), question_types=OUTCOME_TYPES
+    ex_default = default_survey_for_metric(
+        organization=organization,
+        kind=SurveyKind.EX,
+        metric=_choice(request, "ex_metric", EX_METRICS, "enps"),
     )
-    cx_default = default_survey(
-        organization=organization, kinds=(SurveyKind.CX,), question_types=CUSTOMER_TYPES
+    cx_default = default_survey_for_metric(
+        organization=organization,
+        kind=SurveyKind.CX,
+        metric=_choice(request, "cx_metric", CX_METRICS, "csat"),
     )
     form = LinkFilterForm(
         request.GET,

@@ -6,13 +6,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from dashboards.anonymity import threshold_for
+from dashboards.forms import METRIC_TYPES
 from dashboards.models import ResponseRollup
 from dashboards.selectors.scores import _day_bounds
 from responses.models import Answer
-from surveys.models import Membership, Organization, Question, Survey
+from surveys.models import Driver, Membership, Organization, Question, QuestionType, Survey
 from surveys.permissions import team_scope
 
 PERIOD_MONTHS = {"month": 1, "quarter": 3}
@@ -107,19 +108,43 @@ def surveys_outside_org(params, names: tuple[str, ...], *, organization_id: int)
 
 
 def default_survey(
-    *, organization: Organization, kinds: tuple[str, ...], question_types: tuple[str, ...] = ()
+    *,
+    organization: Organization,
+    kinds: tuple[str, ...],
+    questions: Q | None = None,
+    team_id: int | None = None,
 ) -> Survey | None:
-    """The survey a dashboard opens on: the newest one (of these kinds, with a question of one of
-    these types) that has responses, else the newest one at all."""
-    surveys = Survey.objects.filter(organization=organization, kind__in=kinds).order_by(
-        "-created_at", "-id"
+    """The survey a dashboard opens on: of these kinds (with a question matching `questions`),
+    the one answered most recently (by `team_id`'s people, for a team lead), else the newest."""
+    surveys = Survey.objects.filter(organization=organization, kind__in=kinds)
+    if questions is not None:
+        surveys = surveys.filter(id__in=Question.objects.filter(questions).values("survey_id"))
+    answers = ResponseRollup.objects.filter(survey_id=OuterRef("pk"))
+    if team_id is not None:
+        answers = answers.filter(team_id=team_id)
+    last_day = answers.order_by("-day").values("day")[:1]
+    answered = surveys.annotate(last_day=Subquery(last_day)).filter(last_day__isnull=False)
+    return (
+        answered.order_by("-last_day", "-created_at", "-id").first()
+        or surveys.order_by("-created_at", "-id").first()
     )
-    if question_types:
-        surveys = surveys.filter(
-            id__in=Question.objects.filter(type__in=question_types).values("survey_id")
+
+
+def default_survey_for_metric(
+    *, organization: Organization, kind: str, metric: str, team_id: int | None = None
+) -> Survey | None:
+    """default_survey among the surveys that have the metric's question; for engagement, those
+    with engagement-tagged items first (an eNPS pulse's extra items are not an engagement index)."""
+    choices = [Q(type=METRIC_TYPES[metric])]
+    if metric == "engagement":
+        choices.insert(0, Q(type=QuestionType.LIKERT, driver=Driver.ENGAGEMENT))
+    for questions in choices:
+        survey = default_survey(
+            organization=organization, kinds=(kind,), questions=questions, team_id=team_id
         )
-    answered = surveys.filter(id__in=ResponseRollup.objects.values("survey_id"))
-    return answered.first() or surveys.first()
+        if survey is not None:
+            return survey
+    return None
 
 
 def period_floor(period: str, day: dt.date) -> dt.date:

@@ -6,12 +6,12 @@ hidden here exactly as in the API, and both tell "hidden" apart from "nobody ans
 
 from __future__ import annotations
 
+from dashboards.forms import METRIC_TYPES
 from dashboards.selectors.common import Filters, period_starts
 from dashboards.selectors.scores import metric_by_group, period_label, scored_questions
 from dashboards.selectors.tables import HIDDEN, Table
 
 NO_DATA = "No responses"
-METRIC_TYPES = {"enps": "nps", "nps": "nps", "engagement": "likert", "csat": "csat", "ces": "ces"}
 
 
 def scope_range(filters: Filters) -> dict:

@@ -14,7 +14,8 @@ from dashboards.alerting.selectors import alerts_for_member
 from dashboards.models import AlertStatus
 from dashboards.selectors.common import (
     Filters,
-    default_survey,
+    default_survey_for_metric,
+    period_end,
     period_floor,
     period_shift,
     period_starts,
@@ -22,7 +23,7 @@ from dashboards.selectors.common import (
 from dashboards.selectors.scores import metric_by_group, participation_by_group, period_label
 from dashboards.selectors.tables import HIDDEN, Table
 from surveys.models import Invitation, Membership, Survey, SurveyKind
-from surveys.permissions import can_view_results
+from surveys.permissions import can_view_results, team_scope
 
 # key, label, survey kind, question type (None: participation, read from invitations)
 CARDS = [
@@ -86,8 +87,12 @@ def _note(row: dict | None) -> str:
 
 
 def metric_card(*, filters: Filters, key: str, label: str, survey: Survey) -> dict:
-    _, current_start, previous_start, starts = _periods(filters)
+    period, end_start, _, starts = _periods(filters)
     rows = _series(filters, key, survey)
+    # The latest period with answers: a monthly pulse not yet sent this month shows last month.
+    answered = [start for start, row in rows.items() if start <= end_start and row["respondents"]]
+    current_start = max(answered, default=end_start)
+    previous_start = period_shift(period, current_start, -1)
     current, previous = rows.get(current_start), rows.get(previous_start)
     value, before = _figure(current), _figure(previous)
     return {
@@ -96,6 +101,7 @@ def metric_card(*, filters: Filters, key: str, label: str, survey: Survey) -> di
         "unit": UNITS.get(key, ""),
         "survey": survey,
         "period": current["period"] if current else None,
+        "period_start": current_start,
         "value": value,
         "previous": before,
         "change": round(value - before, 2) if value is not None and before is not None else None,
@@ -169,8 +175,11 @@ def headline_cards(*, filters: Filters, membership: Membership) -> list[dict]:
         if question_type is None:
             survey = participation_survey(organization=filters.organization)
         else:
-            survey = default_survey(
-                organization=filters.organization, kinds=(kind,), question_types=(question_type,)
+            survey = default_survey_for_metric(
+                organization=filters.organization,
+                kind=kind,
+                metric=key,
+                team_id=team_scope(membership),
             )
         if survey is None:
             cards.append(
@@ -188,18 +197,20 @@ def headline_cards(*, filters: Filters, membership: Membership) -> list[dict]:
 def teams_that_moved(*, filters: Filters, cards: list[dict]) -> list[dict]:
     """Per team and headline metric, the change from the previous period to the current one,
     both periods shown (not suppressed); the largest moves first."""
-    period, current, previous, _ = _periods(filters)
+    period = _card_period(filters)
     moves = []
     for card in cards:
         if card["key"] == "participation" or card.get("survey") is None:
             continue
+        current = card["period_start"]
+        previous = period_shift(period, current, -1)
         rows = metric_by_group(
             survey=card["survey"],
             metric=card["key"],
             group_by="team",
             period=period,
             start=previous,
-            end=filters.end,
+            end=period_end(period, current),
             **filters.narrowing(),
         )
         by_team: dict = {}
