@@ -1,8 +1,8 @@
 """The dashboards on the demo data (seed_demo --small): every page renders for every role, and
 its figures are the scores API's (and the linkage API's) for the same survey, group and period.
 
-The demo is built once for the module and committed, then removed at the end; each test runs in
-its own rolled-back transaction on top of it.
+The demo is built once for the module and committed, then removed at the end (the `demo` fixture
+of tests/surveys/test_seed_demo.py); each test runs in its own rolled-back transaction on top.
 """
 
 from __future__ import annotations
@@ -10,21 +10,14 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from dashboards.datagen.load import organization_delete
 from dashboards.selectors.tables import HIDDEN
-from surveys.demo import DOMAIN, ORG_NAME, USERS, demo_seed
-from surveys.models import Organization, Role, Survey
+from surveys.demo import DOMAIN, USERS
+from surveys.models import Role, Survey
+from tests.surveys import test_seed_demo
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        demo_seed(small=True, log=lambda line: None)
-        yield Organization.objects.get(name=ORG_NAME)
-        organization_delete(organization=Organization.objects.get(name=ORG_NAME))
-        get_user_model().objects.filter(username__in=[u.email for u in USERS]).delete()
+demo = test_seed_demo.demo  # the module-scoped demo organisation, built once for this module
 
 
 @pytest.fixture
