@@ -70,14 +70,17 @@ def sentiment_fill(*, answers) -> int:
     pending = answers.filter(
         question__type=QuestionType.TEXT, sentiment_score__isnull=True
     ).exclude(value_text="")
+    # executemany, not bulk_update: building bulk_update's CASE expressions costs ~2 ms a row.
+    sql = f"UPDATE {_table(Answer)} SET sentiment_score = %s, sentiment_label = %s WHERE id = %s"
     done, last_id = 0, 0
     while batch := list(
-        pending.filter(id__gt=last_id).order_by("id").only("id", "value_text")[:SENTIMENT_CHUNK]
+        pending.filter(id__gt=last_id)
+        .order_by("id")
+        .values_list("id", "value_text")[:SENTIMENT_CHUNK]
     ):
-        for answer in batch:
-            answer.sentiment_score, answer.sentiment_label = comment_sentiment(answer.value_text)
-        Answer.objects.bulk_update(batch, ["sentiment_score", "sentiment_label"])
-        done, last_id = done + len(batch), batch[-1].id
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [(*comment_sentiment(text), pk) for pk, text in batch])
+        done, last_id = done + len(batch), batch[-1][0]
     return done
 
 
