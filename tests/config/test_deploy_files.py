@@ -172,3 +172,15 @@ def test_docker_compose_validates_the_file():
     assert ok.returncode == 0, ok.stderr
     refused = _compose_config(env)
     assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr
+
+
+def test_whitenoise_serves_collected_static_files(settings, tmp_path):
+    from django.core.management import call_command
+    from django.test import Client
+
+    settings.STATIC_ROOT = tmp_path
+    call_command("collectstatic", "--noinput", verbosity=0)
+    response = Client().get("/static/css/app.css")  # a fresh handler: WhiteNoise scans at start
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/css")
+    assert "max-age" in response["Cache-Control"]
