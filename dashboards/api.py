@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -45,6 +47,7 @@ def _survey_for_user(request, pk: int) -> tuple[Survey, int | None]:
 class SurveyScoresView(APIView):
     """Figures per group and period, with groups under the anonymity threshold suppressed."""
 
+    @extend_schema(parameters=[ScoresQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         survey, team_id = _survey_for_user(request, pk)
         query = ScoresQuerySerializer(data=request.query_params)
