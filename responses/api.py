@@ -52,7 +52,13 @@ class WhenField(serializers.Field):
             moment = None
         if moment is None:
             self.fail("invalid")
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=dt.UTC)
+        try:
+            # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python accepts (up to 23:59).
+            return moment.astimezone(dt.UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is in year 0
+            self.fail("invalid")
 
     def to_representation(self, value):
         return value.isoformat()

@@ -14,7 +14,7 @@ from functools import cached_property
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
@@ -84,6 +84,15 @@ class QuestionItem:
         return self.field.errors
 
 
+def _scale_point(value: object) -> int | None:
+    """A scale answer as sent, as a number for display logic; None when it is not one (even
+    "²", which str.isdigit() accepts and int() refuses)."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
 def translated(obj, language: str, name: str):
     """A survey's or question's text in `language`, falling back to the default text."""
     value = (obj.translations or {}).get(language, {}).get(name)
@@ -143,8 +152,13 @@ class AnswerForm(forms.Form):
         ]
 
     def add_submit_errors(self, error: ValidationError) -> None:
-        """Put `response_submit`'s errors on the matching fields (others on the whole form)."""
-        add_service_errors(self, error)
+        """Put `response_submit`'s errors on the matching fields (others on the whole form),
+        in the active language where responses/locale has them (the service speaks English)."""
+        translated_errors = {
+            field: [gettext(message) for message in messages]
+            for field, messages in error.message_dict.items()
+        }
+        add_service_errors(self, ValidationError(translated_errors))
 
     # --- rendering -----------------------------------------------------------------------------
 
@@ -157,7 +171,7 @@ class AnswerForm(forms.Form):
             bound = self[answer_field(question.id)]
             value = bound.value()
             if question.type in SCALES:
-                value = int(value) if str(value or "").lstrip("-").isdigit() else None
+                value = _scale_point(value)
             values[question.id] = value
         return values
 
@@ -204,7 +218,8 @@ class AnswerForm(forms.Form):
             condition=_condition_json(question),
         )
         if question.type in SCALES:
-            item.ends = SCALE_LABELS[question.type]
+            low, high = SCALE_LABELS[question.type]
+            item.ends = (_(low), _(high))  # msgids in responses/locale
         if item.kind != "text":
             item.options = _options(question, bound)
         return item
@@ -235,7 +250,7 @@ def _options(question: Question, bound: forms.BoundField) -> list[Option]:
         options.append(
             Option(
                 value=str(value),
-                label=str(points[index]) if points else str(label),
+                label=points[index] if points else str(label),
                 number=number,
                 input_id=f"{bound.auto_id}_{index}",
                 checked=str(value) in picked,

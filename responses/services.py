@@ -42,6 +42,9 @@ ROUND_CLOSED = "This round of the survey has closed."
 REQUIRED = "This question needs an answer."
 FUTURE_SKEW = dt.timedelta(minutes=5)
 _INTEGER = re.compile(r"-?\d+")
+# PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates (a JSON "\ud800" escape) are not
+# encodable as UTF-8: both are dropped from free text rather than failing the whole response.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def answer_field(question_id: int) -> str:
@@ -275,7 +278,7 @@ def answer_clean(question: Question, value: object) -> tuple[object, str]:
         return [c for c in question.choices if c in picked], ""
     if not isinstance(value, str):
         return None, "Write the answer as text."
-    text = value.replace("\x00", "").strip()
+    text = _UNSTORABLE.sub("", value).strip()
     if len(text) > TEXT_MAX_LENGTH:
         return None, f"Keep the answer to {TEXT_MAX_LENGTH:,} characters or fewer."
     return text or None, ""

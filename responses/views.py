@@ -60,12 +60,21 @@ PAGES = {
 }
 
 
+def _render(request, template: str, context: dict, *, language: str, status: int = 200):
+    """Render in the respondent's language (the page's words and the html lang attribute)."""
+    language = language or translation.get_language()
+    with translation.override(language):
+        context = {**context, "language": language, "LANGUAGE_CODE": language}
+        return render(request, template, context, status=status)
+
+
 def _page(request, key: str, *, survey: Survey | None = None, language: str = ""):
     status, heading, text = PAGES[key]
-    context = {"heading": heading, "text": text, "language": language}
+    context = {"heading": heading, "text": text}
     if survey is not None:
+        language = language or survey.language
         context["survey_title"] = translated(survey, language, "title")
-    return render(request, "responses/message.html", context, status=status)
+    return _render(request, "responses/message.html", context, language=language, status=status)
 
 
 def _survey_blocked(survey: Survey) -> str:
@@ -89,6 +98,11 @@ def _page_for_error(error: ValidationError) -> str:
 def _answer(request, *, survey: Survey, submit: dict):
     """Show the form; on a valid POST store the response and go to the thank-you page."""
     language = respondent_language(survey=survey, request=request)
+    with translation.override(language):  # messages added to the form are translated too
+        return _answer_in(request, survey=survey, submit=submit, language=language)
+
+
+def _answer_in(request, *, survey: Survey, submit: dict, language: str):
     data = request.POST if request.method == "POST" else None
     form = AnswerForm(data, survey=survey, language=language)
     if data is not None and form.is_valid():
@@ -107,9 +121,8 @@ def _answer(request, *, survey: Survey, submit: dict):
         else:
             signed = signing.dumps({"s": survey.pk, "lang": form.language}, salt=THANKS_SALT)
             return redirect("responses:thanks", signed=signed)
-    context = {"survey": survey, "form": form, "preview": False, "LANGUAGE_CODE": form.language}
-    with translation.override(form.language):
-        return render(request, "responses/answer.html", context)
+    context = {"survey": survey, "form": form, "preview": False}
+    return _render(request, "responses/answer.html", context, language=form.language)
 
 
 def _over_limit(request, scope: str, *, count: bool) -> bool:
@@ -136,7 +149,8 @@ def invitation_answer(request, token: str):
         elif invitation.cycle is not None and invitation.cycle.closed:
             blocked = "closed"
         if blocked:
-            return _page(request, blocked, survey=survey, language=survey.language)
+            language = respondent_language(survey=survey, request=request)
+            return _page(request, blocked, survey=survey, language=language)
     team = invitation.team
     submit = {
         "team": team,
@@ -156,11 +170,12 @@ def link_answer(request, signed: str):
     if link is None:
         return _page(request, "invalid")
     survey = link.survey
+    language = respondent_language(survey=survey, request=request)
     blocked = _survey_blocked(survey) if link.active else "closed"
     if blocked:
-        return _page(request, blocked, survey=survey, language=survey.language)
+        return _page(request, blocked, survey=survey, language=language)
     if _over_limit(request, "link", count=request.method == "POST"):
-        return _page(request, "rate_limited", survey=survey, language=survey.language)
+        return _page(request, "rate_limited", survey=survey, language=language)
     submit = {
         "team": link.team,
         "location": link.location,
@@ -182,10 +197,8 @@ def thanks(request, signed: str):
         "heading": _("Thank you"),
         "text": translated(survey, language, "thank_you"),
         "survey_title": translated(survey, language, "title"),
-        "language": language,
-        "LANGUAGE_CODE": language,
     }
-    return render(request, "responses/message.html", context)
+    return _render(request, "responses/message.html", context, language=language)
 
 
 @require_GET

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from surveys.models import Membership, Organization, Role, Team
 from tests.factories import (
@@ -21,6 +23,14 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """LocaleMiddleware leaves a request's language active in the thread: a test that sends
+    Accept-Language: fr must not make the next test French."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @dataclass

@@ -86,9 +86,10 @@
       return;
     }
     var max = parseInt(area.getAttribute("maxlength"), 10);
+    var locale = document.documentElement.lang || undefined;
     counter.textContent = counter.getAttribute("data-template")
-      .replace("{count}", area.value.length.toLocaleString())
-      .replace("{max}", max.toLocaleString());
+      .replace("{count}", area.value.length.toLocaleString(locale))
+      .replace("{max}", max.toLocaleString(locale));
     counter.classList.toggle("text-danger", area.value.length >= max);
   }
 

@@ -242,3 +242,19 @@ def test_my_surveys_shows_a_colleagues_invitations_to_nobody_else(login, world, 
 def test_my_surveys_needs_sign_in_and_get(client, login, world):
     assert client.get("/r/mine/").status_code == 302
     assert login(world.staff).post("/r/mine/").status_code == 405
+
+
+def test_french_respondent_reads_the_page_in_french(client, survey):
+    survey.translations = {"fr": {"title": "Votre avis compte", "thank_you": "Merci beaucoup !"}}
+    survey.save()
+    make_invitation(survey, token=TOKEN)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "fr-FR,fr;q=0.9"
+    url = f"/r/i/{TOKEN}/"
+    page = client.get(url).content.decode()
+    for words in ("Pas du tout probable", "Très satisfait", "Envoyer mes réponses"):
+        assert words in page
+    missing = client.post(url, {"submission_key": "k1"}).content.decode()
+    assert "Merci de répondre à cette question." in missing
+    done = post_answers(client, url, survey)
+    assert "Merci beaucoup !" in client.get(done["Location"]).content.decode()
+    assert "Vous avez déjà répondu" in client.get(url).content.decode()
