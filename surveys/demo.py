@@ -1,11 +1,11 @@
 """The demo organisation behind `manage.py seed_demo`.
 
-Northwind Hospitality: three hotels, four departments, fourteen teams, about 185 people, one
+Northwind Hospitality: three hotels, four departments, fourteen teams, about 190 people, one
 user per role, the seven template surveys and six months of answers. Each team has a latent
 health per month (dashboards/datagen/model.py) that drives both its employees' answers and, a
-month behind, its customers' answers, so EX and CX move together. Two teams decline (the early
-warning list has something to show), one recovers, and the concierge team is too small to be
-shown (4 people, under the anonymity threshold of 5).
+month behind, its customers' answers, so EX and CX move together. Two teams decline, one has
+just started to (the early warning list has something to show), one recovers, and the concierge
+team is too small to be shown (4 people, under the anonymity threshold of 5).
 
 Idempotent: when the organisation exists nothing is changed (the credentials are printed
 again); `reset=True` deletes it first and builds it afresh. Everything is built in one
@@ -79,7 +79,8 @@ class TeamSpec:
 
 TEAMS = (
     TeamSpec("Seattle Front Desk", "Front Office", SEATTLE, 14, 0.6, csat_per_day=4),
-    TeamSpec("Seattle Restaurant", "Food & Beverage", SEATTLE, 16, 0.3, csat_per_day=4),
+    # Just started to slip (a new chef, longer shifts): staff feel it now, guests not yet.
+    TeamSpec("Seattle Restaurant", "Food & Beverage", SEATTLE, 22, 0.5, -0.8, MONTHS - 2, 8),
     # Recovering after a rough spring: new lead, new rota.
     TeamSpec("Seattle Housekeeping", "Housekeeping", SEATTLE, 15, -0.6, 0.22, 1, 1.5),
     TeamSpec("Seattle Guest Support", "Guest Support", SEATTLE, 11, 0.4, support=True),
@@ -97,6 +98,7 @@ TEAMS = (
     TeamSpec("Vancouver Guest Support", "Guest Support", VANCOUVER, 11, 0.45, -0.3, 1, 3, True),
 )
 DECLINING = ("Portland Restaurant", "Vancouver Guest Support")
+SLIPPING = "Seattle Restaurant"  # the early warning: employee scores down, customers' not yet
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,7 @@ class Demo:
         self.rng, self.now, self.log = rng, now, log
         self.writer = rows_writer()
         self.starts_on = _pulse_start(now)
-        # Month m runs from the m-th pulse round to the next one; the last one is still open.
+        # Month m runs from the m-th pulse round to the next one: calendar months.
         self.bounds = [
             pulse_occurrence(starts_on=self.starts_on, frequency=Frequency.MONTHLY, index=m)
             for m in range(MONTHS + 1)
@@ -256,7 +258,7 @@ class Demo:
             base=spec.health,
             trend=spec.trend,
             trend_from=spec.trend_from,
-            step=0.08,
+            step=0.05,
         )
         quirks = {driver: self.rng.gauss(0, 0.2) for driver in Driver.values}
         for month in range(MONTHS):
@@ -389,7 +391,11 @@ class Demo:
         )
 
     def _round(self, survey: Survey, questions: list, cycle: Cycle, month: int) -> int:
-        """Invite everyone in a team; the team's health sets how many answer, and how."""
+        """Invite everyone in a team; the team's health sets how many answer, and how.
+
+        Most answer in the first days, the rest after the reminder; in a round still open,
+        those whose moment has not come yet have not answered.
+        """
         employee = Respondent(rng=self.rng, kind="ex", comment_rate=0.35)
         invitations, rows = [], []
         ends = min(cycle.closes_at, self.now)
@@ -400,24 +406,29 @@ class Demo:
             eligible = [
                 p for p in demo_team.people if cycle.closed or p not in self.demo_person_ids
             ]
-            answered = set(self.rng.sample(eligible, k=round(len(demo_team.people) * rate)))
-            for person in demo_team.people:
-                used = self._moment(cycle.opens_at, ends) if person in answered else None
-                invitations.append(self._invitation(survey, cycle, person, demo_team, used))
-            for _ in answered:
+            willing = self.rng.sample(
+                eligible, k=min(len(eligible), round(len(demo_team.people) * rate))
+            )
+            moments = {p: cycle.opens_at + _answer_delay(self.rng) for p in willing}
+            answered = {p: at for p, at in moments.items() if at < ends}
+            invitations += [
+                self._invitation(survey, cycle, person, demo_team, used=person in answered)
+                for person in demo_team.people
+            ]
+            for at in answered.values():
                 mood = health + self.rng.gauss(0, MOOD_NOISE)
                 answers = employee.answers(
                     questions=questions, mood=mood, offsets=demo_team.offsets[month]
                 )
-                rows.append(
-                    self._row(survey, demo_team, self._moment(cycle.opens_at, ends), answers, cycle)
-                )
+                rows.append(self._row(survey, demo_team, at, answers, cycle))
         Invitation.objects.bulk_create(invitations)
+        # As the answer service does on anonymous surveys, used_at records that, not when.
+        Invitation.objects.filter(cycle=cycle).update(created_at=cycle.opens_at)
         self.writer.write(rows)
         return len(invitations)
 
-    def _invitation(self, survey, cycle, person: int, demo_team: DemoTeam, used) -> Invitation:
-        # The token is never known: these rounds are history, their links were never sent.
+    def _invitation(self, survey, cycle, person: int, demo_team: DemoTeam, used: bool):
+        # The token is never known: nobody can answer these rounds through a link.
         return Invitation(
             survey=survey,
             cycle=cycle,
@@ -425,7 +436,7 @@ class Demo:
             team=demo_team.team,
             token_hash=token_hash(f"demo-{self.rng.getrandbits(128):032x}"),
             sent_at=cycle.opens_at,
-            used_at=used,
+            used_at=cycle.opens_at if used else None,
         )
 
     # --- Customer answers --------------------------------------------------------------------
@@ -445,7 +456,7 @@ class Demo:
         return f"Customer answers: {self.writer.stats.responses - before:,} responses"
 
     def _customer_days(self, survey, questions, customer, demo_team: DemoTeam, rate: float):
-        day = self.bounds[0]
+        day = self.bounds[0].replace(hour=0, minute=0)
         month = 0
         while day < self.now:
             while month + 1 < MONTHS and day >= self.bounds[month + 1]:
@@ -461,9 +472,6 @@ class Demo:
             day += dt.timedelta(days=1)
 
     # --- Shared ------------------------------------------------------------------------------
-
-    def _moment(self, start: dt.datetime, end: dt.datetime) -> dt.datetime:
-        return start + (end - start) * self.rng.random()
 
     def _row(self, survey, demo_team, at, answers, cycle, *, agent=None) -> ResponseRow:
         return ResponseRow(
@@ -500,11 +508,22 @@ class Demo:
         return f"Alert rules: {created}"
 
 
+def _answer_delay(rng: random.Random) -> dt.timedelta:
+    """How long after a round opens someone answers: mostly within three days, the rest after
+    the day-three reminder, up to ten days."""
+    if rng.random() < 0.7:
+        return dt.timedelta(days=min(3.0, rng.expovariate(1.2)))
+    return dt.timedelta(days=3 + 7 * rng.random())
+
+
 def _pulse_start(now: dt.datetime) -> dt.date:
-    """The first pulse round's date: six monthly rounds back, so the next one is still ahead."""
-    start = now.date().replace(day=min(now.day, 28))
-    for _ in range(MONTHS):
-        start = (start.replace(day=1) - dt.timedelta(days=1)).replace(day=start.day)
-    while pulse_occurrence(starts_on=start, frequency=Frequency.MONTHLY, index=MONTHS) <= now:
-        start += dt.timedelta(days=1)
-    return start
+    """The first round's date. Rounds open on the 1st of six consecutive months, so a month on
+    the dashboards is a round; the last is this month's once it has run three days (most
+    answers are in by then), else last month's."""
+    month = now.date().replace(day=1)
+    opened = pulse_occurrence(starts_on=month, frequency=Frequency.MONTHLY, index=0)
+    if now - opened < dt.timedelta(days=3):
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+    for _ in range(MONTHS - 1):
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+    return month

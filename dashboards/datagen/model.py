@@ -3,8 +3,8 @@
 1. Each team has a latent *health* per month: a base level, a small random walk and, for a few
    teams, a trend (a decline or a recovery).
 2. An employee's answers start from their team's health that month plus personal noise (their
-   *mood*); a customer's start from the team's health this month and last month (service follows
-   how the staff are doing, with a lag), plus noise. So a team's EX and CX move together.
+   *mood*); a customer's start from the team's health the month before (service follows how the
+   staff are doing, with a lag), plus noise. So a team's EX and CX move together.
 3. A scored answer maps mood plus item noise onto its scale. Comments come from pools written in
    three tones and are picked by the same mood, so sentiment agrees with the scores. Display logic
    is respected: a hidden question is never answered.
@@ -62,8 +62,11 @@ def health_series(
 
 
 def customer_health(series: Sequence[float], month: int) -> float:
-    """What customers feel in `month`: half the staff's health this month, half last month's."""
-    return 0.5 * series[month] + 0.5 * series[max(0, month - 1)]
+    """What customers feel in `month`: how the staff were the month before.
+
+    So when a team's health falls, its employee scores fall first and its customer scores
+    follow a month later (what an early warning looks for)."""
+    return series[max(0, month - 1)]
 
 
 # Centre and spread of each scale for a mood of 0 (a so-so team): mood 1 is a great team.
