@@ -98,35 +98,34 @@ def response_submit(
     if errors:
         raise ValidationError(errors)
 
-    location = location or (team.location if team else None)
-    keep_person = not survey.anonymous
-    fields = {
-        "survey": survey,
-        "team": team,
-        "location": location,
-        "cycle": cycle
+    row = Response(
+        survey=survey,
+        team=team,
+        location=location or (team.location if team else None),
+        cycle=cycle
         or (invitation.cycle if invitation else None)
         or _cycle_at(survey, submitted_at),
-        "respondent": respondent if keep_person and survey.kind == SurveyKind.EX else None,
-        "agent": agent if survey.kind == SurveyKind.CX else None,
-        "channel": channel,
-        "language": language[:8],
-        "submitted_at": submitted_at,
-        "submission_key": submission_key,
-    }
+        # Only a named EX survey keeps who answered; a CX response keeps the agent who served.
+        respondent=respondent if not survey.anonymous and survey.kind == SurveyKind.EX else None,
+        agent=agent if survey.kind == SurveyKind.CX else None,
+        channel=channel,
+        language=language[:8],
+        submitted_at=submitted_at,
+        submission_key=submission_key,
+    )
     try:
         with transaction.atomic():
             if invitation is not None and not _invitation_claim(invitation, now=now):
                 raise ValidationError({"invitation": [ALREADY_ANSWERED]})
-            response = Response.objects.create(**fields)
-            Answer.objects.bulk_create(_answer_rows(response, questions, values))
+            row.save(force_insert=True)
+            Answer.objects.bulk_create(_answer_rows(row, questions, values))
     except (IntegrityError, ValidationError):
         # Lost a race with the same submission_key (double click): the first one stands.
         if submission_key and (existing := _replayed(survey=survey, key=submission_key)):
             return existing
         raise
-    transaction.on_commit(partial(_queue_scoring, response.id))
-    return response
+    transaction.on_commit(partial(_queue_scoring, row.pk))
+    return row
 
 
 def _replayed(*, survey: Survey, key: str) -> Response | None:
@@ -183,13 +182,8 @@ def _check_context(
         add("location", "Unknown location.")
     if cycle is not None and cycle.survey_id != survey.id:
         add("cycle", "This round belongs to another survey.")
-    if invitation is not None:
-        if invitation.survey_id != survey.id:
-            add("invitation", "This link is for another survey.")
-        elif invitation.used_at is not None:
-            add("invitation", ALREADY_ANSWERED)
-        elif invitation.cycle is not None and invitation.cycle.closed:
-            add("invitation", ROUND_CLOSED)
+    if invitation is not None and (message := _invitation_error(invitation, survey)):
+        add("invitation", message)
     if channel not in Channel.values:
         add("channel", f"Channel must be one of: {', '.join(Channel.values)}.")
     if timezone.is_naive(submitted_at):
@@ -200,6 +194,16 @@ def _check_context(
         not isinstance(submission_key, str) or len(submission_key) > 64
     ):
         add("submission_key", "Use a text of at most 64 characters.")
+
+
+def _invitation_error(invitation: Invitation, survey: Survey) -> str:
+    if invitation.survey_id != survey.id:
+        return "This link is for another survey."
+    if invitation.used_at is not None:
+        return ALREADY_ANSWERED
+    if invitation.cycle is not None and invitation.cycle.closed:
+        return ROUND_CLOSED
+    return ""
 
 
 def _clean_answers(
