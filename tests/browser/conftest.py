@@ -2,15 +2,26 @@
 
 Playwright cannot download its own browsers here, so we launch /usr/bin/chromium. Tests skip (not
 fail) on a machine without Chromium; .ci/run installs it, so CI always runs them.
+
+The journeys (test_journey_*.py) also need PostgreSQL and redis-server: `worker` gives them a real
+`celery -A config worker` on the test database, fed by a private redis-server, that scores
+responses, evaluates alert rules and sends emails into a directory (`worker.outbox`), while this
+process (and the live server thread in it) publishes tasks to that broker instead of running them
+eagerly. The worker starts once per session, on first use.
 """
 
 from __future__ import annotations
 
+import email
 import os
+import re
 import shutil
+from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls there unless told.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -30,8 +41,16 @@ AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
 
 
+_shared: dict = {}
+
+
 @pytest.fixture(scope="session")
 def browser():
+    # Other conftests import this fixture (tests/responses), which makes a second session fixture;
+    # a second sync_playwright() in the same thread fails, so the first one started is shared.
+    if "browser" in _shared:
+        yield _shared["browser"]
+        return
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -40,8 +59,12 @@ def browser():
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
-        yield browser
-        browser.close()
+        _shared["browser"] = browser
+        try:
+            yield browser
+        finally:
+            del _shared["browser"]
+            browser.close()
 
 
 # bypass_csp only lets the test inject axe-core; the CSP itself is asserted in tests/config.
@@ -87,3 +110,92 @@ def sign_in(page, live_server, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def assert_accessible(page, name: str) -> None:
+    """Save a screenshot of the page as `name` and check it has no serious or critical axe finding."""
+    screenshot(page, name)
+    assert axe_violations(page) == [], f"axe-core findings on {name} ({page.url})"
+
+
+# --- The journeys: a real Celery worker --------------------------------------------------------
+
+MAIL_SEPARATOR = "\n" + "-" * 79 + "\n"  # what Django's filebased backend writes after each email
+
+
+@dataclass
+class WorkerStack:
+    broker_url: str
+    outbox: Path  # the worker's EMAIL_FILE_PATH
+    log: Path
+
+    def emails(self) -> list[Message]:
+        """The emails the worker has finished writing (one file per connection; an email is
+        complete once its separator line is written, so a half-written one is not read)."""
+        found = []
+        for path in sorted(self.outbox.glob("*.log")):
+            for chunk in path.read_text(errors="replace").split(MAIL_SEPARATOR)[:-1]:
+                found.append(email.message_from_string(chunk.lstrip("\n")))
+        return found
+
+    def wait_for_emails(self, count: int) -> list[Message]:
+        from tests.processes import wait_for
+
+        def ready():
+            found = self.emails()
+            return found if len(found) >= count else None
+
+        return wait_for(ready, what=f"{count} emails from the worker", log=self.log)
+
+    def clear_outbox(self) -> None:
+        for path in self.outbox.glob("*.log"):
+            path.unlink()
+
+
+def email_body(message: Message) -> str:
+    return message.get_payload(decode=True).decode()
+
+
+def invitation_links(message: Message) -> list[str]:
+    return re.findall(r"https?://\S+/r/i/[\w-]+/", email_body(message))
+
+
+@pytest.fixture(scope="session")
+def worker_stack(browser, django_db_setup, live_server):
+    """redis-server and `celery -A config worker` on the test database, for the whole session."""
+    if not settings.IS_POSTGRES:
+        pytest.skip(
+            "the journeys need PostgreSQL (DATABASE_URL): the worker shares the test database"
+        )
+    from tests.processes import celery_worker, redis_server, scratch_dir
+
+    with scratch_dir("outbox") as outbox, redis_server() as redis:
+        env = {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(outbox),
+            "TANDEM_BASE_URL": live_server.url,  # the links in the emails point at this server
+        }
+        with celery_worker(broker_url=redis.url(), env=env) as worker:
+            yield WorkerStack(broker_url=redis.url(), outbox=outbox, log=worker.log)
+
+
+@pytest.fixture
+def worker(worker_stack, transactional_db):
+    """The worker, with this process publishing to it (the live server's requests too)."""
+    from tests.processes import publishing_to
+
+    worker_stack.clear_outbox()
+    with publishing_to(worker_stack.broker_url):
+        yield worker_stack
+
+
+def reload_until(page, predicate, *, what: str, seconds: float = 60):
+    """Reload the page until `predicate(page)` is truthy (returned), e.g. a figure the worker
+    updates; fails at the deadline."""
+    from tests.processes import wait_for
+
+    def check():
+        page.reload()
+        return predicate(page)
+
+    return wait_for(lambda: predicate(page) or check(), what=what, seconds=seconds, interval=0.5)
