@@ -198,6 +198,8 @@ def test_reconcile_runs_one_at_a_time(world, survey):
     import psycopg2
 
     db = connection.settings_dict
+    key = [scoring._lock_number("tandem:scores:reconcile")]
+    response_with_answers(survey=survey, team=world.team, answers={survey.nps: 1}, submitted_at=DAY)
     other = psycopg2.connect(
         dbname=db["NAME"],
         user=db["USER"],
@@ -206,14 +208,10 @@ def test_reconcile_runs_one_at_a_time(world, survey):
         port=db["PORT"],
     )
     try:
-        with other.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_try_advisory_lock(%s)", [scoring._lock_number("tandem:scores:reconcile")]
-            )
-        response_with_answers(
-            survey=survey, team=world.team, answers={survey.nps: 1}, submitted_at=DAY
-        )
-        assert scoring.scores_reconcile() == {"responses": 0, "buckets": 0, "skipped": True}
+        with other.cursor() as cursor:  # another worker's reconcile is running
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", key)
+            assert scoring.scores_reconcile() == {"responses": 0, "buckets": 0, "skipped": True}
+            cursor.execute("SELECT pg_advisory_unlock(%s)", key)
     finally:
         other.close()
     assert scoring.scores_reconcile() == {"responses": 1, "buckets": 1}
