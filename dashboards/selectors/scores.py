@@ -44,7 +44,11 @@ Signatures:
     driver_impact(*, survey, team_ids=None, start=None, end=None) -> dict
         {"outcome": {"question", "text", "type"} | None, "respondents", "min_n", "status",
          "drivers": [{"question", "text", "driver", "n", "impact", "favourable", "note",
-                      "focus"}], "focus": question id | None}, drivers ranked by impact.
+                      "focus"}], "focus": question id | None}, drivers ranked by impact;
+        status "ok" | "not enough data" | "no outcome question" | "no driver questions".
+    Helpers: period_label(period, start), scored_questions(*, survey),
+    engagement_question_ids(questions), metric_question(*, questions, metric, question_id),
+    _day_bounds(start, end) (a Q on response__submitted_at for those days; used by common.py).
 """
 
 from __future__ import annotations
