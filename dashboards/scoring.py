@@ -165,6 +165,15 @@ def _bucket_bounds(bucket: Bucket) -> tuple[dt.datetime, dt.datetime]:
     return start, dt.datetime.combine(bucket.day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
 
 
+def _purged_before(*, survey_id: int) -> dt.datetime | None:
+    """The organisation's retention watermark: source rows before it were purged on purpose."""
+    return (
+        Survey.objects.filter(id=survey_id)
+        .values_list("organization__purged_before", flat=True)
+        .first()
+    )
+
+
 def bucket_recompute(bucket: Bucket) -> dict:
     """Replace the bucket's rollup rows with what its stored responses say. Call inside atomic().
 
@@ -175,6 +184,10 @@ def bucket_recompute(bucket: Bucket) -> dict:
     _lock(f"tandem:scores:survey:{bucket.survey_id}", shared=True)
     _lock(f"tandem:scores:bucket:{bucket.survey_id}:{bucket.team_id}:{bucket.day}")
     start, end = _bucket_bounds(bucket)
+    purged_before = _purged_before(survey_id=bucket.survey_id)
+    if purged_before is not None and start < purged_before:
+        # Retention deleted this day's source rows; its rollups are all that is left of it.
+        return {"sentiment": 0, "question_rows": 0, "response_rows": 0, "purged": True}
     # team_id=None filters IS NULL: the bucket of responses without a team.
     responses = Response.objects.filter(
         survey_id=bucket.survey_id,
@@ -312,11 +325,23 @@ def survey_rebuild(*, survey_id: int) -> dict:
     """
     started = time.monotonic()
     sentiments = sentiment_fill(answers=Answer.objects.filter(response__survey_id=survey_id))
+    purged_before = _purged_before(survey_id=survey_id)
     with transaction.atomic():
         _lock(f"tandem:scores:survey:{survey_id}")
-        QuestionRollup.objects.filter(survey_id=survey_id).delete()
-        ResponseRollup.objects.filter(survey_id=survey_id).delete()
-        question_rows, response_rows = _rollups_insert("r.survey_id = %s", [survey_id])
+        if purged_before is None:
+            QuestionRollup.objects.filter(survey_id=survey_id).delete()
+            ResponseRollup.objects.filter(survey_id=survey_id).delete()
+            question_rows, response_rows = _rollups_insert("r.survey_id = %s", [survey_id])
+        else:
+            # Days before the retention watermark have no source rows any more: keep their
+            # rollups and rebuild only from the watermark (always a day boundary) on.
+            first_day = timezone.localtime(purged_before, timezone.get_default_timezone()).date()
+            QuestionRollup.objects.filter(survey_id=survey_id, day__gte=first_day).delete()
+            ResponseRollup.objects.filter(survey_id=survey_id, day__gte=first_day).delete()
+            question_rows, response_rows = _rollups_insert(
+                "r.survey_id = %s AND r.submitted_at >= %s",
+                [survey_id, connection.ops.adapt_datetimefield_value(purged_before)],
+            )
     return {
         "survey": survey_id,
         "responses": Response.objects.filter(survey_id=survey_id).count(),

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from rest_framework.authtoken.models import Token
 
 from dashboards.models import QuestionRollup, ResponseRollup
-from dashboards.scoring import response_score
+from dashboards.scoring import bucket_for, bucket_recompute, response_score, scores_rebuild
 from dashboards.selectors.scores import survey_scores
 from responses.models import Answer, Response
 from surveys.models import AuditLog, Invitation, Membership, Organization, Person, SurveyKind
@@ -125,6 +125,25 @@ def test_purge_deletes_old_responses_and_their_comments_but_keeps_the_figures(wo
     assert world.org.purged_before == at(2025, 12, 15)
     entry = AuditLog.objects.get(action="retention.purge")
     assert (entry.organization, entry.user, entry.detail["responses"]) == (world.org, None, 3)
+
+
+def test_rebuild_and_rescoring_after_a_purge_keep_the_purged_days_figures(world, survey):
+    answer(survey, world.team, 10, at(2025, 11, 1, 9))
+    answer(survey, world.team, 2, at(2025, 11, 1, 10))
+    recent = answer(survey, world.team, 9, at(2026, 6, 1))
+    before = survey_scores(survey=survey)
+    rollups = rollup_rows()
+    retain(world.org, 6)
+    retention_purge(organization=world.org, now=NOW)
+
+    scores_rebuild(survey_id=survey.pk)
+    response_score(response_id=recent.pk)  # a re-delivered task for a kept day
+    bucket_recompute(
+        bucket_for(survey_id=survey.pk, team_id=world.team.pk, submitted_at=at(2025, 11, 1))
+    )
+
+    assert survey_scores(survey=survey) == before
+    assert rollup_rows() == rollups
 
 
 def test_an_unscored_response_holds_back_its_whole_day(world, survey):
