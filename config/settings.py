@@ -140,8 +140,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
     "max_retries": 1,
-    "visibility_timeout": 3600,
     "interval_start": 0,  # retry at once: kombu's default 2 s wait would stall the request
+    # A message taken by a worker that then died (acks_late: never acknowledged) goes back to the
+    # queue once it is this old, when a worker starts or sweeps; keep it above the longest task.
+    "visibility_timeout": env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600),
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -228,12 +230,19 @@ CONTENT_SECURITY_POLICY = (
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: a call without credentials gets 401 with `WWW-Authenticate: Token` (DRF names
+    # the first class there), not a 403. Browser sessions still work, CSRF checks included.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.JSONParser",  # DRF's, with too-deep nesting answered 400 instead of 500
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "api_token": env_str("TANDEM_API_THROTTLE", "3000/min"),
     },
@@ -248,6 +257,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Employee and customer experience feedback, one program.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # "kind" means ex/cx on surveys and alerts but email/webhook on deliveries: name them apart.
+    "ENUM_NAME_OVERRIDES": {
+        "SurveyKindEnum": "surveys.models.SurveyKind",
+        "SurveyKindValuesEnum": ["ex", "cx"],
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
