@@ -12,7 +12,15 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from dashboards.datagen.load import chunked, organization_delete, prefetched, rate, rows_writer
+from dashboards.datagen.load import (
+    LoadStats,
+    chunked,
+    organization_delete,
+    prefetched,
+    rate,
+    rows_writer,
+    tables_analyze,
+)
 from dashboards.datagen.model import (
     MOOD_NOISE,
     Respondent,
@@ -21,9 +29,9 @@ from dashboards.datagen.model import (
     health_series,
 )
 from dashboards.datagen.text import CITIES, DEPARTMENTS, person_names
-from dashboards.models import QuestionRollup
+from dashboards.models import QuestionRollup, ResponseRollup
 from dashboards.scoring import scores_rebuild
-from responses.models import Channel
+from responses.models import Answer, Channel, Response
 from surveys.library import CES_SUPPORT, CSAT_POST, ENGAGEMENT, ENPS_PULSE, NPS_RELATIONSHIP
 from surveys.models import (
     Cycle,
@@ -107,15 +115,7 @@ def data_generate(
     started = time.perf_counter()
     rng = random.Random(seed)
     now = timezone.now()
-    existing = Organization.objects.filter(name=org_name).first()
-    if existing is not None:
-        if not replace:
-            raise OrganizationExists(
-                f"Organisation “{org_name}” already exists: pass --replace, or another --org."
-            )
-        stage = time.perf_counter()
-        organization_delete(organization=existing)
-        log(f"Replaced: deleted “{org_name}” in {time.perf_counter() - stage:.1f} s")
+    _make_room(org_name=org_name, replace=replace, log=log)
     stage = time.perf_counter()
     shape = _shape_build(rng=rng, org_name=org_name, teams=teams, months=months, now=now)
     people = sum(len(t.people) for t in shape.teams)
@@ -123,30 +123,8 @@ def data_generate(
         f"Organisation: {len(shape.teams)} teams, {people:,} people, 2 surveys, "
         f"{months} cycles in {time.perf_counter() - stage:.1f} s"
     )
-    writer = rows_writer()
-    stage = time.perf_counter()
-    stream = _Stream(shape=shape, rng=rng, months=months, now=now)
-    for chunk in prefetched(chunked(stream.rows(answers=answers), answers=CHUNK_ANSWERS)):
-        writer.write(chunk)
-        _progress(log, writer.stats, answers, time.perf_counter() - stage)
-    load_seconds = time.perf_counter() - stage
-    stats = writer.stats
-    log(
-        f"Responses: {stats.responses:,} and answers: {stats.answers:,} in {load_seconds:.1f} s "
-        f"({rate(stats.answers, load_seconds)} answers, {rate(stats.responses, load_seconds)} "
-        f"responses; writing {stats.seconds:.1f} s = {rate(stats.answers, stats.seconds)} answers)"
-    )
-    stage = time.perf_counter()
-    rollups = {"question_rows": 0, "response_rows": 0}
-    for survey in (shape.ex, shape.cx):
-        done = scores_rebuild(survey_id=survey.id)
-        rollups = {key: rollups[key] + done[key] for key in rollups}
-    rollup_seconds = time.perf_counter() - stage
-    log(
-        f"Rollups: {rollups['question_rows']:,} question rows, {rollups['response_rows']:,} "
-        f"response rows in {rollup_seconds:.1f} s "
-        f"({rate(stats.answers, rollup_seconds)} answers scored)"
-    )
+    stats = _load(_Stream(shape=shape, rng=rng, months=months, now=now), answers=answers, log=log)
+    _rollups_build(shape, answers=stats.answers, log=log)
     return {
         "organization": shape.organization,
         "teams": len(shape.teams),
@@ -158,6 +136,51 @@ def data_generate(
         ).count(),
         "seconds": time.perf_counter() - started,
     }
+
+
+def _make_room(*, org_name: str, replace: bool, log: Log) -> None:
+    existing = Organization.objects.filter(name=org_name).first()
+    if existing is None:
+        return
+    if not replace:
+        raise OrganizationExists(
+            f"Organisation “{org_name}” already exists: pass --replace, or another --org."
+        )
+    stage = time.perf_counter()
+    organization_delete(organization=existing)
+    log(f"Replaced: deleted “{org_name}” in {time.perf_counter() - stage:.1f} s")
+
+
+def _load(stream: _Stream, *, answers: int, log: Log) -> LoadStats:
+    """Rows are generated in a thread while the previous chunk is being written."""
+    writer = rows_writer()
+    stage = time.perf_counter()
+    for chunk in prefetched(chunked(stream.rows(answers=answers), answers=CHUNK_ANSWERS)):
+        writer.write(chunk)
+        _progress(log, writer.stats, answers, time.perf_counter() - stage)
+    seconds = time.perf_counter() - stage
+    stats = writer.stats
+    log(
+        f"Responses: {stats.responses:,} and answers: {stats.answers:,} in {seconds:.1f} s "
+        f"({rate(stats.answers, seconds)} answers, {rate(stats.responses, seconds)} "
+        f"responses; writing {stats.seconds:.1f} s = {rate(stats.answers, stats.seconds)} answers)"
+    )
+    return stats
+
+
+def _rollups_build(shape: Shape, *, answers: int, log: Log) -> None:
+    stage = time.perf_counter()
+    tables_analyze(Response, Answer)
+    rows = {"question_rows": 0, "response_rows": 0}
+    for survey in (shape.ex, shape.cx):
+        done = scores_rebuild(survey_id=survey.id)
+        rows = {key: rows[key] + done[key] for key in rows}
+    tables_analyze(QuestionRollup, ResponseRollup)
+    seconds = time.perf_counter() - stage
+    log(
+        f"Rollups: {rows['question_rows']:,} question rows, {rows['response_rows']:,} "
+        f"response rows in {seconds:.1f} s ({rate(answers, seconds)} answers scored)"
+    )
 
 
 def _progress(log: Log, stats, total: int, seconds: float) -> None:
