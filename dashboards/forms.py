@@ -120,9 +120,12 @@ class DashboardFilterForm(_DateRangeMixin, forms.Form):
         self.fields["department"].queryset = Department.objects.filter(organization=organization)
         self.fields["team"].queryset = Team.objects.filter(organization=organization)
         self.fields["location"].queryset = Location.objects.filter(organization=organization)
-        self.helper = _filter_helper(
-            ["survey", "start", "end", "period"], ["department", "team", "location"]
-        )
+        first_row = ["start", "end", "period"]
+        if with_survey:
+            first_row.insert(0, "survey")
+        else:  # the overview reads one survey per headline card
+            del self.fields["survey"]
+        self.helper = _filter_helper(first_row, ["department", "team", "location"])
 
     def clean(self):
         cleaned = super().clean()

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
 from dashboards.anonymity import threshold_for
 from dashboards.forms import METRIC_TYPES
@@ -115,7 +115,8 @@ def default_survey(
     team_id: int | None = None,
 ) -> Survey | None:
     """The survey a dashboard opens on: of these kinds (with a question matching `questions`),
-    the one answered most recently (by `team_id`'s people, for a team lead), else the newest."""
+    the one answered most recently (by `team_id`'s people, for a team lead), else the newest.
+    Two subqueries per survey row: organisations have tens of surveys, not thousands."""
     surveys = Survey.objects.filter(organization=organization, kind__in=kinds)
     if questions is not None:
         surveys = surveys.filter(id__in=Question.objects.filter(questions).values("survey_id"))
@@ -123,9 +124,13 @@ def default_survey(
     if team_id is not None:
         answers = answers.filter(team_id=team_id)
     last_day = answers.order_by("-day").values("day")[:1]
-    answered = surveys.annotate(last_day=Subquery(last_day)).filter(last_day__isnull=False)
+    total = answers.order_by().values("survey_id").annotate(n=Sum("responses")).values("n")
+    answered = surveys.annotate(last_day=Subquery(last_day), total=Subquery(total))
     return (
-        answered.order_by("-last_day", "-created_at", "-id").first()
+        # Ties on the last day (surveys running every day): the busiest one.
+        answered.filter(last_day__isnull=False)
+        .order_by("-last_day", "-total", "-created_at", "-id")
+        .first()
         or surveys.order_by("-created_at", "-id").first()
     )
 

@@ -12,6 +12,13 @@ from dashboards.selectors.scores import metric_by_group, period_label, scored_qu
 from dashboards.selectors.tables import HIDDEN, Table
 
 NO_DATA = "No responses"
+SCALE = {
+    "enps": (-100, 100),
+    "nps": (-100, 100),
+    "engagement": (0, 100),
+    "csat": (0, 100),
+    "ces": (1, 7),
+}
 
 
 def scope_range(filters: Filters) -> dict:
@@ -108,11 +115,14 @@ def breakdown(
         )
     if groups and metrics:
         first = by_metric[metrics[0][0]]
+        low, high = SCALE[metrics[0][0]]
         table.chart = {
             "type": "bar",
             "labels": [group[1] for group in groups],
             "datasets": [
                 {"label": metrics[0][1], "data": [_plotted(first.get(group)) for group in groups]}
             ],
+            "min": low,  # bars start from the scale's own floor, never from the data
+            "max": high,
         }
     return table

@@ -31,9 +31,9 @@
       return Object.assign({
         borderColor: colour,
         backgroundColor: spec.type === "line" ? colour : colour + "cc",
-        spanGaps: false,
+        spanGaps: !!spec.sparkline,  // a sparkline joins its points; a full chart shows gaps
         tension: 0.2,
-        pointRadius: spec.sparkline ? 0 : 3,
+        pointRadius: spec.sparkline ? 1.5 : 3,
         borderWidth: 2
       }, dataset);
     });
@@ -55,7 +55,11 @@
       options.plugins.tooltip = { enabled: false };
       options.scales = { x: { display: false }, y: { display: false } };
     }
-    if (spec.horizontal) { options.indexAxis = "y"; }
+    if (spec.horizontal) {
+      // Bars along x: the value range (min/max) belongs to the x axis.
+      options.indexAxis = "y";
+      options.scales = { x: axis(spec.y_label, spec.min, spec.max), y: axis(spec.x_label) };
+    }
     return { type: spec.type, data: { labels: spec.labels || [], datasets: datasets }, options: options };
   }
 
