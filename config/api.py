@@ -4,9 +4,38 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+MAX_JSON_DEPTH = 32  # our bodies nest 4 deep; hundreds of levels would hit Python's recursion limit
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, plus: a body nested more than MAX_JSON_DEPTH deep is a 400, not a
+    RecursionError (a 500) in the decoder or in any code that walks the data later."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            data = None
+        else:
+            if _depth_within(data, MAX_JSON_DEPTH):
+                return data
+        raise exceptions.ParseError("JSON parse error - nested too deeply.")
+
+
+def _depth_within(data, limit: int) -> bool:
+    stack = [(data, 1)]
+    while stack:  # iterative: the check must not recurse itself
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return False
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return True
 
 
 def exception_handler(exc, context):
