@@ -122,7 +122,8 @@ def test_list_rejects_an_unknown_status_with_a_field_error(world, api):
 
 def test_list_refuses_staff_anonymous_and_post(world, api):
     assert api(world.staff).get(LIST).status_code == 403
-    assert api().get(LIST).status_code == 403  # session auth first: 403, not 401
+    anonymous = api().get(LIST)  # token authentication first: 401 and how to authenticate
+    assert (anonymous.status_code, anonymous["WWW-Authenticate"]) == (401, "Token")
     response = api(world.hr_admin).post(LIST, {})
     assert response.status_code == 405
     assert "detail" in response.json()
