@@ -15,7 +15,7 @@ from django.db.models import Max
 from dashboards.metrics import round_half_up
 from dashboards.models import ResponseRollup
 from dashboards.selectors.common import period_end, period_floor, period_shift
-from dashboards.selectors.scores import metric_by_group
+from dashboards.selectors.scores import metric_by_group, period_label
 from dashboards.selectors.tables import Table
 from dashboards.stats import correlation
 from surveys.models import Survey
@@ -173,14 +173,10 @@ def early_warnings(
             )
     teams.sort(key=lambda team: (team["ex_change"], team["team"]["name"]))
     return {
-        "period": ex_now_label(ex, current),
-        "previous": ex_now_label(ex, previous),
+        "period": period_label(period, current),
+        "previous": period_label(period, previous),
         "teams": teams,
     }
-
-
-def ex_now_label(rows: dict[tuple, dict], period_start: dt.date) -> str | None:
-    return next((row["period"] for (_, start), row in rows.items() if start == period_start), None)
 
 
 def link_tables(*, result: dict, warnings: dict, ex_label: str, cx_label: str) -> list[Table]:

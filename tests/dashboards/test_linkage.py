@@ -224,6 +224,8 @@ def test_api_ci_is_null_below_four_pairs(world, login):
         ({"ex_survey": "abc"}, "ex_survey"),
         ({"ex_survey": ""}, "ex_survey"),
         ({"start": "2026-03-31", "end": "2026-03-01"}, "end"),
+        ({"ex_metric": "engagement"}, "ex_metric"),  # the pulse has no agreement item
+        ({"cx_metric": "nps"}, "cx_metric"),  # the CSAT survey has no 0-10 question
     ],
 )
 def test_api_bad_parameters_are_400_with_the_field(world, login, params, field):
