@@ -35,6 +35,10 @@ CARDS = [
     ("ces", "CES", SurveyKind.CX, "ces"),
 ]
 NO_RESPONSES = "No responses"
+EMPTY_HINTS = {
+    SurveyKind.EX: "No responses yet: send the pulse.",
+    SurveyKind.CX: "No responses yet: share the survey's customer link.",
+}
 UNITS = {"engagement": "%", "participation": "%", "csat": "%", "ces": ""}
 SPARK_CYCLES = 6
 MOVERS = 5
@@ -159,10 +163,11 @@ def _cycle_label(row: dict | None) -> str | None:
     )
 
 
-def _with_empty(card: dict) -> dict:
+def _with_empty(card: dict, hint: str) -> dict:
     """Empty: nothing to show at all (no figure in any period, none hidden either)."""
-    nothing = all(value is None for value in card["spark"]) and not any(card["spark_notes"])
+    nothing = all(value is None for value in card["spark"]) and HIDDEN not in card["spark_notes"]
     card["empty"] = nothing and card["value"] is None and not card["suppressed"]
+    card["hint"] = hint
     return card
 
 
@@ -172,6 +177,7 @@ def headline_cards(*, filters: Filters, membership: Membership) -> list[dict]:
     for key, label, kind, question_type in CARDS:
         if kind not in kinds:
             continue
+        hint = EMPTY_HINTS[kind]
         if question_type is None:
             survey = participation_survey(organization=filters.organization)
         else:
@@ -183,13 +189,20 @@ def headline_cards(*, filters: Filters, membership: Membership) -> list[dict]:
             )
         if survey is None:
             cards.append(
-                {"key": key, "label": label, "survey": None, "empty": True, "suppressed": False}
+                {
+                    "key": key,
+                    "label": label,
+                    "survey": None,
+                    "empty": True,
+                    "suppressed": False,
+                    "hint": hint,
+                }
             )
         elif question_type is None:
-            cards.append(_with_empty(participation_card(filters=filters, survey=survey)))
+            cards.append(_with_empty(participation_card(filters=filters, survey=survey), hint))
         else:
             cards.append(
-                _with_empty(metric_card(filters=filters, key=key, label=label, survey=survey))
+                _with_empty(metric_card(filters=filters, key=key, label=label, survey=survey), hint)
             )
     return cards
 

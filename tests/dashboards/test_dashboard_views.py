@@ -502,3 +502,12 @@ def test_comment_filters_sentiment_search_and_driver(data, login):
 def test_team_lead_sees_own_team_comments(data, login):
     response = login(data.world.team_lead).get("/dashboards/ex/", MARCH_FILTER)
     assert "Great team spirit" in _comments(response)
+
+
+def test_overview_card_without_answers_says_what_to_do(world, login):
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.CX)
+    QuestionFactory(survey=survey, type="csat")
+    response = login(world.cx_manager).get("/dashboards/", MARCH_FILTER)
+    card = _cards(response)["csat"]
+    assert card["empty"] and card["survey"] == survey
+    assert "No responses yet: share the survey&#x27;s customer link." in response.content.decode()
