@@ -182,8 +182,13 @@ def worker_stack(browser, django_db_setup, live_server):
 @pytest.fixture
 def worker(worker_stack, transactional_db):
     """The worker, with this process publishing to it (the live server's requests too)."""
+    from config import celery_app
     from tests.processes import publishing_to
 
+    # Register every task module now, as a worker does at start: publishing_to() resets the
+    # app with close(), which also drops it from Celery's active apps, and a shared task
+    # imported after that (say dashboards.tasks, first imported by a view) is never added.
+    celery_app.loader.import_default_modules()
     worker_stack.clear_outbox()
     with publishing_to(worker_stack.broker_url):
         yield worker_stack
