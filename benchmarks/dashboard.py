@@ -1,0 +1,234 @@
+"""Dashboard benchmark: every dashboard page and the scores API against a raw-SQL baseline.
+
+    python -m benchmarks.dashboard                # 1,000,000 answers, 200 teams, 12 months
+    python -m benchmarks.dashboard --smoke        # 10,000 answers (CI)
+    python -m benchmarks.dashboard --explain      # EXPLAIN ANALYZE the slowest queries of each page
+
+Each case is one page (or API call) for one person: the whole organisation (HR admin or CX
+manager) or one team (its team lead), requested `--repeat` times through Django's test client
+in this process (middleware, permissions, selectors, template: all of it). Its baseline is one
+plain SQL GROUP BY over the raw answers computing the same figures for the same surveys, date
+range and team: every question's histogram (conditional counts 0..10), total and sentiment
+counts per team and month. Figures: p50/p95 in ms, ratio = page p50 / baseline p50.
+
+Targets (issue 8): every page under 10% of its baseline and under 150 ms p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from dataclasses import dataclass
+
+from benchmarks.common import (
+    bench_people,
+    data_ensure,
+    django_setup,
+    ms,
+    summary,
+    table,
+    timings,
+    verdict,
+)
+
+TARGET_RATIO = 0.10
+TARGET_P95 = 0.150
+SMOKE = {"answers": 10_000, "teams": 10, "months": 3, "repeat": 3}
+FULL = {"answers": 1_000_000, "teams": 200, "months": 12, "repeat": 20}
+
+
+@dataclass
+class Case:
+    page: str
+    scope: str  # "organisation" or "team"
+    role: str
+    url: str
+    surveys: tuple[int, ...]  # what the baseline reads
+    start: dt.date | None
+    end: dt.date | None
+    team_id: int | None
+
+
+def cases(*, organization, people: dict) -> list[Case]:
+    from dashboards.forms import default_start
+    from surveys.models import Survey, SurveyKind
+
+    ex = Survey.objects.filter(organization=organization, kind=SurveyKind.EX).latest("id")
+    cx = Survey.objects.filter(organization=organization, kind=SurveyKind.CX).latest("id")
+    team = people["team"].pk
+    end = dt.date.today()
+    start = default_start(end)  # the pages' default range: six whole months
+    both = (ex.pk, cx.pk)
+    return [
+        Case("overview", "organisation", "hr_admin", "/dashboards/", (ex.pk,), start, end, None),
+        Case("overview", "team", "team_lead", "/dashboards/", both, start, end, team),
+        Case("ex", "organisation", "hr_admin", "/dashboards/ex/", (ex.pk,), start, end, None),
+        Case("ex", "team", "team_lead", "/dashboards/ex/", (ex.pk,), start, end, team),
+        Case("cx", "organisation", "cx_manager", "/dashboards/cx/", (cx.pk,), start, end, None),
+        Case("cx", "team", "team_lead", "/dashboards/cx/", (cx.pk,), start, end, team),
+        # The link page is for HR admins and CX managers only and has no team filter.
+        Case("link", "organisation", "hr_admin", "/dashboards/link/", both, None, None, None),
+        Case(
+            "scores API",
+            "organisation",
+            "hr_admin",
+            f"/api/v1/surveys/{ex.pk}/scores/?group_by=team&period=month",
+            (ex.pk,),
+            None,
+            None,
+            None,
+        ),
+        Case(
+            "scores API",
+            "team",
+            "team_lead",
+            f"/api/v1/surveys/{cx.pk}/scores/?period=month",
+            (cx.pk,),
+            None,
+            None,
+            team,
+        ),
+    ]
+
+
+def raw_queryset(case: Case):
+    """The baseline: one GROUP BY over the raw answers (joined to their responses) giving the
+    figures the page shows, for the same surveys, days and team."""
+    from django.db.models import Count, Q, Sum
+    from django.db.models.functions import TruncMonth
+
+    from dashboards.selectors.scores import _day_bounds
+    from responses.models import Answer
+
+    answers = Answer.objects.filter(
+        _day_bounds(case.start, case.end), response__survey_id__in=case.surveys
+    )
+    if case.team_id is not None:
+        answers = answers.filter(response__team_id=case.team_id)
+    counts = {f"c{v}": Count("id", filter=Q(value_int=v)) for v in range(11)}
+    sentiment = {
+        label: Count("id", filter=Q(sentiment_label=label))
+        for label in ("positive", "neutral", "negative")
+    }
+    return (
+        answers.values(
+            "response__survey_id",
+            "question_id",
+            "response__team_id",
+            month=TruncMonth("response__submitted_at"),
+        )
+        .annotate(n=Count("id"), total=Sum("value_int"), **counts, **sentiment)
+        .order_by()
+    )
+
+
+def _get(client, url: str) -> None:
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url}: {response.status_code}")
+
+
+def explain(case: Case, client, *, top: int = 3, out=print) -> None:
+    """EXPLAIN ANALYZE the `top` slowest SQL statements of one request of the case."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        _get(client, case.url)
+    queries = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
+    total = sum(float(q["time"]) for q in queries)
+    out(f"\n## {case.page} / {case.scope}: {len(queries)} queries, {total * 1000:.0f} ms in SQL")
+    for query in queries[:top]:
+        if not query["sql"].lstrip().upper().startswith("SELECT"):
+            continue
+        out(f"\n-- {float(query['time']) * 1000:.1f} ms\n{query['sql'][:600]}")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+                out("\n".join(row[0] for row in cursor.fetchall()))
+
+
+def run(
+    *,
+    answers: int,
+    teams: int,
+    months: int,
+    repeat: int,
+    explain_top: int = 0,
+    only: str = "",
+    out=print,
+) -> dict:
+    """Measure every case; returns {"rows": [...], "met": bool}. Prints a Markdown table."""
+    from django.test import Client
+
+    organization = data_ensure(answers=answers, teams=teams, months=months, out=out)
+    people = bench_people(organization)
+    baselines: dict[tuple, dict] = {}
+    rows, results = [], []
+    for case in cases(organization=organization, people=people):
+        if only and only not in case.page:
+            continue
+        client = Client()
+        client.force_login(people[case.role])
+        if explain_top:
+            explain(case, client, top=explain_top, out=out)
+        page = summary(timings(lambda c=client, u=case.url: _get(c, u), repeat=repeat))
+        key = (case.surveys, case.start, case.end, case.team_id)
+        if key not in baselines:
+            baselines[key] = summary(
+                timings(lambda c=case: list(raw_queryset(c)), repeat=max(3, repeat // 4))
+            )
+        raw = baselines[key]
+        ratio = page["p50"] / raw["p50"]
+        ok = ratio < TARGET_RATIO and page["p95"] < TARGET_P95
+        results.append({"case": case, "page": page, "raw": raw, "ratio": ratio, "met": ok})
+        rows.append(
+            [
+                case.page,
+                case.scope,
+                ms(page["p50"]),
+                ms(page["p95"]),
+                ms(raw["p50"]),
+                f"{ratio:.1%}",
+                verdict(ok),
+            ]
+        )
+    out(
+        f"\nDashboards at {answers:,} answers ({teams} teams, {months} months), "
+        f"{repeat} requests each; baseline = one raw GROUP BY (p50)\n"
+    )
+    table(
+        ["Page", "Scope", "p50 ms", "p95 ms", "Raw SQL p50 ms", "Page / raw", "Target"],
+        rows,
+        out=out,
+    )
+    met = all(result["met"] for result in results)
+    out(
+        f"\nTarget (< {TARGET_RATIO:.0%} of raw and < {TARGET_P95 * 1000:.0f} ms p95 on every "
+        f"page): {verdict(met)}"
+    )
+    return {"results": results, "met": met}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="10,000 answers, 3 repeats")
+    parser.add_argument("--answers", type=int)
+    parser.add_argument("--teams", type=int)
+    parser.add_argument("--months", type=int)
+    parser.add_argument("--repeat", type=int)
+    parser.add_argument("--only", default="", help="Only pages whose name contains this")
+    parser.add_argument(
+        "--explain", type=int, nargs="?", const=3, default=0, help="EXPLAIN ANALYZE the N slowest"
+    )
+    args = parser.parse_args(argv)
+    size = dict(SMOKE if args.smoke else FULL)
+    for key in size:
+        if getattr(args, key) is not None:
+            size[key] = getattr(args, key)
+    django_setup()
+    run(**size, explain_top=args.explain, only=args.only)
+
+
+if __name__ == "__main__":
+    main()
