@@ -22,6 +22,7 @@ organisation's marker, and for team leads, staff and visitors the comments they 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -29,7 +30,9 @@ from urllib.parse import urlencode
 import pytest
 from django.contrib import admin
 from django.db import transaction
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.authtoken.models import Token
 
 from tests.config.access_world import (
     OURS,
@@ -58,6 +61,7 @@ class Check:
     kwargs: Callable[[Side], dict] | None
     query: Callable[[Side], dict] | None
     expect: dict[str, int | str]
+    data: Callable[[Side], dict] | None = None  # the POST body (else empty)
 
     @property
     def id(self) -> str:
@@ -73,14 +77,16 @@ def url(
     q: Callable[[Side], dict] | None = None,
     theirs: Statuses | None = None,
     label: str = "",
+    data: Callable[[Side], dict] | None = None,
 ) -> list[Check]:
     """One row: `ours` with our organisation's objects, `theirs` with the other one's."""
-    method = "post" if post else "get"
-    checks = [Check(name, label, method, "ours", kw, q, dict(zip(ROLES, ours, strict=True)))]
+    method = "post" if post or data else "get"
+    expect = dict(zip(ROLES, ours, strict=True))
+    checks = [Check(name, label, method, "ours", kw, q, expect, data)]
     if theirs is not None:
         their_label = f"{label},theirs" if label else "theirs"
         expect = dict(zip(ROLES, theirs, strict=True))
-        checks.append(Check(name, their_label, method, "theirs", kw, q, expect))
+        checks.append(Check(name, their_label, method, "theirs", kw, q, expect, data))
     return checks
 
 
@@ -106,6 +112,11 @@ def both_surveys(s: Side) -> dict:
 
 def pk_of(attribute: str, kind: str) -> Callable[[Side], dict]:
     return lambda s: {"pk": getattr(s, attribute)[kind].pk}
+
+
+def their(s: Side) -> Side:
+    """The other organisation, for requests mixing its ids into ours ("their-..." rows)."""
+    return s.counterpart
 
 
 # Roles, in order:  hr_admin cx_manager team_lead staff anonymous outsider
@@ -135,7 +146,34 @@ URL_ACCESS: list[Check] = [
     *url("api-teams", (200, 200, 403, 403, 401, 200)),
     # --- API: collection -----------------------------------------------------------------------
     *url("api-survey-responses", (403, 400, 403, 403, 401, 404), post=True, kw=cx, **API_CX_CX),
+    *url(
+        "api-survey-responses",
+        (403, 400, 403, 403, 401, 404),
+        kw=cx,
+        data=lambda s: {
+            "team": their(s).team.pk,
+            "answers": [{"question": s.questions["cx"].pk, "value": 4}],
+        },
+        label="their-team",
+    ),
+    *url(
+        "api-survey-responses",
+        (403, 400, 403, 403, 401, 404),
+        kw=cx,
+        data=lambda s: {
+            "team": s.team.pk,
+            "answers": [{"question": their(s).questions["cx"].pk, "value": 4}],
+        },
+        label="their-question",
+    ),
     *url("api-survey-invitations", (200, 403, 403, 403, 401, 404), post=True, kw=ex, **API_HR_EX),
+    *url(
+        "api-survey-invitations",
+        (400, 403, 403, 403, 401, 404),
+        kw=ex,
+        data=lambda s: {"teams": [their(s).team.pk]},
+        label="their-team",
+    ),
     *url("api-survey-participation", (200, 403, 403, 403, 401, 404), kw=ex, **API_HR_EX),
     # --- API: results and alerts ---------------------------------------------------------------
     *url(
@@ -152,6 +190,12 @@ URL_ACCESS: list[Check] = [
         theirs=(404, 404, 404, 404, 401, 403),
     ),
     *url("api-linkage", (200, 200, 403, 403, 401, 404), q=both_surveys, **API_HR_EX),
+    *url(
+        "api-linkage",
+        (404, 404, 403, 403, 401, 404),
+        q=lambda s: {"ex_survey": s.ex.pk, "cx_survey": their(s).cx.pk},
+        label="their-cx-survey",
+    ),
     *url("api-alerts", (200, 200, 200, 403, 401, 200)),
     *url(
         "api-alert-resolve",
@@ -200,7 +244,7 @@ URL_ACCESS: list[Check] = [
     *url(
         "surveys:question-edit",
         (404, 403, 403, 403, L, 404),
-        kw=lambda s: {"pk": s.ex.pk, "question_pk": s.counterpart.questions["ex"].pk},
+        kw=lambda s: {"pk": s.ex.pk, "question_pk": their(s).questions["ex"].pk},
         label="their-question",
     ),
     *url(
@@ -245,6 +289,13 @@ URL_ACCESS: list[Check] = [
     ),
     *url(
         "surveys:distribution-send",
+        (400, 403, 403, 403, L, 404),
+        kw=ex,
+        data=lambda s: {"teams": [their(s).team.pk]},
+        label="their-team",
+    ),
+    *url(
+        "surveys:distribution-send",
         (403, 404, 403, 403, L, 404),
         post=True,
         kw=cx,
@@ -257,12 +308,19 @@ URL_ACCESS: list[Check] = [
     *url("surveys:distribution-schedule", (200, 403, 403, 403, L, 404), kw=ex, **HR_EX),
     # Every field is optional: an empty form makes a link for the whole organisation.
     *url("surveys:link-create", (403, 302, 403, 403, L, 404), post=True, kw=cx, **CX_CX),
+    *url(
+        "surveys:link-create",
+        (403, 400, 403, 403, L, 404),
+        kw=cx,
+        data=lambda s: {"team": their(s).team.pk, "agent": their(s).person.pk},
+        label="their-team",
+    ),
     *url("surveys:link-deactivate", (403, 302, 403, 403, L, 404), post=True, kw=cx_link, **CX_CX),
     *url(
         "surveys:link-deactivate",
         (403, 404, 403, 403, L, 404),
         post=True,
-        kw=lambda s: {"pk": s.cx.pk, "link_pk": s.counterpart.link.pk},
+        kw=lambda s: {"pk": s.cx.pk, "link_pk": their(s).link.pk},
         label="their-link",
     ),
     *url(
@@ -308,6 +366,12 @@ URL_ACCESS: list[Check] = [
         q=both_surveys,
         label="surveys",
         **HR_EX,
+    ),
+    *url(
+        "dashboards:link",
+        (404, 404, 403, 403, L, 404),
+        q=lambda s: {"ex_survey": their(s).ex.pk, "cx_survey": s.cx.pk},
+        label="their-ex-survey",
     ),
     *url(
         "dashboards:export",
@@ -403,6 +467,13 @@ URL_ACCESS: list[Check] = [
         post=True,
         kw=pk_of("alerts", "cx"),
         **CX_CX,
+    ),
+    *url(
+        "dashboards:alert-assign",
+        (403, 400, 403, 403, L, 404),
+        kw=pk_of("alerts", "cx"),
+        data=lambda s: {"assignee": their(s).cx_manager.user.pk},
+        label="their-user",
     ),
     *url(
         "dashboards:alert-note",
@@ -553,7 +624,11 @@ def request(client, check: Check, side: Side):
     query = check.query(side) if check.query else {}
     if check.method == "get":
         return client.get(path, query)
-    return client.post(f"{path}?{urlencode(query)}" if query else path, {})
+    path = f"{path}?{urlencode(query)}" if query else path
+    data = check.data(side) if check.data else {}
+    if check.name.startswith("api-"):
+        return client.post(path, json.dumps(data), content_type="application/json")
+    return client.post(path, data)
 
 
 CASES = [
@@ -577,6 +652,22 @@ def test_url_access(access, client, check, role):
         assert response.status_code == expected, (check.id, role, response.status_code)
     if response.status_code == 401:
         assert response["WWW-Authenticate"] == "Token"
+    assert_nothing_leaks(check, role, response)
+
+
+TOKEN_CASES = [case for case in CASES if case.values[0].name.startswith("api-")]
+TOKEN_CASES = [case for case in TOKEN_CASES if case.values[1] != "anonymous"]
+
+
+@pytest.mark.parametrize(("check", "role"), TOKEN_CASES)
+def test_api_access_with_a_token(access, check, role):
+    """The API answers a token client exactly as it answers a signed-in browser."""
+    token = Token.objects.create(user=access.member(role).user)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}", enforce_csrf_checks=True)
+
+    response = request(client, check, getattr(access, check.side))
+
+    assert response.status_code == check.expect[role], (check.id, role, response.status_code)
     assert_nothing_leaks(check, role, response)
 
 
