@@ -7,6 +7,7 @@ ValidationErrors become 400s with field-level messages (config.api.exception_han
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -27,12 +28,25 @@ from surveys.permissions import can_author
 from surveys.selectors import membership_for_user
 from surveys.views import survey_for_author
 
+logger = logging.getLogger(__name__)
+
 
 class ApiTokenThrottle(UserRateThrottle):
     """Per caller (one DRF token per user): generous, as an import may post thousands of
-    responses. The per-IP limit of public links does not apply here."""
+    responses. The per-IP limit of public links does not apply here.
+
+    Fails open, like config.ratelimit: with the cache (Redis) down, calls go through unthrottled
+    instead of failing, so responses are still stored while Redis is out.
+    """
 
     scope = "api_token"
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001 - any cache failure
+            logger.warning("API throttle skipped: the cache is unavailable", exc_info=True)
+            return True
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)

@@ -27,6 +27,7 @@ from responses.models import Answer, Response
 from surveys.distribution import customer_link_signed
 from surveys.models import Invitation, SurveyKind
 from tests.factories import CustomerLinkFactory, QuestionFactory, SurveyFactory
+from tests.processes import free_port
 from tests.responses.conftest import make_invitation, make_survey
 
 pytestmark = pytest.mark.django_db
@@ -412,3 +413,20 @@ def test_submission_time_with_a_large_offset_is_stored_in_utc(client, fuzz_world
     assert _api_post(client, fuzz_world, payload).status_code == 201
     stored = Response.objects.get().submitted_at
     assert stored.isoformat() == "2026-01-01T12:00:00+00:00"
+
+
+def test_api_stores_responses_when_the_cache_is_down(client, fuzz_world, settings):
+    # Found by the broker-down fault test: the API throttle read Redis and turned an outage into
+    # 500s. It fails open now, like the public links' per-IP limit.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+        }
+    }
+    payload = {
+        "team": fuzz_world["world"].team.id,
+        "answers": [{"question": fuzz_world["cx"].q["nps"].id, "value": 9}],
+    }
+    assert _api_post(client, fuzz_world, payload).status_code == 201
+    assert Response.objects.count() == 1
