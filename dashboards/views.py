@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from config.audit import AuditAction, audit_record
 from dashboards.exports import FORMATS, export_response
 from dashboards.forms import CommentFilterForm, DashboardFilterForm, LinkFilterForm
 from dashboards.selectors.comments import comment_list, comments_table
@@ -114,7 +115,20 @@ def _results_page(request, kind: str) -> tuple[dict, int]:
         context["comments"] = comment_list(
             filters=filters, page=wanted["page"] or 1, **context["comment_filters"]
         )
+        _audit(request, AuditAction.COMMENTS_VIEW, filters.survey, dashboard=kind)
     return context, 200
+
+
+def _audit(request, action: str, survey: Survey | None, **detail) -> None:
+    """Who looked at comments, raw responses or an export: HR admins read it on the audit page."""
+    audit_record(
+        organization=request.membership.organization,
+        user=request.user,
+        action=action,
+        obj=survey,
+        detail={**detail, "filters": {k: v for k, v in request.GET.items() if k != "page"}},
+        request=request,
+    )
 
 
 def _link_page(request) -> tuple[dict, int]:
@@ -223,6 +237,14 @@ def export(request, dashboard: str, fmt: str):
     tables = list(context.get("tables", []))
     if context.get("has_comments"):
         tables.append(comments_table(filters=context["filters"], **context["comment_filters"]))
+    filters = context.get("filters")
+    _audit(
+        request,
+        AuditAction.EXPORT_DOWNLOAD,
+        getattr(filters, "survey", None),
+        dashboard=dashboard,
+        format=fmt,
+    )
     return export_response(tables=tables, name=dashboard, fmt=fmt)
 
 
@@ -237,6 +259,7 @@ def raw_export(request, pk: int, fmt: str):
         raise PermissionDenied("Only the survey's owners export its responses.")
     if survey.anonymous:
         raise PermissionDenied("Responses to an anonymous survey are never exported one by one.")
+    _audit(request, AuditAction.RESPONSES_VIEW, survey, export="raw", format=fmt)
     return export_response(
         tables=[raw_responses_table(survey=survey)], name=f"survey-{survey.pk}-responses", fmt=fmt
     )

@@ -280,3 +280,22 @@ def test_raw_export_of_non_anonymous_ex_for_hr_admin(world, login):
     client = login(world.hr_admin)
     assert len(_csv(client.get(f"/dashboards/surveys/{survey.id}/responses.csv"))) == 4
     assert client.get(f"/dashboards/surveys/{survey.id}/responses.pdf").status_code == 404
+
+
+# --- Audit -------------------------------------------------------------------------------------------
+
+
+def test_exports_raw_responses_and_comments_are_audited(data, login):
+    from surveys.models import AuditLog
+
+    client = login(data.world.cx_manager)
+    client.get(f"/dashboards/surveys/{data.cx.id}/responses.csv")
+    client.get("/dashboards/export/cx.csv", MARCH_FILTER)
+    client.get("/dashboards/cx/", MARCH_FILTER)
+    entries = list(
+        AuditLog.objects.filter(user=data.world.cx_manager.user).values_list("action", "object_id")
+    )
+    assert ("responses.view", str(data.cx.id)) in entries
+    assert ("export.download", str(data.cx.id)) in entries
+    assert ("comments.view", str(data.cx.id)) in entries
+    assert AuditLog.objects.filter(organization=data.world.outsider.organization).count() == 0
