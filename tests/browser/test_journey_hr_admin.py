@@ -29,6 +29,8 @@ def people(world):
 def test_hr_admin_creates_an_enps_pulse_and_sends_it_to_two_teams(
     page, live_server, world, people, worker
 ):
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert_accessible(page, "journey1-00-login")
     sign_in(page, live_server, world.hr_admin.user.username, PASSWORD)
     page.goto(f"{live_server.url}/surveys/")
     assert_accessible(page, "journey1-01-survey-list")
@@ -58,6 +60,7 @@ def test_hr_admin_creates_an_enps_pulse_and_sends_it_to_two_teams(
     # The preview shows the change and a way back to the survey.
     page.get_by_role("link", name="Preview").click()
     expect(page.get_by_text(EDITED)).to_be_visible()
+    assert_accessible(page, "journey1-05-preview")
     page.get_by_role("link", name="Back to the survey").click()
 
     page.get_by_role("button", name="Publish").click()
@@ -67,7 +70,7 @@ def test_hr_admin_creates_an_enps_pulse_and_sends_it_to_two_teams(
 
     page.get_by_role("link", name="Send and follow participation").click()
     expect(page.get_by_role("heading", name="Send invitations")).to_be_visible()
-    assert_accessible(page, "journey1-05-distribution")
+    assert_accessible(page, "journey1-06-distribution")
     page.get_by_label("Front desk").check()
     page.get_by_label("Night shift").check()
     page.get_by_role("button", name="Send", exact=True).click()
@@ -75,7 +78,7 @@ def test_hr_admin_creates_an_enps_pulse_and_sends_it_to_two_teams(
     participation = page.locator("section", has=page.locator("#participation-heading"))
     expect(participation.get_by_role("row", name="Front desk")).to_contain_text("3")
     expect(participation.get_by_role("row", name="Night shift")).to_contain_text("2")
-    assert_accessible(page, "journey1-06-sent")
+    assert_accessible(page, "journey1-07-sent")
 
     # The worker emails each person their own link, once; the warehouse is not invited.
     emails = worker.wait_for_emails(5)
