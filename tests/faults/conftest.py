@@ -18,10 +18,15 @@ from tests.processes import redis_server, require_binary
 
 
 @pytest.fixture
-def real_stack():
-    """Skips unless the test database is PostgreSQL and redis-server is installed."""
+def on_postgres():
+    """Skips unless the test database is PostgreSQL."""
     if not settings.IS_POSTGRES:
         pytest.skip("fault tests need PostgreSQL (set DATABASE_URL): SQLite has no second writer")
+
+
+@pytest.fixture
+def real_stack(on_postgres):
+    """Skips unless the test database is PostgreSQL and redis-server is installed."""
     require_binary("redis-server")
 
 
