@@ -5,28 +5,10 @@ from __future__ import annotations
 import pytest
 
 from surveys.models import Person, Survey, SurveyStatus
-from tests.browser.conftest import AXE, screenshot, sign_in
+from tests.browser.conftest import axe_violations, screenshot, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-# Colour contrast is a theme matter (Bootstrap's default link blue on bg-light is 4.3:1), checked
-# once for the whole site rather than per page here.
-AXE_RUN = """async () => await axe.run('#main', {
-    resultTypes: ['violations'], rules: {'color-contrast': {enabled: false}}})"""
-
-
-def axe_violations(page) -> list[dict]:
-    """Serious and critical axe findings in the page's main content (the shared navigation bar
-    is checked by the project's own browser tests)."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(AXE_RUN)
-    return [
-        {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_hr_admin_builds_an_engagement_survey_from_a_template(page, live_server, world):
