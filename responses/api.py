@@ -168,7 +168,7 @@ class SurveyParticipationView(_CollectionView):
         survey = _survey_for_caller(request, pk)
         cycle = None
         if number := request.query_params.get("cycle"):
-            if number.isdigit():
+            if number.isdecimal():  # not isdigit: int() refuses a digit such as "²"
                 cycle = Cycle.objects.filter(survey=survey, number=int(number)).first()
             if cycle is None:
                 raise serializers.ValidationError({"cycle": [f"Unknown round: {number}."]})

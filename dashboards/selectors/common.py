@@ -17,6 +17,7 @@ from surveys.models import Driver, Membership, Organization, Question, QuestionT
 from surveys.permissions import team_scope
 
 PERIOD_MONTHS = {"month": 1, "quarter": 3}
+MAX_ID = 2**63 - 1  # the largest primary key a database can hold
 _ANSWER_NARROWING = {
     "team_ids": "response__team_id__in",
     "department_ids": "response__team__department_id__in",
@@ -102,7 +103,10 @@ def answers_in_scope(filters: Filters) -> QuerySet[Answer]:
 def surveys_outside_org(params, names: tuple[str, ...], *, organization_id: int) -> bool:
     """Whether a survey id given in `params` is not one of the organisation's surveys (the pages
     and the API answer 404 then; a non-number is left to the form, as a 400)."""
-    ids = {int(params[name]) for name in names if str(params.get(name, "")).isdigit()}
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    ids = {int(params[name]) for name in names if str(params.get(name, "")).isdecimal()}
+    if any(pk > MAX_ID for pk in ids):
+        return True  # exists nowhere (and SQLite cannot even compare it)
     found = Survey.objects.filter(pk__in=ids, organization_id=organization_id).count()
     return found != len(ids)
 

@@ -119,6 +119,8 @@ def their(s: Side) -> Side:
     return s.counterpart
 
 
+HUGE = 2**63  # past PostgreSQL's bigint: must be "not found", not a database error
+
 # Roles, in order:  hr_admin cx_manager team_lead staff anonymous outsider
 ALL_200 = (200, 200, 200, 200, 200, 200)
 HR_EX = dict(theirs=(404, 404, 403, 403, L, 200))  # HR admin pages on an EX object
@@ -532,6 +534,87 @@ URL_ACCESS: list[Check] = [
         post=True,
         kw=pk_of("outbox", "cx"),
         **CX_CX,
+    ),
+    # --- Odd input: never a 500 ------------------------------------------------------------------
+    *url(
+        "surveys:detail", (404, 404, 403, 403, L, 404), kw=lambda s: {"pk": HUGE}, label="huge-id"
+    ),
+    *url(
+        "api-survey-scores",
+        (404, 404, 404, 404, 401, 404),
+        kw=lambda s: {"pk": HUGE},
+        label="huge-id",
+    ),
+    *url(
+        "dashboards:alert-detail",
+        (404, 404, 404, 403, L, 404),
+        kw=lambda s: {"pk": HUGE},
+        label="huge-id",
+    ),
+    *url(
+        "surveys:from-template",
+        (404, 404, 403, 403, L, 404),
+        post=True,
+        kw=lambda s: {"key": "no-such-template"},
+        label="unknown",
+    ),
+    *url(
+        "dashboards:export",
+        (404, 404, 404, 404, L, 404),
+        kw=lambda s: {"dashboard": "people", "fmt": "csv"},
+        label="unknown",
+    ),
+    *url(
+        "dashboards:raw-export",
+        (404, 404, 403, 403, L, 404),
+        kw=lambda s: {**cx(s), "fmt": "pdf"},
+        label="unknown-format",
+    ),
+    *url(
+        "surveys:link-qr",
+        (403, 404, 403, 403, L, 404),
+        kw=lambda s: {**cx_link(s), "fmt": "gif"},
+        label="unknown-format",
+    ),
+    *url("dashboards:ex", (400, 403, 400, 403, L, 400), q=lambda s: {"survey": "x"}, label="bad"),
+    *url(
+        "api-survey-scores",
+        (400, 403, 400, 403, 401, 404),
+        kw=ex,
+        q=lambda s: {"group_by": "shoe-size"},
+        label="bad",
+    ),
+    *url(
+        "api-survey-participation",
+        (400, 403, 403, 403, 401, 404),
+        kw=ex,
+        q=lambda s: {"cycle": "²"},
+        label="superscript-digit",
+    ),
+    # Ids that exist nowhere are 404 (like another organisation's); what is no number is 400.
+    *url(
+        "api-linkage",
+        (404, 404, 403, 403, 401, 404),
+        q=lambda s: {"ex_survey": "x", "cx_survey": HUGE},
+        label="huge-id",
+    ),
+    *url(
+        "api-linkage",
+        (400, 400, 403, 403, 401, 404),
+        q=lambda s: {"ex_survey": "²", "cx_survey": s.cx.pk},
+        label="superscript-digit",
+    ),
+    *url(
+        "dashboards:link",
+        (404, 404, 403, 403, L, 404),
+        q=lambda s: {"ex_survey": HUGE, "cx_survey": s.cx.pk},
+        label="huge-id",
+    ),
+    *url(
+        "dashboards:cx",
+        (403, 400, 400, 403, L, 403),
+        q=lambda s: {"survey": "²"},
+        label="superscript-digit",
     ),
 ]
 
