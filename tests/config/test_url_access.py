@@ -34,6 +34,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token
 
+from dashboards.scoring import survey_rebuild
+from surveys.models import Role
 from tests.config.access_world import (
     OURS,
     THEIRS,
@@ -42,7 +44,12 @@ from tests.config.access_world import (
     access_world_build,
     secret,
 )
-from tests.factories import UserFactory
+from tests.factories import (
+    MembershipFactory,
+    TeamFactory,
+    UserFactory,
+    response_with_answers,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -802,3 +809,26 @@ def test_the_leak_check_finds_what_each_role_may_see(access, client, role, name,
     client.force_login(access.member(role).user)
     body = client.get(reverse(name)).content.decode()
     assert [f"{OURS}-{text}" for text in shown if f"{OURS}-{text}" not in body] == []
+
+
+def test_a_team_lead_under_the_threshold_sees_no_figures_or_comments(access, client):
+    """Two answers in the lead's team (threshold 5): the team's own figures stay hidden too."""
+    ours = access.ours
+    tiny = TeamFactory(organization=ours.org, name="Tiny")
+    lead = MembershipFactory(organization=ours.org, role=Role.TEAM_LEAD, team=tiny)
+    comment = ours.ex.questions.get(type="text")
+    for _ in range(2):
+        response_with_answers(
+            survey=ours.ex, team=tiny, answers={ours.questions["ex"]: 0, comment: "tiny-secret"}
+        )
+    survey_rebuild(survey_id=ours.ex.pk)
+    client.force_login(lead.user)
+
+    page = client.get(reverse("dashboards:ex"), {"survey": ours.ex.pk})
+    scores = client.get(reverse("api-survey-scores", kwargs={"pk": ours.ex.pk}))
+
+    assert page.status_code == 200
+    assert b"tiny-secret" not in page.content
+    assert scores.json()["results"] == [
+        {"group": None, "period": "all", "respondents": 2, "suppressed": True}
+    ]
