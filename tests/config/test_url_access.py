@@ -126,6 +126,22 @@ def their(s: Side) -> Side:
     return s.counterpart
 
 
+def cx_rule(*, survey, team, owner) -> dict:
+    """A complete alert rule form: CSAT below 50 % per month, for one team."""
+    return {
+        "name": "Low CSAT",
+        "survey": survey.pk,
+        "metric": "csat",
+        "condition": "below",
+        "threshold": "50",
+        "period": "month",
+        "scope": "team",
+        "team": team.pk,
+        "owners": [owner.user.pk],
+        "active": "on",
+    }
+
+
 HUGE = 2**63  # past PostgreSQL's bigint: must be "not found", not a database error
 
 # Roles, in order:  hr_admin cx_manager team_lead staff anonymous outsider
@@ -507,6 +523,32 @@ URL_ACCESS: list[Check] = [
     ),
     *url("dashboards:alert-rules", (200, 200, 403, 403, L, 200)),
     *url("dashboards:alert-rule-create", (200, 200, 403, 403, L, 200)),
+    # A complete CX rule is saved; the same rule naming the other organisation's survey, team or
+    # owner is refused as a form error (their ids are not among the choices).
+    *url(
+        "dashboards:alert-rule-create",
+        (400, 302, 403, 403, L, 400),
+        data=lambda s: cx_rule(survey=s.cx, team=s.team, owner=s.cx_manager),
+        label="cx",
+    ),
+    *url(
+        "dashboards:alert-rule-create",
+        (400, 400, 403, 403, L, 400),
+        data=lambda s: cx_rule(survey=their(s).cx, team=s.team, owner=s.cx_manager),
+        label="their-survey",
+    ),
+    *url(
+        "dashboards:alert-rule-create",
+        (400, 400, 403, 403, L, 400),
+        data=lambda s: cx_rule(survey=s.cx, team=their(s).team, owner=s.cx_manager),
+        label="their-team",
+    ),
+    *url(
+        "dashboards:alert-rule-create",
+        (400, 400, 403, 403, L, 400),
+        data=lambda s: cx_rule(survey=s.cx, team=s.team, owner=their(s).cx_manager),
+        label="their-owner",
+    ),
     *url(
         "dashboards:alert-rule-edit",
         (403, 200, 403, 403, L, 404),
