@@ -11,6 +11,9 @@ running. Waiting is done by polling with a deadline (`wait_for`), never by fixed
 
     with publishing_to(redis.url()):                    # this process publishes for real
         some_task.delay(...)
+
+At the end, plain-HTTP helpers for talking to a live server as a browser (`form_post`: CSRF
+token, cookie and hidden fields handled) or an integration (`json_post`) would.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -249,7 +252,6 @@ class Worker:
     service: Service
     broker_url: str
     queue: str | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def log(self) -> Path:
