@@ -47,19 +47,29 @@ def round_half_up(value: Fraction | int | None, digits: int) -> float | None:
     return (-rounded if scaled < 0 else rounded) / 10**digits
 
 
+def _ratio_half_up(numerator: int, denominator: int, digits: int) -> float:
+    """round_half_up(Fraction(numerator, denominator), digits) in integers: the same result
+    without building Fractions (the scores API rounds tens of thousands of figures a call)."""
+    scale = 10**digits
+    rounded = (2 * abs(numerator) * scale + denominator) // (2 * denominator)
+    if not rounded:
+        return 0.0
+    return (-rounded if numerator < 0 else rounded) / scale
+
+
 def _count(hist: Histogram, low: int, high: int) -> int:
     return sum(hist[low : high + 1])
 
 
 def _pct(part: int, n: int) -> float | None:
-    return round_half_up(Fraction(100 * part, n), 1) if n else None
+    return _ratio_half_up(100 * part, n, 1) if n else None
 
 
 def _mean(hist: Histogram) -> float | None:
     n = sum(hist)
     if not n:
         return None
-    return round_half_up(Fraction(sum(value * count for value, count in enumerate(hist)), n), 2)
+    return _ratio_half_up(sum(value * count for value, count in enumerate(hist)), n, 2)
 
 
 def nps(hist: Histogram) -> dict:
@@ -69,7 +79,7 @@ def nps(hist: Histogram) -> dict:
     """
     n = sum(hist)
     promoters, passives, detractors = _count(hist, 9, 10), _count(hist, 7, 8), _count(hist, 0, 6)
-    score = round_half_up(Fraction(100 * (promoters - detractors), n), 1) if n else None
+    score = _ratio_half_up(100 * (promoters - detractors), n, 1) if n else None
     return {
         "n": n,
         "score": score,
@@ -122,10 +132,13 @@ def engagement(hists: Iterable[Histogram]) -> float | None:
     survey tags none, of all its Likert items). Items nobody answered are left out; no answered
     item gives None.
     """
-    values = [value for value in map(favourable_fraction, hists) if value is not None]
-    if not values:
+    # Each item's favourable % is 100 * part / n: their exact mean over a common denominator.
+    items = [(100 * _count(hist, 4, 5), sum(hist)) for hist in hists]
+    items = [(part, n) for part, n in items if n]
+    if not items:
         return None
-    return round_half_up(sum(values, Fraction(0)) / len(values), 1)
+    common = math.prod(n for _, n in items)
+    return _ratio_half_up(sum(part * (common // n) for part, n in items), common * len(items), 1)
 
 
 def participation(*, responses: int, invited: int) -> float | None:

@@ -24,23 +24,30 @@ from surveys.models import (
 HISTOGRAM_FIELDS = [f"c{i}" for i in range(11)]
 
 
-class QuestionRollup(models.Model):
-    """Answers to one scored question from one team and location on one day.
-
-    c0..c10 is the histogram of values (0-10 covers NPS, Likert, CSAT and CES), `total` the sum
-    and `total_sq` the sum of squares, so means and variances merge by addition. For free-text
-    questions `n` counts comments and pos/neu/neg their sentiment labels.
-    """
+class RollupScope(models.Model):
+    """Whose answers a rollup row sums: one survey, one team and one location (either may be
+    empty: responses without a team, or without a location)."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="rollups")
     team = models.ForeignKey(
         Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     location = models.ForeignKey(
         Location, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    day = models.DateField()
+
+    class Meta:
+        abstract = True
+
+
+class QuestionCounts(models.Model):
+    """The mergeable counts of one question's answers (a day's or a month's).
+
+    c0..c10 is the histogram of values (0-10 covers NPS, Likert, CSAT and CES), `total` the sum
+    and `total_sq` the sum of squares, so means and variances merge by addition. For free-text
+    questions `n` counts comments and pos/neu/neg their sentiment labels.
+    """
+
     n = models.PositiveIntegerField(default=0)
     total = models.BigIntegerField(default=0)
     total_sq = models.BigIntegerField(default=0)
@@ -60,37 +67,85 @@ class QuestionRollup(models.Model):
     neg = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class QuestionRollup(RollupScope, QuestionCounts):
+    """Answers to one scored question from one team and location on one day."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="rollups")
+    day = models.DateField()
+
+    class Meta:
         indexes = [
             # Dashboards filter a survey by date range, then group by team/location/period.
             models.Index(fields=["survey", "day"], name="qrollup_survey_day"),
             models.Index(fields=["question", "team", "day"], name="qrollup_q_team_day"),
+            # A bucket's rows (deleted on recompute) and a team's month (summed into its month row).
+            models.Index(fields=["survey", "team", "day"], name="qrollup_survey_team_day"),
         ]
 
     def __str__(self) -> str:
         return f"q{self.question_id} t{self.team_id} {self.day}: n={self.n}"
 
 
-class ResponseRollup(models.Model):
+class ResponseRollup(RollupScope):
     """Number of responses (respondents) for one survey, team, location and day.
 
     This is the `respondents` figure every anonymity check compares to the threshold.
     """
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey(
-        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    location = models.ForeignKey(
-        Location, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
     day = models.DateField()
     responses = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["survey", "day"], name="rrollup_survey_day")]
+        indexes = [
+            models.Index(fields=["survey", "day"], name="rrollup_survey_day"),
+            # A bucket's row (deleted on recompute) and a team's month (summed into its month row).
+            models.Index(fields=["survey", "team", "day"], name="rrollup_survey_team_day"),
+        ]
 
     def __str__(self) -> str:
         return f"s{self.survey_id} t{self.team_id} {self.day}: {self.responses}"
+
+
+# Month rollups: the day rollups summed per calendar month (dashboards.monthly keeps them equal).
+# At a million answers a team has a handful of answers a day, so day rows barely merge anything;
+# a month row merges ~30 of them and a six-month dashboard reads thousands of rows, not 200,000.
+
+
+class QuestionRollupMonth(RollupScope, QuestionCounts):
+    """QuestionRollup rows of one calendar month, summed (`month` is its first day)."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+
+    class Meta:
+        indexes = [
+            # Dashboards read a survey's months in a range; a refresh replaces one team's month.
+            models.Index(fields=["survey", "month"], name="qrollupm_survey_month"),
+            models.Index(fields=["survey", "team", "month"], name="qrollupm_team_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"q{self.question_id} t{self.team_id} {self.month:%Y-%m}: n={self.n}"
+
+
+class ResponseRollupMonth(RollupScope):
+    """ResponseRollup rows of one calendar month, summed (`month` is its first day)."""
+
+    month = models.DateField()
+    responses = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # Same reads as QuestionRollupMonth: a survey's months; one team's month refreshed.
+            models.Index(fields=["survey", "month"], name="rrollupm_survey_month"),
+            models.Index(fields=["survey", "team", "month"], name="rrollupm_team_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"s{self.survey_id} t{self.team_id} {self.month:%Y-%m}: {self.responses}"
 
 
 # --- Alerts and deliveries ------------------------------------------------------------------

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from dashboards import metrics
 from dashboards.models import HISTOGRAM_FIELDS, QuestionRollup, ResponseRollup
+from dashboards.monthly import month_refresh, months_rebuild
 from responses.models import Answer, Response
 from surveys.models import Question, QuestionType, Survey
 
@@ -180,8 +181,12 @@ def bucket_recompute(bucket: Bucket) -> dict:
     1. Lock the bucket (and the survey, shared, against a concurrent rebuild).
     2. Give its comments that lack one a sentiment score.
     3. DELETE the bucket's rollup rows, then INSERT ... SELECT them from the source rows.
+    4. Re-sum its team's month rows from the day rows (dashboards.monthly).
     """
     _lock(f"tandem:scores:survey:{bucket.survey_id}", shared=True)
+    # Before the bucket's lock: a transaction recomputing several buckets (an erasure) takes
+    # month then bucket locks in the same order as everyone else.
+    _lock(f"tandem:scores:month:{bucket.survey_id}:{bucket.team_id}:{bucket.day:%Y-%m}")
     _lock(f"tandem:scores:bucket:{bucket.survey_id}:{bucket.team_id}:{bucket.day}")
     start, end = _bucket_bounds(bucket)
     purged_before = _purged_before(survey_id=bucket.survey_id)
@@ -206,6 +211,7 @@ def bucket_recompute(bucket: Bucket) -> dict:
         f"r.survey_id = %s AND {team_sql} AND r.submitted_at >= %s AND r.submitted_at < %s",
         [bucket.survey_id, *team_params, adapt(start), adapt(end)],
     )
+    month_refresh(survey_id=bucket.survey_id, team_id=bucket.team_id, day=bucket.day)
     return {"sentiment": sentiments, "question_rows": question_rows, "response_rows": response_rows}
 
 
@@ -342,6 +348,7 @@ def survey_rebuild(*, survey_id: int) -> dict:
                 "r.survey_id = %s AND r.submitted_at >= %s",
                 [survey_id, connection.ops.adapt_datetimefield_value(purged_before)],
             )
+        months_rebuild(survey_id=survey_id)
     return {
         "survey": survey_id,
         "responses": Response.objects.filter(survey_id=survey_id).count(),

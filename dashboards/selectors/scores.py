@@ -60,13 +60,14 @@ from dataclasses import dataclass, field
 from typing import TypedDict, Unpack
 
 from django.db import connection
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Sum
+from django.db.models import Count, F, FilteredRelation, Q, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
 from dashboards import metrics
 from dashboards.anonymity import suppressed_groups, threshold_for
 from dashboards.models import HISTOGRAM_FIELDS, QuestionRollup, ResponseRollup
+from dashboards.monthly import rollup_sums
 from responses.models import Answer
 from surveys.models import Driver, Invitation, Question, QuestionType, Survey
 
@@ -147,15 +148,34 @@ def _population(*, survey: Survey, start, end, narrowing: dict[str, list[int]]) 
     return condition
 
 
-def _keys(group_by: str, period: str) -> dict:
-    """values() expressions naming each row's group (g_id, g_name) and period (p_start)."""
+def _keys(group_by: str, period: str, field: str = "day") -> dict:
+    """values() expressions naming each row's group (g_id, g_name) and period (p_start, from
+    the rollup's date `field`: "day", or "month" on month rollups)."""
     keys: dict = {}
     if GROUP_BY[group_by]:
         id_path, name_path, _ = GROUP_BY[group_by]
         keys.update(g_id=F(id_path), g_name=F(name_path))
     if PERIODS[period]:
-        keys["p_start"] = PERIODS[period]("day")
+        keys["p_start"] = PERIODS[period](field)
     return keys
+
+
+def _sums(
+    day_model, *, survey, group_by, period, start, end, narrowing, extra=None, **query
+) -> list[dict]:
+    """SUMs over the rollups of the population, per group and period (dashboards.monthly reads
+    month rows for whole months; weeks straddle months, so weekly periods read day rows)."""
+    return rollup_sums(
+        day_model,
+        survey_id=survey.pk,
+        start=start,
+        end=end,
+        where=_population(survey=survey, start=None, end=None, narrowing=narrowing)
+        & (extra or Q()),
+        keys=lambda field: _keys(group_by, period, field),
+        by_month=period != "week",
+        **query,
+    )
 
 
 def _cell_key(row: dict) -> tuple:
@@ -164,14 +184,15 @@ def _cell_key(row: dict) -> tuple:
 
 def _respondents(*, survey, group_by, period, start, end, narrowing) -> dict[tuple, dict]:
     """{(period_start, group_id): {"name", "n"}}: SUM of ResponseRollup.responses per cell."""
-    rows = (
-        ResponseRollup.objects.filter(
-            _population(survey=survey, start=start, end=end, narrowing=narrowing)
-        )
-        # survey_id keeps the GROUP BY non-empty when there is no group and no period.
-        .values("survey_id", **_keys(group_by, period))
-        .annotate(n=Sum("responses"))
-        .order_by()
+    scope = {"group_by": group_by, "period": period, "start": start, "end": end}
+    # survey_id keeps the GROUP BY non-empty when there is no group and no period.
+    rows = _sums(
+        ResponseRollup,
+        survey=survey,
+        **scope,
+        narrowing=narrowing,
+        values=["survey_id"],
+        sums={"n": "responses"},
     )
     return {_cell_key(row): {"name": row.get("g_name"), "n": row["n"] or 0} for row in rows}
 
@@ -206,12 +227,16 @@ def _suppress_siblings(counts: dict[tuple, int], *, threshold: int) -> set[tuple
     }
 
 
-def _histograms(queryset: QuerySet, keys: dict) -> list[dict]:
-    return list(
-        queryset.filter(question__type__in=metrics.SCORED_TYPES)
-        .values("question_id", **keys)
-        .annotate(**{name: Sum(name) for name in HISTOGRAM_FIELDS})
-        .order_by()
+def _histograms(*, survey, narrowing, **scope) -> list[dict]:
+    """Per question, group and period: the summed histogram of the scored questions."""
+    return _sums(
+        QuestionRollup,
+        survey=survey,
+        narrowing=narrowing,
+        extra=Q(question__type__in=metrics.SCORED_TYPES),
+        values=["question_id"],
+        sums={name: name for name in HISTOGRAM_FIELDS},
+        **scope,
     )
 
 
@@ -253,8 +278,7 @@ def score_cells(
         for key, count in counts.items()
         if count["n"]
     }
-    population = _population(survey=survey, start=start, end=end, narrowing=narrowing)
-    for row in _histograms(QuestionRollup.objects.filter(population), _keys(group_by, period)):
+    for row in _histograms(**scope, narrowing=narrowing):
         cell = cells.get(_cell_key(row))
         if cell is not None and not cell.suppressed:
             cell.hists[row["question_id"]] = metrics.histogram(row)
@@ -553,8 +577,8 @@ def driver_impact(
         if q["type"] == QuestionType.LIKERT and q["driver"] and q is not outcome
     ]
     narrowing = _narrowing(team_ids, None, None)
-    population = _population(survey=survey, start=start, end=end, narrowing=narrowing)
-    respondents = ResponseRollup.objects.filter(population).aggregate(n=Sum("responses"))["n"] or 0
+    scope = {"survey": survey, "group_by": "none", "period": "all", "start": start, "end": end}
+    respondents = sum(row["n"] or 0 for row in _respondents(**scope, narrowing=narrowing).values())
     result = {
         "outcome": outcome
         and {"question": outcome["id"], "text": outcome["text"], "type": outcome["type"]},
@@ -577,7 +601,7 @@ def driver_impact(
     )
     favourable = {
         row["question_id"]: metrics.favourability(metrics.histogram(row))["favourable"]
-        for row in _histograms(QuestionRollup.objects.filter(population), {})
+        for row in _histograms(**scope, narrowing=narrowing)
     }
     rows = [
         _driver_row(q, stats.get(q["id"], (0, None)), favourable.get(q["id"]), result["min_n"])
