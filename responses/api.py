@@ -26,6 +26,7 @@ from surveys.distribution_selectors import participation_by_team
 from surveys.models import Cycle, Location, Survey, Team
 from surveys.permissions import can_author
 from surveys.selectors import membership_for_user
+from surveys.validation import MAX_ID
 from surveys.views import survey_for_author
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,10 @@ class ResponseInSerializer(serializers.Serializer):
 
 
 class InvitationsInSerializer(serializers.Serializer):
-    teams = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    # Bounded: SQLite cannot even compare an id past 64 bits (OverflowError, a 500).
+    teams = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, default=list
+    )
 
 
 def _survey_for_caller(request, pk: int) -> Survey:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
+from surveys.forms import IdsChoiceField
 from surveys.models import Frequency, Organization, Person, PulseSchedule, Team
 
 
 def _teams(organization: Organization) -> forms.ModelMultipleChoiceField:
-    return forms.ModelMultipleChoiceField(
+    return IdsChoiceField(
         queryset=Team.objects.filter(organization=organization).order_by("name"),
         widget=forms.CheckboxSelectMultiple,
         required=False,

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language_info
 
 from surveys.models import ConditionOp, Driver, Question, QuestionType, Survey, SurveyKind
-from surveys.validation import LANGUAGE_RE
+from surveys.validation import LANGUAGE_RE, MAX_ID
 
 MAX_CSV_BYTES = 2 * 1024 * 1024
 SURVEY_TEXTS = ("title", "intro", "thank_you")
@@ -26,6 +26,25 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     for name, messages in error.message_dict.items():
         for message in messages:
             form.add_error(name if name in form.fields else None, message)
+
+
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """A multiple choice of rows that refuses an id no database can hold before querying: SQLite
+    raises OverflowError on `pk__in=[10**20]` (a 500) where PostgreSQL just finds nothing."""
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                too_big = abs(int(str(pk))) > MAX_ID
+            except ValueError:
+                continue  # not a number: the parent reports it
+            if too_big:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
 
 
 def _lines(value: str) -> list[str]:

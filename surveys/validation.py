@@ -11,6 +11,7 @@ import re
 from surveys.models import SCALES, ConditionOp, Driver, QuestionType, SurveyKind
 
 LANGUAGE_RE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
+MAX_ID = 2**63 - 1  # the largest primary key a database can hold
 CHOICE_TYPES = {QuestionType.SINGLE, QuestionType.MULTI}
 MAX_CHOICE_LENGTH = 200
 FROZEN_MESSAGE = (

@@ -8,6 +8,7 @@ from django.core.validators import URLValidator
 
 from dashboards.alerting.selectors import METRICS_FOR_KIND, owner_choices
 from dashboards.models import AlertCondition, AlertMetric, AlertRule, AlertScope, WebhookEndpoint
+from surveys.forms import IdsChoiceField
 from surveys.models import Department, Location, Survey, Team
 
 # Range of each metric's figure (what a threshold can be).
@@ -55,6 +56,7 @@ class AlertRuleForm(forms.ModelForm):
             "location": "With scope Location: empty means each location.",
         }
         widgets = {"owners": forms.CheckboxSelectMultiple}
+        field_classes = {"owners": IdsChoiceField}
 
     def __init__(self, *args, organization, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
