@@ -127,9 +127,13 @@ def survey_create(
     )
     created: list[Question] = []
     messages: list[str] = []
+    outcome = None
     for position, data in enumerate(questions, start=1):
         try:
+            if data.get("is_outcome") and outcome is not None:
+                raise ValidationError({"is_outcome": _outcome_taken(outcome)})
             created.append(_question_from_dict(survey=survey, data=data, earlier=created))
+            outcome = outcome or (created[-1] if created[-1].is_outcome else None)
         except ValidationError as error:
             messages.extend(_prefixed(error, position))
     if messages:
@@ -311,6 +315,7 @@ def question_add(
         }
     )
     _check_question(values)
+    _check_one_outcome(survey=survey, question=None, is_outcome=values["is_outcome"])
     _condition_target(survey=survey, target=condition_question, before=None)
     value = _check_condition(target=condition_question, op=condition_op, value=condition_value)
     last = survey.questions.aggregate(last=Max("order"))["last"] or 0
@@ -336,6 +341,7 @@ def question_update(*, question: Question, **changes) -> Question:
     ):
         raise ValidationError(FROZEN_MESSAGE.format(what="its type, scale and choices are fixed"))
     _check_question(values)
+    _check_one_outcome(survey=survey, question=question, is_outcome=values["is_outcome"])
     target = changes.get("condition_question", question.condition_question)
     op = changes.get("condition_op", question.condition_op) if target else ""
     value = changes.get("condition_value", question.condition_value) if target else None
@@ -349,6 +355,25 @@ def question_update(*, question: Question, **changes) -> Question:
     question.save()
     _check_dependents(question)
     return question
+
+
+def _outcome_taken(outcome: Question) -> str:
+    return (
+        f"Only one question can be the outcome the drivers explain, and “{outcome.text}” "
+        "already is. Untick it there first."
+    )
+
+
+def _check_one_outcome(*, survey: Survey, question: Question | None, is_outcome: bool) -> None:
+    """Driver impact correlates each driver with *the* outcome question, so there is one."""
+    if not is_outcome:
+        return
+    others = survey.questions.filter(is_outcome=True)
+    if question is not None:
+        others = others.exclude(pk=question.pk)
+    outcome = others.first()
+    if outcome is not None:
+        raise ValidationError({"is_outcome": _outcome_taken(outcome)})
 
 
 def _only(changes: dict, allowed: tuple[str, ...]) -> dict:
