@@ -262,17 +262,21 @@ def _people_save(
 
 
 @transaction.atomic
+@transaction.atomic
 def member_add(
     *, organization_name: str, email: str, password: str, role: str, team_name: str | None = None
 ) -> Membership:
     """Creates (or updates) a user with a role in an organisation, and their Person record.
 
     The username is the email. Re-running with the same email updates password, role and team.
+    A user belongs to one organisation (the app acts in their first), so another is refused.
     """
     email = (email or "").strip().lower()
     errors = {}
     if role not in Role.values:
         errors["role"] = f"Role must be one of: {', '.join(Role.values)}."
+    elif role == Role.TEAM_LEAD and not (team_name or "").strip():
+        errors["team"] = "A team lead needs a team: give the team's name."
     try:
         validate_email(email)
     except ValidationError:
@@ -281,6 +285,17 @@ def member_add(
         errors["password"] = "Give a password."
     if not (organization_name or "").strip():
         errors["org"] = "Give the organisation's name."
+    elsewhere = (
+        Membership.objects.filter(user__username=email)
+        .exclude(organization__name=(organization_name or "").strip())
+        .select_related("organization")
+        .first()
+    )
+    if elsewhere is not None:
+        errors["org"] = (
+            f"{email} is already a member of {elsewhere.organization}; "
+            "a user belongs to one organisation."
+        )
     if errors:
         raise ValidationError(errors)
     organization, _ = Organization.objects.get_or_create(name=organization_name.strip())
