@@ -39,13 +39,18 @@ def _depth_within(data, limit: int) -> bool:
 
 
 def exception_handler(exc, context):
+    message = None
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        )
+        if not hasattr(exc, "error_dict"):
+            # A rule about the whole request ("a closed survey cannot be reopened"): one string
+            # under "detail", like every other error without a field.
+            message = " ".join(exc.messages)
+        exc = exceptions.ValidationError(exc.message_dict if message is None else message)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if message is not None:
+        response.data = {"detail": message}
     if isinstance(exc, Http404) or response.status_code == status.HTTP_404_NOT_FOUND:
         response.data = {"detail": "Not found."}
     return response
