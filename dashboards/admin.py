@@ -49,6 +49,15 @@ class AlertAdmin(admin.ModelAdmin):
     inlines = [AlertNoteInline]
 
 
+@admin.register(models.AlertNote)
+class AlertNoteAdmin(admin.ModelAdmin):
+    list_display = ["id", "alert", "author", "created_at"]
+    list_filter = ["alert__organization", "alert__status"]
+    date_hierarchy = "created_at"
+    search_fields = ["body"]
+    raw_id_fields = ["alert", "author"]
+
+
 @admin.register(models.WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["url", "organization", "kind", "on_alert", "on_response", "active"]
@@ -70,3 +79,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     raw_id_fields = ["organization", "endpoint", "alert"]
     inlines = [DeliveryAttemptInline]
+
+
+@admin.register(models.DeliveryAttempt)
+class DeliveryAttemptAdmin(admin.ModelAdmin):
+    list_display = ["id", "message", "at", "ok", "status_code", "duration_ms"]
+    list_filter = ["ok", "message__kind", "message__event"]
+    date_hierarchy = "at"
+    raw_id_fields = ["message"]

@@ -6,6 +6,7 @@ from surveys import models
 @admin.register(models.Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "anonymity_threshold", "retention_months", "created_at"]
+    list_filter = ["anonymity_threshold", "retention_months"]
     search_fields = ["name"]
 
 
