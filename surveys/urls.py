@@ -63,9 +63,7 @@ urlpatterns += [
 api_urlpatterns: list = [
     path("surveys/", api.SurveyListView.as_view(), name="api-surveys"),
     path("surveys/<int:pk>/", api.SurveyDetailView.as_view(), name="api-survey-detail"),
-    path(
-        "surveys/<int:pk>/publish/", api.SurveyPublishView.as_view(), name="api-survey-publish"
-    ),
+    path("surveys/<int:pk>/publish/", api.SurveyPublishView.as_view(), name="api-survey-publish"),
     path("surveys/<int:pk>/close/", api.SurveyCloseView.as_view(), name="api-survey-close"),
     path("teams/", api.TeamListView.as_view(), name="api-teams"),
 ]
