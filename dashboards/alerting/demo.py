@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Max
 
 from dashboards.alerting.services import alert_rules_evaluate
 from dashboards.models import AlertCondition, AlertMetric, AlertPeriod, AlertRule, AlertScope
@@ -48,10 +47,10 @@ def demo_alert_rules_create(
         )
         if owner_for[kind] is not None:
             rule.owners.add(owner_for[kind])
-    surveys = Survey.objects.filter(organization=organization).annotate(last=Max("responses__id"))
-    for survey_id, last_response_id in surveys.values_list("id", "last"):
-        if last_response_id is not None:
-            alert_rules_evaluate(survey_id=survey_id, response_id=last_response_id)
+    for survey in Survey.objects.filter(organization=organization):
+        latest = survey.responses.order_by("-submitted_at").values_list("id", flat=True).first()
+        if latest is not None:
+            alert_rules_evaluate(survey_id=survey.pk, response_id=latest)
     detractors = (
         Answer.objects.filter(
             response__survey__organization=organization,
