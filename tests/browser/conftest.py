@@ -23,6 +23,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from config import celery_app
+from tests.processes import celery_worker, publishing_to, redis_server, scratch_dir, wait_for
+
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls there unless told.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -139,8 +142,6 @@ class WorkerStack:
         return found
 
     def wait_for_emails(self, count: int) -> list[Message]:
-        from tests.processes import wait_for
-
         def ready():
             found = self.emails()
             return found if len(found) >= count else None
@@ -167,8 +168,6 @@ def worker_stack(browser, django_db_setup, live_server):
         pytest.skip(
             "the journeys need PostgreSQL (DATABASE_URL): the worker shares the test database"
         )
-    from tests.processes import celery_worker, redis_server, scratch_dir
-
     with scratch_dir("outbox") as outbox, redis_server() as redis:
         env = {
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
@@ -182,9 +181,6 @@ def worker_stack(browser, django_db_setup, live_server):
 @pytest.fixture
 def worker(worker_stack, transactional_db):
     """The worker, with this process publishing to it (the live server's requests too)."""
-    from config import celery_app
-    from tests.processes import publishing_to
-
     # Register every task module now, as a worker does at start: publishing_to() resets the
     # app with close(), which also drops it from Celery's active apps, and a shared task
     # imported after that (say dashboards.tasks, first imported by a view) is never added.
@@ -197,7 +193,6 @@ def worker(worker_stack, transactional_db):
 def reload_until(page, predicate, *, what: str, seconds: float = 60):
     """Reload the page until `predicate(page)` is truthy (returned), e.g. a figure the worker
     updates; fails at the deadline."""
-    from tests.processes import wait_for
 
     def check():
         page.reload()
