@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.db import transaction
 from django.test import Client
@@ -680,6 +681,27 @@ def access(django_db_setup, django_db_blocker) -> Iterator[AccessWorld]:
         transaction.set_rollback(True)
 
 
+@pytest.fixture(scope="module")
+def sessions(access) -> dict[str, str]:
+    """A signed-in session per role, made once (a test that signs out is rolled back)."""
+    keys = {}
+    for role in ROLES:
+        if (member := access.member(role)) is not None:
+            browser = Client()
+            browser.force_login(member.user)
+            keys[role] = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    return keys
+
+
+@pytest.fixture(scope="module")
+def tokens(access) -> dict[str, str]:
+    return {
+        role: Token.objects.create(user=access.member(role).user).key
+        for role in ROLES
+        if role != "anonymous"
+    }
+
+
 # --- Every URL has a row ------------------------------------------------------------------------
 
 
@@ -769,10 +791,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("check", "role"), CASES)
-def test_url_access(access, client, check, role):
-    member = access.member(role)
-    if member is not None:
-        client.force_login(member.user)
+def test_url_access(access, sessions, client, check, role):
+    if role in sessions:
+        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[role]
 
     response = request(client, check, getattr(access, check.side))
 
@@ -792,10 +813,9 @@ TOKEN_CASES = [case for case in TOKEN_CASES if case.values[1] != "anonymous"]
 
 
 @pytest.mark.parametrize(("check", "role"), TOKEN_CASES)
-def test_api_access_with_a_token(access, check, role):
+def test_api_access_with_a_token(access, tokens, check, role):
     """The API answers a token client exactly as it answers a signed-in browser."""
-    token = Token.objects.create(user=access.member(role).user)
-    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}", enforce_csrf_checks=True)
+    client = Client(HTTP_AUTHORIZATION=f"Token {tokens[role]}", enforce_csrf_checks=True)
 
     response = request(client, check, getattr(access, check.side))
 
@@ -814,10 +834,9 @@ def admin_urls() -> list[str]:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_admin_sends_everyone_but_superusers_to_its_sign_in(access, client, role):
-    member = access.member(role)
-    if member is not None:
-        client.force_login(member.user)
+def test_admin_sends_everyone_but_superusers_to_its_sign_in(sessions, client, role):
+    if role in sessions:
+        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[role]
     login = reverse("admin:login")
     for path in admin_urls():
         response = client.get(path)
