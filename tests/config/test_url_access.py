@@ -17,7 +17,9 @@ Rules the table encodes (surveys/permissions.py):
   authenticate). Answer pages, health checks, sign-in and the API schema are public.
 
 Besides the status, every response is searched for what the role must never see: the other
-organisation's marker, and for team leads, staff and visitors the comments they may not read.
+organisation's marker; the other kind's comments and alerts (owners); the other team's (team
+lead); any comment or alert (staff, visitors). Rows labelled "their-..." put the other
+organisation's ids inside our requests (query, form or JSON body): a 404 or a form error.
 """
 
 from __future__ import annotations
