@@ -24,17 +24,21 @@ from surveys.models import (
 HISTOGRAM_FIELDS = [f"c{i}" for i in range(11)]
 
 
+# Rollup foreign keys have no database constraint (db_constraint=False): rollups are derived
+# rows, rebuilt in bulk (~400,000 rows at a million answers), and the deferred constraint checks
+# took as long as the INSERT itself (benchmarks/README.md). Deleting a survey, team, location or
+# question still deletes its rollups: Django's ORM cascades, not the database.
+ROLLUP_KEY = {"on_delete": models.CASCADE, "related_name": "+", "db_constraint": False}
+
+
 class RollupScope(models.Model):
     """Whose answers a rollup row sums: one survey, one team and one location (either may be
     empty: responses without a team, or without a location)."""
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey(
-        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    location = models.ForeignKey(
-        Location, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
+    # No index of its own: every rollup index starts with the survey.
+    survey = models.ForeignKey(Survey, db_index=False, **ROLLUP_KEY)
+    team = models.ForeignKey(Team, null=True, blank=True, **ROLLUP_KEY)
+    location = models.ForeignKey(Location, null=True, blank=True, **ROLLUP_KEY)
 
     class Meta:
         abstract = True
@@ -73,7 +77,14 @@ class QuestionCounts(models.Model):
 class QuestionRollup(RollupScope, QuestionCounts):
     """Answers to one scored question from one team and location on one day."""
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="rollups")
+    # Indexed by qrollup_q_team_day, which starts with it.
+    question = models.ForeignKey(
+        Question,
+        on_delete=models.CASCADE,
+        related_name="rollups",
+        db_constraint=False,
+        db_index=False,
+    )
     day = models.DateField()
 
     class Meta:
@@ -117,7 +128,7 @@ class ResponseRollup(RollupScope):
 class QuestionRollupMonth(RollupScope, QuestionCounts):
     """QuestionRollup rows of one calendar month, summed (`month` is its first day)."""
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(Question, **ROLLUP_KEY)
     month = models.DateField()
 
     class Meta:
