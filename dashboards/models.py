@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from responses.models import Response
 from surveys.models import (
+    Cycle,
     Department,
     Location,
     Organization,
@@ -107,6 +108,18 @@ class ResponseRollup(RollupScope):
     """
 
     day = models.DateField()
+    # The pulse round the responses belong to (NULL: no round). Each person answers a round at
+    # most once, so the largest round in a group bounds from below how many *people* answered:
+    # the anonymity threshold is checked against that, not against responses summed over rounds.
+    cycle = models.ForeignKey(
+        Cycle,
+        null=True,
+        blank=True,
+        db_index=False,
+        db_constraint=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     responses = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -146,6 +159,15 @@ class ResponseRollupMonth(RollupScope):
     """ResponseRollup rows of one calendar month, summed (`month` is its first day)."""
 
     month = models.DateField()
+    cycle = models.ForeignKey(
+        Cycle,
+        null=True,
+        blank=True,
+        db_index=False,
+        db_constraint=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     responses = models.PositiveIntegerField(default=0)
 
     class Meta:

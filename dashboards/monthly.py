@@ -17,6 +17,7 @@ range ending today), so the usual "last six months" reads month rows only.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Callable
 
@@ -39,7 +40,11 @@ TABLES: dict[type[Model], tuple[type[Model], list[str], list[str]]] = {
         ["survey_id", "question_id", "team_id", "location_id"],
         QUESTION_COUNTS,
     ),
-    ResponseRollup: (ResponseRollupMonth, ["survey_id", "team_id", "location_id"], ["responses"]),
+    ResponseRollup: (
+        ResponseRollupMonth,
+        ["survey_id", "team_id", "location_id", "cycle_id"],
+        ["responses"],
+    ),
 }
 
 
@@ -49,6 +54,11 @@ def month_start(day: dt.date) -> dt.date:
 
 def next_month(day: dt.date) -> dt.date:
     return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    """The month's last day (unlike next_month - 1 day, defined in December 9999 too)."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def _table(model) -> str:
@@ -131,20 +141,19 @@ def _plan(*, survey_id: int, start: dt.date | None, end: dt.date | None) -> tupl
     one_day = dt.timedelta(days=1)
     head = start is not None and start.day != 1
     head = head and _partial(survey_id=survey_id, low=month_start(start), high=start - one_day)
-    tail = end is not None and next_month(end) != end + one_day
-    tail = tail and _partial(survey_id=survey_id, low=end + one_day, high=next_month(end) - one_day)
+    # month_end, not next_month: a filter may name any date, 9999-12-31 included.
+    tail = end is not None and end != month_end(end)
+    tail = tail and _partial(survey_id=survey_id, low=end + one_day, high=month_end(end))
     if (head or tail) and start is not None and end is not None:
         if month_start(start) == month_start(end):
             return Q(pk__in=[]), Q(day__gte=start, day__lte=end)
     months, days = Q(), Q(pk__in=[])
     if start is not None:
-        months &= Q(month__gte=next_month(start) if head else month_start(start))
+        months &= Q(month__gt=start) if head else Q(month__gte=month_start(start))
     if end is not None:
-        months &= Q(
-            month__lte=month_start(month_start(end) - one_day) if tail else month_start(end)
-        )
+        months &= Q(month__lt=month_start(end)) if tail else Q(month__lte=month_start(end))
     if head:
-        days |= Q(day__gte=start, day__lt=next_month(start))
+        days |= Q(day__gte=start, day__lte=month_end(start))
     if tail:
         days |= Q(day__gte=month_start(end), day__lte=end)
     return months, (days if head or tail else None)

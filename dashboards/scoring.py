@@ -123,11 +123,12 @@ def _question_rollup_sql(where: str) -> str:
 
 def _response_rollup_sql(where: str) -> str:
     return f"""
-        INSERT INTO {_table(ResponseRollup)} (survey_id, team_id, location_id, day, responses)
-        SELECT r.survey_id, r.team_id, r.location_id, {{day}}, COUNT(*)
+        INSERT INTO {_table(ResponseRollup)} (survey_id, team_id, location_id, day, cycle_id,
+            responses)
+        SELECT r.survey_id, r.team_id, r.location_id, {{day}}, r.cycle_id, COUNT(*)
         FROM {_table(Response)} r
         WHERE {where}
-        GROUP BY 1, 2, 3, 4
+        GROUP BY 1, 2, 3, 4, 5
     """
 
 

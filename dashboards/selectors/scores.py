@@ -183,7 +183,14 @@ def _cell_key(row: dict) -> tuple:
 
 
 def _respondents(*, survey, group_by, period, start, end, narrowing) -> dict[tuple, dict]:
-    """{(period_start, group_id): {"name", "n"}}: SUM of ResponseRollup.responses per cell."""
+    """{(period_start, group_id): {"name", "n", "people"}} per cell.
+
+    `n` is the SUM of ResponseRollup.responses. `people` is what the anonymity threshold is
+    checked against: a person answers a pulse round at most once, so over several rounds the
+    responses of a 4-person team can add up past 5; the largest round (responses outside any
+    round count as one round) is a lower bound on the people behind the cell. The rows are
+    already aggregated per cell and round, so the MAX over rounds below is over a few rows.
+    """
     scope = {"group_by": group_by, "period": period, "start": start, "end": end}
     # survey_id keeps the GROUP BY non-empty when there is no group and no period.
     rows = _sums(
@@ -191,16 +198,23 @@ def _respondents(*, survey, group_by, period, start, end, narrowing) -> dict[tup
         survey=survey,
         **scope,
         narrowing=narrowing,
-        values=["survey_id"],
+        values=["survey_id", "cycle_id"],
         sums={"n": "responses"},
     )
-    return {_cell_key(row): {"name": row.get("g_name"), "n": row["n"] or 0} for row in rows}
+    cells: dict[tuple, dict] = {}
+    for row in rows:
+        cell = cells.setdefault(_cell_key(row), {"name": row.get("g_name"), "n": 0, "people": 0})
+        cell["n"] += row["n"] or 0
+        cell["people"] = max(cell["people"], row["n"] or 0)
+    return cells
 
 
 def _hidden_cells(*, survey, group_by, period, start, end, narrowing, counts) -> set[tuple]:
     threshold = threshold_for(survey.organization)
     if group_by == "none":
-        hidden = suppressed_groups({key: c["n"] for key, c in counts.items()}, threshold=threshold)
+        hidden = suppressed_groups(
+            {key: c["people"] for key, c in counts.items()}, threshold=threshold
+        )
         if narrowing:
             whole = _respondents(
                 survey=survey, group_by="none", period=period, start=start, end=end, narrowing={}
@@ -212,7 +226,7 @@ def _hidden_cells(*, survey, group_by, period, start, end, narrowing, counts) ->
         counts = _respondents(
             survey=survey, group_by=group_by, period=period, start=start, end=end, narrowing=rest
         )
-    return _suppress_siblings({key: c["n"] for key, c in counts.items()}, threshold=threshold)
+    return _suppress_siblings({key: c["people"] for key, c in counts.items()}, threshold=threshold)
 
 
 def _suppress_siblings(counts: dict[tuple, int], *, threshold: int) -> set[tuple]:
