@@ -26,6 +26,9 @@ DEFAULT_PERIOD = "month"
 DEFAULT_MONTHS = 6
 MAX_DAYS = 366 * 5
 MAX_WEEKLY_DAYS = 366 * 2
+# Pages shift periods (previous period, lag, next period): dates near year 1 or 9999 would step
+# outside the calendar (a 500), and no feedback is that old or that far ahead.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 # The question type each metric reads (dashboards.selectors.scores picks the question itself).
 METRIC_TYPES = {"enps": "nps", "nps": "nps", "engagement": "likert", "csat": "csat", "ces": "ces"}
@@ -65,6 +68,10 @@ def _filter_helper(*rows: list[str]) -> FormHelper:
 class _DateRangeMixin:
     def clean(self):
         cleaned = super().clean()
+        for name in ("start", "end"):
+            value = cleaned.get(name)
+            if value and not FIRST_DAY <= value <= LAST_DAY:
+                self.add_error(name, f"Pick a date from {FIRST_DAY.year} to {LAST_DAY.year}.")
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
             if start > end:
