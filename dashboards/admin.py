@@ -12,9 +12,23 @@ class QuestionRollupAdmin(admin.ModelAdmin):
 
 @admin.register(models.ResponseRollup)
 class ResponseRollupAdmin(admin.ModelAdmin):
-    list_display = ["survey", "team", "location", "day", "responses"]
+    list_display = ["survey", "team", "location", "day", "cycle", "responses"]
     list_filter = ["survey"]
     date_hierarchy = "day"
+
+
+@admin.register(models.QuestionRollupMonth)
+class QuestionRollupMonthAdmin(admin.ModelAdmin):
+    list_display = ["survey", "question", "team", "location", "month", "n", "total"]
+    list_filter = ["survey"]
+    date_hierarchy = "month"
+
+
+@admin.register(models.ResponseRollupMonth)
+class ResponseRollupMonthAdmin(admin.ModelAdmin):
+    list_display = ["survey", "team", "location", "month", "cycle", "responses"]
+    list_filter = ["survey"]
+    date_hierarchy = "month"
 
 
 @admin.register(models.AlertRule)
