@@ -25,6 +25,7 @@ from benchmarks.common import (
     data_ensure,
     django_setup,
     ms,
+    sized_arguments,
     summary,
     table,
     timings,
@@ -212,20 +213,11 @@ def run(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="10,000 answers, 3 repeats")
-    parser.add_argument("--answers", type=int)
-    parser.add_argument("--teams", type=int)
-    parser.add_argument("--months", type=int)
-    parser.add_argument("--repeat", type=int)
     parser.add_argument("--only", default="", help="Only pages whose name contains this")
     parser.add_argument(
         "--explain", type=int, nargs="?", const=3, default=0, help="EXPLAIN ANALYZE the N slowest"
     )
-    args = parser.parse_args(argv)
-    size = dict(SMOKE if args.smoke else FULL)
-    for key in size:
-        if getattr(args, key) is not None:
-            size[key] = getattr(args, key)
+    args, size = sized_arguments(parser, smoke=SMOKE, full=FULL, argv=argv)
     django_setup()
     run(**size, explain_top=args.explain, only=args.only)
 
