@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, parsers, status
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -24,6 +24,21 @@ class JSONParser(parsers.JSONParser):
             if _depth_within(data, MAX_JSON_DEPTH):
                 return data
         raise exceptions.ParseError("JSON parse error - nested too deeply.")
+
+
+class IndexedListSerializer(serializers.ListSerializer):
+    """Errors of a list of objects as a list parallel to the input (`[{}, {"type": [...]}]`),
+    whichever error format the installed DRF version defaults to (some give {index: errors})."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            if isinstance(detail, dict) and detail and all(isinstance(k, int) for k in detail):
+                errors = [detail.get(index, {}) for index in range(len(data))]
+                raise serializers.ValidationError(errors) from exc
+            raise
 
 
 def _depth_within(data, limit: int) -> bool:

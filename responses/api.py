@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from config.api import IndexedListSerializer
 from responses.models import Channel
 from responses.services import response_submit
 from surveys.distribution import invitations_send
@@ -82,6 +83,9 @@ class WhenField(serializers.Field):
 class AnswerInSerializer(serializers.Serializer):
     question = serializers.IntegerField()
     value = serializers.JSONField(allow_null=True)
+
+    class Meta:
+        list_serializer_class = IndexedListSerializer  # errors: a list parallel to the answers
 
 
 class ResponseInSerializer(serializers.Serializer):

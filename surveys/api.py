@@ -11,6 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from config.api import IndexedListSerializer
 from surveys import services
 from surveys.models import Driver, Membership, Question, QuestionType, Survey, SurveyKind, Team
 from surveys.permissions import authorable_kinds, can_author
@@ -66,21 +67,6 @@ class SurveySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class QuestionListSerializer(serializers.ListSerializer):
-    """Errors as a list parallel to the input (`[{}, {"type": [...]}]`), the documented shape,
-    whichever error format the installed DRF version defaults to."""
-
-    def to_internal_value(self, data):
-        try:
-            return super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            detail = exc.detail
-            if isinstance(detail, dict) and detail and all(isinstance(k, int) for k in detail):
-                errors = [detail.get(index, {}) for index in range(len(data))]
-                raise serializers.ValidationError(errors) from exc
-            raise
-
-
 class QuestionInputSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=QuestionType.values)
     text = serializers.CharField(max_length=500)
@@ -111,7 +97,7 @@ class QuestionInputSerializer(serializers.Serializer):
         return attrs
 
     class Meta:
-        list_serializer_class = QuestionListSerializer
+        list_serializer_class = IndexedListSerializer
 
 
 class SurveyCreateSerializer(serializers.Serializer):

@@ -50,3 +50,22 @@ def test_invitations_to_an_impossible_team_id_are_a_field_error(world, team):
     assert reply.status_code == 400
     assert list(reply.json()) == ["teams"]
     assert not Invitation.objects.exists()
+
+
+def test_malformed_answers_are_reported_in_a_list_parallel_to_the_input(world, cx_survey):
+    """The same shape as the questions of POST /surveys/ (was {"answers": {"1": {...}}})."""
+    nps = cx_survey.q["nps"].id
+    reply = _api(world.cx_manager).post(
+        f"/api/v1/surveys/{cx_survey.pk}/responses/",
+        {"team": world.team.pk, "answers": [{"question": nps, "value": 7}, {"value": 3}, "x"]},
+        format="json",
+    )
+    assert reply.status_code == 400
+    assert reply.json() == {
+        "answers": [
+            {},
+            {"question": ["This field is required."]},
+            {"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]},
+        ]
+    }
+    assert not Response.objects.exists()
