@@ -35,6 +35,7 @@ SERVER_ENV = {
     "CACHE_KEY_PREFIX": "tandem-bench",
     "LOG_LEVEL": "WARNING",
 }
+INGEST_ORG = "Benchmark Co ingest"
 INGEST_TITLE = "Ingest benchmark"
 BARE_TITLE = "Ingest baseline (bare INSERT)"
 # Five answers a submission: the shape both the peer and Tandem get.
@@ -164,16 +165,26 @@ def _survey(organization, title: str, user):
     return survey
 
 
-def ingest_fixture(organization, people: dict) -> dict:
+def ingest_fixture() -> dict:
     """The 5-question CX survey the load goes to (with customer links for LINK_TEAMS teams),
-    its twin for the bare-INSERT baseline, and a CX manager's API token."""
+    its twin for the bare-INSERT baseline, and a CX manager's API token.
+
+    They live in their own organisation (INGEST_ORG): load-test responses must not change the
+    benchmark organisation's answer count, nor become its most recently answered survey (the
+    survey its dashboards open on). The tables are shared, so inserts still go into tables
+    holding the million answers when those are loaded.
+    """
     from django.urls import reverse
     from rest_framework.authtoken.models import Token
 
+    from benchmarks.common import bench_people, data_ensure
     from surveys.distribution import customer_link_create, customer_link_signed
     from surveys.models import CustomerLink, Team
 
-    manager = people["cx_manager"]
+    organization = data_ensure(
+        answers=1_000, teams=LINK_TEAMS, months=1, org_name=INGEST_ORG, out=lambda _: None
+    )
+    manager = bench_people(organization)["cx_manager"]
     survey = _survey(organization, INGEST_TITLE, manager)
     bare = _survey(organization, BARE_TITLE, manager)
     teams = list(Team.objects.filter(organization=organization).order_by("id")[:LINK_TEAMS])
@@ -193,6 +204,7 @@ def ingest_fixture(organization, people: dict) -> dict:
         "teams": [team.pk for team in teams],
         "links": links,
         "token": token.key,
+        "form_fields": form_fields(question_ids),
     }
 
 
