@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files: no CDN
     "crispy_forms",
     "crispy_bootstrap5",
     "django_celery_beat",
@@ -258,6 +259,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Employee and customer experience feedback, one program.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # "kind" means ex/cx on surveys and alerts but email/webhook on deliveries: name them apart.
     "ENUM_NAME_OVERRIDES": {
         "SurveyKindEnum": "surveys.models.SurveyKind",

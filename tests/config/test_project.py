@@ -58,3 +58,12 @@ def test_pages_send_a_csp_without_inline_script(client):
     response = client.get("/accounts/login/")
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert "unsafe-inline" not in response["Content-Security-Policy"]
+
+
+def test_api_docs_are_served_from_our_own_static_files_under_the_csp(client):
+    page = client.get("/api/v1/docs/")
+    assert page.status_code == 200
+    assert b"cdn.jsdelivr" not in page.content
+    assert "script-src 'self'" in page["Content-Security-Policy"]
+    script = client.get("/api/v1/docs/?script=")
+    assert script.status_code == 200
