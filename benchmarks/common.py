@@ -107,18 +107,28 @@ def verdict(ok: bool) -> str:
 
 
 def data_ensure(
-    *, answers: int, teams: int, months: int, org_name: str = BENCH_ORG, out=print, force=False
+    *,
+    answers: int,
+    teams: int,
+    months: int,
+    org_name: str = BENCH_ORG,
+    out=print,
+    force=False,
+    any_size=False,
 ):
     """The benchmark organisation holding exactly `answers` answers, generated when missing.
 
-    Reused when it already exists at that size (generating a million answers takes minutes);
-    regenerated (generate_data --replace) otherwise.
+    Reused when it already exists at that size (generating a million answers takes minutes), or
+    at any size with `any_size` (the load tests' organisation, which they add to); regenerated
+    (generate_data --replace) otherwise.
     """
     from dashboards.datagen.generate import data_generate
     from responses.models import Answer
     from surveys.models import Organization
 
     organization = Organization.objects.filter(name=org_name).first()
+    if organization is not None and any_size and not force:
+        return organization
     if organization is not None and not force:
         held = Answer.objects.filter(response__survey__organization=organization).count()
         if held == answers and organization.teams.count() == teams:

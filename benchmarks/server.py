@@ -182,7 +182,12 @@ def ingest_fixture() -> dict:
     from surveys.models import CustomerLink, Team
 
     organization = data_ensure(
-        answers=1_000, teams=LINK_TEAMS, months=1, org_name=INGEST_ORG, out=lambda _: None
+        answers=1_000,
+        teams=LINK_TEAMS,
+        months=1,
+        org_name=INGEST_ORG,
+        out=lambda _: None,
+        any_size=True,
     )
     manager = bench_people(organization)["cx_manager"]
     survey = _survey(organization, INGEST_TITLE, manager)
