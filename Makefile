@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo install test lint format up worker beat web clean
+.PHONY: demo install test lint format up worker beat web clean bench bench-smoke
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,6 +22,13 @@ demo: install
 # The suite. Uses DATABASE_URL / REDIS_URL when set (PostgreSQL + Redis), else SQLite + eager Celery.
 test:
 	$(if $(wildcard $(BIN)/python),$(BIN)/,)python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (benchmarks/README.md): need DATABASE_URL (PostgreSQL), REDIS_URL and wrk.
+bench:
+	python -m benchmarks.run_all $(BENCH_ARGS)
+
+bench-smoke:
+	python -m benchmarks.run_all --smoke
 
 lint:
 	ruff check .
