@@ -84,6 +84,7 @@ def retention_purge(*, organization: Organization, now: dt.datetime | None = Non
     responses = answers = 0
     while ids := list(stale.values_list("id", flat=True)[:PURGE_BATCH]):
         with transaction.atomic():
+            response_copies_scrub(response_ids=ids)
             _, per_model = Response.objects.filter(id__in=ids).delete()
         responses += per_model.get(Response._meta.label, 0)
         answers += per_model.get(Answer._meta.label, 0)
@@ -119,6 +120,65 @@ def retention_set(
     )
 
 
+# --- Copies of free text ------------------------------------------------------------------
+
+QUOTE_REMOVED = "“[comment removed]”"
+
+
+def response_copies_scrub(*, response_ids: list[int]) -> None:
+    """Before responses are deleted, remove the copies of their answers kept elsewhere: the
+    new-response webhooks (every answer, the respondent's name) are deleted, and the quote in
+    an alert raised on one of them (a negative comment), and in that alert's e-mails and
+    webhooks, is replaced. The alerts themselves stay: they were handled and are counted.
+
+    A loop over alerts, not over answers: there is at most one alert per rule and response.
+    """
+    from dashboards.alerting.services import QUOTE_LENGTH
+    from dashboards.models import Alert, OutboxMessage
+
+    OutboxMessage.objects.filter(response_id__in=response_ids).delete()
+    alerts = Alert.objects.filter(response_id__in=response_ids)
+    quotes: dict[int, list[str]] = {}
+    texts = Answer.objects.filter(response_id__in=alerts.values("response_id")).exclude(
+        value_text=""
+    )
+    for response_id, text in texts.values_list("response_id", "value_text"):
+        quotes.setdefault(response_id, []).append(f"“{text[:QUOTE_LENGTH]}”")
+    for alert in alerts.filter(response_id__in=quotes).prefetch_related("messages"):
+        alert.message = _quotes_replaced(alert.message, quotes[alert.response_id])
+        alert.save(update_fields=["message"])
+        for message in alert.messages.all():
+            message.payload = _quotes_replaced(message.payload, quotes[alert.response_id])
+            message.save(update_fields=["payload"])
+
+
+def _quotes_replaced(value: Any, quotes: list[str]) -> Any:
+    if isinstance(value, str):
+        for quote in quotes:
+            value = value.replace(quote, QUOTE_REMOVED)
+        return value
+    if isinstance(value, dict):
+        return {key: _quotes_replaced(item, quotes) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_quotes_replaced(item, quotes) for item in value]
+    return value
+
+
+def _agent_name_scrub(person: Person) -> None:
+    """New-response webhooks name the agent who served the customer: drop the person's name."""
+    from dashboards.models import OutboxMessage
+
+    messages = list(
+        OutboxMessage.objects.filter(
+            response_id__in=Response.objects.filter(agent=person).values("id"),
+            payload__response__agent=person.name,
+        )
+    )
+    for message in messages:
+        message.payload["response"]["agent"] = None
+    OutboxMessage.objects.bulk_update(messages, ["payload"], batch_size=PURGE_BATCH)
+
+
 # --- One person: erasure and access requests ----------------------------------------------
 
 
@@ -126,8 +186,10 @@ def person_erase(*, person: Person, user: AbstractBaseUser, request=None) -> dic
     """Erase one person on request, in one transaction.
 
     1. Delete their own responses (only non-anonymous surveys link a response to a person) with
-       the answers, and recompute the rollup buckets those responses were in.
-    2. Delete their invitations; clear them as the agent of customers' responses.
+       the answers and their copies (response_copies_scrub), and recompute the rollup buckets
+       those responses were in.
+    2. Delete their invitations; clear them as the agent of customers' responses, and their
+       name from those responses' new-response webhooks.
     3. Scrub and deactivate their sign-in account, if they have one, and delete the person.
     4. Record who erased whom (by id: the entry keeps no name or email) and what went.
     """
@@ -138,6 +200,8 @@ def person_erase(*, person: Person, user: AbstractBaseUser, request=None) -> dic
     with transaction.atomic():
         own = Response.objects.filter(respondent=person)
         buckets = {bucket_for(**row) for row in own.values("survey_id", "team_id", "submitted_at")}
+        response_copies_scrub(response_ids=list(own.values_list("id", flat=True)))
+        _agent_name_scrub(person)
         _, deleted = own.delete()
         for bucket in sorted(buckets, key=lambda b: (b.survey_id, b.team_id or 0, b.day)):
             bucket_recompute(bucket)

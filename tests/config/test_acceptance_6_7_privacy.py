@@ -1,0 +1,125 @@
+"""Acceptance audit of issue 6 (privacy): a purged or erased comment does not live on in the
+alerts that quoted it, in their e-mails and webhooks, or in new-response webhooks; an erased
+agent's name goes from the webhooks of the customers they served."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from dashboards.alerting.services import response_webhooks_queue
+from dashboards.models import Alert, AlertMetric, OutboxMessage
+from dashboards.scoring import response_score
+from surveys.models import Organization, SurveyKind
+from surveys.privacy import person_erase, retention_purge
+from tests.config.test_privacy import subject  # noqa: F401, F811 - fixture: Sam Doe, with an account
+from tests.factories import (
+    AlertFactory,
+    AlertRuleFactory,
+    OutboxMessageFactory,
+    QuestionFactory,
+    SurveyFactory,
+    WebhookEndpointFactory,
+    response_with_answers,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
+OLD = dt.datetime(2025, 11, 3, 9, 0, tzinfo=dt.UTC)
+SECRET = "My manager Dana shouts at us every morning"
+KEPT = "The new rota is much better"
+
+
+@pytest.fixture
+def cx(world):
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.CX, anonymous=False)
+    survey.csat = QuestionFactory(survey=survey, type="csat", order=1)
+    survey.comment = QuestionFactory(survey=survey, type="text", required=False, order=2)
+    WebhookEndpointFactory(organization=world.org, kind=SurveyKind.CX, on_response=True)
+    return survey
+
+
+def _answered(survey, team, comment: str, when: dt.datetime, **fields):
+    """A scored response with its new-response webhook queued, and a negative-comment alert
+    quoting it with one alert e-mail (as dashboards.alerting writes them)."""
+    response = response_with_answers(
+        survey=survey,
+        team=team,
+        answers={survey.csat: 1, survey.comment: comment},
+        submitted_at=when,
+        **fields,
+    )
+    response_score(response_id=response.pk)
+    response_webhooks_queue(response_id=response.pk)
+    rule = AlertRuleFactory(
+        organization=survey.organization, kind=survey.kind, metric=AlertMetric.NEGATIVE_COMMENT
+    )
+    message = f"Negative comment in {team.name} on “{survey.comment.text}”: “{comment}”"
+    alert = AlertFactory(
+        organization=survey.organization,
+        survey=survey,
+        rule=rule,
+        response=response,
+        message=message,
+    )
+    OutboxMessageFactory(
+        organization=survey.organization,
+        survey_kind=survey.kind,
+        alert=alert,
+        payload={"subject": "[Tandem] negative comment", "body": f"{message}\n\nSurvey: x\n"},
+    )
+    return response, alert
+
+
+def _stored_text() -> str:
+    """Every alert message and outbox payload, as one string."""
+    return json.dumps(
+        [
+            list(Alert.objects.values_list("message", flat=True)),
+            list(OutboxMessage.objects.values_list("payload", flat=True)),
+        ],
+        ensure_ascii=False,
+    )
+
+
+def test_purged_comment_leaves_no_copy_in_alerts_or_deliveries(world, cx):
+    old, old_alert = _answered(cx, world.team, SECRET, OLD)
+    recent, _ = _answered(cx, world.team, KEPT, NOW - dt.timedelta(days=3))
+    assert SECRET in _stored_text()  # the copies exist before the purge
+    assert OutboxMessage.objects.filter(response_id=old.pk).count() == 1
+    Organization.objects.filter(pk=world.org.pk).update(retention_months=6)
+    world.org.refresh_from_db()
+
+    assert retention_purge(organization=world.org, now=NOW)["responses"] == 1
+
+    stored = _stored_text()
+    assert SECRET not in stored
+    assert KEPT in stored  # the recent response's copies are untouched
+    assert not OutboxMessage.objects.filter(response_id=old.pk).exists()
+    assert OutboxMessage.objects.filter(response_id=recent.pk).count() == 1
+    old_alert.refresh_from_db()
+    # The alert stays (it was handled, counted in time-to-resolve); its quote goes.
+    assert old_alert.message == (
+        f"Negative comment in {world.team.name} on “{cx.comment.text}”: “[comment removed]”"
+    )
+    email = old_alert.messages.get()
+    assert "“[comment removed]”" in email.payload["body"]
+
+
+def test_erased_persons_comments_and_name_leave_no_copy(world, cx, subject):  # noqa: F811
+    _, alert = _answered(cx, world.team, SECRET, NOW, respondent=subject)
+    served, _ = _answered(cx, world.team, KEPT, NOW, agent=subject)
+    assert "Sam Doe" in _stored_text() and SECRET in _stored_text()
+
+    person_erase(person=subject, user=world.hr_admin.user)
+
+    stored = _stored_text()
+    assert SECRET not in stored and "Sam Doe" not in stored
+    assert KEPT in stored  # a customer's comment about the agent is the customer's, not theirs
+    alert.refresh_from_db()
+    assert alert.response_id is None and alert.message.endswith("“[comment removed]”")
+    webhook = OutboxMessage.objects.get(response_id=served.pk)
+    assert webhook.payload["response"]["agent"] is None
