@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Left
 
+from dashboards.models import QuestionRollup
+from dashboards.monthly import rollup_sums
 from dashboards.selectors.common import Filters, answers_in_scope
 from dashboards.selectors.figures import scope_range
-from dashboards.selectors.scores import score_cells
+from dashboards.selectors.scores import _population, score_cells
 from dashboards.selectors.tables import Table
 from responses.models import SentimentLabel
-from surveys.models import QuestionType
+from surveys.models import Question, QuestionType
 
 PER_PAGE = 20
 _FIELDS = (
@@ -33,29 +36,104 @@ _FIELDS = (
 )
 
 
-def visible_team_filter(filters: Filters) -> tuple[Q, int]:
+def visible_team_filter(filters: Filters, *, path: str = "response__team") -> tuple[Q, int]:
     """(condition on the answer's team, number of teams hidden) for an anonymous survey: only
-    teams whose figures the scores API shows for the same range and narrowing."""
+    teams whose figures the scores API shows for the same range and narrowing. `path` names the
+    team from the rows filtered ("team" on rollups)."""
     cells = score_cells(
         survey=filters.survey, group_by="team", period="all", **scope_range(filters)
     )
     shown = [cell.group["id"] for cell in cells if not cell.suppressed]
-    condition = Q(response__team_id__in=[team for team in shown if team is not None])
+    condition = Q(**{f"{path}_id__in": [team for team in shown if team is not None]})
     if None in shown:
-        condition |= Q(response__team__isnull=True)
+        condition |= Q(**{f"{path}__isnull": True})
     return condition, sum(1 for cell in cells if cell.suppressed)
 
 
 def comments_queryset(*, filters: Filters) -> tuple[QuerySet, int]:
     """Every comment the filters allow, and how many teams were left out for anonymity."""
+    answers, _, hidden_teams = _comments(filters)
+    return answers, hidden_teams
+
+
+def _comments(filters: Filters) -> tuple[QuerySet, Q, int]:
+    """The comments the filters allow, the same selection as a condition on rollup rows (for
+    counting them), and how many teams were left out for anonymity."""
     answers = (
         answers_in_scope(filters).filter(question__type=QuestionType.TEXT).exclude(value_text="")
     )
+    rollups = Q(question__type=QuestionType.TEXT)
     hidden_teams = 0
     if filters.survey.anonymous:
         condition, hidden_teams = visible_team_filter(filters)
         answers = answers.filter(condition)
-    return answers, hidden_teams
+        rollups &= visible_team_filter(filters, path="team")[0]
+    return answers, rollups, hidden_teams
+
+
+def _counts(filters: Filters, rollups: Q, *, driver: str = "") -> dict:
+    """Comments by sentiment, summed from the rollups (a text question's row counts its
+    comments in `n` and their labels in pos/neu/neg): the same selection as the comment list
+    without reading a comment (a scan of every comment in range took seconds at 1M answers).
+    Comments not scored yet count from their scoring, a moment after they arrive."""
+    if driver:
+        rollups &= Q(question__driver=driver)
+    rows = rollup_sums(
+        QuestionRollup,
+        survey_id=filters.survey.pk,
+        start=filters.start,
+        end=filters.end,
+        where=_population(survey=filters.survey, start=None, end=None, narrowing={})
+        & _narrowing(filters)
+        & rollups,
+        values=["survey_id"],
+        keys=lambda field: {},
+        sums={"total": "n", "positive": "pos", "neutral": "neu", "negative": "neg"},
+    )
+    totals = {"total": 0, **{label: 0 for label in SentimentLabel.values}}
+    for row in rows:
+        for key in totals:
+            totals[key] += row[key] or 0
+    return totals
+
+
+def _narrowing(filters: Filters) -> Q:
+    condition = Q()
+    for lookup, ids in (
+        ("team_id__in", filters.team_ids),
+        ("team__department_id__in", filters.department_ids),
+        ("location_id__in", filters.location_ids),
+    ):
+        if ids is not None:
+            condition &= Q(**{lookup: ids})
+    return condition
+
+
+class _QuestionMajor:
+    """The comments of an anonymous survey, question by question, for the Paginator.
+
+    Each question's comments are read in text order through answer_comment_order (an index on
+    question, the text's first 64 characters and id), so a page costs a few index steps, not a
+    sort of every comment in range; `count()` comes from the rollups."""
+
+    def __init__(self, answers: QuerySet, questions: list[int], count: int) -> None:
+        self.answers, self.questions, self.total = answers, questions, count
+
+    def count(self) -> int:
+        return self.total
+
+    def __getitem__(self, part: slice) -> list[dict]:
+        rows: list[dict] = []
+        for question in self.questions:
+            wanted = part.stop - len(rows)
+            rows += list(
+                self.answers.filter(question_id=question)
+                .order_by(Left("value_text", 64), "value_text", "id")
+                .values(*_FIELDS)[:wanted]
+            )
+            if len(rows) >= part.stop:
+                break
+        return rows[part.start : part.stop]
 
 
 def _narrowed(
@@ -78,15 +156,20 @@ def comment_list(
 ) -> dict:
     """One page of comments (newest first; by question and text when anonymous), with the
     sentiment counts of the whole selection."""
-    answers, hidden_teams = comments_queryset(filters=filters)
-    counts = answers.aggregate(
-        total=Count("id"),
-        **{label: Count("id", filter=Q(sentiment_label=label)) for label in SentimentLabel.values},
-    )
+    answers, rollups, hidden_teams = _comments(filters)
+    counts = _counts(filters, rollups)
     selected = _narrowed(
         answers, filters=filters, sentiment=sentiment, driver=driver, search=search
     )
-    paginator = Paginator(selected.values(*_FIELDS), PER_PAGE)
+    if filters.survey.anonymous and not search:
+        count = _counts(filters, rollups, driver=driver)[sentiment or "total"]
+        questions = Question.objects.filter(survey=filters.survey, type=QuestionType.TEXT)
+        if driver:
+            questions = questions.filter(driver=driver)
+        ids = list(questions.order_by("order", "id").values_list("id", flat=True))
+        paginator = Paginator(_QuestionMajor(selected, ids, count), PER_PAGE)
+    else:
+        paginator = Paginator(selected.values(*_FIELDS), PER_PAGE)
     return {
         "page": paginator.get_page(page),
         "counts": counts,
