@@ -1,9 +1,12 @@
 # Tandem: `make demo` (first five minutes) and `make test` (the suite).
+# `make demo PORT=8001` (or HOST=0.0.0.0) when port 8000 is taken.
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Put the venv first on PATH when it exists (make test / make up), else use what is installed.
+ENV_PATH = $(if $(wildcard $(BIN)/python),PATH="$(abspath $(BIN)):$$PATH",)
 
 .PHONY: demo install test lint format up worker beat web clean bench bench-smoke
 
@@ -21,7 +24,7 @@ demo: install
 
 # The suite. Uses DATABASE_URL / REDIS_URL when set (PostgreSQL + Redis), else SQLite + eager Celery.
 test:
-	$(if $(wildcard $(BIN)/python),$(BIN)/,)python -m pytest $(PYTEST_ARGS)
+	$(ENV_PATH) python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (benchmarks/README.md): need DATABASE_URL (PostgreSQL), REDIS_URL and wrk.
 bench:
@@ -31,18 +34,21 @@ bench-smoke:
 	python -m benchmarks.run_all --smoke
 
 lint:
-	ruff check .
-	ruff format --check .
+	$(ENV_PATH) ruff check .
+	$(ENV_PATH) ruff format --check .
 
 format:
-	ruff check --fix .
-	ruff format .
+	$(ENV_PATH) ruff check --fix .
+	$(ENV_PATH) ruff format .
 
 # The production stack on one machine, without Docker: needs DATABASE_URL, REDIS_URL, SECRET_KEY.
+# Uses the venv of `make install` when there is one (the Procfile's gunicorn and celery too).
 up:
-	python manage.py migrate --noinput
-	python manage.py collectstatic --noinput -v 0
-	honcho start -f Procfile
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" -a -n "$$SECRET_KEY" || \
+	  { echo "make up needs DATABASE_URL, REDIS_URL and SECRET_KEY (see the README)"; exit 2; }
+	$(ENV_PATH) python manage.py migrate --noinput
+	$(ENV_PATH) python manage.py collectstatic --noinput -v 0
+	$(ENV_PATH) honcho start -f Procfile
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
