@@ -12,11 +12,27 @@ from dashboards.selectors.common import Filters, answers_in_scope
 from dashboards.selectors.figures import NO_DATA, breakdown, present_metrics, series
 from dashboards.selectors.scores import metric_question, scored_questions
 from dashboards.selectors.tables import HIDDEN, Table
-from surveys.models import QuestionType
+from surveys.models import Person, QuestionType
 
 CX_METRICS = [("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES")]
 FIGURE = {"nps": "score", "csat": "score", "ces": "mean"}
 FOLLOW_UPS = 50
+# People who could have served the customers in the selection. Above this, the page asks for a
+# team (or department, location) before listing agents: a table of thousands of agents helps
+# nobody, and at 1M answers building it read every answer in range (~1 s) and drew 5,000 rows.
+AGENT_TABLE_PEOPLE = 200
+
+
+def agents_need_narrowing(filters: Filters) -> bool:
+    people = Person.objects.filter(organization=filters.organization)
+    for lookup, ids in (
+        ("team_id__in", filters.team_ids),
+        ("team__department_id__in", filters.department_ids),
+        ("team__location_id__in", filters.location_ids),
+    ):
+        if ids is not None:
+            people = people.filter(**{lookup: ids})
+    return people.count() > AGENT_TABLE_PEOPLE
 
 
 def agent_breakdown(*, filters: Filters, metric_list: list[tuple[str, str]]) -> Table:
@@ -139,7 +155,12 @@ def cx_dashboard(*, filters: Filters) -> dict:
         caption="By location",
         key="locations",
     )
-    by_agent = agent_breakdown(filters=filters, metric_list=metric_list)
+    too_many = agents_need_narrowing(filters)
+    by_agent = (
+        Table(key="agents", caption="By agent", headers=["Agent", "Respondents"])
+        if too_many
+        else agent_breakdown(filters=filters, metric_list=metric_list)
+    )
     follow_ups = detractor_follow_ups(filters=filters)
     tables = [trends, by_team, by_location, by_agent]
     if follow_ups["available"]:
@@ -151,6 +172,7 @@ def cx_dashboard(*, filters: Filters) -> dict:
         "by_team": by_team,
         "by_location": by_location,
         "by_agent": by_agent,
+        "agents_need_narrowing": too_many,
         "follow_ups": follow_ups,
         "has_comments": filters.survey.questions.filter(type=QuestionType.TEXT).exists(),
         "tables": tables,
