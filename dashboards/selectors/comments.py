@@ -36,18 +36,32 @@ _FIELDS = (
 )
 
 
-def visible_team_filter(filters: Filters, *, path: str = "response__team") -> tuple[Q, int]:
+def visible_team_filter(filters: Filters) -> tuple[Q, int]:
     """(condition on the answer's team, number of teams hidden) for an anonymous survey: only
-    teams whose figures the scores API shows for the same range and narrowing. `path` names the
-    team from the rows filtered ("team" on rollups)."""
+    teams whose figures the scores API shows for the same range and narrowing."""
+    shown, hidden = _shown_teams(filters)
+    return _team_condition(shown, "response__team"), hidden
+
+
+def _shown_teams(filters: Filters) -> tuple[list[int | None], int]:
     cells = score_cells(
-        survey=filters.survey, group_by="team", period="all", **scope_range(filters)
+        survey=filters.survey,
+        group_by="team",
+        period="all",
+        question_ids=(),  # suppression only: no histograms
+        **scope_range(filters),
     )
     shown = [cell.group["id"] for cell in cells if not cell.suppressed]
+    return shown, sum(1 for cell in cells if cell.suppressed)
+
+
+def _team_condition(shown: list[int | None], path: str) -> Q:
+    """The shown teams as a condition on `path` (the answer's "response__team", a rollup's
+    "team"); None in `shown` is the group of responses without a team."""
     condition = Q(**{f"{path}_id__in": [team for team in shown if team is not None]})
     if None in shown:
         condition |= Q(**{f"{path}__isnull": True})
-    return condition, sum(1 for cell in cells if cell.suppressed)
+    return condition
 
 
 def comments_queryset(*, filters: Filters) -> tuple[QuerySet, int]:
@@ -65,9 +79,9 @@ def _comments(filters: Filters) -> tuple[QuerySet, Q, int]:
     rollups = Q(question__type=QuestionType.TEXT)
     hidden_teams = 0
     if filters.survey.anonymous:
-        condition, hidden_teams = visible_team_filter(filters)
-        answers = answers.filter(condition)
-        rollups &= visible_team_filter(filters, path="team")[0]
+        shown, hidden_teams = _shown_teams(filters)
+        answers = answers.filter(_team_condition(shown, "response__team"))
+        rollups &= _team_condition(shown, "team")
     return answers, rollups, hidden_teams
 
 

@@ -241,13 +241,14 @@ def _suppress_siblings(counts: dict[tuple, int], *, threshold: int) -> set[tuple
     }
 
 
-def _histograms(*, survey, narrowing, **scope) -> list[dict]:
-    """Per question, group and period: the summed histogram of the scored questions."""
+def _histograms(*, survey, narrowing, only: Q | None = None, **scope) -> list[dict]:
+    """Per question, group and period: the summed histogram of the scored questions (those
+    matching `only`)."""
     return _sums(
         QuestionRollup,
         survey=survey,
         narrowing=narrowing,
-        extra=Q(question__type__in=metrics.SCORED_TYPES),
+        extra=Q(question__type__in=metrics.SCORED_TYPES) & (only or Q()),
         values=["question_id"],
         sums={name: name for name in HISTOGRAM_FIELDS},
         **scope,
@@ -270,11 +271,14 @@ def score_cells(
     team_ids: Iterable[int] | None = None,
     department_ids: Iterable[int] | None = None,
     location_ids: Iterable[int] | None = None,
+    question_ids: Iterable[int] | None = None,
 ) -> list[Cell]:
     """Respondents, suppression and per-question histograms for every group and period.
 
     1. SUM respondents per cell from ResponseRollup; decide which cells are hidden.
-    2. SUM the histograms per cell and question from QuestionRollup (one query).
+    2. SUM the histograms per cell and question from QuestionRollup (one query), of
+       `question_ids` only when given (a metric reads one question: 200 teams x 6 questions
+       of rows shrink to 200).
     3. Attach them to the visible cells only.
     """
     narrowing = _narrowing(team_ids, department_ids, location_ids)
@@ -292,7 +296,8 @@ def score_cells(
         for key, count in counts.items()
         if count["n"]
     }
-    for row in _histograms(**scope, narrowing=narrowing):
+    only = Q(question_id__in=list(question_ids)) if question_ids is not None else Q()
+    for row in _histograms(**scope, narrowing=narrowing, only=only):
         cell = cells.get(_cell_key(row))
         if cell is not None and not cell.suppressed:
             cell.hists[row["question_id"]] = metrics.histogram(row)
@@ -381,13 +386,13 @@ def metric_by_group(
 ) -> list[dict]:
     if metric not in METRICS:
         raise ValueError(f"Unknown metric {metric!r}")
-    cells = score_cells(survey=survey, **filters)
     questions = scored_questions(survey=survey)
     types = {q["id"]: q["type"] for q in questions}
     if metric == "engagement":
         ids = engagement_question_ids(questions)
     else:
         ids = [metric_question(questions=questions, metric=metric, question_id=question_id)]
+    cells = score_cells(survey=survey, question_ids=ids, **filters)
     return [_metric_row(cell, metric, ids, types) for cell in cells]
 
 
@@ -414,11 +419,12 @@ def _metric_row(cell: Cell, metric: str, ids: list[int], types: dict[int, str]) 
 
 def driver_favourability(*, survey: Survey, **filters: Unpack[ScoreFilters]) -> list[dict]:
     """Per group and period, each driver's favourability (mean of its Likert items'), with n."""
-    cells = score_cells(survey=survey, **filters)
     by_driver: dict[str, list[int]] = defaultdict(list)
     for q in scored_questions(survey=survey):
         if q["type"] == QuestionType.LIKERT and q["driver"]:
             by_driver[q["driver"]].append(q["id"])
+    ids = [qid for ids in by_driver.values() for qid in ids]
+    cells = score_cells(survey=survey, question_ids=ids, **filters)
     rows = []
     for cell in cells:
         drivers = {}
