@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.db import connection
-from django.db.models import Model, Q, Sum
+from django.db.models import Exists, Model, Q, Sum
 
 from dashboards.models import (
     HISTOGRAM_FIELDS,
@@ -31,6 +31,7 @@ from dashboards.models import (
     ResponseRollup,
     ResponseRollupMonth,
 )
+from surveys.models import Survey
 
 QUESTION_COUNTS = ["n", "total", "total_sq", *HISTOGRAM_FIELDS, "pos", "neu", "neg"]
 # day model -> (month model, key columns, summed columns)
@@ -126,9 +127,18 @@ def months_rebuild(*, survey_id: int) -> int:
 # --- Reading ------------------------------------------------------------------------------------
 
 
-def _partial(*, survey_id: int, low: dt.date, high: dt.date) -> bool:
-    """Whether the survey has day rows on days low..high (inclusive), outside the range."""
-    return ResponseRollup.objects.filter(survey_id=survey_id, day__gte=low, day__lte=high).exists()
+def _partial(*, survey_id: int, **spans: tuple[dt.date, dt.date] | None) -> dict[str, bool]:
+    """For each named span of days (low, high), whether the survey has day rows in it: one
+    query of EXISTS subqueries (each a step in the (survey, day) index). None: not asked."""
+    asked = {
+        name: Exists(
+            ResponseRollup.objects.filter(survey_id=survey_id, day__gte=span[0], day__lte=span[1])
+        )
+        for name, span in spans.items()
+        if span is not None
+    }
+    found = Survey.objects.filter(pk=survey_id).values(**asked).first() if asked else None
+    return {name: bool(found and found.get(name)) for name in spans}
 
 
 def _plan(*, survey_id: int, start: dt.date | None, end: dt.date | None) -> tuple[Q, Q | None]:
@@ -139,11 +149,13 @@ def _plan(*, survey_id: int, start: dt.date | None, end: dt.date | None) -> tupl
     rows. Both checks use the (survey, day) index.
     """
     one_day = dt.timedelta(days=1)
-    head = start is not None and start.day != 1
-    head = head and _partial(survey_id=survey_id, low=month_start(start), high=start - one_day)
     # month_end, not next_month: a filter may name any date, 9999-12-31 included.
-    tail = end is not None and end != month_end(end)
-    tail = tail and _partial(survey_id=survey_id, low=end + one_day, high=month_end(end))
+    outside = _partial(
+        survey_id=survey_id,
+        head=(month_start(start), start - one_day) if start and start.day != 1 else None,
+        tail=(end + one_day, month_end(end)) if end and end != month_end(end) else None,
+    )
+    head, tail = outside["head"], outside["tail"]
     if (head or tail) and start is not None and end is not None:
         if month_start(start) == month_start(end):
             return Q(pk__in=[]), Q(day__gte=start, day__lte=end)
