@@ -68,6 +68,9 @@ def alert_rules_evaluate(*, survey_id: int, response_id: int | None = None) -> l
     survey = Survey.objects.select_related("organization").filter(id=survey_id).first()
     if survey is None:
         return []
+    rules = list(selectors.rules_for_survey(survey=survey))
+    if not rules:
+        return []  # the usual case, once per scored response: nothing more to load
     response = None
     if response_id is not None:
         response = (
@@ -77,7 +80,7 @@ def alert_rules_evaluate(*, survey_id: int, response_id: int | None = None) -> l
         )
     day = timezone.localdate(response.submitted_at) if response else timezone.localdate()
     created = []
-    for rule in selectors.rules_for_survey(survey=survey):
+    for rule in rules:
         for finding in _findings(rule, survey, response, day):
             alert = _alert_create(rule=rule, survey=survey, finding=finding)
             if alert is not None:
@@ -312,22 +315,24 @@ def response_webhooks_queue(*, response_id: int) -> int:
     Never for anonymous EX surveys (a single employee's answers, as they arrive). Idempotent:
     one message per endpoint and response (unique constraint), however often scoring runs.
     """
+    # The endpoints first: most organisations have none, and the response with its relations
+    # is then never loaded (this runs once per scored response).
+    survey = Survey.objects.filter(responses__id=response_id).first()
+    if survey is None or selectors.is_protected(survey):
+        return 0
+    endpoints = list(
+        WebhookEndpoint.objects.filter(
+            organization_id=survey.organization_id, kind=survey.kind, active=True, on_response=True
+        )
+    )
+    if not endpoints:
+        return 0
     response = (
         Response.objects.select_related("survey", "team", "location", "respondent", "agent")
         .filter(id=response_id)
         .first()
     )
-    if response is None or selectors.is_protected(response.survey):
-        return 0
-    endpoints = list(
-        WebhookEndpoint.objects.filter(
-            organization_id=response.survey.organization_id,
-            kind=response.survey.kind,
-            active=True,
-            on_response=True,
-        )
-    )
-    if not endpoints:
+    if response is None:
         return 0
     payload = {"event": RESPONSE_EVENT, "response": response_payload(response)}
     new_ids = []
