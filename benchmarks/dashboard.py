@@ -69,8 +69,20 @@ def cases(*, organization, people: dict) -> list[Case]:
         Case("cx", "team", "team_lead", "/dashboards/cx/", (cx.pk,), start, end, team),
         # The link page is for HR admins and CX managers only and has no team filter.
         Case("link", "organisation", "hr_admin", "/dashboards/link/", both, None, None, None),
+        # By team over the whole range (the breakdowns' call), and every team x every month
+        # (2,600 cells, a 1.4 MB answer: the heaviest call the API allows on this survey).
         Case(
             "scores API",
+            "organisation",
+            "hr_admin",
+            f"/api/v1/surveys/{ex.pk}/scores/?group_by=team",
+            (ex.pk,),
+            None,
+            None,
+            None,
+        ),
+        Case(
+            "scores API, team x month",
             "organisation",
             "hr_admin",
             f"/api/v1/surveys/{ex.pk}/scores/?group_by=team&period=month",

@@ -128,10 +128,16 @@ class _QuestionMajor:
 
     Each question's comments are read in text order through answer_comment_order (an index on
     question, the text's first 64 characters and id), so a page costs a few index steps, not a
-    sort of every comment in range; `count()` comes from the rollups."""
+    sort of every comment in range; `count()` comes from the rollups. For a few teams
+    (`indexed=False`) their comments are fewer than the index steps to find them: they are
+    fetched by team and sorted (the same order).
+    """
 
-    def __init__(self, answers: QuerySet, questions: list[int], count: int) -> None:
+    def __init__(self, answers: QuerySet, questions: list[int], count: int, *, indexed: bool):
         self.answers, self.questions, self.total = answers, questions, count
+        self.order = (
+            (Left("value_text", 64), "value_text", "id") if indexed else ("value_text", "id")
+        )
 
     def count(self) -> int:
         return self.total
@@ -142,7 +148,7 @@ class _QuestionMajor:
             wanted = part.stop - len(rows)
             rows += list(
                 self.answers.filter(question_id=question)
-                .order_by(Left("value_text", 64), "value_text", "id")
+                .order_by(*self.order)
                 .values(*_FIELDS)[:wanted]
             )
             if len(rows) >= part.stop:
@@ -181,7 +187,8 @@ def comment_list(
         if driver:
             questions = questions.filter(driver=driver)
         ids = list(questions.order_by("order", "id").values_list("id", flat=True))
-        paginator = Paginator(_QuestionMajor(selected, ids, count), PER_PAGE)
+        pages = _QuestionMajor(selected, ids, count, indexed=filters.team_ids is None)
+        paginator = Paginator(pages, PER_PAGE)
     else:
         paginator = Paginator(selected.values(*_FIELDS), PER_PAGE)
     return {

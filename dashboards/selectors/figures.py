@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dashboards.forms import METRIC_TYPES
 from dashboards.selectors.common import Filters, period_starts
-from dashboards.selectors.scores import metric_by_group, period_label, scored_questions
+from dashboards.selectors.scores import metrics_by_group, period_label, scored_questions
 from dashboards.selectors.tables import HIDDEN, Table
 
 NO_DATA = "No responses"
@@ -52,14 +52,14 @@ def _plotted(row: dict | None) -> float | None:
 def series(*, filters: Filters, metrics: list[tuple[str, str]], caption: str, key: str) -> Table:
     """One row per period of the range with each metric's value and n; a line chart of them
     (a gap, never a zero, where a period is hidden or empty)."""
+    rows_of = metrics_by_group(
+        survey=filters.survey,
+        metrics=[metric for metric, _ in metrics],
+        period=filters.period,
+        **scope_range(filters),
+    )
     by_metric = {
-        metric: {
-            row["period_start"]: row
-            for row in metric_by_group(
-                survey=filters.survey, metric=metric, period=filters.period, **scope_range(filters)
-            )
-        }
-        for metric, _ in metrics
+        metric: {row["period_start"]: row for row in rows_of[metric]} for metric in rows_of
     }
     starts = period_starts(period=filters.period, start=filters.start, end=filters.end) or [None]
     headers = ["Period", "Respondents"]
@@ -87,18 +87,16 @@ def breakdown(
 ) -> Table:
     """One row per group (team, department or location) over the whole range; a bar chart of
     the first metric."""
+    rows_of = metrics_by_group(
+        survey=filters.survey,
+        metrics=[metric for metric, _ in metrics],
+        group_by=group_by,
+        period="all",
+        **scope_range(filters),
+    )
     by_metric = {
-        metric: {
-            (row["group"]["id"], row["group"]["name"]): row
-            for row in metric_by_group(
-                survey=filters.survey,
-                metric=metric,
-                group_by=group_by,
-                period="all",
-                **scope_range(filters),
-            )
-        }
-        for metric, _ in metrics
+        metric: {(row["group"]["id"], row["group"]["name"]): row for row in rows}
+        for metric, rows in rows_of.items()
     }
     groups = sorted(
         {group for rows in by_metric.values() for group in rows}, key=lambda g: (g[0] is None, g[1])

@@ -53,6 +53,11 @@ def test_anonymous_comments_page_through_questions_in_text_order(data, login, mo
     response = client.get("/dashboards/ex/", MARCH_FILTER)
     assert response.context["comments"]["counts"]["total"] == 5
     assert response.context["comments"]["page"].paginator.num_pages == 3
+    # The team lead's pages (one team: read by team and sorted, not through the index) agree.
+    lead = login(data.world.team_lead)
+    assert [
+        _page(lead.get("/dashboards/ex/", {**MARCH_FILTER, "page": str(n)})) for n in (1, 2, 3)
+    ] == pages
 
 
 def test_comment_counts_by_sentiment_come_from_rollups(data, login):
