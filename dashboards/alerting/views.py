@@ -26,6 +26,7 @@ from dashboards.alerting.forms import (
 from dashboards.alerting.outbox import outbox_message_resend
 from dashboards.models import (
     Alert,
+    AlertMetric,
     AlertRule,
     AlertStatus,
     OutboxMessage,
@@ -149,21 +150,28 @@ def _customer_answers(request, alert: Alert) -> list[Answer]:
         .select_related("question")
         .order_by("question__order", "question_id")
     )
+    _audit_view(request, alert, AuditAction.RESPONSES_VIEW, alert.response)
+    return answers
+
+
+def _audit_view(request, alert: Alert, action: str, obj) -> None:
     audit_record(
         organization=alert.organization,
         user=request.user,
-        action=AuditAction.RESPONSES_VIEW,
-        obj=alert.response,
+        action=action,
+        obj=obj,
         detail={"alert": alert.id},
         request=request,
     )
-    return answers
 
 
 @require_GET
 @membership_required(*INBOX_ROLES)
 def alert_detail(request, pk: int):
     alert = _alert_for_user(request, pk)
+    if alert.metric == AlertMetric.NEGATIVE_COMMENT and not selectors.is_protected(alert.survey):
+        # The message quotes the comment (anonymous EX alerts give a count only).
+        _audit_view(request, alert, AuditAction.COMMENTS_VIEW, alert.survey)
     return render(request, "dashboards/alerts/detail.html", _detail_context(request, alert))
 
 

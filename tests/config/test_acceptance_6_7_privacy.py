@@ -12,7 +12,7 @@ import pytest
 from dashboards.alerting.services import response_webhooks_queue
 from dashboards.models import Alert, AlertMetric, OutboxMessage
 from dashboards.scoring import response_score
-from surveys.models import Organization, SurveyKind
+from surveys.models import AuditLog, Organization, SurveyKind
 from surveys.privacy import person_erase, retention_purge
 from tests.config.test_privacy import subject  # noqa: F401, F811 - fixture: Sam Doe, with an account
 from tests.factories import (
@@ -123,3 +123,38 @@ def test_erased_persons_comments_and_name_leave_no_copy(world, cx, subject):  # 
     assert alert.response_id is None and alert.message.endswith("“[comment removed]”")
     webhook = OutboxMessage.objects.get(response_id=served.pk)
     assert webhook.payload["response"]["agent"] is None
+
+
+# --- Who read a quoted comment is in the audit log ----------------------------------------------
+
+
+def test_opening_an_alert_that_quotes_a_comment_is_audited(world, cx, login):
+    _, quoting = _answered(cx, world.team, SECRET, NOW)
+    figure = AlertFactory(organization=world.org, survey=cx, metric=AlertMetric.CSAT)
+    client = login(world.cx_manager)
+
+    assert SECRET in client.get(f"/dashboards/alerts/{quoting.pk}/").content.decode()
+    assert client.get(f"/dashboards/alerts/{figure.pk}/").status_code == 200
+
+    entry = AuditLog.objects.get(action="comments.view")
+    assert (entry.user, entry.object_id, entry.detail) == (
+        world.cx_manager.user,
+        str(cx.pk),
+        {"alert": quoting.pk},
+    )
+    assert entry.created_at is not None
+    # The HR admins' audit page lists it.
+    page = login(world.hr_admin).get("/surveys/audit/", {"action": "comments.view"})
+    assert world.cx_manager.user.username in page.content.decode()
+
+
+def test_an_anonymous_ex_comment_alert_quotes_nothing_and_is_not_audited(world, login):
+    ex = SurveyFactory(organization=world.org, kind=SurveyKind.EX, anonymous=True)
+    alert = AlertFactory(
+        organization=world.org,
+        survey=ex,
+        metric=AlertMetric.NEGATIVE_COMMENT,
+        message="2 negative comment(s) in Front desk. Comments are not quoted.",
+    )
+    assert login(world.hr_admin).get(f"/dashboards/alerts/{alert.pk}/").status_code == 200
+    assert not AuditLog.objects.filter(action="comments.view").exists()
