@@ -22,7 +22,7 @@ from rest_framework.authtoken.models import Token
 
 from config.audit import AuditAction, audit_record
 from responses.models import Answer, Response
-from surveys.models import Invitation, Membership, Organization, Person
+from surveys.models import AuditLog, Invitation, Membership, Organization, Person
 
 PURGE_BATCH = 1000
 
@@ -246,7 +246,8 @@ def person_export(*, person: Person, user: AbstractBaseUser, request=None) -> di
     export itself is recorded in the audit log.
 
     Answers to anonymous surveys are not linked to anyone, so they cannot be (and are not)
-    included; invitations show which surveys the person was asked to answer.
+    included; invitations show which surveys the person was asked to answer; "activity" is what
+    they did as a user (audit entries, alert notes, alerts assigned to them).
     """
     audit_record(
         organization=person.organization,
@@ -275,6 +276,35 @@ def person_export(*, person: Person, user: AbstractBaseUser, request=None) -> di
             .values("survey_id", "survey__title")
             .annotate(count=Count("id"))
             .order_by("survey_id")
+        ),
+        "activity": _activity_export(account) if account else None,
+    }
+
+
+def _activity_export(account: AbstractBaseUser) -> dict[str, Any]:
+    """What the person did as a user: their audit entries, alert notes and assigned alerts."""
+    from dashboards.models import Alert, AlertNote
+
+    entries = AuditLog.objects.filter(user=account).order_by("created_at", "id")
+    notes = AlertNote.objects.filter(author=account).order_by("created_at", "id")
+    return {
+        "audit_log": [
+            {
+                "at": entry.created_at.isoformat(),
+                "action": entry.action,
+                "object_type": entry.object_type,
+                "object_id": entry.object_id,
+                "detail": entry.detail,
+                "ip": entry.ip,
+            }
+            for entry in entries
+        ],
+        "alert_notes": [
+            {"alert": note.alert_id, "at": note.created_at.isoformat(), "body": note.body}
+            for note in notes
+        ],
+        "alerts_assigned": list(
+            Alert.objects.filter(assignee=account).order_by("id").values_list("id", flat=True)
         ),
     }
 

@@ -8,17 +8,20 @@ import datetime as dt
 import json
 
 import pytest
+import time_machine
 
+from config.audit import audit_record
 from dashboards.alerting.services import response_webhooks_queue
-from dashboards.models import Alert, AlertMetric, OutboxMessage
+from dashboards.models import Alert, AlertMetric, AlertNote, OutboxMessage
 from dashboards.scoring import response_score
 from surveys.models import AuditLog, Organization, SurveyKind
-from surveys.privacy import person_erase, retention_purge
+from surveys.privacy import person_erase, person_export, retention_purge
 from tests.config.test_privacy import subject  # noqa: F401, F811 - fixture: Sam Doe, with an account
 from tests.factories import (
     AlertFactory,
     AlertRuleFactory,
     OutboxMessageFactory,
+    PersonFactory,
     QuestionFactory,
     SurveyFactory,
     WebhookEndpointFactory,
@@ -158,3 +161,45 @@ def test_an_anonymous_ex_comment_alert_quotes_nothing_and_is_not_audited(world, 
     )
     assert login(world.hr_admin).get(f"/dashboards/alerts/{alert.pk}/").status_code == 200
     assert not AuditLog.objects.filter(action="comments.view").exists()
+
+
+# --- An access request covers what the person did as a user ------------------------------------
+
+
+def test_export_includes_the_persons_activity_as_a_user(world, cx, subject):  # noqa: F811
+    account = subject.user
+    with time_machine.travel(NOW, tick=False):
+        audit_record(
+            organization=world.org,
+            user=account,
+            action="api.post",
+            obj=world.team,
+            detail={"path": "/api/v1/teams/"},
+        )
+        alert = AlertFactory(organization=world.org, survey=cx, assignee=account)
+        AlertNote.objects.create(alert=alert, author=account, body="Called them back")
+        AlertNote.objects.create(alert=alert, author=world.cx_manager.user, body="Not theirs")
+        data = person_export(person=subject, user=world.hr_admin.user)
+
+    json.dumps(data)
+    assert data["activity"] == {
+        "audit_log": [
+            {
+                "at": "2026-06-15T12:00:00+00:00",
+                "action": "api.post",
+                "object_type": "surveys.team",
+                "object_id": str(world.team.pk),
+                "detail": {"path": "/api/v1/teams/"},
+                "ip": None,
+            }
+        ],
+        "alert_notes": [
+            {"alert": alert.pk, "at": "2026-06-15T12:00:00+00:00", "body": "Called them back"}
+        ],
+        "alerts_assigned": [alert.pk],
+    }
+
+
+def test_export_of_a_person_without_an_account_has_no_activity(world, cx):
+    person = PersonFactory(organization=world.org, team=world.team)
+    assert person_export(person=person, user=world.hr_admin.user)["activity"] is None
