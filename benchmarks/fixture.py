@@ -1,7 +1,8 @@
 """Django-side helpers for the HTTP clients, as a command (so clients import no Django):
 
     python -m benchmarks.fixture setup            # JSON: survey, links, token, bodies...
-    python -m benchmarks.fixture count SURVEY_ID  # JSON: {"responses": n, "unscored": n}
+    python -m benchmarks.fixture count SURVEY_ID [--after-id N]
+                                                  # JSON: responses, unscored, last_id
 
 `setup` prints what a client needs to submit (benchmarks.server.ingest_fixture): the 5-question
 survey, its customer link paths, the API token, the answer form's field names and the
@@ -22,14 +23,12 @@ def setup() -> dict:
     return ingest_fixture()
 
 
-def counts(survey_id: int) -> dict:
-    from responses.models import Response
+def counts(survey_id: int, *, after_id: int = 0) -> dict:
+    """The survey's responses, the largest id, and those after `after_id` not scored yet."""
+    from benchmarks.ingest import stored
 
-    responses = Response.objects.filter(survey_id=survey_id)
-    return {
-        "responses": responses.count(),
-        "unscored": responses.filter(scored_at__isnull=True).count(),
-    }
+    responses, unscored, last_id = stored(survey_id, after_id=after_id)
+    return {"responses": responses, "unscored": unscored, "last_id": last_id}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -38,12 +37,13 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("setup")
     counted = commands.add_parser("count")
     counted.add_argument("survey", type=int)
+    counted.add_argument("--after-id", type=int, default=0, help="unscored among later ids only")
     args = parser.parse_args(argv)
     django_setup()
     if args.command == "setup":
         print(json.dumps(setup()))
     else:
-        print(json.dumps(counts(args.survey)))
+        print(json.dumps(counts(args.survey, after_id=args.after_id)))
 
 
 if __name__ == "__main__":

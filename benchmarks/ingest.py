@@ -181,25 +181,30 @@ def _latency(output: str, label: str) -> float | None:
     return float(match.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[match.group(2)]
 
 
-def stored(survey_id: int) -> tuple[int, int]:
+def stored(survey_id: int, *, after_id: int = 0) -> tuple[int, int, int]:
+    """(responses of the survey, those after `after_id` still unscored, the largest id)."""
+    from django.db.models import Max
+
     from responses.models import Response
 
     responses = Response.objects.filter(survey_id=survey_id)
-    return responses.count(), responses.filter(scored_at__isnull=True).count()
+    unscored = responses.filter(id__gt=after_id, scored_at__isnull=True).count()
+    return responses.count(), unscored, responses.aggregate(last=Max("id"))["last"] or 0
 
 
-def drain_seconds(survey_id: int, *, limit: float = 120.0) -> float | None:
-    """Seconds until no response of the survey is waiting for its score (None: not in time)."""
+def drain_seconds(survey_id: int, *, after_id: int, limit: float = 120.0) -> float | None:
+    """Seconds until none of this run's responses (ids after `after_id`) waits for its score
+    (None: not in time). Older leftovers, e.g. of an interrupted run, are not this run's."""
     started = time.monotonic()
     while time.monotonic() - started < limit:
-        if stored(survey_id)[1] == 0:
+        if stored(survey_id, after_id=after_id)[1] == 0:
             return time.monotonic() - started
         time.sleep(0.2)
     return None
 
 
 def measure(name: str, target: dict, *, url: str, seconds: float, drain: bool) -> dict:
-    before, _ = stored(target["survey"])
+    before, _, last_id = stored(target["survey"])
     script = lua_script(
         name,
         paths=target["paths"],
@@ -208,7 +213,7 @@ def measure(name: str, target: dict, *, url: str, seconds: float, drain: bool) -
         keyed=target["keyed"],
     )
     run = wrk(url, script, seconds=seconds)
-    after, unscored = stored(target["survey"])
+    after, unscored, _ = stored(target["survey"], after_id=last_id)
     rows = after - before
     result = {
         **run,
@@ -218,7 +223,7 @@ def measure(name: str, target: dict, *, url: str, seconds: float, drain: bool) -
         "unscored_at_end": unscored,
     }
     if drain:
-        result["drain"] = drain_seconds(target["survey"])
+        result["drain"] = drain_seconds(target["survey"], after_id=last_id)
     return result
 
 
