@@ -18,7 +18,7 @@ from dashboards.models import QuestionRollup
 from dashboards.monthly import rollup_sums
 from dashboards.selectors.common import Filters, answers_in_scope
 from dashboards.selectors.figures import scope_range
-from dashboards.selectors.scores import _population, score_cells
+from dashboards.selectors.scores import _narrowing, _population, score_cells
 from dashboards.selectors.tables import Table
 from responses.models import SentimentLabel
 from surveys.models import Question, QuestionType
@@ -97,8 +97,12 @@ def _counts(filters: Filters, rollups: Q, *, driver: str = "") -> dict:
         survey_id=filters.survey.pk,
         start=filters.start,
         end=filters.end,
-        where=_population(survey=filters.survey, start=None, end=None, narrowing={})
-        & _narrowing(filters)
+        where=_population(
+            survey=filters.survey,
+            start=None,
+            end=None,
+            narrowing=_narrowing(filters.team_ids, filters.department_ids, filters.location_ids),
+        )
         & rollups,
         values=["survey_id"],
         keys=lambda field: {},
@@ -111,19 +115,20 @@ def _counts(filters: Filters, rollups: Q, *, driver: str = "") -> dict:
     return totals
 
 
-def _narrowing(filters: Filters) -> Q:
-    condition = Q()
-    for lookup, ids in (
-        ("team_id__in", filters.team_ids),
-        ("team__department_id__in", filters.department_ids),
-        ("location_id__in", filters.location_ids),
-    ):
-        if ids is not None:
-            condition &= Q(**{lookup: ids})
-    return condition
+class _Counted:
+    """A Paginator's rows whose total comes from the rollups (no COUNT over the comments)."""
+
+    def __init__(self, rows: QuerySet, count: int) -> None:
+        self.rows, self.total = rows, count
+
+    def count(self) -> int:
+        return self.total
+
+    def __getitem__(self, part: slice) -> list[dict]:
+        return list(self.rows[part])
 
 
-class _QuestionMajor:
+class _QuestionMajor(_Counted):
     """The comments of an anonymous survey, question by question, for the Paginator.
 
     Each question's comments are read in text order through answer_comment_order (an index on
@@ -134,20 +139,18 @@ class _QuestionMajor:
     """
 
     def __init__(self, answers: QuerySet, questions: list[int], count: int, *, indexed: bool):
-        self.answers, self.questions, self.total = answers, questions, count
+        super().__init__(answers, count)
+        self.questions = questions
         self.order = (
             (Left("value_text", 64), "value_text", "id") if indexed else ("value_text", "id")
         )
-
-    def count(self) -> int:
-        return self.total
 
     def __getitem__(self, part: slice) -> list[dict]:
         rows: list[dict] = []
         for question in self.questions:
             wanted = part.stop - len(rows)
             rows += list(
-                self.answers.filter(question_id=question)
+                self.rows.filter(question_id=question)
                 .order_by(*self.order)
                 .values(*_FIELDS)[:wanted]
             )
@@ -181,8 +184,11 @@ def comment_list(
     selected = _narrowed(
         answers, filters=filters, sentiment=sentiment, driver=driver, search=search
     )
-    if filters.survey.anonymous and not search:
-        count = _counts(filters, rollups, driver=driver)[sentiment or "total"]
+    selection = _counts(filters, rollups, driver=driver) if driver else counts
+    count = selection[sentiment or "total"]
+    if search:  # free text: only the comments themselves can be counted
+        paginator = Paginator(selected.values(*_FIELDS), PER_PAGE)
+    elif filters.survey.anonymous:
         questions = Question.objects.filter(survey=filters.survey, type=QuestionType.TEXT)
         if driver:
             questions = questions.filter(driver=driver)
@@ -190,7 +196,7 @@ def comment_list(
         pages = _QuestionMajor(selected, ids, count, indexed=filters.team_ids is None)
         paginator = Paginator(pages, PER_PAGE)
     else:
-        paginator = Paginator(selected.values(*_FIELDS), PER_PAGE)
+        paginator = Paginator(_Counted(selected.values(*_FIELDS), count), PER_PAGE)
     return {
         "page": paginator.get_page(page),
         "counts": counts,
