@@ -102,16 +102,14 @@ class QuestionRollup(RollupScope, QuestionCounts):
         return f"q{self.question_id} t{self.team_id} {self.day}: n={self.n}"
 
 
-class ResponseRollup(RollupScope):
-    """Number of responses (respondents) for one survey, team, location and day.
+class ResponseCounts(models.Model):
+    """How many responses one pulse round (a day's or a month's) brought.
 
-    This is the `respondents` figure every anonymity check compares to the threshold.
+    `cycle` is the round (NULL: no round). Each person answers a round at most once, so the
+    largest round in a group bounds from below how many *people* answered: the anonymity
+    threshold is checked against that, not against responses summed over rounds.
     """
 
-    day = models.DateField()
-    # The pulse round the responses belong to (NULL: no round). Each person answers a round at
-    # most once, so the largest round in a group bounds from below how many *people* answered:
-    # the anonymity threshold is checked against that, not against responses summed over rounds.
     cycle = models.ForeignKey(
         Cycle,
         null=True,
@@ -122,6 +120,16 @@ class ResponseRollup(RollupScope):
         related_name="+",
     )
     responses = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ResponseRollup(RollupScope, ResponseCounts):
+    """Responses per survey, team, location, day and pulse round: what `respondents` and every
+    anonymity check are computed from."""
+
+    day = models.DateField()
 
     class Meta:
         indexes = [
@@ -156,20 +164,10 @@ class QuestionRollupMonth(RollupScope, QuestionCounts):
         return f"q{self.question_id} t{self.team_id} {self.month:%Y-%m}: n={self.n}"
 
 
-class ResponseRollupMonth(RollupScope):
+class ResponseRollupMonth(RollupScope, ResponseCounts):
     """ResponseRollup rows of one calendar month, summed (`month` is its first day)."""
 
     month = models.DateField()
-    cycle = models.ForeignKey(
-        Cycle,
-        null=True,
-        blank=True,
-        db_index=False,
-        db_constraint=False,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    responses = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [
