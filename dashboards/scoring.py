@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 SENTIMENT_CHUNK = 500
 RECONCILE_AFTER_SECONDS = 10  # give the response's own task time to run first
+COALESCE_LIMIT = 500  # responses one scoring task marks at most (their alerts run in it)
 
 
 @dataclass(frozen=True)
@@ -238,28 +239,61 @@ def _alerts_evaluate(*, survey_id: int, response_id: int) -> None:
 
 
 def response_score(*, response_id: int) -> dict | None:
-    """Score one stored response; idempotent.
+    """Score one stored response; idempotent. Coalesces: one recompute scores its whole bucket.
 
-    1. Sentiment for its comments, and 2. its bucket's rollups recomputed (bucket_recompute).
-    3. scored_at set by compare-and-set, in the same transaction.
-    4. Then the alert rules (after commit, so they read the new rollups).
+    1. A response already scored (a task for another response of its bucket counted it) is not
+       recomputed again; only its alert rules run (idempotent), in case the task that scored it
+       stopped between its commit and its alerts.
+    2. Else the bucket's unscored responses (at most COALESCE_LIMIT, this one included) are
+       listed *before* the recompute, so each of them is in the rollups it writes.
+    3. Sentiment for their comments and the bucket's rollups recomputed (bucket_recompute);
+       scored_at set on the listed ones by compare-and-set, in the same transaction.
+    4. Then the alert rules of every response this call marked, and of its own (after commit, so
+       they read the new rollups).
+    Under load a bucket's queued tasks then cost one recompute, not one each.
     Returns what was done, or None when the response no longer exists.
     """
     row = (
         Response.objects.filter(id=response_id)
-        .values("survey_id", "team_id", "submitted_at")
+        .values("survey_id", "team_id", "submitted_at", "scored_at")
         .first()
     )
     if row is None:
         return None
+    scored_at = row.pop("scored_at")
     bucket = bucket_for(**row)
-    with transaction.atomic():
-        done = bucket_recompute(bucket)
-        marked = Response.objects.filter(id=response_id, scored_at__isnull=True).update(
-            scored_at=timezone.now()
-        )
+    if scored_at is not None:
+        _alerts_evaluate(survey_id=bucket.survey_id, response_id=response_id)
+        return {"bucket": str(bucket), "newly_scored": False, "recomputed": False}
+    ids = [response_id, *_bucket_unscored(bucket, exclude=response_id)]
+    marked = _bucket_reconcile(bucket, ids)
+    for other in marked:
+        if other != response_id:
+            _alerts_evaluate(survey_id=bucket.survey_id, response_id=other)
     _alerts_evaluate(survey_id=bucket.survey_id, response_id=response_id)
-    return {"bucket": str(bucket), "newly_scored": bool(marked), **done}
+    return {
+        "bucket": str(bucket),
+        "newly_scored": response_id in marked,
+        "recomputed": True,
+        "responses_marked": len(marked),
+    }
+
+
+def _bucket_unscored(bucket: Bucket, *, exclude: int) -> list[int]:
+    """Ids of the bucket's other unscored responses (committed ones: read before the recompute)."""
+    start, end = _bucket_bounds(bucket)
+    return list(
+        Response.objects.filter(
+            survey_id=bucket.survey_id,
+            team_id=bucket.team_id,
+            submitted_at__gte=start,
+            submitted_at__lt=end,
+            scored_at__isnull=True,
+        )
+        .exclude(id=exclude)
+        .order_by()
+        .values_list("id", flat=True)[: COALESCE_LIMIT - 1]
+    )
 
 
 def scores_reconcile(
@@ -301,13 +335,16 @@ def scores_reconcile(
 
 
 def _bucket_reconcile(bucket: Bucket, ids: list[int]) -> list[int]:
-    """Recompute the bucket and mark `ids` scored; returns the ids this call marked."""
+    """Recompute the bucket and mark `ids` scored; returns the ids this call marked.
+
+    `ids` must have been committed before the call (the recompute then counts them)."""
     with transaction.atomic():
         bucket_recompute(bucket)
         # The bucket lock is held, and every writer of these rows' scored_at takes it first.
         unscored = Response.objects.filter(id__in=ids, scored_at__isnull=True)
         marked = list(unscored.values_list("id", flat=True))
-        unscored.filter(id__in=marked).update(scored_at=timezone.now())
+        if marked:
+            Response.objects.filter(id__in=marked).update(scored_at=timezone.now())
     return marked
 
 

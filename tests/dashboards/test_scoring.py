@@ -112,6 +112,47 @@ def test_scoring_twice_gives_the_same_rollups(world, survey):
     assert QuestionRollup.objects.filter(survey=survey).count() == 2
 
 
+def test_one_task_scores_its_whole_bucket_and_the_others_only_run_their_alerts(
+    world, survey, monkeypatch
+):
+    """Coalescing: the first task of a bucket marks every unscored response of it; the tasks
+    queued for the others find them scored, recompute nothing, and re-run only their (idempotent)
+    alert rules. Responses of another team or day are left to their own tasks."""
+    evaluated = []
+    monkeypatch.setattr(
+        scoring, "_alerts_evaluate", lambda *, survey_id, response_id: evaluated.append(response_id)
+    )
+    same = [
+        response_with_answers(
+            survey=survey, team=world.team, answers={survey.nps: v}, submitted_at=DAY
+        )
+        for v in (10, 0, 7)
+    ]
+    next_day = response_with_answers(
+        survey=survey,
+        team=world.team,
+        answers={survey.nps: 9},
+        submitted_at=DAY + dt.timedelta(days=1),
+    )
+    first = scoring.response_score(response_id=same[0].id)
+    assert (first["recomputed"], first["responses_marked"], first["newly_scored"]) == (
+        True,
+        3,
+        True,
+    )
+    assert sorted(evaluated) == sorted(r.id for r in same)
+    assert not Response.objects.filter(id__in=[r.id for r in same], scored_at=None).exists()
+    assert Response.objects.get(id=next_day.id).scored_at is None
+    (row,) = QuestionRollup.objects.filter(survey=survey, day=DAY.date())
+    assert (row.n, row.total, row.c0, row.c7, row.c10) == (3, 17, 1, 1, 1)
+
+    evaluated.clear()
+    later = scoring.response_score(response_id=same[1].id)
+    assert (later["recomputed"], later["newly_scored"]) == (False, False)
+    assert evaluated == [same[1].id]  # its own alerts, in case the first task died before them
+    assert QuestionRollup.objects.get(survey=survey, day=DAY.date()).n == 3
+
+
 def test_buckets_are_split_by_team_and_day_and_location(world, survey):
     other_location_team = TeamFactory(organization=world.org)
     responses = [
