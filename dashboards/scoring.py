@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from dashboards import metrics
+from dashboards import metrics, queueing
 from dashboards.models import HISTOGRAM_FIELDS, QuestionRollup, ResponseRollup
 from dashboards.monthly import month_refresh, months_rebuild
 from responses.models import Answer, Response
@@ -223,6 +223,26 @@ def bucket_recompute(bucket: Bucket) -> dict:
 # --- Alerts hook --------------------------------------------------------------------------------
 
 
+def _alerts_evaluate_many(*, survey_id: int, response_ids: list[int]) -> None:
+    """`_alerts_evaluate` for each response (each once), after one check that the survey has
+    any alert rule or new-response webhook at all (most have none: then two queries in all)."""
+    ids = list(dict.fromkeys(response_ids))
+    if len(ids) > 1 and not _has_listeners(survey_id):
+        return
+    for response_id in ids:
+        _alerts_evaluate(survey_id=survey_id, response_id=response_id)
+
+
+def _has_listeners(survey_id: int) -> bool:
+    try:
+        from dashboards.alerting.services import survey_has_listeners
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("dashboards.alerting", "dashboards.alerting.services"):
+            raise
+        return False
+    return survey_has_listeners(survey_id=survey_id)
+
+
 def _alerts_evaluate(*, survey_id: int, response_id: int) -> None:
     """Alert evaluation after scoring, then the opt-in new-response webhooks (dashboards.alerting)."""
     try:
@@ -242,15 +262,16 @@ def response_score(*, response_id: int) -> dict | None:
     """Score one stored response; idempotent. Coalesces: one recompute scores its whole bucket.
 
     1. A response already scored (a task for another response of its bucket counted it) is not
-       recomputed again; only its alert rules run (idempotent), in case the task that scored it
-       stopped between its commit and its alerts.
-    2. Else the bucket's unscored responses (at most COALESCE_LIMIT, this one included) are
-       listed *before* the recompute, so each of them is in the rollups it writes.
+       recomputed again; the alert rules of the responses marked with it run again (idempotent),
+       in case the task that marked them stopped between its commit and their alerts.
+    2. Else the bucket's queue flag is released (dashboards.queueing: a response stored from now
+       on queues its own task) and its unscored responses (at most COALESCE_LIMIT, this one
+       included) are listed *before* the recompute, so each of them is in the rollups it writes.
     3. Sentiment for their comments and the bucket's rollups recomputed (bucket_recompute);
        scored_at set on the listed ones by compare-and-set, in the same transaction.
     4. Then the alert rules of every response this call marked, and of its own (after commit, so
        they read the new rollups).
-    Under load a bucket's queued tasks then cost one recompute, not one each.
+    Under load a bucket's responses then cost one task and one recompute, not one each.
     Returns what was done, or None when the response no longer exists.
     """
     row = (
@@ -263,20 +284,36 @@ def response_score(*, response_id: int) -> dict | None:
     scored_at = row.pop("scored_at")
     bucket = bucket_for(**row)
     if scored_at is not None:
-        _alerts_evaluate(survey_id=bucket.survey_id, response_id=response_id)
+        together = _marked_together(bucket, scored_at)
+        _alerts_evaluate_many(survey_id=bucket.survey_id, response_ids=[response_id, *together])
         return {"bucket": str(bucket), "newly_scored": False, "recomputed": False}
+    queueing.release(bucket)
     ids = [response_id, *_bucket_unscored(bucket, exclude=response_id)]
     marked = _bucket_reconcile(bucket, ids)
-    for other in marked:
-        if other != response_id:
-            _alerts_evaluate(survey_id=bucket.survey_id, response_id=other)
-    _alerts_evaluate(survey_id=bucket.survey_id, response_id=response_id)
+    others = [other for other in marked if other != response_id]
+    _alerts_evaluate_many(survey_id=bucket.survey_id, response_ids=[response_id, *others])
     return {
         "bucket": str(bucket),
         "newly_scored": response_id in marked,
         "recomputed": True,
         "responses_marked": len(marked),
     }
+
+
+def _marked_together(bucket: Bucket, scored_at: dt.datetime) -> list[int]:
+    """The bucket's responses marked in the same UPDATE as one marked at `scored_at`."""
+    start, end = _bucket_bounds(bucket)
+    return list(
+        Response.objects.filter(
+            survey_id=bucket.survey_id,
+            team_id=bucket.team_id,
+            submitted_at__gte=start,
+            submitted_at__lt=end,
+            scored_at=scored_at,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:COALESCE_LIMIT]
+    )
 
 
 def _bucket_unscored(bucket: Bucket, *, exclude: int) -> list[int]:
@@ -327,8 +364,8 @@ def scores_reconcile(
             for row in batch:
                 by_bucket[bucket_for(**{k: row[k] for k in fields[1:]})].append(row["id"])
             for bucket, ids in by_bucket.items():
-                for response_id in _bucket_reconcile(bucket, ids):
-                    _alerts_evaluate(survey_id=bucket.survey_id, response_id=response_id)
+                marked = _bucket_reconcile(bucket, ids)
+                _alerts_evaluate_many(survey_id=bucket.survey_id, response_ids=marked)
             done["responses"] += len(batch)
             done["buckets"] += len(by_bucket)
     return done

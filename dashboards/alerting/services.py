@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from dashboards.alerting import selectors
@@ -88,6 +89,31 @@ def alert_rules_evaluate(*, survey_id: int, response_id: int | None = None) -> l
     if created:
         logger.info("alerts: survey %s raised %s alert(s)", survey_id, len(created))
     return created
+
+
+def survey_has_listeners(*, survey_id: int) -> bool:
+    """Whether a scored response of this survey can raise an alert or call a webhook: an active
+    rule for it (or for all surveys of its kind), or, outside anonymous EX, an active
+    new-response endpoint. One query; lets the worker skip both lookups per response."""
+    rules = AlertRule.objects.filter(
+        organization_id=OuterRef("organization_id"), kind=OuterRef("kind"), active=True
+    ).filter(Q(survey__isnull=True) | Q(survey_id=OuterRef("id")))
+    hooks = WebhookEndpoint.objects.filter(
+        organization_id=OuterRef("organization_id"),
+        kind=OuterRef("kind"),
+        active=True,
+        on_response=True,
+    )
+    row = (
+        Survey.objects.filter(id=survey_id)
+        .annotate(has_rules=Exists(rules), has_hooks=Exists(hooks))
+        .values("kind", "anonymous", "has_rules", "has_hooks")
+        .first()
+    )
+    if row is None:
+        return False
+    protected = row["kind"] == SurveyKind.EX and row["anonymous"]
+    return row["has_rules"] or (row["has_hooks"] and not protected)
 
 
 def alert_rules_sweep() -> int:

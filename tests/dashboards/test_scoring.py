@@ -122,6 +122,7 @@ def test_one_task_scores_its_whole_bucket_and_the_others_only_run_their_alerts(
     monkeypatch.setattr(
         scoring, "_alerts_evaluate", lambda *, survey_id, response_id: evaluated.append(response_id)
     )
+    monkeypatch.setattr(scoring, "_has_listeners", lambda survey_id: True)
     same = [
         response_with_answers(
             survey=survey, team=world.team, answers={survey.nps: v}, submitted_at=DAY
@@ -149,8 +150,27 @@ def test_one_task_scores_its_whole_bucket_and_the_others_only_run_their_alerts(
     evaluated.clear()
     later = scoring.response_score(response_id=same[1].id)
     assert (later["recomputed"], later["newly_scored"]) == (False, False)
-    assert evaluated == [same[1].id]  # its own alerts, in case the first task died before them
+    # Its alerts and those of the responses marked with it, in case the first task died before
+    # running them (a re-delivered message finds its response scored).
+    assert sorted(evaluated) == sorted(r.id for r in same)
     assert QuestionRollup.objects.get(survey=survey, day=DAY.date()).n == 3
+
+
+def test_without_alert_rules_or_webhooks_a_coalesced_task_looks_nothing_up_per_response(
+    world, survey, monkeypatch
+):
+    evaluated = []
+    monkeypatch.setattr(
+        scoring, "_alerts_evaluate", lambda *, survey_id, response_id: evaluated.append(response_id)
+    )
+    responses = [
+        response_with_answers(
+            survey=survey, team=world.team, answers={survey.nps: 9}, submitted_at=DAY
+        )
+        for _ in range(4)
+    ]
+    assert scoring.response_score(response_id=responses[0].id)["responses_marked"] == 4
+    assert evaluated == []
 
 
 def test_buckets_are_split_by_team_and_day_and_location(world, survey):
@@ -212,6 +232,7 @@ def test_reconcile_works_in_batches_and_evaluates_alerts(world, survey, monkeypa
     monkeypatch.setattr(
         scoring, "_alerts_evaluate", lambda **kw: evaluated.append(kw["response_id"])
     )
+    monkeypatch.setattr(scoring, "_has_listeners", lambda survey_id: True)
     old = timezone.now() - dt.timedelta(hours=1)
     teams = [world.team] * 3 + [world.other_team] * 2
     ids = [

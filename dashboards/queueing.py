@@ -1,0 +1,75 @@
+"""At most one scoring task queued per bucket: a flag in the broker's Redis.
+
+A scoring task recomputes its response's whole bucket and marks every response of the bucket
+that was stored before it started (dashboards.scoring.response_score). So while a task for a
+bucket is waiting in the queue, another one for the same bucket adds nothing: under load (many
+responses a second for the same team and day) one task does the work of many.
+
+    submit:  store the response, commit, then `claim(bucket)`: True -> publish response_score
+    task:    `release(bucket)` first, then list the bucket's unscored responses and recompute
+
+A response committed before the task's release is listed by it (its commit came first); one
+committed after the release claims the flag again and publishes its own task. So no response is
+left without a task that will list it. The flag expires after PENDING_SECONDS, so a lost task
+costs at most that delay (the reconcile task would catch up in any case).
+
+The flag lives in the broker's Redis, which web processes and workers share. With eager tasks
+(the embedded default), a non-Redis broker or Redis unreachable, `claim` answers True: every
+response publishes, as without this module.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+from config import celery_app
+
+logger = logging.getLogger(__name__)
+
+PENDING_SECONDS = 60
+KEY_PREFIX = "tandem:scoring:pending"
+
+
+def key(bucket) -> str:
+    return f"{KEY_PREFIX}:{bucket.survey_id}:{bucket.team_id or 0}:{bucket.day.isoformat()}"
+
+
+@cache
+def _redis(url: str):
+    import redis
+
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+
+
+def _client(*, publishing: bool):
+    conf = celery_app.conf
+    url = conf.broker_url or ""
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    if publishing and conf.task_always_eager:
+        return None  # the task runs right away, in this process
+    return _redis(url)
+
+
+def claim(bucket) -> bool:
+    """True when the caller should publish a scoring task for `bucket` (none is waiting)."""
+    client = _client(publishing=True)
+    if client is None:
+        return True
+    try:
+        return bool(client.set(key(bucket), 1, nx=True, ex=PENDING_SECONDS))
+    except Exception:  # noqa: BLE001 - Redis down: publish (and let that fail or not)
+        logger.warning("scoring queue flag unavailable; publishing anyway", exc_info=True)
+        return True
+
+
+def release(bucket) -> None:
+    """Called by the scoring task before it lists the bucket's responses."""
+    client = _client(publishing=False)
+    if client is None:
+        return
+    try:
+        client.delete(key(bucket))
+    except Exception:  # noqa: BLE001 - the flag expires by itself
+        logger.warning("scoring queue flag not released for %s", bucket, exc_info=True)

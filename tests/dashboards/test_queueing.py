@@ -1,0 +1,111 @@
+"""One scoring task queued per bucket (dashboards.queueing), against a real redis-server, and the
+one-query check that lets a coalesced task skip alert lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import redis
+
+from dashboards import queueing, scoring
+from dashboards.alerting.services import survey_has_listeners
+from responses.models import Channel
+from responses.services import response_submit
+from surveys.models import SurveyKind
+from tests.factories import (
+    AlertRuleFactory,
+    QuestionFactory,
+    SurveyFactory,
+    WebhookEndpointFactory,
+)
+from tests.processes import publishing_to, redis_server, require_binary
+
+DAY = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def broker():
+    """A private redis-server that this process publishes to (not eagerly)."""
+    require_binary("redis-server")
+    with redis_server() as server, publishing_to(server.url()):
+        yield redis.Redis.from_url(server.url())
+
+
+def _bucket(survey_id=1, team_id=2, day=DAY.date()):
+    return scoring.Bucket(survey_id, team_id, day)
+
+
+def test_a_bucket_is_claimed_once_until_its_task_releases_it(broker):
+    bucket = _bucket()
+    assert queueing.claim(bucket) is True
+    assert queueing.claim(bucket) is False
+    assert queueing.claim(_bucket(team_id=3)) is True  # another team: another bucket
+    assert queueing.claim(_bucket(day=DAY.date() + dt.timedelta(days=1))) is True
+    assert 0 < broker.ttl(queueing.key(bucket)) <= queueing.PENDING_SECONDS  # never stuck
+    queueing.release(bucket)
+    assert queueing.claim(bucket) is True
+
+
+def test_eager_tasks_and_an_unreachable_redis_always_publish(settings):
+    from config import celery_app
+    from tests.processes import free_port
+
+    assert celery_app.conf.task_always_eager  # the test settings' default
+    assert queueing.claim(_bucket()) is queueing.claim(_bucket()) is True
+    with publishing_to(f"redis://127.0.0.1:{free_port()}/0"):  # nothing listens there
+        assert queueing.claim(_bucket()) is queueing.claim(_bucket()) is True
+        queueing.release(_bucket())  # logs, never raises
+
+
+@pytest.mark.django_db(transaction=True)
+def test_submissions_to_one_bucket_queue_one_task_and_its_run_reopens_the_bucket(world, broker):
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.CX, status="live")
+    nps = QuestionFactory(survey=survey, type="nps", order=1)
+
+    def submit(team, at=DAY):
+        return response_submit(
+            survey=survey,
+            answers=[{"question": nps.id, "value": 9}],
+            team=team,
+            channel=Channel.API,
+            submitted_at=at,
+        )
+
+    first = submit(world.team)
+    for _ in range(3):
+        submit(world.team)
+    submit(world.other_team)
+    submit(world.team, at=DAY + dt.timedelta(days=1))
+    assert broker.llen("celery") == 3  # (team, day), (other team, day), (team, next day)
+
+    # The queued task (run here) scores the four of its bucket and releases the bucket ...
+    done = scoring.response_score(response_id=first.id)
+    assert (done["recomputed"], done["responses_marked"]) == (True, 4)
+    # ... so the next response of that bucket queues a task of its own.
+    submit(world.team)
+    assert broker.llen("celery") == 4
+
+
+@pytest.mark.django_db
+def test_listeners_are_active_rules_of_the_kind_or_new_response_webhooks(world):
+    cx = SurveyFactory(organization=world.org, kind=SurveyKind.CX)
+    ex = SurveyFactory(organization=world.org, kind=SurveyKind.EX, anonymous=True)
+    named_ex = SurveyFactory(organization=world.org, kind=SurveyKind.EX, anonymous=False)
+    assert not survey_has_listeners(survey_id=cx.id)
+    assert not survey_has_listeners(survey_id=999_999)
+
+    AlertRuleFactory(organization=world.org, kind=SurveyKind.EX, active=False)
+    AlertRuleFactory(organization=world.org, kind=SurveyKind.EX, survey=named_ex)
+    assert not survey_has_listeners(survey_id=ex.id)  # inactive, or for another survey
+    assert survey_has_listeners(survey_id=named_ex.id)
+    assert not survey_has_listeners(survey_id=cx.id)  # EX rules only
+
+    WebhookEndpointFactory(organization=world.org, kind=SurveyKind.CX, on_response=False)
+    assert not survey_has_listeners(survey_id=cx.id)  # alerts only, not each response
+    WebhookEndpointFactory(organization=world.org, kind=SurveyKind.EX, on_response=True)
+    assert not survey_has_listeners(survey_id=ex.id)  # never per response on anonymous EX
+    WebhookEndpointFactory(organization=world.org, kind=SurveyKind.CX, on_response=True)
+    assert survey_has_listeners(survey_id=cx.id)
+    AlertRuleFactory(organization=world.org, kind=SurveyKind.EX, survey=None)
+    assert survey_has_listeners(survey_id=ex.id)  # an org-wide EX rule
