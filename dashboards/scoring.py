@@ -180,6 +180,17 @@ def _purged_before(*, survey_id: int) -> dt.datetime | None:
     )
 
 
+def _bucket_responses(bucket: Bucket):
+    """The bucket's stored responses (team_id=None filters IS NULL: those without a team)."""
+    start, end = _bucket_bounds(bucket)
+    return Response.objects.filter(
+        survey_id=bucket.survey_id,
+        team_id=bucket.team_id,
+        submitted_at__gte=start,
+        submitted_at__lt=end,
+    )
+
+
 def bucket_recompute(bucket: Bucket) -> dict:
     """Replace the bucket's rollup rows with what its stored responses say. Call inside atomic().
 
@@ -198,13 +209,7 @@ def bucket_recompute(bucket: Bucket) -> dict:
     if purged_before is not None and start < purged_before:
         # Retention deleted this day's source rows; its rollups are all that is left of it.
         return {"sentiment": 0, "question_rows": 0, "response_rows": 0, "purged": True}
-    # team_id=None filters IS NULL: the bucket of responses without a team.
-    responses = Response.objects.filter(
-        survey_id=bucket.survey_id,
-        team_id=bucket.team_id,
-        submitted_at__gte=start,
-        submitted_at__lt=end,
-    )
+    responses = _bucket_responses(bucket)
     sentiments = sentiment_fill(answers=Answer.objects.filter(response__in=responses))
     rows = {"survey_id": bucket.survey_id, "team_id": bucket.team_id, "day": bucket.day}
     QuestionRollup.objects.filter(**rows).delete()
@@ -302,15 +307,9 @@ def response_score(*, response_id: int) -> dict | None:
 
 def _marked_together(bucket: Bucket, scored_at: dt.datetime) -> list[int]:
     """The bucket's responses marked in the same UPDATE as one marked at `scored_at`."""
-    start, end = _bucket_bounds(bucket)
     return list(
-        Response.objects.filter(
-            survey_id=bucket.survey_id,
-            team_id=bucket.team_id,
-            submitted_at__gte=start,
-            submitted_at__lt=end,
-            scored_at=scored_at,
-        )
+        _bucket_responses(bucket)
+        .filter(scored_at=scored_at)
         .order_by("id")
         .values_list("id", flat=True)[:COALESCE_LIMIT]
     )
@@ -318,15 +317,9 @@ def _marked_together(bucket: Bucket, scored_at: dt.datetime) -> list[int]:
 
 def _bucket_unscored(bucket: Bucket, *, exclude: int) -> list[int]:
     """Ids of the bucket's other unscored responses (committed ones: read before the recompute)."""
-    start, end = _bucket_bounds(bucket)
     return list(
-        Response.objects.filter(
-            survey_id=bucket.survey_id,
-            team_id=bucket.team_id,
-            submitted_at__gte=start,
-            submitted_at__lt=end,
-            scored_at__isnull=True,
-        )
+        _bucket_responses(bucket)
+        .filter(scored_at__isnull=True)
         .exclude(id=exclude)
         .order_by()
         .values_list("id", flat=True)[: COALESCE_LIMIT - 1]
