@@ -83,6 +83,8 @@ def sentiment_fill(*, answers) -> int:
         with connection.cursor() as cursor:
             cursor.executemany(sql, [(*comment_sentiment(text), pk) for pk, text in batch])
         done, last_id = done + len(batch), batch[-1][0]
+        if len(batch) < SENTIMENT_CHUNK:
+            break  # that was the last chunk
     return done
 
 
@@ -160,6 +162,16 @@ def _lock(key: str, *, shared: bool = False) -> None:
         cursor.execute(f"SELECT {function}(%s)", [_lock_number(key)])
 
 
+def _locks(*keys: str, shared: str) -> None:
+    """`_lock(shared, shared=True)` then `_lock(key)` for each key, in one round trip (a SELECT
+    list is evaluated left to right)."""
+    if connection.vendor != "postgresql":
+        return
+    calls = ["pg_advisory_xact_lock_shared(%s)", *["pg_advisory_xact_lock(%s)"] * len(keys)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(calls)}", [_lock_number(k) for k in (shared, *keys)])
+
+
 def bucket_for(*, survey_id: int, team_id: int | None, submitted_at: dt.datetime) -> Bucket:
     day = timezone.localtime(submitted_at, timezone.get_default_timezone()).date()
     return Bucket(survey_id, team_id, day)
@@ -191,26 +203,33 @@ def _bucket_responses(bucket: Bucket):
     )
 
 
-def bucket_recompute(bucket: Bucket) -> dict:
+def bucket_recompute(bucket: Bucket, *, sentiment_for: list[int] | None = None) -> dict:
     """Replace the bucket's rollup rows with what its stored responses say. Call inside atomic().
 
     1. Lock the bucket (and the survey, shared, against a concurrent rebuild).
-    2. Give its comments that lack one a sentiment score.
+    2. Give its comments that lack one a sentiment score (only those of the responses
+       `sentiment_for` when given: the scoring task's, as every other scored response of the
+       bucket got its scores when it was marked, and an unscored one gets them from its task).
     3. DELETE the bucket's rollup rows, then INSERT ... SELECT them from the source rows.
     4. Re-sum its team's month rows from the day rows (dashboards.monthly).
     """
-    _lock(f"tandem:scores:survey:{bucket.survey_id}", shared=True)
-    # Before the bucket's lock: a transaction recomputing several buckets (an erasure) takes
-    # month then bucket locks in the same order as everyone else.
-    _lock(f"tandem:scores:month:{bucket.survey_id}:{bucket.team_id}:{bucket.day:%Y-%m}")
-    _lock(f"tandem:scores:bucket:{bucket.survey_id}:{bucket.team_id}:{bucket.day}")
+    # Survey (shared), then month, then bucket: a transaction recomputing several buckets (an
+    # erasure) takes month then bucket locks in the same order as everyone else.
+    _locks(
+        f"tandem:scores:month:{bucket.survey_id}:{bucket.team_id}:{bucket.day:%Y-%m}",
+        f"tandem:scores:bucket:{bucket.survey_id}:{bucket.team_id}:{bucket.day}",
+        shared=f"tandem:scores:survey:{bucket.survey_id}",
+    )
     start, end = _bucket_bounds(bucket)
     purged_before = _purged_before(survey_id=bucket.survey_id)
     if purged_before is not None and start < purged_before:
         # Retention deleted this day's source rows; its rollups are all that is left of it.
         return {"sentiment": 0, "question_rows": 0, "response_rows": 0, "purged": True}
-    responses = _bucket_responses(bucket)
-    sentiments = sentiment_fill(answers=Answer.objects.filter(response__in=responses))
+    if sentiment_for is not None:
+        answers = Answer.objects.filter(response_id__in=sentiment_for)
+    else:
+        answers = Answer.objects.filter(response__in=_bucket_responses(bucket))
+    sentiments = sentiment_fill(answers=answers)
     rows = {"survey_id": bucket.survey_id, "team_id": bucket.team_id, "day": bucket.day}
     QuestionRollup.objects.filter(**rows).delete()
     ResponseRollup.objects.filter(**rows).delete()
@@ -230,9 +249,9 @@ def bucket_recompute(bucket: Bucket) -> dict:
 
 def _alerts_evaluate_many(*, survey_id: int, response_ids: list[int]) -> None:
     """`_alerts_evaluate` for each response (each once), after one check that the survey has
-    any alert rule or new-response webhook at all (most have none: then two queries in all)."""
+    any alert rule or new-response webhook at all (most have none: then one query in all)."""
     ids = list(dict.fromkeys(response_ids))
-    if len(ids) > 1 and not _has_listeners(survey_id):
+    if not ids or not _has_listeners(survey_id):
         return
     for response_id in ids:
         _alerts_evaluate(survey_id=survey_id, response_id=response_id)
@@ -369,7 +388,7 @@ def _bucket_reconcile(bucket: Bucket, ids: list[int]) -> list[int]:
 
     `ids` must have been committed before the call (the recompute then counts them)."""
     with transaction.atomic():
-        bucket_recompute(bucket)
+        bucket_recompute(bucket, sentiment_for=ids)
         # The bucket lock is held, and every writer of these rows' scored_at takes it first.
         unscored = Response.objects.filter(id__in=ids, scored_at__isnull=True)
         marked = list(unscored.values_list("id", flat=True))
