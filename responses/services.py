@@ -68,21 +68,25 @@ def response_submit(
     submitted_at: dt.datetime | None = None,
     submission_key: str | None = None,
     invitation: Invitation | None = None,
+    questions: list[Question] | None = None,
 ) -> Response:
     """Validate and store one response with all its answers.
 
-    1. A submission_key seen before returns the response stored for it (double click, retry).
+    1. A submission_key seen before returns the response stored for it (double click, retry):
+       looked up first for an invitation (whose second use would otherwise be refused), else
+       found by the key's unique constraint when the insert fails.
     2. Everything is checked before writing; ValidationError lists the problems per field.
+       `questions` (the survey's, in order) saves reading them again when the caller has them.
     3. One transaction: claim the invitation (compare-and-set on used_at), insert the response
        and its answers. A second submission with the same token finds the invitation used.
     4. After commit, queue scoring; a broker outage only delays it (the reconcile task).
     """
     submission_key = submission_key or None
-    if submission_key and (existing := _replayed(survey=survey, key=submission_key)):
+    if submission_key and invitation and (existing := _replayed(survey=survey, key=submission_key)):
         return existing
     now = timezone.now()
     submitted_at = submitted_at or now
-    questions = list(survey.questions.all())
+    questions = list(survey.questions.all()) if questions is None else questions
     errors: dict[str, list[str]] = {}
     _check_context(
         survey=survey,
@@ -103,7 +107,7 @@ def response_submit(
     row = Response(
         survey=survey,
         team=team,
-        location=location or (team.location if team else None),
+        location_id=location.id if location else (team.location_id if team else None),
         cycle=cycle
         or (invitation.cycle if invitation else None)
         or _cycle_at(survey, submitted_at),

@@ -112,6 +112,7 @@ def _answer_in(request, *, survey: Survey, submit: dict, language: str):
                 answers=form.answers(),
                 language=form.language,
                 submission_key=form.cleaned_data["submission_key"],
+                questions=form.questions,
                 **submit,
             )
         except ValidationError as error:
