@@ -285,13 +285,14 @@ def _alerts_evaluate(*, survey_id: int, response_id: int) -> None:
 def response_score(*, response_id: int) -> dict | None:
     """Score one stored response; idempotent. Coalesces: one recompute scores its whole bucket.
 
-    1. A response already scored (a task for another response of its bucket counted it) is not
-       recomputed again; the alert rules of the responses marked with it run again (idempotent),
-       in case the task that marked them stopped between its commit and their alerts.
-    2. Else the bucket's queue flag is released (dashboards.queueing: a response stored from now
-       on queues its own task) and its unscored responses (at most COALESCE_LIMIT, this one
-       included) are listed *before* the recompute, so each of them is in the rollups it writes.
-    3. Sentiment for their comments and the bucket's rollups recomputed (bucket_recompute);
+    1. The bucket's queue flag is released first (dashboards.queueing: a response stored from
+       now on queues its own task; one stored before is listed below).
+    2. The bucket's unscored responses (at most COALESCE_LIMIT, this one included) are listed
+       *before* the recompute, so each of them is in the rollups it writes. None left (this one
+       was counted by a task for another response of the bucket): nothing is recomputed, and
+       the alert rules of the responses marked with it run again (idempotent), in case the
+       task that marked them stopped between its commit and their alerts.
+    3. Else sentiment for their comments and the bucket's rollups recomputed (bucket_recompute);
        scored_at set on the listed ones by compare-and-set, in the same transaction.
     4. Then the alert rules of every response this call marked, and of its own (after commit, so
        they read the new rollups).
@@ -307,15 +308,16 @@ def response_score(*, response_id: int) -> dict | None:
         return None
     scored_at = row.pop("scored_at")
     bucket = bucket_for(**row)
-    if scored_at is not None:
+    queueing.release(bucket)
+    ids = _bucket_unscored(bucket)
+    if scored_at is None and response_id not in ids:
+        ids.append(response_id)  # past the limit: still this task's own
+    if not ids:
         together = _marked_together(bucket, scored_at)
         _alerts_evaluate_many(survey_id=bucket.survey_id, response_ids=[response_id, *together])
         return {"bucket": str(bucket), "newly_scored": False, "recomputed": False}
-    queueing.release(bucket)
-    ids = [response_id, *_bucket_unscored(bucket, exclude=response_id)]
     marked = _bucket_reconcile(bucket, ids)
-    others = [other for other in marked if other != response_id]
-    _alerts_evaluate_many(survey_id=bucket.survey_id, response_ids=[response_id, *others])
+    _alerts_evaluate_many(survey_id=bucket.survey_id, response_ids=[response_id, *marked])
     return {
         "bucket": str(bucket),
         "newly_scored": response_id in marked,
@@ -334,14 +336,14 @@ def _marked_together(bucket: Bucket, scored_at: dt.datetime) -> list[int]:
     )
 
 
-def _bucket_unscored(bucket: Bucket, *, exclude: int) -> list[int]:
-    """Ids of the bucket's other unscored responses (committed ones: read before the recompute)."""
+def _bucket_unscored(bucket: Bucket) -> list[int]:
+    """Ids of the bucket's unscored responses, oldest first (committed ones: read before the
+    recompute, so it counts them)."""
     return list(
         _bucket_responses(bucket)
         .filter(scored_at__isnull=True)
-        .exclude(id=exclude)
-        .order_by()
-        .values_list("id", flat=True)[: COALESCE_LIMIT - 1]
+        .order_by("id")
+        .values_list("id", flat=True)[:COALESCE_LIMIT]
     )
 
 

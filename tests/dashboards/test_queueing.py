@@ -83,8 +83,16 @@ def test_submissions_to_one_bucket_queue_one_task_and_its_run_reopens_the_bucket
     done = scoring.response_score(response_id=first.id)
     assert (done["recomputed"], done["responses_marked"]) == (True, 4)
     # ... so the next response of that bucket queues a task of its own.
-    submit(world.team)
+    fifth = submit(world.team)
     assert broker.llen("celery") == 4
+    # Any task of the bucket releases it, even one whose own response was already counted (a
+    # re-delivery), and scores what arrived meanwhile: no response is left waiting on a flag.
+    again = scoring.response_score(response_id=first.id)
+    assert (again["newly_scored"], again["responses_marked"]) == (False, 1)
+    fifth.refresh_from_db()
+    assert fifth.scored_at is not None
+    submit(world.team)
+    assert broker.llen("celery") == 5
 
 
 @pytest.mark.django_db

@@ -156,6 +156,23 @@ def test_one_task_scores_its_whole_bucket_and_the_others_only_run_their_alerts(
     assert QuestionRollup.objects.get(survey=survey, day=DAY.date()).n == 3
 
 
+def test_a_task_for_a_scored_response_still_scores_the_rest_of_its_bucket(world, survey):
+    """A task is published for a bucket only when none is waiting (dashboards.queueing): one
+    whose own response another task already counted must still score the responses stored
+    since, which published nothing because this task was waiting."""
+    first = response_with_answers(
+        survey=survey, team=world.team, answers={survey.nps: 10}, submitted_at=DAY
+    )
+    scoring.response_score(response_id=first.id)
+    later = response_with_answers(
+        survey=survey, team=world.team, answers={survey.nps: 2}, submitted_at=DAY
+    )
+    done = scoring.response_score(response_id=first.id)
+    assert (done["recomputed"], done["newly_scored"], done["responses_marked"]) == (True, False, 1)
+    assert Response.objects.get(id=later.id).scored_at is not None
+    assert QuestionRollup.objects.get(survey=survey, question=survey.nps).n == 2
+
+
 def test_without_alert_rules_or_webhooks_a_coalesced_task_looks_nothing_up_per_response(
     world, survey, monkeypatch
 ):
