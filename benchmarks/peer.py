@@ -7,8 +7,9 @@
    project), and the example project from its sdist is copied to /tmp/peer-run with a settings
    module pointing it at its own PostgreSQL database (tandem_peer, recreated each run), DEBUG
    off and persistent connections, like Tandem's.
-2. Both run under gunicorn with the same settings (2 sync workers; the peer gets the CLI
-   equivalents of gunicorn.conf.py, with a longer timeout so its results request can finish).
+2. Both run under gunicorn with the same settings (2 workers, each with gunicorn.conf.py's
+   threads; the peer gets the CLI equivalents of gunicorn.conf.py, with a longer timeout so its
+   results request can finish).
    Tandem also runs its Celery worker.
 3. Submissions: the same 5 answers (4 scored, 1 comment) POSTed through each product's own
    answer form by wrk on loopback, CSRF cookie and token from one GET of the page; the two
@@ -33,7 +34,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchmarks.common import django_setup, percentile, table, verdict
+from benchmarks.common import ROOT, django_setup, percentile, table, verdict
 
 PEER = "django-survey-and-report==1.5.0"
 VENV = Path("/tmp/peer-venv")
@@ -163,9 +164,17 @@ def peer_survey(project: Path) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
+def gunicorn_threads() -> int:
+    """The threads per worker Tandem's gunicorn.conf.py gives (GUNICORN_THREADS, default 4)."""
+    import runpy
+
+    return int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["threads"])
+
+
 class PeerServer:
-    """The peer under gunicorn: the CLI equivalents of gunicorn.conf.py (2 sync workers, max
-    requests, heartbeat in /dev/shm), except a timeout long enough for its results."""
+    """The peer under gunicorn: the CLI equivalents of gunicorn.conf.py (2 workers with as many
+    threads as Tandem's, max requests, heartbeat in /dev/shm), except a timeout long enough for
+    its results."""
 
     def __init__(self, project: Path, *, timeout: int) -> None:
         from benchmarks.server import free_port
@@ -181,6 +190,7 @@ class PeerServer:
         for name in ("DATABASE_URL", "REDIS_URL", "PYTHONPATH", "ROOT_URLCONF"):
             env.pop(name, None)
         command = [str(VENV / "bin" / "gunicorn"), "example_project.wsgi", "--workers", "2"]
+        command += ["--threads", str(gunicorn_threads())]
         command += ["--bind", f"127.0.0.1:{self.port}", "--timeout", str(self.timeout)]
         command += ["--max-requests", "2000", "--max-requests-jitter", "200"]
         command += ["--access-logfile", "-", "--worker-tmp-dir", "/dev/shm"]

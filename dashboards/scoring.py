@@ -138,13 +138,33 @@ def _response_rollup_sql(where: str) -> str:
     """
 
 
-def _rollups_insert(where: str, params: list) -> tuple[int, int]:
-    """Insert both rollup tables for the responses matching `where` (on alias r)."""
+def _rollups_insert(where: str, params: list, *, staged: bool = False) -> tuple[int, int]:
+    """Insert both rollup tables for the responses matching `where` (on alias r).
+
+    `staged` (a whole-survey rebuild on PostgreSQL): the aggregate is computed into a temporary
+    table first. PostgreSQL never runs INSERT ... SELECT with parallel workers, but does run
+    CREATE TABLE ... AS with them, so the heavy part (joining and grouping every answer of the
+    survey) uses every core; the INSERT that follows only copies the grouped rows.
+    """
     day, day_params = _day_sql()
+    staged = staged and connection.vendor == "postgresql"
     counts = []
     with connection.cursor() as cursor:
         for sql in (_question_rollup_sql(where), _response_rollup_sql(where)):
-            cursor.execute(sql.format(day=day), [*day_params, *params])
+            sql = sql.format(day=day)
+            if not staged:
+                cursor.execute(sql, [*day_params, *params])
+                counts.append(cursor.rowcount)
+                continue
+            head, select = sql.split("SELECT", 1)
+            columns = head[head.index("(") : head.rindex(")") + 1]  # the INSERT's column list
+            cursor.execute("DROP TABLE IF EXISTS tandem_rollup_stage")
+            cursor.execute(
+                f"CREATE TEMP TABLE tandem_rollup_stage {columns} ON COMMIT DROP"
+                f" AS SELECT {select}",
+                [*day_params, *params],
+            )
+            cursor.execute(f"{head} SELECT * FROM tandem_rollup_stage")
             counts.append(cursor.rowcount)
     return counts[0], counts[1]
 
@@ -312,12 +332,14 @@ def response_score(*, response_id: int) -> dict | None:
     ids = _bucket_unscored(bucket)
     if scored_at is None and response_id not in ids:
         ids.append(response_id)  # past the limit: still this task's own
+    together = _marked_together(bucket, scored_at) if scored_at is not None else []
     if not ids:
-        together = _marked_together(bucket, scored_at)
         _alerts_evaluate_many(survey_id=bucket.survey_id, response_ids=[response_id, *together])
         return {"bucket": str(bucket), "newly_scored": False, "recomputed": False}
     marked = _bucket_reconcile(bucket, ids)
-    _alerts_evaluate_many(survey_id=bucket.survey_id, response_ids=[response_id, *marked])
+    _alerts_evaluate_many(
+        survey_id=bucket.survey_id, response_ids=[response_id, *marked, *together]
+    )
     return {
         "bucket": str(bucket),
         "newly_scored": response_id in marked,
@@ -439,7 +461,9 @@ def survey_rebuild(*, survey_id: int) -> dict:
         if purged_before is None:
             QuestionRollup.objects.filter(survey_id=survey_id).delete()
             ResponseRollup.objects.filter(survey_id=survey_id).delete()
-            question_rows, response_rows = _rollups_insert("r.survey_id = %s", [survey_id])
+            question_rows, response_rows = _rollups_insert(
+                "r.survey_id = %s", [survey_id], staged=True
+            )
         else:
             # Days before the retention watermark have no source rows any more: keep their
             # rollups and rebuild only from the watermark (always a day boundary) on.
@@ -449,6 +473,7 @@ def survey_rebuild(*, survey_id: int) -> dict:
             question_rows, response_rows = _rollups_insert(
                 "r.survey_id = %s AND r.submitted_at >= %s",
                 [survey_id, connection.ops.adapt_datetimefield_value(purged_before)],
+                staged=True,
             )
         months_rebuild(survey_id=survey_id)
     return {
