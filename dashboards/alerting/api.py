@@ -14,10 +14,11 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.audit import AuditAction, audit_record
 from dashboards.alerting import actions, selectors
 from dashboards.alerting.forms import NOTE_MAX_LENGTH
 from dashboards.alerting.serializers import AlertSerializer, alert_payload
-from dashboards.models import Alert, AlertStatus
+from dashboards.models import Alert, AlertMetric, AlertStatus
 from surveys.models import Role
 from surveys.selectors import membership_for_user
 
@@ -59,6 +60,24 @@ def _alert_for_owner(request, pk: int) -> Alert:
     return alert
 
 
+def _audit_quoted_comments(request, membership, alerts: list[Alert]) -> None:
+    """A negative-comment alert's message quotes the comment (outside anonymous EX surveys):
+    reading a page holding such messages is a comments view, logged as the inbox's detail is."""
+    quoting = [
+        alert.id
+        for alert in alerts
+        if alert.metric == AlertMetric.NEGATIVE_COMMENT and not selectors.is_protected(alert.survey)
+    ]
+    if quoting:
+        audit_record(
+            organization=membership.organization,
+            user=request.user,
+            action=AuditAction.COMMENTS_VIEW,
+            detail={"alerts": quoting, "via": "api"},
+            request=request,
+        )
+
+
 class AlertListView(APIView):
     """Alerts the user may see, newest first, with their status; ?status= filters."""
 
@@ -81,6 +100,7 @@ class AlertListView(APIView):
         alerts = selectors.alert_list(membership=membership, status=query.validated_data["status"])
         paginator = AlertPagination()
         page = paginator.paginate_queryset(alerts, request, view=self)
+        _audit_quoted_comments(request, membership, page)
         return paginator.get_paginated_response([alert_payload(alert) for alert in page])
 
 

@@ -183,3 +183,30 @@ def test_resolve_refuses_non_owners(world, api, ex_alert, role, status):
 
 def test_resolve_refuses_get(world, api, ex_alert):
     assert api(world.hr_admin).get(resolve_url(ex_alert)).status_code == 405
+
+
+def test_a_page_quoting_comments_is_logged_as_a_comments_view(world, api):
+    """Negative-comment alerts quote the comment outside anonymous EX surveys: listing them is
+    audited like opening one in the inbox; a page without quotes writes nothing."""
+    from surveys.models import AuditLog
+
+    named_cx = SurveyFactory(organization=world.org, kind="cx", anonymous=False)
+    anonymous_ex = SurveyFactory(organization=world.org, kind="ex", anonymous=True)
+    quoting = AlertFactory(
+        organization=world.org,
+        survey=named_cx,
+        rule__metric="negative_comment",
+        message="Negative comment in Front desk: “Nobody helped.”",
+    )
+    AlertFactory(organization=world.org, survey=anonymous_ex, rule__metric="negative_comment")
+    assert api(world.hr_admin).get(LIST).status_code == 200  # EX only: no quote on its page
+    assert not AuditLog.objects.exists()
+
+    assert api(world.cx_manager).get(LIST).status_code == 200
+    entry = AuditLog.objects.get()
+    assert (entry.action, entry.user, entry.organization) == (
+        "comments.view",
+        world.cx_manager.user,
+        world.org,
+    )
+    assert entry.detail == {"alerts": [quoting.id], "via": "api"}
