@@ -11,7 +11,10 @@ import datetime as dt
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Hidden, Layout, Row, Submit
 from django import forms
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from responses.models import SentimentLabel
 from surveys.models import Department, Driver, Location, Organization, Survey, SurveyKind, Team
@@ -85,21 +88,55 @@ class _DateRangeMixin:
         return cleaned
 
 
+class FastSelect(forms.Select):
+    """A <select> whose options are written in Python (escaped by format_html_join).
+
+    Django draws every <option> through a template; the dashboards' filter bar has a select of
+    every team (200 in a large organisation), and drawing it that way was a fifth of each
+    dashboard page's time. Same markup, one string join.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        final_attrs["name"] = name
+        picked = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "\n",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, _SELECTED if key in picked else "", label)
+                for key, label in ((str(v), label) for v, label in self.choices)
+            ),
+        )
+        return format_html("<select{}>\n{}\n</select>", flatatt(final_attrs), options)
+
+
+_SELECTED = mark_safe(" selected")  # noqa: S308 - a constant
+
+
 class DashboardFilterForm(_DateRangeMixin, forms.Form):
     """Survey, date range and period size, and one department, team or location."""
 
-    survey = forms.ModelChoiceField(queryset=Survey.objects.none(), required=False)
+    survey = forms.ModelChoiceField(
+        queryset=Survey.objects.none(), required=False, widget=FastSelect
+    )
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, label="Period size")
     department = forms.ModelChoiceField(
-        queryset=Department.objects.none(), required=False, empty_label="All departments"
+        queryset=Department.objects.none(),
+        required=False,
+        empty_label="All departments",
+        widget=FastSelect,
     )
     team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, empty_label="All teams"
+        queryset=Team.objects.none(), required=False, empty_label="All teams", widget=FastSelect
     )
     location = forms.ModelChoiceField(
-        queryset=Location.objects.none(), required=False, empty_label="All locations"
+        queryset=Location.objects.none(),
+        required=False,
+        empty_label="All locations",
+        widget=FastSelect,
     )
 
     def __init__(
@@ -148,8 +185,12 @@ class LinkFilterForm(_DateRangeMixin, forms.Form):
     The same form validates the page and the linkage API, so both accept the same values.
     """
 
-    ex_survey = forms.ModelChoiceField(queryset=Survey.objects.none(), label="Employee survey")
-    cx_survey = forms.ModelChoiceField(queryset=Survey.objects.none(), label="Customer survey")
+    ex_survey = forms.ModelChoiceField(
+        queryset=Survey.objects.none(), label="Employee survey", widget=FastSelect
+    )
+    cx_survey = forms.ModelChoiceField(
+        queryset=Survey.objects.none(), label="Customer survey", widget=FastSelect
+    )
     ex_metric = forms.ChoiceField(choices=EX_METRIC_CHOICES, label="Employee metric")
     cx_metric = forms.ChoiceField(choices=CX_METRIC_CHOICES, label="Customer metric")
     period = forms.ChoiceField(choices=LINK_PERIOD_CHOICES, label="Period size")
