@@ -235,7 +235,7 @@ REST_FRAMEWORK = {
     # Token first: a call without credentials gets 401 with `WWW-Authenticate: Token` (DRF names
     # the first class there), not a 403. Browser sessions still work, CSRF checks included.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.authentication.MemberTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from config import ratelimit
 from config.api import IndexedListSerializer
+from config.authentication import MemberTokenAuthentication
 from responses.models import Channel
 from responses.services import response_submit
 from surveys.distribution import invitations_send
@@ -138,7 +139,7 @@ def _in_org(model, pk: int | None, survey: Survey, field: str):
 
 class _CollectionView(APIView):
     # Token first, so a call without credentials gets 401 with `WWW-Authenticate: Token`.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [MemberTokenAuthentication, SessionAuthentication]
     throttle_classes = [ApiTokenThrottle]
 
 
