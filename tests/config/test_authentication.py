@@ -21,8 +21,9 @@ def test_a_members_token_brings_the_membership_in_one_query(world):
     with CaptureQueriesContext(connection) as queries:
         user, token = MemberTokenAuthentication().authenticate_credentials(key)
         membership = membership_for_user(user=user)
-        (membership.organization.name, membership.role, membership.team)
+        seen = (membership.organization.name, membership.role, membership.team)
     assert len(queries) == 1
+    assert seen == (world.org.name, world.cx_manager.role, world.cx_manager.team)
     assert (user, token.key, membership) == (world.cx_manager.user, key, world.cx_manager)
 
 
