@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from responses.conditions import EMPTY_VALUES, visible_question_ids
+from responses.selectors import survey_questions
 from responses.services import answer_field
 from surveys.forms import add_service_errors
 from surveys.models import SCALE_LABELS, SCALES, TEXT_MAX_LENGTH, Question, QuestionType, Survey
@@ -169,7 +170,7 @@ class AnswerForm(forms.Form):
         super().__init__(data, *args, **kwargs)
         self.survey = survey
         self.language = language if language in survey.languages else survey.language
-        self.questions = list(survey.questions.all())
+        self.questions = survey_questions(survey=survey)
         for question in self.questions:
             self.fields[answer_field(question.id)] = self._field_for(question)
         if not self.is_bound:

@@ -1,9 +1,14 @@
-"""Reads for the answer pages: which invitation or customer link a URL points at."""
+"""Reads for the answer pages and the submission path: which invitation or customer link a URL
+points at, and a survey's questions and rounds (cached per process, per survey revision)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+from collections import OrderedDict
+
 from surveys.distribution import customer_link_id
-from surveys.models import CustomerLink, Invitation, token_hash
+from surveys.models import CustomerLink, Cycle, Invitation, Question, Survey, token_hash
 
 
 def invitation_for_token(*, token: str) -> Invitation | None:
@@ -25,3 +30,57 @@ def customer_link_for_signed(*, signed: str) -> CustomerLink | None:
         .filter(pk=link_id)
         .first()
     )
+
+
+# --- A survey's questions and rounds, cached per process ----------------------------------------
+
+CACHE_SIZE = 512  # surveys; the oldest used is dropped past this
+_cache: OrderedDict[tuple[int, int], tuple[list[Question], list[tuple]]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def survey_questions(*, survey: Survey) -> list[Question]:
+    """The survey's questions in order. Shared by every request of this process: read them,
+    never change them."""
+    return _survey_parts(survey)[0]
+
+
+def survey_cycle_id_at(*, survey: Survey, moment: dt.datetime) -> int | None:
+    """The round running at `moment`: the latest one opened at or before it."""
+    for cycle_id, opens_at in _survey_parts(survey)[1]:
+        if opens_at <= moment:
+            return cycle_id
+    return None
+
+
+def survey_cache_clear() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _survey_parts(survey: Survey) -> tuple[list[Question], list[tuple]]:
+    """Questions and (round id, opened at) newest round first, read once per survey revision.
+
+    The revision (surveys.signals) changes with every write to the survey's questions or
+    rounds, and the survey row is read afresh by each request, so a process never serves
+    another revision's questions.
+    """
+    key = (survey.pk, survey.revision)
+    with _cache_lock:
+        parts = _cache.get(key)
+        if parts is not None:
+            _cache.move_to_end(key)
+            return parts
+    parts = (
+        list(survey.questions.all()),
+        list(
+            Cycle.objects.filter(survey_id=survey.pk)
+            .order_by("-number")
+            .values_list("id", "opens_at")
+        ),
+    )
+    with _cache_lock:
+        _cache[key] = parts
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return parts

@@ -21,6 +21,7 @@ from dashboards.scoring import bucket_for
 from dashboards.tasks import response_score
 from responses.conditions import EMPTY_VALUES, visible_question_ids
 from responses.models import Answer, Channel, Response
+from responses.selectors import survey_cycle_id_at, survey_questions
 from surveys.models import (
     SCALES,
     TEXT_MAX_LENGTH,
@@ -87,7 +88,7 @@ def response_submit(
         return existing
     now = timezone.now()
     submitted_at = submitted_at or now
-    questions = list(survey.questions.all()) if questions is None else questions
+    questions = survey_questions(survey=survey) if questions is None else questions
     errors: dict[str, list[str]] = {}
     _check_context(
         survey=survey,
@@ -109,9 +110,9 @@ def response_submit(
         survey=survey,
         team=team,
         location_id=location.id if location else (team.location_id if team else None),
-        cycle=cycle
-        or (invitation.cycle if invitation else None)
-        or _cycle_at(survey, submitted_at),
+        cycle_id=(cycle.id if cycle else None)
+        or (invitation.cycle_id if invitation else None)
+        or survey_cycle_id_at(survey=survey, moment=submitted_at),
         # Only a named EX survey keeps who answered; a CX response keeps the agent who served.
         respondent=respondent if not survey.anonymous and survey.kind == SurveyKind.EX else None,
         agent=agent if survey.kind == SurveyKind.CX else None,
@@ -212,11 +213,6 @@ def _invitation_claim(invitation: Invitation, *, now: dt.datetime) -> bool:
         used_at=used_at
     )
     return claimed == 1
-
-
-def _cycle_at(survey: Survey, moment: dt.datetime) -> Cycle | None:
-    """The round running at `moment`: the latest one opened at or before it."""
-    return Cycle.objects.filter(survey=survey, opens_at__lte=moment).order_by("-number").first()
 
 
 def _check_context(

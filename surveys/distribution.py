@@ -37,6 +37,7 @@ from surveys.models import (
     Team,
     token_hash,
 )
+from surveys.signals import survey_revision_bump
 
 logger = logging.getLogger(__name__)
 
@@ -397,6 +398,7 @@ def pulse_cycle_open(*, schedule_id: int, now: dt.datetime) -> Cycle | None:
         return None
     survey = schedule.survey
     Cycle.objects.filter(survey=survey, closed=False).update(closed=True, closes_at=now)
+    survey_revision_bump(survey.pk, survey)
     number = (Cycle.objects.filter(survey=survey).aggregate(n=Max("number"))["n"] or 0) + 1
     schedule.next_run_at = pulse_next_run(
         starts_on=schedule.starts_on, frequency=schedule.frequency, after=now

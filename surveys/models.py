@@ -181,6 +181,9 @@ class Survey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Bumped whenever a question or a round of the survey is written (surveys.signals): the
+    # submission path caches the survey's questions and rounds per process under it.
+    revision = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

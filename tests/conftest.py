@@ -20,9 +20,15 @@ from tests.factories import (
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    """The cache, and the per-process cache of survey questions (SQLite reuses the ids of rows
+    rolled back by an earlier test, so a survey id alone could find another test's questions)."""
+    from responses.selectors import survey_cache_clear
+
     cache.clear()
+    survey_cache_clear()
     yield
     cache.clear()
+    survey_cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from surveys.library import template_get
 from surveys.models import Organization, Question, Survey, SurveyStatus
+from surveys.signals import survey_revision_bump
 from surveys.validation import (
     FROZEN_MESSAGE,
     condition_clean,
@@ -420,6 +421,7 @@ def _renumber(survey: Survey) -> list[Question]:
     for position, question in enumerate(questions, start=1):
         question.order = position
     Question.objects.bulk_update(questions, ["order"])
+    survey_revision_bump(survey.pk, survey)
     return questions
 
 
@@ -442,4 +444,5 @@ def question_move(*, question: Question, direction: str) -> None:
         )
     first.order, second.order = second.order, first.order
     Question.objects.bulk_update([first, second], ["order"])
+    survey_revision_bump(question.survey_id, question.survey)
     question.order = questions[index].order
