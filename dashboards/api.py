@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -13,7 +12,7 @@ from rest_framework.views import APIView
 from dashboards.selectors.scores import GROUP_BY, PERIODS, survey_scores
 from surveys.models import Survey
 from surveys.permissions import can_view_results, team_scope
-from surveys.selectors import membership_for_user
+from surveys.selectors import membership_for_user, survey_of_organization
 
 
 class ScoresQuerySerializer(serializers.Serializer):
@@ -34,10 +33,8 @@ def _survey_for_user(request, pk: int) -> tuple[Survey, int | None]:
     membership = membership_for_user(user=request.user)
     if membership is None:
         raise PermissionDenied("You are not a member of an organisation.")
-    survey = get_object_or_404(
-        Survey.objects.select_related("organization"),
-        pk=pk,
-        organization_id=membership.organization_id,
+    survey = survey_of_organization(
+        membership=membership, pk=pk, queryset=Survey.objects.select_related("organization")
     )
     if not can_view_results(membership, survey.kind):
         raise PermissionDenied("Your role does not give access to this survey's results.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from surveys.models import Membership, Survey
 
@@ -27,3 +28,13 @@ def membership_for_user(*, user: AbstractBaseUser) -> Membership | None:
 
 def surveys_for_org(*, organization_id: int) -> QuerySet[Survey]:
     return Survey.objects.filter(organization_id=organization_id)
+
+
+def survey_of_organization(
+    *, membership: Membership, pk: int, queryset: QuerySet[Survey] | None = None
+) -> Survey:
+    """Survey `pk` when it belongs to the member's organisation, else 404 (never 403: ids of
+    another organisation's surveys are not confirmed). Role checks are the caller's: authoring,
+    results and the link view each have their own."""
+    surveys = queryset if queryset is not None else Survey.objects.all()
+    return get_object_or_404(surveys, pk=pk, organization_id=membership.organization_id)

@@ -27,6 +27,7 @@ from surveys.forms import (
 from surveys.library import template_get, templates_for_kinds
 from surveys.models import Membership, Person, Question, Role, Survey, Team
 from surveys.permissions import authorable_kinds, can_author, membership_required
+from surveys.selectors import survey_of_organization
 
 AUTHORS = (Role.HR_ADMIN, Role.CX_MANAGER)
 # Collection (another module) may add a panel to the survey page by providing this template.
@@ -36,7 +37,7 @@ DISTRIBUTION_PANEL = "surveys/distribution/_panel.html"
 def survey_for_author(*, membership: Membership, pk: int) -> Survey:
     """The survey, if it is in the member's organisation (else 404) and of a kind they author
     (else 403). Every survey page and API endpoint goes through here."""
-    survey = get_object_or_404(Survey, pk=pk, organization_id=membership.organization_id)
+    survey = survey_of_organization(membership=membership, pk=pk)
     if not can_author(membership, survey.kind):
         raise PermissionDenied("Your role does not author this kind of survey.")
     return survey
