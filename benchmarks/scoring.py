@@ -43,8 +43,8 @@ def baseline_sql(survey_ids: list[int]) -> tuple[str, list]:
     """The rollups' aggregate over the same rows, as one SELECT (the rebuild INSERTs it)."""
     from dashboards.scoring import _day_sql, _question_rollup_sql
 
-    insert = _question_rollup_sql(f"r.survey_id IN ({', '.join(['%s'] * len(survey_ids))})")
-    select = insert[insert.index("SELECT") :]
+    rollup = _question_rollup_sql(f"r.survey_id IN ({', '.join(['%s'] * len(survey_ids))})")
+    select = rollup.select
     day, day_params = _day_sql()
     return f"SELECT COUNT(*) FROM ({select.format(day=day)}) AS rollup", [*day_params, *survey_ids]
 

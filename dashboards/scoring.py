@@ -100,17 +100,29 @@ def _day_sql() -> tuple[str, tuple]:
     return connection.ops.datetime_cast_date_sql("r.submitted_at", (), settings.TIME_ZONE)
 
 
-def _question_rollup_sql(where: str) -> str:
-    # One INSERT ... SELECT: conditional counts give the histogram, so no row reaches Python.
+@dataclass(frozen=True)
+class RollupSql:
+    """One rollup table's aggregate: INSERT INTO {table} {columns} {select}. `select` holds a
+    `{day}` placeholder (the day a response counts for, dialect SQL) and the caller's `where`."""
+
+    table: str
+    columns: str
+    select: str
+
+
+def _question_rollup_sql(where: str) -> RollupSql:
+    # Conditional counts give the histogram, so no row reaches Python.
     histogram = ", ".join(f"SUM(CASE WHEN a.value_int = {v} THEN 1 ELSE 0 END)" for v in range(11))
     sentiment = ", ".join(
         f"SUM(CASE WHEN a.sentiment_label = '{label}' THEN 1 ELSE 0 END)"
         for label in ("positive", "neutral", "negative")
     )
     scored = ", ".join(f"'{t}'" for t in metrics.SCORED_TYPES)
-    return f"""
-        INSERT INTO {_table(QuestionRollup)} (survey_id, question_id, team_id, location_id, day,
-            n, total, total_sq, {", ".join(HISTOGRAM_FIELDS)}, pos, neu, neg)
+    return RollupSql(
+        table=_table(QuestionRollup),
+        columns=f"""(survey_id, question_id, team_id, location_id, day,
+            n, total, total_sq, {", ".join(HISTOGRAM_FIELDS)}, pos, neu, neg)""",
+        select=f"""
         SELECT r.survey_id, a.question_id, r.team_id, r.location_id, {{day}},
             COUNT(*), COALESCE(SUM(a.value_int), 0), COALESCE(SUM(a.value_int * a.value_int), 0),
             {histogram}, {sentiment}
@@ -123,19 +135,22 @@ def _question_rollup_sql(where: str) -> str:
         GROUP BY 1, 2, 3, 4, 5
         -- In (survey, team, day) index order: a rebuild inserts its 270,000 rows faster.
         ORDER BY 1, 3, 5
-    """
+    """,
+    )
 
 
-def _response_rollup_sql(where: str) -> str:
-    return f"""
-        INSERT INTO {_table(ResponseRollup)} (survey_id, team_id, location_id, day, cycle_id,
-            responses)
+def _response_rollup_sql(where: str) -> RollupSql:
+    return RollupSql(
+        table=_table(ResponseRollup),
+        columns="(survey_id, team_id, location_id, day, cycle_id, responses)",
+        select=f"""
         SELECT r.survey_id, r.team_id, r.location_id, {{day}}, r.cycle_id, COUNT(*)
         FROM {_table(Response)} r
         WHERE {where}
         GROUP BY 1, 2, 3, 4, 5
         ORDER BY 1, 2, 4
-    """
+    """,
+    )
 
 
 def _rollups_insert(where: str, params: list, *, staged: bool = False) -> tuple[int, int]:
@@ -150,21 +165,17 @@ def _rollups_insert(where: str, params: list, *, staged: bool = False) -> tuple[
     staged = staged and connection.vendor == "postgresql"
     counts = []
     with connection.cursor() as cursor:
-        for sql in (_question_rollup_sql(where), _response_rollup_sql(where)):
-            sql = sql.format(day=day)
-            if not staged:
-                cursor.execute(sql, [*day_params, *params])
-                counts.append(cursor.rowcount)
-                continue
-            head, select = sql.split("SELECT", 1)
-            columns = head[head.index("(") : head.rindex(")") + 1]  # the INSERT's column list
-            cursor.execute("DROP TABLE IF EXISTS tandem_rollup_stage")
-            cursor.execute(
-                f"CREATE TEMP TABLE tandem_rollup_stage {columns} ON COMMIT DROP"
-                f" AS SELECT {select}",
-                [*day_params, *params],
-            )
-            cursor.execute(f"{head} SELECT * FROM tandem_rollup_stage")
+        for rollup in (_question_rollup_sql(where), _response_rollup_sql(where)):
+            select, select_params = rollup.select.format(day=day), [*day_params, *params]
+            if staged:
+                cursor.execute("DROP TABLE IF EXISTS tandem_rollup_stage")
+                cursor.execute(
+                    f"CREATE TEMP TABLE tandem_rollup_stage {rollup.columns} ON COMMIT DROP"
+                    f" AS {select}",
+                    select_params,
+                )
+                select, select_params = "SELECT * FROM tandem_rollup_stage", []
+            cursor.execute(f"INSERT INTO {rollup.table} {rollup.columns} {select}", select_params)
             counts.append(cursor.rowcount)
     return counts[0], counts[1]
 
@@ -173,23 +184,18 @@ def _lock_number(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-def _lock(key: str, *, shared: bool = False) -> None:
-    """Take a transaction-scoped advisory lock on `key` (waits for it)."""
-    if connection.vendor != "postgresql":
-        return  # SQLite: the IMMEDIATE transaction already holds the database write lock
-    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s)", [_lock_number(key)])
-
-
-def _locks(*keys: str, shared: str) -> None:
-    """`_lock(shared, shared=True)` then `_lock(key)` for each key, in one round trip (a SELECT
-    list is evaluated left to right)."""
+def _locks(*keys: str, shared: str | None = None) -> None:
+    """Take transaction-scoped advisory locks (waiting for them): `shared` in shared mode, then
+    each of `keys` exclusively, in that order and in one round trip (a SELECT list is evaluated
+    left to right). SQLite: the IMMEDIATE transaction already holds the database write lock."""
     if connection.vendor != "postgresql":
         return
-    calls = ["pg_advisory_xact_lock_shared(%s)", *["pg_advisory_xact_lock(%s)"] * len(keys)]
+    locks = [("pg_advisory_xact_lock", key) for key in keys]
+    if shared is not None:
+        locks.insert(0, ("pg_advisory_xact_lock_shared", shared))
+    calls = ", ".join(f"{function}(%s)" for function, _ in locks)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(calls)}", [_lock_number(k) for k in (shared, *keys)])
+        cursor.execute(f"SELECT {calls}", [_lock_number(key) for _, key in locks])
 
 
 def bucket_for(*, survey_id: int, team_id: int | None, submitted_at: dt.datetime) -> Bucket:
@@ -456,7 +462,7 @@ def survey_rebuild(*, survey_id: int) -> dict:
     sentiments = sentiment_fill(answers=Answer.objects.filter(response__survey_id=survey_id))
     purged_before = _purged_before(survey_id=survey_id)
     with transaction.atomic():
-        _lock(f"tandem:scores:survey:{survey_id}")
+        _locks(f"tandem:scores:survey:{survey_id}")
         _rebuild_memory()
         if purged_before is None:
             QuestionRollup.objects.filter(survey_id=survey_id).delete()
