@@ -29,6 +29,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from dashboards import metrics, queueing
+from dashboards.alerting.services import (
+    alert_rules_evaluate,
+    response_webhooks_queue,
+    survey_has_listeners,
+)
 from dashboards.models import HISTOGRAM_FIELDS, QuestionRollup, ResponseRollup
 from dashboards.monthly import month_refresh, months_rebuild
 from responses.models import Answer, Response
@@ -277,30 +282,14 @@ def _alerts_evaluate_many(*, survey_id: int, response_ids: list[int]) -> None:
     """`_alerts_evaluate` for each response (each once), after one check that the survey has
     any alert rule or new-response webhook at all (most have none: then one query in all)."""
     ids = list(dict.fromkeys(response_ids))
-    if not ids or not _has_listeners(survey_id):
+    if not ids or not survey_has_listeners(survey_id=survey_id):
         return
     for response_id in ids:
         _alerts_evaluate(survey_id=survey_id, response_id=response_id)
 
 
-def _has_listeners(survey_id: int) -> bool:
-    try:
-        from dashboards.alerting.services import survey_has_listeners
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("dashboards.alerting", "dashboards.alerting.services"):
-            raise
-        return False
-    return survey_has_listeners(survey_id=survey_id)
-
-
 def _alerts_evaluate(*, survey_id: int, response_id: int) -> None:
     """Alert evaluation after scoring, then the opt-in new-response webhooks (dashboards.alerting)."""
-    try:
-        from dashboards.alerting.services import alert_rules_evaluate, response_webhooks_queue
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("dashboards.alerting", "dashboards.alerting.services"):
-            raise
-        return
     alert_rules_evaluate(survey_id=survey_id, response_id=response_id)
     response_webhooks_queue(response_id=response_id)
 

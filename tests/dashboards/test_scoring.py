@@ -122,7 +122,7 @@ def test_one_task_scores_its_whole_bucket_and_the_others_only_run_their_alerts(
     monkeypatch.setattr(
         scoring, "_alerts_evaluate", lambda *, survey_id, response_id: evaluated.append(response_id)
     )
-    monkeypatch.setattr(scoring, "_has_listeners", lambda survey_id: True)
+    monkeypatch.setattr(scoring, "survey_has_listeners", lambda *, survey_id: True)
     same = [
         response_with_answers(
             survey=survey, team=world.team, answers={survey.nps: v}, submitted_at=DAY
@@ -249,7 +249,7 @@ def test_reconcile_works_in_batches_and_evaluates_alerts(world, survey, monkeypa
     monkeypatch.setattr(
         scoring, "_alerts_evaluate", lambda **kw: evaluated.append(kw["response_id"])
     )
-    monkeypatch.setattr(scoring, "_has_listeners", lambda survey_id: True)
+    monkeypatch.setattr(scoring, "survey_has_listeners", lambda *, survey_id: True)
     old = timezone.now() - dt.timedelta(hours=1)
     teams = [world.team] * 3 + [world.other_team] * 2
     ids = [
