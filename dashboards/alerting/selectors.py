@@ -287,12 +287,26 @@ def negative_comments(*, response_id: int) -> list[Answer]:
     )
 
 
+def rules_applying(*, organization_id, kind, survey_id) -> QuerySet[AlertRule]:
+    """Active rules of the organisation and kind, for this survey or for every survey. The
+    arguments may be values or OuterRef()s (an EXISTS on the survey row)."""
+    return AlertRule.objects.filter(organization_id=organization_id, kind=kind, active=True).filter(
+        Q(survey__isnull=True) | Q(survey_id=survey_id)
+    )
+
+
+def response_endpoints(*, organization_id, kind) -> QuerySet[WebhookEndpoint]:
+    """Active endpoints that asked for every new response (values or OuterRef()s)."""
+    return WebhookEndpoint.objects.filter(
+        organization_id=organization_id, kind=kind, active=True, on_response=True
+    )
+
+
 def rules_for_survey(*, survey: Survey) -> QuerySet[AlertRule]:
     return (
-        AlertRule.objects.filter(
-            organization_id=survey.organization_id, kind=survey.kind, active=True
+        rules_applying(
+            organization_id=survey.organization_id, kind=survey.kind, survey_id=survey.pk
         )
-        .filter(Q(survey__isnull=True) | Q(survey=survey))
         .select_related("team", "department", "location")
         .prefetch_related("owners")
         .order_by("id")

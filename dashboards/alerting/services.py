@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from dashboards.alerting import selectors
@@ -95,25 +95,19 @@ def survey_has_listeners(*, survey_id: int) -> bool:
     """Whether a scored response of this survey can raise an alert or call a webhook: an active
     rule for it (or for all surveys of its kind), or, outside anonymous EX, an active
     new-response endpoint. One query; lets the worker skip both lookups per response."""
-    rules = AlertRule.objects.filter(
-        organization_id=OuterRef("organization_id"), kind=OuterRef("kind"), active=True
-    ).filter(Q(survey__isnull=True) | Q(survey_id=OuterRef("id")))
-    hooks = WebhookEndpoint.objects.filter(
-        organization_id=OuterRef("organization_id"),
-        kind=OuterRef("kind"),
-        active=True,
-        on_response=True,
-    )
-    row = (
+    on_survey = {"organization_id": OuterRef("organization_id"), "kind": OuterRef("kind")}
+    survey = (
         Survey.objects.filter(id=survey_id)
-        .annotate(has_rules=Exists(rules), has_hooks=Exists(hooks))
-        .values("kind", "anonymous", "has_rules", "has_hooks")
+        .annotate(
+            has_rules=Exists(selectors.rules_applying(**on_survey, survey_id=OuterRef("id"))),
+            has_hooks=Exists(selectors.response_endpoints(**on_survey)),
+        )
+        .only("kind", "anonymous")
         .first()
     )
-    if row is None:
+    if survey is None:
         return False
-    protected = row["kind"] == SurveyKind.EX and row["anonymous"]
-    return row["has_rules"] or (row["has_hooks"] and not protected)
+    return survey.has_rules or (survey.has_hooks and not selectors.is_protected(survey))
 
 
 def alert_rules_sweep() -> int:
@@ -347,9 +341,7 @@ def response_webhooks_queue(*, response_id: int) -> int:
     if survey is None or selectors.is_protected(survey):
         return 0
     endpoints = list(
-        WebhookEndpoint.objects.filter(
-            organization_id=survey.organization_id, kind=survey.kind, active=True, on_response=True
-        )
+        selectors.response_endpoints(organization_id=survey.organization_id, kind=survey.kind)
     )
     if not endpoints:
         return 0
