@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import re
+from contextlib import nullcontext
 from functools import partial
 
 from django.core.exceptions import ValidationError
@@ -181,14 +182,10 @@ def _insert_in_one_statement(row: Response, answers: list[Answer]) -> None:
         [a.value_text for a in answers],
         [None if a.value_choices is None else json.dumps(a.value_choices) for a in answers],
     ]
-    if connection.in_atomic_block:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_INSERT_SQL, params)
-            row.pk = cursor.fetchone()[0]
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(_INSERT_SQL, params)
-            row.pk = cursor.fetchone()[0]
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with savepoint, connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL, params)
+        row.pk = cursor.fetchone()[0]
     row._state.adding = False
     row._state.db = connection.alias
 
