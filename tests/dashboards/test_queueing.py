@@ -47,7 +47,7 @@ def test_a_bucket_is_claimed_once_until_its_task_releases_it(broker):
     assert queueing.claim(bucket) is True
 
 
-def test_eager_tasks_and_an_unreachable_redis_always_publish(settings):
+def test_eager_tasks_and_an_unreachable_redis_always_publish():
     from config import celery_app
     from tests.processes import free_port
 
