@@ -35,7 +35,7 @@ def customer_link_for_signed(*, signed: str) -> CustomerLink | None:
 # --- A survey's questions and rounds, cached per process ----------------------------------------
 
 CACHE_SIZE = 512  # surveys; the oldest used is dropped past this
-_cache: OrderedDict[tuple[int, int], tuple[list[Question], list[tuple]]] = OrderedDict()
+_cache: OrderedDict[tuple, tuple[list[Question], list[tuple]]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -63,9 +63,10 @@ def _survey_parts(survey: Survey) -> tuple[list[Question], list[tuple]]:
 
     The revision (surveys.signals) changes with every write to the survey's questions or
     rounds, and the survey row is read afresh by each request, so a process never serves
-    another revision's questions.
+    another revision's questions. The creation time is in the key too: SQLite (the embedded
+    default) gives a deleted survey's id to the next one, which starts again at revision 0.
     """
-    key = (survey.pk, survey.revision)
+    key = (survey.pk, survey.created_at, survey.revision)
     with _cache_lock:
         parts = _cache.get(key)
         if parts is not None:

@@ -20,8 +20,8 @@ from tests.factories import (
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """The cache, and the per-process cache of survey questions (SQLite reuses the ids of rows
-    rolled back by an earlier test, so a survey id alone could find another test's questions)."""
+    """The cache, and the per-process cache of survey questions: each test starts with both
+    empty."""
     from responses.selectors import survey_cache_clear
 
     cache.clear()

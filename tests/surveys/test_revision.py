@@ -66,3 +66,18 @@ def test_the_round_at_a_moment_is_the_latest_opened_by_then(world):
     assert survey_cycle_id_at(survey=survey, moment=T0 - dt.timedelta(seconds=1)) is None
     assert survey_cycle_id_at(survey=survey, moment=T0 + dt.timedelta(days=1)) == first.id
     assert survey_cycle_id_at(survey=survey, moment=T0 + dt.timedelta(days=31)) == second.id
+
+
+def test_a_new_survey_on_a_reused_id_does_not_get_the_old_ones_questions(world):
+    """SQLite hands a deleted row's id to the next row, and that survey's revision can match the
+    old one's: the cache must still not confuse the two."""
+    old = SurveyFactory(organization=world.org)
+    QuestionFactory(survey=old, type="nps")
+    old = Survey.objects.get(pk=old.pk)
+    assert len(survey_questions(survey=old)) == 1
+    old_pk, old_revision = old.pk, old.revision
+    old.delete()
+    SurveyFactory(pk=old_pk, organization=world.org)
+    Survey.objects.filter(pk=old_pk).update(revision=old_revision)
+    reused = Survey.objects.get(pk=old_pk)
+    assert survey_questions(survey=reused) == []  # read afresh: the old questions are gone
