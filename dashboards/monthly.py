@@ -31,6 +31,7 @@ from dashboards.models import (
     ResponseRollup,
     ResponseRollupMonth,
 )
+from dashboards.rowdiff import rows_replace
 from surveys.models import Survey
 
 QUESTION_COUNTS = ["n", "total", "total_sq", *HISTOGRAM_FIELDS, "pos", "neu", "neg"]
@@ -66,17 +67,28 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _insert_sql(day_model, *, month_sql: str, where: str, group_month: bool) -> str:
-    """INSERT ... SELECT of month rows from day rows; GROUP BY by position, so the month
-    expression (and its parameters) is written once."""
-    month_model, keys, counts = TABLES[day_model]
+def _sums_select(day_model, *, month_sql: str, where: str, group_month: bool) -> str:
+    """SELECT of month rows (in `_columns` order) from day rows; GROUP BY by position, so the
+    month expression (and its parameters) is written once."""
+    _, keys, counts = TABLES[day_model]
     sums = ", ".join(f"SUM({c})" for c in counts)
     positions = ", ".join(str(i) for i in range(1, len(keys) + 1 + group_month))
     return (
-        f"INSERT INTO {_table(month_model)} ({', '.join(keys)}, month, {', '.join(counts)}) "
         f"SELECT {', '.join(keys)}, {month_sql}, {sums} FROM {_table(day_model)} "
         f"WHERE {where} GROUP BY {positions}"
     )
+
+
+def _columns(day_model) -> list[str]:
+    _, keys, counts = TABLES[day_model]
+    return [*keys, "month", *counts]
+
+
+def _insert_sql(day_model, *, month_sql: str, where: str, group_month: bool) -> str:
+    """INSERT ... SELECT of month rows from day rows."""
+    month_model = TABLES[day_model][0]
+    select = _sums_select(day_model, month_sql=month_sql, where=where, group_month=group_month)
+    return f"INSERT INTO {_table(month_model)} ({', '.join(_columns(day_model))}) {select}"
 
 
 def _date_param() -> str:
@@ -105,15 +117,32 @@ def month_refresh(*, survey_id: int, team_id: int | None, day: dt.date) -> None:
 
 
 def months_rebuild(*, survey_id: int) -> int:
-    """Replace every month row of a survey by the sums of its day rows; returns rows written.
-    The caller holds the survey's exclusive lock (dashboards.scoring.survey_rebuild)."""
+    """Make every month row of a survey the sum of its day rows; returns rows written.
+    The caller holds the survey's exclusive lock (dashboards.scoring.survey_rebuild).
+
+    PostgreSQL writes only the month rows that differ (dashboards.rowdiff); elsewhere they are
+    deleted and inserted whole."""
     month_sql, month_params = connection.ops.date_trunc_sql("month", "day", ())
     if connection.vendor == "postgresql":
         month_sql = f"({month_sql})::date"
     written = 0
-    with connection.cursor() as cursor:
-        for day_model, (month_model, _, _) in TABLES.items():
-            month_model.objects.filter(survey_id=survey_id).delete()
+    for day_model, (month_model, _, _) in TABLES.items():
+        if connection.vendor == "postgresql":
+            done = rows_replace(
+                model=month_model,
+                keys=[*TABLES[day_model][1], "month"],
+                values=TABLES[day_model][2],
+                select=_sums_select(
+                    day_model, month_sql=month_sql, where="survey_id = %s", group_month=True
+                ),
+                params=[*month_params, survey_id],
+                scope="t.survey_id = %s",
+                scope_params=[survey_id],
+            )
+            written += done.deleted + done.inserted
+            continue
+        month_model.objects.filter(survey_id=survey_id).delete()
+        with connection.cursor() as cursor:
             cursor.execute(
                 _insert_sql(
                     day_model, month_sql=month_sql, where="survey_id = %s", group_month=True

@@ -36,6 +36,7 @@ from dashboards.alerting.services import (
 )
 from dashboards.models import HISTOGRAM_FIELDS, QuestionRollup, ResponseRollup
 from dashboards.monthly import month_refresh, months_rebuild
+from dashboards.rowdiff import rows_replace
 from responses.models import Answer, Response
 from surveys.models import Question, QuestionType, Survey
 
@@ -107,12 +108,28 @@ def _day_sql() -> tuple[str, tuple]:
 
 @dataclass(frozen=True)
 class RollupSql:
-    """One rollup table's aggregate: INSERT INTO {table} {columns} {select}. `select` holds a
+    """One rollup table's aggregate: INSERT INTO {table} ({columns}) {select}. `select` holds a
     `{day}` placeholder (the day a response counts for, dialect SQL) and the caller's `where`."""
 
-    table: str
-    columns: str
+    model: type
+    keys: list[str]  # the grain: one row per key
+    values: list[str]
     select: str
+    # In (survey, team, day) index order: rows inserted in it go in faster. Only for an INSERT:
+    # a staged rebuild (dashboards.rowdiff) leaves the order to the planner (a hash aggregate).
+    order: str = ""
+
+    @property
+    def table(self) -> str:
+        return _table(self.model)
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.keys, *self.values]
+
+    @property
+    def names(self) -> str:
+        return f"({', '.join(self.columns)})"
 
 
 def _question_rollup_sql(where: str) -> RollupSql:
@@ -124,9 +141,9 @@ def _question_rollup_sql(where: str) -> RollupSql:
     )
     scored = ", ".join(f"'{t}'" for t in metrics.SCORED_TYPES)
     return RollupSql(
-        table=_table(QuestionRollup),
-        columns=f"""(survey_id, question_id, team_id, location_id, day,
-            n, total, total_sq, {", ".join(HISTOGRAM_FIELDS)}, pos, neu, neg)""",
+        model=QuestionRollup,
+        keys=["survey_id", "question_id", "team_id", "location_id", "day"],
+        values=["n", "total", "total_sq", *HISTOGRAM_FIELDS, "pos", "neu", "neg"],
         select=f"""
         SELECT r.survey_id, a.question_id, r.team_id, r.location_id, {{day}},
             COUNT(*), COALESCE(SUM(a.value_int), 0), COALESCE(SUM(a.value_int * a.value_int), 0),
@@ -138,51 +155,78 @@ def _question_rollup_sql(where: str) -> RollupSql:
           AND ((q.type IN ({scored}) AND a.value_int IS NOT NULL)
                OR (q.type = '{QuestionType.TEXT}' AND a.value_text <> ''))
         GROUP BY 1, 2, 3, 4, 5
-        -- In (survey, team, day) index order: a rebuild inserts its 270,000 rows faster.
-        ORDER BY 1, 3, 5
     """,
+        order="ORDER BY 1, 3, 5",
     )
 
 
 def _response_rollup_sql(where: str) -> RollupSql:
     return RollupSql(
-        table=_table(ResponseRollup),
-        columns="(survey_id, team_id, location_id, day, cycle_id, responses)",
+        model=ResponseRollup,
+        keys=["survey_id", "team_id", "location_id", "day", "cycle_id"],
+        values=["responses"],
         select=f"""
         SELECT r.survey_id, r.team_id, r.location_id, {{day}}, r.cycle_id, COUNT(*)
         FROM {_table(Response)} r
         WHERE {where}
         GROUP BY 1, 2, 3, 4, 5
-        ORDER BY 1, 2, 4
     """,
+        order="ORDER BY 1, 2, 4",
     )
 
 
-def _rollups_insert(where: str, params: list, *, staged: bool = False) -> tuple[int, int]:
-    """Insert both rollup tables for the responses matching `where` (on alias r).
-
-    `staged` (a whole-survey rebuild on PostgreSQL): the aggregate is computed into a temporary
-    table first. PostgreSQL never runs INSERT ... SELECT with parallel workers, but does run
-    CREATE TABLE ... AS with them, so the heavy part (joining and grouping every answer of the
-    survey) uses every core; the INSERT that follows only copies the grouped rows.
-    """
+def _rollups_insert(where: str, params: list) -> tuple[int, int]:
+    """Insert both rollup tables for the responses matching `where` (on alias r)."""
     day, day_params = _day_sql()
-    staged = staged and connection.vendor == "postgresql"
     counts = []
     with connection.cursor() as cursor:
         for rollup in (_question_rollup_sql(where), _response_rollup_sql(where)):
-            select, select_params = rollup.select.format(day=day), [*day_params, *params]
-            if staged:
-                cursor.execute("DROP TABLE IF EXISTS tandem_rollup_stage")
-                cursor.execute(
-                    f"CREATE TEMP TABLE tandem_rollup_stage {rollup.columns} ON COMMIT DROP"
-                    f" AS {select}",
-                    select_params,
-                )
-                select, select_params = "SELECT * FROM tandem_rollup_stage", []
-            cursor.execute(f"INSERT INTO {rollup.table} {rollup.columns} {select}", select_params)
+            cursor.execute(
+                f"INSERT INTO {rollup.table} {rollup.names} "
+                f"{rollup.select.format(day=day)} {rollup.order}",
+                [*day_params, *params],
+            )
             counts.append(cursor.rowcount)
     return counts[0], counts[1]
+
+
+def _rollups_replace(*, survey_id: int, since: dt.datetime | None) -> tuple[int, int, int]:
+    """Make a survey's rollup rows (those of days from `since` on, when given) equal to the
+    aggregate of its source rows; returns (question rows, response rows, rows written).
+
+    PostgreSQL: only the rows that differ are written (dashboards.rowdiff; the aggregate runs
+    with parallel workers into a temporary table). Elsewhere: deleted, then inserted whole.
+    """
+    where, params = "r.survey_id = %s", [survey_id]
+    scope, scope_params = "t.survey_id = %s", [survey_id]
+    days = {}
+    if since is not None:
+        first_day = timezone.localtime(since, timezone.get_default_timezone()).date()
+        where += " AND r.submitted_at >= %s"
+        params.append(connection.ops.adapt_datetimefield_value(since))
+        scope += " AND t.day >= %s"
+        scope_params.append(connection.ops.adapt_datefield_value(first_day))
+        days = {"day__gte": first_day}
+    rollups = (_question_rollup_sql(where), _response_rollup_sql(where))
+    if connection.vendor != "postgresql":
+        for rollup in rollups:
+            rollup.model.objects.filter(survey_id=survey_id, **days).delete()
+        question_rows, response_rows = _rollups_insert(where, params)
+        return question_rows, response_rows, question_rows + response_rows
+    day, day_params = _day_sql()
+    done = [
+        rows_replace(
+            model=rollup.model,
+            keys=rollup.keys,
+            values=rollup.values,
+            select=rollup.select.format(day=day),
+            params=[*day_params, *params],
+            scope=scope,
+            scope_params=scope_params,
+        )
+        for rollup in rollups
+    ]
+    return done[0].rows, done[1].rows, sum(d.deleted + d.inserted for d in done)
 
 
 def _lock_number(key: str) -> int:
@@ -433,13 +477,22 @@ def _single_run(key: str):
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_number(key)])
 
 
-def _rebuild_memory() -> None:
-    """A rebuild groups a whole survey's answers at once: with PostgreSQL's default 4 MB of
-    work_mem the hash aggregate spills to disk (a third slower at a million answers). For this
-    transaction only; the worker's own memory is unaffected (the database does the work)."""
+def rebuild_settings() -> None:
+    """Settings for a rebuild's transaction (PostgreSQL; the worker's own memory is unaffected):
+
+    - work_mem 64 MB: a rebuild groups a whole survey's answers at once; with the default 4 MB
+      the hash aggregate spills to disk (a third slower at a million answers).
+    - no JIT: compiling each statement's expressions cost ~180 ms a statement here, more than
+      it saved on a few hundred thousand rows.
+    - no merge joins: comparing computed rows with stored ones (dashboards.rowdiff) on two
+      dozen columns, the planner picks a merge join that sorts both sides on all of them (2.5 s
+      for 270,000 rows); a hash join takes a third of that.
+    """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute(
+                "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL enable_mergejoin = off"
+            )
 
 
 def survey_rebuild(*, survey_id: int) -> dict:
@@ -452,31 +505,20 @@ def survey_rebuild(*, survey_id: int) -> dict:
     purged_before = _purged_before(survey_id=survey_id)
     with transaction.atomic():
         _locks(f"tandem:scores:survey:{survey_id}")
-        _rebuild_memory()
-        if purged_before is None:
-            QuestionRollup.objects.filter(survey_id=survey_id).delete()
-            ResponseRollup.objects.filter(survey_id=survey_id).delete()
-            question_rows, response_rows = _rollups_insert(
-                "r.survey_id = %s", [survey_id], staged=True
-            )
-        else:
-            # Days before the retention watermark have no source rows any more: keep their
-            # rollups and rebuild only from the watermark (always a day boundary) on.
-            first_day = timezone.localtime(purged_before, timezone.get_default_timezone()).date()
-            QuestionRollup.objects.filter(survey_id=survey_id, day__gte=first_day).delete()
-            ResponseRollup.objects.filter(survey_id=survey_id, day__gte=first_day).delete()
-            question_rows, response_rows = _rollups_insert(
-                "r.survey_id = %s AND r.submitted_at >= %s",
-                [survey_id, connection.ops.adapt_datetimefield_value(purged_before)],
-                staged=True,
-            )
-        months_rebuild(survey_id=survey_id)
+        rebuild_settings()
+        # Days before the retention watermark (always a day boundary) have no source rows any
+        # more: their rollups are kept, and only the days from the watermark on are rebuilt.
+        question_rows, response_rows, written = _rollups_replace(
+            survey_id=survey_id, since=purged_before
+        )
+        written += months_rebuild(survey_id=survey_id)
     return {
         "survey": survey_id,
         "responses": Response.objects.filter(survey_id=survey_id).count(),
         "sentiment": sentiments,
         "question_rows": question_rows,
         "response_rows": response_rows,
+        "rows_written": written,
         "seconds": round(time.monotonic() - started, 2),
     }
 

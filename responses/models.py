@@ -96,6 +96,13 @@ class Answer(models.Model):
                 name="answer_comment_order",
                 condition=~Q(value_text=""),
             ),
+            # Comments still waiting for a sentiment score (a handful): the scoring task and
+            # every rebuild look for them; without it each look scanned a million answers.
+            models.Index(
+                fields=["id"],
+                name="answer_sentiment_pending",
+                condition=Q(sentiment_score__isnull=True) & ~Q(value_text=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -36,6 +36,6 @@ class Command(BaseCommand):
     def _progress(self, summary: dict) -> None:
         self.stdout.write(
             f"Survey {summary['survey']}: {summary['responses']} responses -> "
-            f"{summary['question_rows']} question rows, {summary['response_rows']} response rows "
-            f"({summary['seconds']:.2f}s)"
+            f"{summary['question_rows']} question rows, {summary['response_rows']} response rows, "
+            f"{summary['rows_written']} rows written ({summary['seconds']:.2f}s)"
         )
