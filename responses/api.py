@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from config import ratelimit
+from config import ratelimit, rows
 from config.api import IndexedListSerializer
 from config.authentication import MemberTokenAuthentication
 from responses.models import Channel
@@ -131,7 +131,7 @@ def _survey_for_caller(request, pk: int) -> Survey:
 def _in_org(model, pk: int | None, survey: Survey, field: str):
     if pk is None:
         return None
-    obj = model.objects.filter(pk=pk, organization_id=survey.organization_id).first()
+    obj = rows.in_organization(model, pk, survey.organization_id)
     if obj is None:
         raise serializers.ValidationError({field: [f"Unknown {field}: {pk}."]})
     return obj

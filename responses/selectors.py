@@ -7,6 +7,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 
+from config import rows
 from surveys.distribution import customer_link_id
 from surveys.models import CustomerLink, Cycle, Invitation, Question, Survey, token_hash
 
@@ -23,12 +24,12 @@ def invitation_for_token(*, token: str) -> Invitation | None:
 
 def customer_link_for_signed(*, signed: str) -> CustomerLink | None:
     link_id = customer_link_id(signed)
-    if link_id is None:
+    if link_id is None or not rows.valid_id(link_id):
         return None
-    return (
-        CustomerLink.objects.select_related("survey", "team", "location", "agent")
-        .filter(pk=link_id)
-        .first()
+    # Every visit and submission of a customer link starts here: written by hand (config.rows),
+    # as building this five-model queryset took longer than the query.
+    return rows.one_with(
+        CustomerLink, ("survey", "team", "location", "agent"), "x.id = %s", [link_id]
     )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from config import rows
 from surveys.models import Membership, Survey
 
 
@@ -36,5 +38,10 @@ def survey_of_organization(
     """Survey `pk` when it belongs to the member's organisation, else 404 (never 403: ids of
     another organisation's surveys are not confirmed). Role checks are the caller's: authoring,
     results and the link view each have their own."""
-    surveys = queryset if queryset is not None else Survey.objects.all()
-    return get_object_or_404(surveys, pk=pk, organization_id=membership.organization_id)
+    if queryset is not None:
+        return get_object_or_404(queryset, pk=pk, organization_id=membership.organization_id)
+    # Every survey page and API call starts here: one hand-written query (config.rows).
+    survey = rows.in_organization(Survey, pk, membership.organization_id)
+    if survey is None:
+        raise Http404("No survey matches the given query.")
+    return survey

@@ -1,0 +1,118 @@
+"""Model instances read with hand-written SQL, for the few lookups every API call makes.
+
+Building and compiling a queryset costs Python time on every call: measured on the API's
+token-and-membership lookup, 2.1 ms to build and compile against 1.2 ms in the database. The
+lookups below (by primary key, or the token's membership) are fixed shapes: their SQL is
+written once per process here and the rows become ordinary model instances (`Model.from_db`,
+as the ORM itself makes them), so callers see no difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Model
+
+from surveys.validation import MAX_ID
+
+
+@cache
+def _shape(model: type[Model]) -> tuple[list[str], list[str]]:
+    """(attribute names, quoted column names) of the model's concrete fields, in one order."""
+    fields = model._meta.concrete_fields
+    return [f.attname for f in fields], [connection.ops.quote_name(f.column) for f in fields]
+
+
+@cache
+def _converters(model: type[Model]) -> list[tuple[int, list, object]]:
+    """(position, converters, column) for each field whose database value the ORM converts
+    (JSON decoded, SQLite's dates and decimals...), as its compiler does (apply_converters)."""
+    found = []
+    for position, field in enumerate(model._meta.concrete_fields):
+        column = field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if converters:
+            found.append((position, converters, column))
+    return found
+
+
+def table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def select_list(model: type[Model], alias: str) -> str:
+    """The model's columns on `alias`, in the order `instance` expects them."""
+    return ", ".join(f"{alias}.{column}" for column in _shape(model)[1])
+
+
+def width(model: type[Model]) -> int:
+    return len(_shape(model)[0])
+
+
+def instance(model: type[Model], values: Sequence) -> Model:
+    """A model instance from the values of `select_list(model, ...)`, as the ORM builds one."""
+    values = list(values)
+    for position, converters, column in _converters(model):
+        for converter in converters:
+            values[position] = converter(values[position], column, connection)
+    return model.from_db(DEFAULT_DB_ALIAS, _shape(model)[0], values)
+
+
+@cache
+def _joined_sql(model: type[Model], related: tuple[str, ...], where: str) -> str:
+    """SELECT of `model` (alias x) and the rows its foreign keys `related` point at (aliases
+    r0, r1, ... in that order; LEFT JOIN for a nullable key), then `where`."""
+    quote = connection.ops.quote_name
+    selected, joins = [select_list(model, "x")], []
+    for number, name in enumerate(related):
+        field = model._meta.get_field(name)
+        target, alias = field.related_model, f"r{number}"
+        selected.append(select_list(target, alias))
+        join = "LEFT JOIN" if field.null else "JOIN"
+        joins.append(
+            f"{join} {table(target)} {alias} "
+            f"ON {alias}.{quote(target._meta.pk.column)} = x.{quote(field.column)}"
+        )
+    return f"SELECT {', '.join(selected)} FROM {table(model)} x {' '.join(joins)} WHERE {where}"
+
+
+def one_with(model: type[Model], related: tuple[str, ...], where: str, params) -> Model | None:
+    """Like `model.objects.select_related(*related).filter(...).first()` for foreign keys of
+    `model` itself: the first row matching `where` (SQL on aliases x, r0, r1, ...; it may end
+    with ORDER BY), with each related object set on it, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_joined_sql(model, related, where) + " LIMIT 1", list(params))
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    obj = instance(model, row[: width(model)])
+    start = width(model)
+    for name in related:
+        target = model._meta.get_field(name).related_model
+        values = row[start : start + width(target)]
+        start += width(target)
+        present = values[_shape(target)[0].index(target._meta.pk.attname)] is not None
+        setattr(obj, name, instance(target, values) if present else None)
+    return obj
+
+
+def valid_id(pk) -> bool:
+    """Whether `pk` can be an id at all (SQLite cannot even compare an integer past 64 bits)."""
+    return isinstance(pk, int) and not isinstance(pk, bool) and 0 < pk <= MAX_ID
+
+
+def in_organization(model: type[Model], pk, organization_id: int) -> Model | None:
+    """The row of `model` with this id in this organisation (a model with `organization_id`),
+    or None: one query, no queryset built."""
+    if not valid_id(pk):
+        return None
+    sql = (
+        f"SELECT {select_list(model, 'x')} FROM {table(model)} x "
+        f"WHERE x.id = %s AND x.organization_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk, organization_id])
+        row = cursor.fetchone()
+    return instance(model, row) if row is not None else None

@@ -1,0 +1,60 @@
+"""config.rows and the lookups written with it: the same instances the ORM would give."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db.models import Model
+from rest_framework.authtoken.models import Token
+
+from config import rows
+from config.authentication import _membership_for_token
+from surveys.models import Survey, Team
+from tests.factories import SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj: Model) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def test_in_organization_gives_what_the_orm_gives_json_and_dates_included(world):
+    survey = SurveyFactory(
+        organization=world.org,
+        translations={"fr": {"title": "Enquête <b>"}},
+        published_at=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC),
+    )
+    found = rows.in_organization(Survey, survey.pk, world.org.pk)
+    assert _fields(found) == _fields(Survey.objects.get(pk=survey.pk))
+    assert found.translations["fr"]["title"] == "Enquête <b>"
+    assert not found._state.adding  # saved instance: save() updates, never inserts
+
+
+def test_in_organization_is_none_elsewhere_and_for_impossible_ids(world):
+    team = world.team
+    assert rows.in_organization(Team, team.pk, world.outsider.organization_id) is None
+    for pk in (0, -1, 2**63, 2**70, True, "1", None):
+        assert rows.in_organization(Team, pk, world.org.pk) is None
+
+
+def test_token_lookup_sets_organization_user_and_team_without_more_queries(
+    world, django_assert_num_queries
+):
+    key = Token.objects.create(user=world.team_lead.user).key
+    with django_assert_num_queries(1):
+        membership = _membership_for_token(key)
+        assert membership.organization.name == world.org.name
+        assert membership.team.name == world.team.name
+        assert membership.user.username == world.team_lead.user.username
+    assert _fields(membership) == _fields(world.team_lead)
+
+
+def test_token_lookup_without_team_inactive_user_or_unknown_key(world):
+    key = Token.objects.create(user=world.hr_admin.user).key
+    assert _membership_for_token(key).team is None
+    world.hr_admin.user.is_active = False
+    world.hr_admin.user.save()
+    assert _membership_for_token(key) is None
+    assert _membership_for_token("0" * 40) is None
