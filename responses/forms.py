@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_info, gettext
@@ -163,6 +167,16 @@ def translated(obj, language: str, name: str):
     return value if value else getattr(obj, name)
 
 
+FRAGMENTS_SIZE = 512  # (survey revision, language) pairs; the oldest used is dropped past this
+_fragments: OrderedDict[tuple, str] = OrderedDict()
+_fragments_lock = threading.Lock()
+
+
+def fragments_clear() -> None:
+    with _fragments_lock:
+        _fragments.clear()
+
+
 class AnswerForm(forms.Form):
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
@@ -268,6 +282,40 @@ class AnswerForm(forms.Form):
 
     text_max_length = TEXT_MAX_LENGTH
     text_max_length_display = f"{TEXT_MAX_LENGTH:,}"
+
+    @property
+    def questions_html(self) -> str:
+        """The questions' markup (responses/_questions.html).
+
+        On a first visit (an unbound form: nothing picked, no errors) it is the same for every
+        visitor of one survey revision in one language, so it is rendered once per process and
+        reused: most of an answer page's time was this template. A bound form (errors, answers
+        picked) is rendered afresh. The revision changes with every write to the questions
+        (surveys.signals), as for the questions themselves (responses.selectors).
+        """
+        if self.is_bound:
+            return self._questions_render()
+        key = (
+            self.survey.pk,
+            self.survey.created_at,
+            self.survey.revision,
+            self.language,
+            translation.get_language(),
+        )
+        with _fragments_lock:
+            html = _fragments.get(key)
+            if html is not None:
+                _fragments.move_to_end(key)
+                return html
+        html = self._questions_render()
+        with _fragments_lock:
+            _fragments[key] = html
+            while len(_fragments) > FRAGMENTS_SIZE:
+                _fragments.popitem(last=False)
+        return html
+
+    def _questions_render(self) -> str:
+        return render_to_string("responses/_questions.html", {"items": self.items, "form": self})
 
     def _item(self, question: Question, number: int, visible: set[int]) -> QuestionItem:
         bound = self[answer_field(question.id)]

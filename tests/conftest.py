@@ -20,15 +20,18 @@ from tests.factories import (
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """The cache, and the per-process cache of survey questions: each test starts with both
-    empty."""
+    """The cache, and the per-process caches of survey questions and of their rendered markup:
+    each test starts with all empty."""
+    from responses.forms import fragments_clear
     from responses.selectors import survey_cache_clear
 
     cache.clear()
     survey_cache_clear()
+    fragments_clear()
     yield
     cache.clear()
     survey_cache_clear()
+    fragments_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -199,3 +199,47 @@ def test_template_has_no_inline_script_or_style(survey, followup):
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
     assert "js/answer.js" in html
     assert "Preview" not in html
+
+
+# --- The questions' markup, cached per survey revision and language -------------------------
+
+
+def _fresh(form) -> str:
+    return render_to_string("responses/_questions.html", {"items": form.items, "form": form})
+
+
+def test_first_visit_markup_is_rendered_once_and_equals_a_fresh_render(survey, monkeypatch):
+    first = AnswerForm(survey=survey, language="en").questions_html
+    assert first == _fresh(AnswerForm(survey=survey, language="en"))
+    assert 'name="question_' in first
+    rendered = []
+    monkeypatch.setattr(AnswerForm, "_questions_render", lambda self: rendered.append(1) or "")
+    assert AnswerForm(survey=survey, language="en").questions_html == first
+    assert rendered == []  # reused, not rendered again
+
+
+def test_an_edited_question_or_another_language_gets_its_own_markup(survey):
+    from django.utils import translation
+
+    from surveys.models import Survey
+
+    before = AnswerForm(survey=survey, language="en").questions_html
+    survey.q["nps"].text = "How likely are you to recommend <us>?"
+    survey.q["nps"].save()  # bumps the survey's revision (surveys.signals)
+    survey = Survey.objects.get(pk=survey.pk)
+    after = AnswerForm(survey=survey, language="en").questions_html
+    assert after != before
+    assert "recommend &lt;us&gt;?" in after
+    with translation.override("fr"):
+        french = AnswerForm(survey=survey, language="en").questions_html
+        assert french == _fresh(AnswerForm(survey=survey, language="en"))
+    assert "obligatoire" in french and "obligatoire" not in after
+
+
+def test_a_bound_form_is_rendered_afresh_with_what_was_picked(survey):
+    assert AnswerForm(survey=survey, language="en").questions_html  # cached unbound markup
+    form = AnswerForm({field(survey.q["nps"]): "7"}, survey=survey, language="en")
+    form.is_valid()
+    html = form.questions_html
+    assert re.search(r'value="7"[^>]*checked', html)
+    assert html == _fresh(form)
