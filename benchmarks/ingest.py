@@ -30,6 +30,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import tempfile
 import time
@@ -140,6 +141,10 @@ def targets(fixture: dict, *, url: str) -> dict[str, dict]:
 
 def wrk(url: str, script: str, *, seconds: float) -> dict:
     """Run wrk; returns its request count, duration, latency percentiles and error count."""
+    if shutil.which("wrk") is None:
+        raise SystemExit(
+            "wrk is not installed (Debian: apt-get install wrk); see benchmarks/README.md."
+        )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     try:
