@@ -53,7 +53,7 @@ def _django(*args: str) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
-# --- A minimal HTTP/1.1 client (gunicorn's sync workers close each connection) -----------------
+# --- A minimal HTTP/1.1 client with persistent connections ------------------------------------
 
 
 @dataclass
@@ -63,25 +63,52 @@ class Reply:
     body: bytes
 
 
-async def http(method: str, port: int, path: str, *, body: bytes = b"", headers=None) -> Reply:
-    reader, writer = await asyncio.open_connection(HOST, port)
-    try:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}", "Connection: close"]
+class Connection:
+    """One client's HTTP/1.1 connection, kept open between its requests as a browser or an API
+    client's session keeps it (gunicorn's threaded workers keep it alive for `keepalive` seconds).
+    A connection the server closed meanwhile (keep-alive timeout, a recycled worker) is opened
+    again and the request sent once more: every submission carries a submission key, so a
+    request the server had already stored comes back as that same response, never a second."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def request(self, method: str, path: str, *, body: bytes = b"", headers=None) -> Reply:
+        reused = self.writer is not None
+        try:
+            return await self._exchange(method, path, body, headers)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            await self.close()
+            if not reused:
+                raise
+            return await self._exchange(method, path, body, headers)
+
+    async def _exchange(self, method: str, path: str, body: bytes, headers) -> Reply:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{self.port}"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        if body:
-            lines.append(f"Content-Length: {len(body)}")
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        await writer.drain()
-        raw = await reader.read()  # until the server closes
-    finally:
-        writer.close()
-    head, _, content = raw.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    parsed: dict[str, list[str]] = {}
-    for line in header_lines:
-        name, _, value = line.partition(":")
-        parsed.setdefault(name.strip().lower(), []).append(value.strip())
-    return Reply(int(status_line.split()[1]), parsed, content)
+        lines.append(f"Content-Length: {len(body)}")
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        await self.writer.drain()
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head[:-4].decode("latin-1").split("\r\n")
+        parsed: dict[str, list[str]] = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            parsed.setdefault(name.strip().lower(), []).append(value.strip())
+        length = int((parsed.get("content-length") or ["0"])[0])
+        content = await self.reader.readexactly(length)
+        if "close" in (parsed.get("connection") or [""])[0].lower():
+            await self.close()
+        return Reply(int(status_line.split()[1]), parsed, content)
 
 
 # --- The load ---------------------------------------------------------------------------------
@@ -112,10 +139,10 @@ async def _timed(tally: Tally, kind: str, call):
     return reply
 
 
-async def page_visit(tally: Tally, port: int, fixture: dict, n: int) -> None:
+async def page_visit(tally: Tally, http: Connection, fixture: dict, n: int) -> None:
     """A person: GET the answer page, then POST it (a new page load, a new submission key)."""
     path = fixture["links"][n % len(fixture["links"])]
-    page = await _timed(tally, "answer page GET", http("GET", port, path))
+    page = await _timed(tally, "answer page GET", http.request("GET", path))
     if page.status != 200:
         return tally.error("answer page GET", str(page.status))
     cookie = next(
@@ -132,9 +159,8 @@ async def page_visit(tally: Tally, port: int, fixture: dict, n: int) -> None:
     reply = await _timed(
         tally,
         "answer page POST",
-        http(
+        http.request(
             "POST",
-            port,
             path,
             body=urlencode(form).encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
@@ -147,7 +173,7 @@ async def page_visit(tally: Tally, port: int, fixture: dict, n: int) -> None:
         tally.error("answer page POST", str(reply.status))
 
 
-async def api_post(tally: Tally, port: int, fixture: dict, n: int) -> None:
+async def api_post(tally: Tally, http: Connection, fixture: dict, n: int) -> None:
     """An integration: POST one response to the API with a fresh submission key."""
     teams = fixture["teams"]
     body = {
@@ -161,9 +187,8 @@ async def api_post(tally: Tally, port: int, fixture: dict, n: int) -> None:
     reply = await _timed(
         tally,
         "API POST",
-        http(
+        http.request(
             "POST",
-            port,
             f"/api/v1/surveys/{fixture['survey']}/responses/",
             body=json.dumps(body).encode(),
             headers={
@@ -179,15 +204,24 @@ async def api_post(tally: Tally, port: int, fixture: dict, n: int) -> None:
 
 
 async def client(tally: Tally, port: int, fixture: dict, *, deadline: float, budget: int):
+    http = Connection(port)
     while time.monotonic() < deadline and tally.started < budget:
         n = tally.started
         tally.started += 1
         visit = page_visit if n % 2 == 0 else api_post
         kind = "answer page" if visit is page_visit else "API POST"
         try:
-            await visit(tally, port, fixture, n)
-        except (TimeoutError, OSError, ValueError, IndexError) as error:
+            await visit(tally, http, fixture, n)
+        except (
+            TimeoutError,
+            OSError,
+            ValueError,
+            IndexError,
+            asyncio.IncompleteReadError,
+        ) as error:
             tally.error(kind, type(error).__name__)
+            await http.close()  # a connection in an unknown state is not reused
+    await http.close()
 
 
 async def load(port: int, fixture: dict, *, seconds: float, budget: int, concurrency: int):

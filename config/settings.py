@@ -136,6 +136,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes the database connection after every task unless this is set
+# (then after every N tasks): a new connection per scoring task cost more than the task's own
+# queries. Between tasks, config.celery applies CONN_MAX_AGE and the health check instead, as
+# Django does between web requests.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 # A submission must never hang on a dead broker: give up on publishing quickly, the reconcile
 # task picks the response up later.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

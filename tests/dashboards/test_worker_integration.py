@@ -171,3 +171,37 @@ def test_reconcile_scores_responses_stored_while_the_broker_was_down(
         sum(ResponseRollup.objects.filter(survey=cx_survey).values_list("responses", flat=True))
         == 3
     )
+
+
+def _other_backends() -> set[tuple]:
+    """(pid, started) of the test database's other client connections."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_start FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        return set(cursor.fetchall())
+
+
+def test_worker_keeps_its_database_connection_between_tasks(world, cx_survey, worker):
+    """Celery's Django fixup would close it after every task (a new connection per scoring
+    task); CELERY_DB_REUSE_MAX and config.celery keep it, health-checked, as for web requests."""
+    seen = []
+    for nps in (10, 7, 2):
+        response = Response.objects.create(
+            survey=cx_survey, team=world.team, channel="api", submitted_at=timezone.now()
+        )
+        Answer.objects.create(response=response, question=cx_survey.nps, value_int=nps)
+        tasks.scores_reconcile.delay(older_than_seconds=0)
+        wait_for(
+            lambda response=response: Response.objects.filter(
+                pk=response.pk, scored_at__isnull=False
+            ).exists(),
+            what="reconcile",
+            log=worker.log,
+        )
+        seen.append(_other_backends())
+    assert seen[0], "the worker's connection closed after its task"
+    assert seen[0] == seen[1] == seen[2]  # the same backend, started once
