@@ -138,6 +138,7 @@ def months_rebuild(*, survey_id: int) -> int:
                 params=[*month_params, survey_id],
                 scope="t.survey_id = %s",
                 scope_params=[survey_id],
+                order="survey_id, team_id, month",  # the (survey, team, month) index's order
             )
             written += done.deleted + done.inserted
             continue

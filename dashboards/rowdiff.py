@@ -57,12 +57,16 @@ def rows_replace(
     params: list,
     scope: str,
     scope_params: list,
+    order: str = "",
 ) -> Replaced:
     """Make the rows of `model`'s table that match `scope` (SQL on alias t) exactly the rows
     `select` returns (columns `keys` then `values`), in the caller's transaction.
 
     `select` returns one row per key; every row it returns must match `scope`; nullable key
-    columns must be integers (ids).
+    columns must be integers (ids). `order` (columns, e.g. "survey_id, team_id, day") is the
+    order rows are inserted in: that of the table's main index, so the rows a dashboard reads
+    together lie together on disk (inserted unordered by a rebuild from empty rollups, the
+    organisation dashboards were ~25% slower: their index scans read far more heap pages).
 
     One hash FULL JOIN on the key lists what differs: a computed row with no stored row (to
     insert), a stored row with no computed row (to delete), and a pair whose values differ
@@ -71,6 +75,7 @@ def rows_replace(
     table = connection.ops.quote_name(model._meta.db_table)
     columns = [*keys, *values]
     names = ", ".join(columns)
+    ordered = f" ORDER BY {order}" if order else ""
     stored_values = ", ".join(f"t.{c}" for c in values)
     computed_values = ", ".join(f"s.{c}" for c in values)
     with connection.cursor() as cursor:
@@ -80,7 +85,7 @@ def rows_replace(
         cursor.execute(f"SELECT COUNT(*) FROM {table} t WHERE {scope}", scope_params)
         before = cursor.fetchone()[0]
         if before == 0:  # nothing stored (a first build): no difference to look for
-            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGE}")
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGE}{ordered}")
             return Replaced(rows=wanted, deleted=0, inserted=cursor.rowcount)
         cursor.execute(f"DROP TABLE IF EXISTS {DIFF}")
         cursor.execute(
@@ -99,13 +104,14 @@ def rows_replace(
         )
         deleted = cursor.rowcount
         cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM {DIFF} WHERE {keys[0]} IS NOT NULL"
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {DIFF} "
+            f"WHERE {keys[0]} IS NOT NULL{ordered}"
         )
         inserted = cursor.rowcount
         if before - deleted + inserted != wanted:
             # A key was stored twice (both rows matched one computed row): write the slice whole.
             cursor.execute(f"DELETE FROM {table} t WHERE {scope}", scope_params)
             deleted = before + inserted  # every row there was, and the ones just inserted
-            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGE}")
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGE}{ordered}")
             inserted = cursor.rowcount
     return Replaced(rows=wanted, deleted=deleted, inserted=inserted)

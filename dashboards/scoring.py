@@ -223,6 +223,7 @@ def _rollups_replace(*, survey_id: int, since: dt.datetime | None) -> tuple[int,
             params=[*day_params, *params],
             scope=scope,
             scope_params=scope_params,
+            order="survey_id, team_id, day",  # the (survey, team, day) index's order
         )
         for rollup in rollups
     ]
