@@ -31,7 +31,7 @@ from dashboards.models import (
     ResponseRollup,
     ResponseRollupMonth,
 )
-from dashboards.rowdiff import rows_replace
+from dashboards.rowdiff import delete_then_insert, rows_replace
 from surveys.models import Survey
 
 QUESTION_COUNTS = ["n", "total", "total_sq", *HISTOGRAM_FIELDS, "pos", "neu", "neg"]
@@ -107,13 +107,15 @@ def month_refresh(*, survey_id: int, team_id: int | None, day: dt.date) -> None:
     team_params = [] if team_id is None else [team_id]
     adapt = connection.ops.adapt_datefield_value
     where = f"survey_id = %s AND {team_sql} AND day >= %s AND day < %s"
-    with connection.cursor() as cursor:
-        for day_model, (month_model, _, _) in TABLES.items():
-            month_model.objects.filter(survey_id=survey_id, team_id=team_id, month=first).delete()
-            cursor.execute(
-                _insert_sql(day_model, month_sql=_date_param(), where=where, group_month=False),
-                [first, survey_id, *team_params, adapt(first), adapt(next_month(first))],
-            )
+    for day_model, (month_model, _, _) in TABLES.items():
+        # The month's rows deleted and summed again: one statement on PostgreSQL.
+        delete_then_insert(
+            table=_table(month_model),
+            condition=f"survey_id = %s AND {team_sql} AND month = %s",
+            params=[survey_id, *team_params, adapt(first)],
+            insert=_insert_sql(day_model, month_sql=_date_param(), where=where, group_month=False),
+            insert_params=[first, survey_id, *team_params, adapt(first), adapt(next_month(first))],
+        )
 
 
 def months_rebuild(*, survey_id: int) -> int:

@@ -115,3 +115,25 @@ def rows_replace(
             cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGE}{ordered}")
             inserted = cursor.rowcount
     return Replaced(rows=wanted, deleted=deleted, inserted=inserted)
+
+
+def delete_then_insert(
+    *, table: str, condition: str, params: list, insert: str, insert_params: list
+) -> int:
+    """DELETE the rows of `table` matching `condition`, then run `insert` (an INSERT ... SELECT
+    into the same table); returns the rows inserted.
+
+    PostgreSQL: one statement (the DELETE as a data-modifying CTE), so one round trip instead of
+    two; both parts run on one snapshot, so the DELETE never sees the rows being inserted.
+    Elsewhere (SQLite has no data-modifying CTEs): two statements, in the caller's transaction.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH gone AS (DELETE FROM {table} WHERE {condition}) {insert}",
+                [*params, *insert_params],
+            )
+        else:
+            cursor.execute(f"DELETE FROM {table} WHERE {condition}", params)
+            cursor.execute(insert, insert_params)
+        return cursor.rowcount

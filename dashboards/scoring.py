@@ -36,7 +36,7 @@ from dashboards.alerting.services import (
 )
 from dashboards.models import HISTOGRAM_FIELDS, QuestionRollup, ResponseRollup
 from dashboards.monthly import month_refresh, months_rebuild
-from dashboards.rowdiff import rows_replace
+from dashboards.rowdiff import delete_then_insert, rows_replace
 from responses.models import Answer, Response
 from surveys.models import Question, QuestionType, Survey
 
@@ -175,18 +175,32 @@ def _response_rollup_sql(where: str) -> RollupSql:
     )
 
 
-def _rollups_insert(where: str, params: list) -> tuple[int, int]:
-    """Insert both rollup tables for the responses matching `where` (on alias r)."""
+def _rollups_insert(
+    where: str, params: list, *, replacing: tuple[str, list] | None = None
+) -> tuple[int, int]:
+    """Insert both rollup tables for the responses matching `where` (on alias r).
+    `replacing` (condition on the tables' own columns, params): delete those rows first, in the
+    same statement on PostgreSQL (dashboards.rowdiff.delete_then_insert)."""
     day, day_params = _day_sql()
     counts = []
-    with connection.cursor() as cursor:
-        for rollup in (_question_rollup_sql(where), _response_rollup_sql(where)):
-            cursor.execute(
-                f"INSERT INTO {rollup.table} {rollup.names} "
-                f"{rollup.select.format(day=day)} {rollup.order}",
-                [*day_params, *params],
+    for rollup in (_question_rollup_sql(where), _response_rollup_sql(where)):
+        insert = f"INSERT INTO {rollup.table} {rollup.names} {rollup.select.format(day=day)} "
+        insert += rollup.order
+        if replacing is None:
+            with connection.cursor() as cursor:
+                cursor.execute(insert, [*day_params, *params])
+                counts.append(cursor.rowcount)
+            continue
+        condition, condition_params = replacing
+        counts.append(
+            delete_then_insert(
+                table=rollup.table,
+                condition=condition,
+                params=condition_params,
+                insert=insert,
+                insert_params=[*day_params, *params],
             )
-            counts.append(cursor.rowcount)
+        )
     return counts[0], counts[1]
 
 
@@ -306,15 +320,18 @@ def bucket_recompute(bucket: Bucket, *, sentiment_for: list[int] | None = None) 
     else:
         answers = Answer.objects.filter(response__in=_bucket_responses(bucket))
     sentiments = sentiment_fill(answers=answers)
-    rows = {"survey_id": bucket.survey_id, "team_id": bucket.team_id, "day": bucket.day}
-    QuestionRollup.objects.filter(**rows).delete()
-    ResponseRollup.objects.filter(**rows).delete()
     team_sql = "r.team_id IS NULL" if bucket.team_id is None else "r.team_id = %s"
     team_params = [] if bucket.team_id is None else [bucket.team_id]
     adapt = connection.ops.adapt_datetimefield_value
+    # The bucket's rows are deleted and inserted again in one statement per table.
+    bucket_rows = (
+        f"survey_id = %s AND {team_sql.removeprefix('r.')} AND day = %s",
+        [bucket.survey_id, *team_params, connection.ops.adapt_datefield_value(bucket.day)],
+    )
     question_rows, response_rows = _rollups_insert(
         f"r.survey_id = %s AND {team_sql} AND r.submitted_at >= %s AND r.submitted_at < %s",
         [bucket.survey_id, *team_params, adapt(start), adapt(end)],
+        replacing=bucket_rows,
     )
     month_refresh(survey_id=bucket.survey_id, team_id=bucket.team_id, day=bucket.day)
     return {"sentiment": sentiments, "question_rows": question_rows, "response_rows": response_rows}
@@ -454,10 +471,26 @@ def _bucket_reconcile(bucket: Bucket, ids: list[int]) -> list[int]:
     with transaction.atomic():
         bucket_recompute(bucket, sentiment_for=ids)
         # The bucket lock is held, and every writer of these rows' scored_at takes it first.
-        unscored = Response.objects.filter(id__in=ids, scored_at__isnull=True)
-        marked = list(unscored.values_list("id", flat=True))
-        if marked:
-            Response.objects.filter(id__in=marked).update(scored_at=timezone.now())
+        marked = _mark_scored(ids)
+    return marked
+
+
+def _mark_scored(ids: list[int]) -> list[int]:
+    """Set scored_at on those of `ids` that have none (compare-and-set); returns them.
+    PostgreSQL: one UPDATE ... RETURNING; elsewhere a SELECT, then the UPDATE."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {_table(Response)} SET scored_at = %s "
+                "WHERE id = ANY(%s) AND scored_at IS NULL RETURNING id",
+                [now, list(ids)],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+    unscored = Response.objects.filter(id__in=ids, scored_at__isnull=True)
+    marked = list(unscored.values_list("id", flat=True))
+    if marked:
+        Response.objects.filter(id__in=marked).update(scored_at=now)
     return marked
 
 
