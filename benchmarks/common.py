@@ -153,6 +153,19 @@ VACUUMED = (
 )
 
 
+def rollups_empty(survey_ids: list[int]) -> None:
+    """Delete every rollup row (day and month) of these surveys."""
+    from dashboards.models import (
+        QuestionRollup,
+        QuestionRollupMonth,
+        ResponseRollup,
+        ResponseRollupMonth,
+    )
+
+    for model in (QuestionRollup, ResponseRollup, QuestionRollupMonth, ResponseRollupMonth):
+        model.objects.filter(survey_id__in=survey_ids).delete()
+
+
 def tables_vacuum() -> None:
     """VACUUM ANALYZE the big tables (PostgreSQL): what autovacuum does on a production server.
     Benchmark machines may run with autovacuum off, where every rebuild leaves its old rows

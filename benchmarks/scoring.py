@@ -28,6 +28,7 @@ from benchmarks.common import (
     ROOT,
     data_ensure,
     django_setup,
+    rollups_empty,
     sized_arguments,
     summary,
     table,
@@ -95,19 +96,6 @@ def rebuild_in_worker(*, survey_ids: list[int]) -> dict:
         seconds += float(match.group(1)) if match else time.perf_counter() - started
         peak_kb = max(peak_kb, usage.ru_maxrss)  # kilobytes on Linux
     return {"seconds": seconds, "peak_mb": peak_kb / 1024}
-
-
-def rollups_empty(survey_ids: list[int]) -> None:
-    """Delete every rollup row (day and month) of these surveys."""
-    from dashboards.models import (
-        QuestionRollup,
-        QuestionRollupMonth,
-        ResponseRollup,
-        ResponseRollupMonth,
-    )
-
-    for model in (QuestionRollup, ResponseRollup, QuestionRollupMonth, ResponseRollupMonth):
-        model.objects.filter(survey_id__in=survey_ids).delete()
 
 
 def run(*, answers: int, teams: int, months: int, repeat: int, out=print) -> dict:

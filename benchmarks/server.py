@@ -172,15 +172,9 @@ def load_surveys_empty(survey_ids: list[int]) -> None:
     it: a benchmark run on the tenth run of a day measured a different thing from the first."""
     from django.db import connection
 
-    from dashboards.models import (
-        QuestionRollup,
-        QuestionRollupMonth,
-        ResponseRollup,
-        ResponseRollupMonth,
-    )
+    from benchmarks.common import rollups_empty
 
-    for model in (QuestionRollup, ResponseRollup, QuestionRollupMonth, ResponseRollupMonth):
-        model.objects.filter(survey_id__in=survey_ids).delete()
+    rollups_empty(survey_ids)
     held = "SELECT id FROM responses_response WHERE survey_id = ANY(%s)"
     with connection.cursor() as cursor:
         cursor.execute(

@@ -108,11 +108,4 @@ def in_organization(model: type[Model], pk, organization_id: int) -> Model | Non
     or None: one query, no queryset built."""
     if not valid_id(pk):
         return None
-    sql = (
-        f"SELECT {select_list(model, 'x')} FROM {table(model)} x "
-        f"WHERE x.id = %s AND x.organization_id = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk, organization_id])
-        row = cursor.fetchone()
-    return instance(model, row) if row is not None else None
+    return one_with(model, (), "x.id = %s AND x.organization_id = %s", [pk, organization_id])

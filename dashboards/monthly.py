@@ -128,12 +128,12 @@ def months_rebuild(*, survey_id: int) -> int:
     if connection.vendor == "postgresql":
         month_sql = f"({month_sql})::date"
     written = 0
-    for day_model, (month_model, _, _) in TABLES.items():
+    for day_model, (month_model, keys, counts) in TABLES.items():
         if connection.vendor == "postgresql":
             done = rows_replace(
                 model=month_model,
-                keys=[*TABLES[day_model][1], "month"],
-                values=TABLES[day_model][2],
+                keys=[*keys, "month"],
+                values=counts,
                 select=_sums_select(
                     day_model, month_sql=month_sql, where="survey_id = %s", group_month=True
                 ),

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -25,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from responses.conditions import EMPTY_VALUES, visible_question_ids
-from responses.selectors import survey_questions
+from responses.selectors import SurveyRevisionCache, survey_questions
 from responses.services import answer_field
 from surveys.forms import add_service_errors
 from surveys.models import SCALE_LABELS, SCALES, TEXT_MAX_LENGTH, Question, QuestionType, Survey
@@ -167,14 +165,11 @@ def translated(obj, language: str, name: str):
     return value if value else getattr(obj, name)
 
 
-FRAGMENTS_SIZE = 512  # (survey revision, language) pairs; the oldest used is dropped past this
-_fragments: OrderedDict[tuple, str] = OrderedDict()
-_fragments_lock = threading.Lock()
+_fragments = SurveyRevisionCache()  # the questions' markup, per survey revision and language
 
 
 def fragments_clear() -> None:
-    with _fragments_lock:
-        _fragments.clear()
+    _fragments.clear()
 
 
 class AnswerForm(forms.Form):
@@ -295,24 +290,9 @@ class AnswerForm(forms.Form):
         """
         if self.is_bound:
             return self._questions_render()
-        key = (
-            self.survey.pk,
-            self.survey.created_at,
-            self.survey.revision,
-            self.language,
-            translation.get_language(),
+        return _fragments.get(
+            self.survey, self._questions_render, self.language, translation.get_language()
         )
-        with _fragments_lock:
-            html = _fragments.get(key)
-            if html is not None:
-                _fragments.move_to_end(key)
-                return html
-        html = self._questions_render()
-        with _fragments_lock:
-            _fragments[key] = html
-            while len(_fragments) > FRAGMENTS_SIZE:
-                _fragments.popitem(last=False)
-        return html
 
     def _questions_render(self) -> str:
         return render_to_string("responses/_questions.html", {"items": self.items, "form": self})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from config import rows
 from surveys.distribution import customer_link_id
@@ -35,9 +36,44 @@ def customer_link_for_signed(*, signed: str) -> CustomerLink | None:
 
 # --- A survey's questions and rounds, cached per process ----------------------------------------
 
-CACHE_SIZE = 512  # surveys; the oldest used is dropped past this
-_cache: OrderedDict[tuple, tuple[list[Question], list[tuple]]] = OrderedDict()
-_cache_lock = threading.Lock()
+
+class SurveyRevisionCache:
+    """Values computed from one revision of a survey, kept per process; past `size` entries the
+    least recently used is dropped. Shared by every request of the process: read the values,
+    never change them.
+
+    The revision (surveys.signals) changes with every write to the survey's questions or
+    rounds, and the survey row is read afresh by each request, so a process never serves
+    another revision's value. The creation time is in the key too: SQLite (the embedded
+    default) gives a deleted survey's id to the next one, which starts again at revision 0.
+    """
+
+    def __init__(self, size: int = 512):
+        self._size = size
+        self._values: OrderedDict[tuple, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, survey: Survey, compute: Callable[[], object], *extra) -> object:
+        """The value for this revision of `survey` (and `extra`, more of the key), computing it
+        with `compute()` the first time."""
+        key = (survey.pk, survey.created_at, survey.revision, *extra)
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+_parts = SurveyRevisionCache()
 
 
 def survey_questions(*, survey: Survey) -> list[Question]:
@@ -55,34 +91,19 @@ def survey_cycle_id_at(*, survey: Survey, moment: dt.datetime) -> int | None:
 
 
 def survey_cache_clear() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _parts.clear()
 
 
 def _survey_parts(survey: Survey) -> tuple[list[Question], list[tuple]]:
-    """Questions and (round id, opened at) newest round first, read once per survey revision.
-
-    The revision (surveys.signals) changes with every write to the survey's questions or
-    rounds, and the survey row is read afresh by each request, so a process never serves
-    another revision's questions. The creation time is in the key too: SQLite (the embedded
-    default) gives a deleted survey's id to the next one, which starts again at revision 0.
-    """
-    key = (survey.pk, survey.created_at, survey.revision)
-    with _cache_lock:
-        parts = _cache.get(key)
-        if parts is not None:
-            _cache.move_to_end(key)
-            return parts
-    parts = (
-        list(survey.questions.all()),
-        list(
-            Cycle.objects.filter(survey_id=survey.pk)
-            .order_by("-number")
-            .values_list("id", "opens_at")
+    """Questions and (round id, opened at) newest round first, read once per survey revision."""
+    return _parts.get(
+        survey,
+        lambda: (
+            list(survey.questions.all()),
+            list(
+                Cycle.objects.filter(survey_id=survey.pk)
+                .order_by("-number")
+                .values_list("id", "opens_at")
+            ),
         ),
     )
-    with _cache_lock:
-        _cache[key] = parts
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return parts
