@@ -94,8 +94,16 @@ class QuestionRollup(RollupScope, QuestionCounts):
         indexes = [
             # Dashboards filter a survey by date range, then group by team/location/period.
             models.Index(fields=["survey", "day"], name="qrollup_survey_day"),
-            # A bucket's rows (deleted on recompute) and a team's month (summed into its month row).
-            models.Index(fields=["survey", "team", "day"], name="qrollup_survey_team_day"),
+        ]
+        constraints = [
+            # The grain, unique (NULL equal to NULL; PostgreSQL 15+): scoring adds a response's
+            # counts with INSERT ... ON CONFLICT DO UPDATE. Its (survey, team, day) prefix serves a
+            # bucket's rows (deleted on recompute) and a team's month (summed into its month row).
+            models.UniqueConstraint(
+                fields=["survey", "team", "day", "question", "location"],
+                name="qrollup_grain",
+                nulls_distinct=False,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,8 +142,17 @@ class ResponseRollup(RollupScope, ResponseCounts):
     class Meta:
         indexes = [
             models.Index(fields=["survey", "day"], name="rrollup_survey_day"),
+        ]
+        constraints = [
             # A bucket's row (deleted on recompute) and a team's month (summed into its month row).
-            models.Index(fields=["survey", "team", "day"], name="rrollup_survey_team_day"),
+            # The grain, unique (NULL equal to NULL; PostgreSQL 15+): scoring adds a response's
+            # counts with INSERT ... ON CONFLICT DO UPDATE. Its (survey, team, day) prefix serves a
+            # bucket's rows (deleted on recompute) and a team's month (summed into its month row).
+            models.UniqueConstraint(
+                fields=["survey", "team", "day", "location", "cycle"],
+                name="rrollup_grain",
+                nulls_distinct=False,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -157,7 +174,16 @@ class QuestionRollupMonth(RollupScope, QuestionCounts):
         indexes = [
             # Dashboards read a survey's months in a range; a refresh replaces one team's month.
             models.Index(fields=["survey", "month"], name="qrollupm_survey_month"),
-            models.Index(fields=["survey", "team", "month"], name="qrollupm_team_month"),
+        ]
+        constraints = [
+            # The grain, unique (NULL equal to NULL; PostgreSQL 15+): scoring adds a response's
+            # counts with INSERT ... ON CONFLICT DO UPDATE; its (survey, team, month) prefix serves
+            # a team's month refreshed.
+            models.UniqueConstraint(
+                fields=["survey", "team", "month", "question", "location"],
+                name="qrollupm_grain",
+                nulls_distinct=False,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -173,7 +199,16 @@ class ResponseRollupMonth(RollupScope, ResponseCounts):
         indexes = [
             # Same reads as QuestionRollupMonth: a survey's months; one team's month refreshed.
             models.Index(fields=["survey", "month"], name="rrollupm_survey_month"),
-            models.Index(fields=["survey", "team", "month"], name="rrollupm_team_month"),
+        ]
+        constraints = [
+            # The grain, unique (NULL equal to NULL; PostgreSQL 15+): scoring adds a response's
+            # counts with INSERT ... ON CONFLICT DO UPDATE; its (survey, team, month) prefix serves
+            # a team's month refreshed.
+            models.UniqueConstraint(
+                fields=["survey", "team", "month", "location", "cycle"],
+                name="rrollupm_grain",
+                nulls_distinct=False,
+            ),
         ]
 
     def __str__(self) -> str:

@@ -108,7 +108,7 @@ def month_refresh(*, survey_id: int, team_id: int | None, day: dt.date) -> None:
     adapt = connection.ops.adapt_datefield_value
     where = f"survey_id = %s AND {team_sql} AND day >= %s AND day < %s"
     for day_model, (month_model, _, _) in TABLES.items():
-        # The month's rows deleted and summed again: one statement on PostgreSQL.
+        # The month's rows deleted and summed again.
         delete_then_insert(
             table=_table(month_model),
             condition=f"survey_id = %s AND {team_sql} AND month = %s",

@@ -1,12 +1,12 @@
-"""At most one scoring task queued per bucket: a flag in the broker's Redis.
+"""At most one scoring task queued per survey: a flag in the broker's Redis.
 
-A scoring task recomputes its response's whole bucket and marks every response of the bucket
-that was stored before it started (dashboards.scoring.response_score). So while a task for a
-bucket is waiting in the queue, another one for the same bucket adds nothing: under load (many
-responses a second for the same team and day) one task does the work of many.
+A scoring task scores every response of its survey that was stored before it started, in one
+transaction (dashboards.scoring.response_score). So while a task for a survey is waiting in the
+queue, another one for the same survey adds nothing: under load (many responses a second to the
+same survey) one task does the work of many.
 
-    submit:  store the response, commit, then `claim(bucket)`: True -> publish response_score
-    task:    `release(bucket)` first, then list the bucket's unscored responses and recompute
+    submit:  store the response, commit, then `claim(survey_id)`: True -> publish response_score
+    task:    `release(survey_id)` first, then list the survey's unscored responses and score them
 
 A response committed before the task's release is listed by it (its commit came first); one
 committed after the release claims the flag again and publishes its own task. So no response is
@@ -31,8 +31,8 @@ PENDING_SECONDS = 60
 KEY_PREFIX = "tandem:scoring:pending"
 
 
-def key(bucket) -> str:
-    return f"{KEY_PREFIX}:{bucket.survey_id}:{bucket.team_id or 0}:{bucket.day.isoformat()}"
+def key(survey_id: int) -> str:
+    return f"{KEY_PREFIX}:{survey_id}"
 
 
 @cache
@@ -52,24 +52,24 @@ def _client(*, publishing: bool):
     return _redis(url)
 
 
-def claim(bucket) -> bool:
-    """True when the caller should publish a scoring task for `bucket` (none is waiting)."""
+def claim(survey_id: int) -> bool:
+    """True when the caller should publish a scoring task for the survey (none is waiting)."""
     client = _client(publishing=True)
     if client is None:
         return True
     try:
-        return bool(client.set(key(bucket), 1, nx=True, ex=PENDING_SECONDS))
+        return bool(client.set(key(survey_id), 1, nx=True, ex=PENDING_SECONDS))
     except Exception:  # noqa: BLE001 - Redis down: publish (and let that fail or not)
         logger.warning("scoring queue flag unavailable; publishing anyway", exc_info=True)
         return True
 
 
-def release(bucket) -> None:
-    """Called by the scoring task before it lists the bucket's responses."""
+def release(survey_id: int) -> None:
+    """Called by the scoring task before it lists the survey's unscored responses."""
     client = _client(publishing=False)
     if client is None:
         return
     try:
-        client.delete(key(bucket))
+        client.delete(key(survey_id))
     except Exception:  # noqa: BLE001 - the flag expires by itself
-        logger.warning("scoring queue flag not released for %s", bucket, exc_info=True)
+        logger.warning("scoring queue flag not released for survey %s", survey_id, exc_info=True)

@@ -10,9 +10,9 @@ of them changed. So, like `REFRESH MATERIALIZED VIEW CONCURRENTLY`:
    NULL), lists what differs into a second temporary table;
 3. the stored rows listed are deleted (by ctid), the computed rows listed inserted.
 
-A rollup table has no unique constraint on its key, so if the slice held a key twice (both
-rows joined to one computed row), the row count after step 3 tells it: the slice is then
-deleted and written whole, so the result is exact either way.
+Where a rollup table has no unique constraint on its key (before PostgreSQL 15), if the slice
+held a key twice (both rows joined to one computed row), the row count after step 3 tells it:
+the slice is then deleted and written whole, so the result is exact either way.
 """
 
 from __future__ import annotations
@@ -121,19 +121,11 @@ def delete_then_insert(
     *, table: str, condition: str, params: list, insert: str, insert_params: list
 ) -> int:
     """DELETE the rows of `table` matching `condition`, then run `insert` (an INSERT ... SELECT
-    into the same table); returns the rows inserted.
+    into the same table), in the caller's transaction; returns the rows inserted.
 
-    PostgreSQL: one statement (the DELETE as a data-modifying CTE), so one round trip instead of
-    two; both parts run on one snapshot, so the DELETE never sees the rows being inserted.
-    Elsewhere (SQLite has no data-modifying CTEs): two statements, in the caller's transaction.
-    """
+    Two statements: in one (the DELETE as a data-modifying CTE) PostgreSQL may run the INSERT
+    first, and the rollups' unique grain would then refuse the rows still there."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"WITH gone AS (DELETE FROM {table} WHERE {condition}) {insert}",
-                [*params, *insert_params],
-            )
-        else:
-            cursor.execute(f"DELETE FROM {table} WHERE {condition}", params)
-            cursor.execute(insert, insert_params)
+        cursor.execute(f"DELETE FROM {table} WHERE {condition}", params)
+        cursor.execute(insert, insert_params)
         return cursor.rowcount

@@ -1,15 +1,24 @@
-"""Scoring services: comment sentiment, and rollups recomputed from the source rows.
+"""Scoring services: comment sentiment, and rollups kept equal to the source rows.
 
-A bucket is (survey, team, day). Scoring a response recomputes its whole bucket from the stored
-responses and answers with one INSERT ... SELECT per rollup table (never `+= 1`), so running it
-twice, concurrently, or after a crash gives the same rows, and `scores_rebuild` (the same SELECT
-over a whole survey) gives exactly what the incremental path gives. Nothing is loaded into Python
-except the text of comments that still need a sentiment score, in chunks.
+A bucket is (survey, team, day). Two ways keep the rollups right, and they agree:
 
-Locks (PostgreSQL advisory locks, held until the transaction ends): a bucket recompute takes the
-survey's lock shared and the bucket's lock exclusive; a rebuild takes the survey's lock exclusive.
-So two workers never interleave DELETE and INSERT on the same rows. On SQLite the transaction
-already holds the database write lock (settings use BEGIN IMMEDIATE).
+- Adding (PostgreSQL 15+, the scoring task): a response's counts are added to its rollup rows
+  exactly once, in the transaction that sets its `counted` flag (compare-and-set), with
+  INSERT ... ON CONFLICT DO UPDATE on the rollups' unique grain. A task costs what its own
+  responses cost, however many the bucket already holds.
+- Recomputing (a rebuild, an erasure, and scoring where there is no unique grain: SQLite): the
+  rows are replaced by one INSERT ... SELECT over the source rows, which counts every stored
+  response and marks them all counted in the same transaction, so an add never counts one twice.
+
+Nothing is loaded into Python except the text of comments that still need a sentiment score, in
+chunks. Running a task twice, concurrently, or after a crash gives the same rows, and
+`scores_rebuild` gives exactly what the tasks gave.
+
+Locks (PostgreSQL advisory locks, held until the transaction ends): adding takes the survey's lock
+shared and the survey's add lock exclusive; a bucket recompute takes the survey's lock shared, its
+add lock, then the bucket's month and day locks; a rebuild takes the survey's lock exclusive. So
+two writers never interleave on the same rows. On SQLite the transaction already holds the
+database write lock (settings use BEGIN IMMEDIATE).
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -35,6 +44,7 @@ from dashboards.alerting.services import (
     survey_has_listeners,
 )
 from dashboards.models import HISTOGRAM_FIELDS, QuestionRollup, ResponseRollup
+from dashboards.monthly import TABLES as MONTH_TABLES
 from dashboards.monthly import month_refresh, months_rebuild
 from dashboards.rowdiff import delete_then_insert, rows_replace
 from responses.models import Answer, Response
@@ -140,7 +150,8 @@ class RollupSql:
         return "ORDER BY " + ", ".join(str(self.columns.index(c) + 1) for c in ROLLUP_ORDER)
 
 
-def _question_rollup_sql(where: str) -> RollupSql:
+def _question_rollup_sql(where: str, *, responses: str = "") -> RollupSql:
+    """`responses`: the relation the responses are read from (alias r), by default their table."""
     # Conditional counts give the histogram, so no row reaches Python.
     histogram = ", ".join(f"SUM(CASE WHEN a.value_int = {v} THEN 1 ELSE 0 END)" for v in range(11))
     sentiment = ", ".join(
@@ -157,7 +168,7 @@ def _question_rollup_sql(where: str) -> RollupSql:
             COUNT(*), COALESCE(SUM(a.value_int), 0), COALESCE(SUM(a.value_int * a.value_int), 0),
             {histogram}, {sentiment}
         FROM {_table(Answer)} a
-        JOIN {_table(Response)} r ON r.id = a.response_id
+        JOIN {responses or _table(Response)} r ON r.id = a.response_id
         JOIN {_table(Question)} q ON q.id = a.question_id
         WHERE {where}
           AND ((q.type IN ({scored}) AND a.value_int IS NOT NULL)
@@ -167,14 +178,14 @@ def _question_rollup_sql(where: str) -> RollupSql:
     )
 
 
-def _response_rollup_sql(where: str) -> RollupSql:
+def _response_rollup_sql(where: str, *, responses: str = "") -> RollupSql:
     return RollupSql(
         model=ResponseRollup,
         keys=["survey_id", "team_id", "location_id", "day", "cycle_id"],
         values=["responses"],
         select=f"""
         SELECT r.survey_id, r.team_id, r.location_id, {{day}}, r.cycle_id, COUNT(*)
-        FROM {_table(Response)} r
+        FROM {responses or _table(Response)} r
         WHERE {where}
         GROUP BY 1, 2, 3, 4, 5
     """,
@@ -186,7 +197,7 @@ def _rollups_insert(
 ) -> tuple[int, int]:
     """Insert both rollup tables for the responses matching `where` (on alias r).
     `replacing` (condition on the tables' own columns, params): delete those rows first, in the
-    same statement on PostgreSQL (dashboards.rowdiff.delete_then_insert)."""
+    same transaction (dashboards.rowdiff.delete_then_insert)."""
     day, day_params = _day_sql()
     counts = []
     for rollup in (_question_rollup_sql(where), _response_rollup_sql(where)):
@@ -250,6 +261,14 @@ def _rollups_replace(*, survey_id: int, since: dt.datetime | None) -> tuple[int,
     return done[0].rows, done[1].rows, sum(d.deleted + d.inserted for d in done)
 
 
+def _survey_lock(survey_id: int) -> str:
+    return f"tandem:scores:survey:{survey_id}"
+
+
+def _add_lock(survey_id: int) -> str:
+    return f"tandem:scores:add:{survey_id}"
+
+
 def _lock_number(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
@@ -302,21 +321,25 @@ def _bucket_responses(bucket: Bucket):
 def bucket_recompute(bucket: Bucket, *, sentiment_for: list[int] | None = None) -> dict:
     """Replace the bucket's rollup rows with what its stored responses say. Call inside atomic().
 
-    1. Lock the bucket (and the survey, shared, against a concurrent rebuild).
+    1. Lock the bucket (and the survey, shared, against a concurrent rebuild; its add lock,
+       against a scoring task adding to these rows), and mark its responses counted.
     2. Give its comments that lack one a sentiment score (only those of the responses
        `sentiment_for` when given: the scoring task's, as every other scored response of the
        bucket got its scores when it was marked, and an unscored one gets them from its task).
     3. DELETE the bucket's rollup rows, then INSERT ... SELECT them from the source rows.
     4. Re-sum its team's month rows from the day rows (dashboards.monthly).
     """
-    # Survey (shared), then month, then bucket: a transaction recomputing several buckets (an
-    # erasure) takes month then bucket locks in the same order as everyone else.
+    # Survey (shared), its adds, then month, then bucket: a transaction recomputing several
+    # buckets (an erasure) takes them in the same order as everyone else.
     _locks(
+        _add_lock(bucket.survey_id),
         f"tandem:scores:month:{bucket.survey_id}:{bucket.team_id}:{bucket.day:%Y-%m}",
         f"tandem:scores:bucket:{bucket.survey_id}:{bucket.team_id}:{bucket.day}",
-        shared=f"tandem:scores:survey:{bucket.survey_id}",
+        shared=_survey_lock(bucket.survey_id),
     )
     start, end = _bucket_bounds(bucket)
+    # Every stored response of the bucket is in what follows: none may be added again.
+    _bucket_responses(bucket).filter(counted=False).update(counted=True)
     purged_before = _purged_before(survey_id=bucket.survey_id)
     if purged_before is not None and start < purged_before:
         # Retention deleted this day's source rows; its rollups are all that is left of it.
@@ -346,12 +369,15 @@ def bucket_recompute(bucket: Bucket, *, sentiment_for: list[int] | None = None) 
 # --- Alerts hook --------------------------------------------------------------------------------
 
 
-def _alerts_evaluate_many(*, survey_id: int, response_ids: list[int]) -> None:
+def _alerts_evaluate_many(
+    *, survey_id: int, response_ids: list[int], also: Callable[[], list[int]] | None = None
+) -> None:
     """`_alerts_evaluate` for each response (each once), after one check that the survey has
-    any alert rule or new-response webhook at all (most have none: then one query in all)."""
-    ids = list(dict.fromkeys(response_ids))
-    if not ids or not survey_has_listeners(survey_id=survey_id):
+    any alert rule or new-response webhook at all (most have none: then one query in all).
+    `also` lists more responses, asked only when there is something to evaluate."""
+    if not response_ids or not survey_has_listeners(survey_id=survey_id):
         return
+    ids = list(dict.fromkeys([*response_ids, *(also() if also else [])]))
     for response_id in ids:
         _alerts_evaluate(survey_id=survey_id, response_id=response_id)
 
@@ -366,67 +392,54 @@ def _alerts_evaluate(*, survey_id: int, response_id: int) -> None:
 
 
 def response_score(*, response_id: int) -> dict | None:
-    """Score one stored response; idempotent. Coalesces: one recompute scores its whole bucket.
+    """Score one stored response; idempotent. Coalesces: one task scores its survey's backlog.
 
-    1. The bucket's queue flag is released first (dashboards.queueing: a response stored from
+    1. The survey's queue flag is released first (dashboards.queueing: a response stored from
        now on queues its own task; one stored before is listed below).
-    2. The bucket's unscored responses (at most COALESCE_LIMIT, this one included) are listed
-       *before* the recompute, so each of them is in the rollups it writes. None left (this one
-       was counted by a task for another response of the bucket): nothing is recomputed, and
-       the alert rules of the responses marked with it run again (idempotent), in case the
-       task that marked them stopped between its commit and their alerts.
-    3. Else sentiment for their comments and the bucket's rollups recomputed (bucket_recompute);
-       scored_at set on the listed ones by compare-and-set, in the same transaction.
+    2. The survey's unscored responses (at most COALESCE_LIMIT, this one included) are listed
+       *before* they are scored, so each of them was committed. None left (this one was scored
+       by a task for another response): nothing is written, and the alert rules of the
+       responses marked with it run again (idempotent), in case the task that marked them
+       stopped between its commit and their alerts.
+    3. Else, in one transaction: sentiment for their comments, their counts added to the
+       rollups (those not counted yet), scored_at set on them by compare-and-set (responses_score).
     4. Then the alert rules of every response this call marked, and of its own (after commit, so
        they read the new rollups).
-    Under load a bucket's responses then cost one task and one recompute, not one each.
+    Under load a survey's responses then cost one task and one transaction, not one each.
     Returns what was done, or None when the response no longer exists.
     """
-    row = (
-        Response.objects.filter(id=response_id)
-        .values("survey_id", "team_id", "submitted_at", "scored_at")
-        .first()
-    )
+    row = Response.objects.filter(id=response_id).values("survey_id", "scored_at").first()
     if row is None:
         return None
-    scored_at = row.pop("scored_at")
-    bucket = bucket_for(**row)
-    queueing.release(bucket)
-    ids = _bucket_unscored(bucket)
+    survey_id, scored_at = row["survey_id"], row["scored_at"]
+    queueing.release(survey_id)
+    ids = _survey_unscored(survey_id)
     if scored_at is None and response_id not in ids:
         ids.append(response_id)  # past the limit: still this task's own
-    together = _marked_together(bucket, scored_at) if scored_at is not None else []
-    if not ids:
-        _alerts_evaluate_many(survey_id=bucket.survey_id, response_ids=[response_id, *together])
-        return {"bucket": str(bucket), "newly_scored": False, "recomputed": False}
-    marked = _bucket_reconcile(bucket, ids)
-    _alerts_evaluate_many(
-        survey_id=bucket.survey_id, response_ids=[response_id, *marked, *together]
-    )
+    together = partial(_marked_together, survey_id, scored_at) if scored_at is not None else None
+    marked = responses_score(survey_id=survey_id, ids=ids) if ids else []
+    _alerts_evaluate_many(survey_id=survey_id, response_ids=[response_id, *marked], also=together)
     return {
-        "bucket": str(bucket),
+        "survey": survey_id,
         "newly_scored": response_id in marked,
-        "recomputed": True,
         "responses_marked": len(marked),
     }
 
 
-def _marked_together(bucket: Bucket, scored_at: dt.datetime) -> list[int]:
-    """The bucket's responses marked in the same UPDATE as one marked at `scored_at`."""
+def _marked_together(survey_id: int, scored_at: dt.datetime) -> list[int]:
+    """The survey's responses marked in the same UPDATE as one marked at `scored_at`."""
     return list(
-        _bucket_responses(bucket)
-        .filter(scored_at=scored_at)
+        Response.objects.filter(survey_id=survey_id, scored_at=scored_at)
         .order_by("id")
         .values_list("id", flat=True)[:COALESCE_LIMIT]
     )
 
 
-def _bucket_unscored(bucket: Bucket) -> list[int]:
-    """Ids of the bucket's unscored responses, oldest first (committed ones: read before the
-    recompute, so it counts them)."""
+def _survey_unscored(survey_id: int) -> list[int]:
+    """Ids of the survey's unscored responses, oldest first (committed ones: listed before they
+    are scored, so the scoring counts them)."""
     return list(
-        _bucket_responses(bucket)
-        .filter(scored_at__isnull=True)
+        Response.objects.filter(survey_id=survey_id, scored_at__isnull=True)
         .order_by("id")
         .values_list("id", flat=True)[:COALESCE_LIMIT]
     )
@@ -442,43 +455,106 @@ def scores_reconcile(
 
     1. One reconcile at a time (a session advisory lock on PostgreSQL); another returns at once.
     2. Unscored responses older than `older_than_seconds`, oldest first (response_unscored_idx),
-       in batches; each batch grouped by bucket so a bucket is recomputed once.
+       in batches; each batch grouped by survey and scored like a task's (responses_score).
     3. Alerts for the responses this run marked scored (one its own task scored meanwhile got
        them from that task).
     Starts no new batch after `budget_seconds` (under the beat interval); the next run carries on.
     """
-    done = {"responses": 0, "buckets": 0}
+    done = {"responses": 0, "surveys": 0}
     with _single_run("tandem:scores:reconcile") as acquired:
         if not acquired:
             return {**done, "skipped": True}
         started = time.monotonic()
         cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
         unscored = Response.objects.filter(scored_at__isnull=True, submitted_at__lt=cutoff)
-        fields = ("id", "survey_id", "team_id", "submitted_at")
         while time.monotonic() - started < budget_seconds:
-            batch = list(unscored.order_by("submitted_at").values(*fields)[:batch_size])
+            batch = list(unscored.order_by("submitted_at").values("id", "survey_id")[:batch_size])
             if not batch:
                 break
-            by_bucket: dict[Bucket, list[int]] = defaultdict(list)
+            by_survey: dict[int, list[int]] = defaultdict(list)
             for row in batch:
-                by_bucket[bucket_for(**{k: row[k] for k in fields[1:]})].append(row["id"])
-            for bucket, ids in by_bucket.items():
-                marked = _bucket_reconcile(bucket, ids)
-                _alerts_evaluate_many(survey_id=bucket.survey_id, response_ids=marked)
+                by_survey[row["survey_id"]].append(row["id"])
+            for survey_id, ids in by_survey.items():
+                marked = responses_score(survey_id=survey_id, ids=ids)
+                _alerts_evaluate_many(survey_id=survey_id, response_ids=marked)
             done["responses"] += len(batch)
-            done["buckets"] += len(by_bucket)
+            done["surveys"] += len(by_survey)
     return done
 
 
-def _bucket_reconcile(bucket: Bucket, ids: list[int]) -> list[int]:
-    """Recompute the bucket and mark `ids` scored; returns the ids this call marked.
+def counts_addable() -> bool:
+    """Whether scoring adds counts to the rollups: their grain is a unique key (PostgreSQL 15+,
+    migration dashboards 0007). Elsewhere it recomputes the responses' buckets."""
+    return (
+        connection.vendor == "postgresql"
+        and connection.features.supports_nulls_distinct_unique_constraints
+    )
 
-    `ids` must have been committed before the call (the recompute then counts them)."""
+
+def responses_score(*, survey_id: int, ids: list[int]) -> list[int]:
+    """Bring the survey's responses `ids` into the rollups and mark them scored, in one
+    transaction; returns the ids this call marked (compare-and-set on scored_at).
+
+    `ids` must have been committed before the call. Adding (counts_addable): sentiment for their
+    comments, then the counts of those not counted yet added (`_counts_add`). Elsewhere: each of
+    their buckets recomputed (which counts them).
+    """
+    if not counts_addable():
+        buckets: dict[Bucket, list[int]] = defaultdict(list)
+        fields = ("survey_id", "team_id", "submitted_at")
+        for row in Response.objects.filter(id__in=ids).values("id", *fields):
+            buckets[bucket_for(**{k: row[k] for k in fields})].append(row["id"])
+        with transaction.atomic():
+            for bucket in sorted(buckets, key=lambda b: (b.team_id or 0, b.day)):
+                bucket_recompute(bucket, sentiment_for=buckets[bucket])
+            return _mark_scored(ids)
     with transaction.atomic():
-        bucket_recompute(bucket, sentiment_for=ids)
-        # The bucket lock is held, and every writer of these rows' scored_at takes it first.
-        marked = _mark_scored(ids)
-    return marked
+        _locks(_add_lock(survey_id), shared=_survey_lock(survey_id))
+        sentiment_fill(answers=Answer.objects.filter(response_id__in=ids))
+        _counts_add(survey_id=survey_id, ids=ids)
+        return _mark_scored(ids)
+
+
+def _counts_add(*, survey_id: int, ids: list[int]) -> int:
+    """Mark those of `ids` not counted yet as counted and add their counts to the day and month
+    rollups, all in one statement; returns how many were counted now. The caller holds the
+    survey's add lock in its transaction, and their comments have their sentiment.
+
+    A response of a day before the retention watermark is marked but not added: that day's
+    rollups are all that is left of it and a rebuild keeps them as they are.
+    """
+    day, day_params = _day_sql()
+    month = f"(date_trunc('month', {day}))::date"
+    purged_before = _purged_before(survey_id=survey_id)
+    where, where_params = "TRUE", []
+    if purged_before is not None:
+        where, where_params = "r.submitted_at >= %s", [purged_before]
+    counted = (
+        f"UPDATE {_table(Response)} SET counted = TRUE WHERE id = ANY(%s) AND NOT counted "
+        "RETURNING id, survey_id, team_id, location_id, cycle_id, submitted_at"
+    )
+    parts, params = [f"counted AS ({counted})"], [list(ids)]
+    rollups = (
+        _question_rollup_sql(where, responses="counted"),
+        _response_rollup_sql(where, responses="counted"),
+    )
+    for n, rollup in enumerate(rollups):
+        month_model, _, _ = MONTH_TABLES[rollup.model]
+        for model, unit, unit_sql, unit_params in (
+            (rollup.model, "day", day, day_params),
+            (month_model, "month", month, day_params),
+        ):
+            keys = [unit if key == "day" else key for key in rollup.keys]
+            add = ", ".join(f"{v} = t.{v} + EXCLUDED.{v}" for v in rollup.values)
+            parts.append(
+                f"add_{n}_{unit} AS (INSERT INTO {_table(model)} AS t "
+                f"({', '.join([*keys, *rollup.values])}) {rollup.select.format(day=unit_sql)} "
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {add})"
+            )
+            params += [*unit_params, *where_params]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} SELECT COUNT(*) FROM counted", params)
+        return cursor.fetchone()[0]
 
 
 def _mark_scored(ids: list[int]) -> list[int]:
@@ -497,7 +573,7 @@ def _mark_scored(ids: list[int]) -> list[int]:
     marked = list(unscored.values_list("id", flat=True))
     if marked:
         Response.objects.filter(id__in=marked).update(scored_at=now)
-    return marked
+    return sorted(marked)
 
 
 @contextmanager
@@ -538,13 +614,14 @@ def rebuild_settings() -> None:
 def survey_rebuild(*, survey_id: int) -> dict:
     """Recompute one survey's rollups from scratch: one INSERT ... SELECT per table.
 
-    scored_at is left alone, so responses still waiting for their task keep their alert run.
+    scored_at is left alone, so responses still waiting for their task keep their alert run;
+    they are marked counted, so that task does not add them again.
     """
     started = time.monotonic()
     sentiments = sentiment_fill(answers=Answer.objects.filter(response__survey_id=survey_id))
     purged_before = _purged_before(survey_id=survey_id)
     with transaction.atomic():
-        _locks(f"tandem:scores:survey:{survey_id}")
+        _locks(_survey_lock(survey_id))
         rebuild_settings()
         # Days before the retention watermark (always a day boundary) have no source rows any
         # more: their rollups are kept, and only the days from the watermark on are rebuilt.
@@ -552,6 +629,8 @@ def survey_rebuild(*, survey_id: int) -> dict:
             survey_id=survey_id, since=purged_before
         )
         written += months_rebuild(survey_id=survey_id)
+        # Every stored response is in the rollups now: a scoring task must not add it again.
+        Response.objects.filter(survey_id=survey_id, counted=False).update(counted=True)
     return {
         "survey": survey_id,
         "responses": Response.objects.filter(survey_id=survey_id).count(),

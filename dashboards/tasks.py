@@ -45,9 +45,9 @@ def scores_reconcile(older_than_seconds: int | None = None) -> None:
     else:
         done = scoring.scores_reconcile(older_than_seconds=older_than_seconds)
     logger.info(
-        "scores_reconcile: %s unscored responses scored in %s buckets",
+        "scores_reconcile: %s unscored responses scored in %s surveys",
         done["responses"],
-        done["buckets"],
+        done["surveys"],
     )
 
 

@@ -46,6 +46,10 @@ class Response(models.Model):
     submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     # Set by the scoring worker; the reconcile task scores every response where this is NULL.
     scored_at = models.DateTimeField(null=True, blank=True)
+    # In the rollups: set in the same transaction as the response's counts are added to them
+    # (dashboards.scoring), or by a recompute or rebuild that counted it. A DB default, so rows
+    # written by raw SQL (the one-statement insert, COPY) start uncounted.
+    counted = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -57,6 +61,14 @@ class Response(models.Model):
                 name="response_unscored_idx",
                 condition=models.Q(scored_at__isnull=True),
             ),
+            # A rebuild marks the survey's uncounted responses counted.
+            models.Index(
+                fields=["survey"],
+                name="response_uncounted_idx",
+                condition=models.Q(counted=False),
+            ),
+            # A redelivered scoring task finds the responses marked in the same batch as its own.
+            models.Index(fields=["survey", "scored_at"], name="response_survey_scored_idx"),
         ]
 
     def __str__(self) -> str:

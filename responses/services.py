@@ -18,7 +18,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dashboards import queueing
-from dashboards.scoring import bucket_for
 from dashboards.tasks import response_score
 from responses.conditions import EMPTY_VALUES, visible_question_ids
 from responses.models import Answer, Channel, Response
@@ -136,8 +135,7 @@ def response_submit(
         if submission_key and (existing := _replayed(survey=survey, key=submission_key)):
             return existing
         raise
-    bucket = bucket_for(survey_id=survey.id, team_id=row.team_id, submitted_at=submitted_at)
-    transaction.on_commit(partial(_queue_scoring, row.pk, bucket))
+    transaction.on_commit(partial(_queue_scoring, row.pk, survey.id))
     return row
 
 
@@ -378,16 +376,16 @@ def _answer_rows(response: Response, questions: list[Question], values: dict) ->
     return rows
 
 
-def _queue_scoring(response_id: int, bucket=None) -> None:
-    """Publish the scoring task, unless one for the response's bucket is already waiting (it
-    will count this response too: dashboards.queueing)."""
-    if bucket is not None and not queueing.claim(bucket):
+def _queue_scoring(response_id: int, survey_id: int | None = None) -> None:
+    """Publish the scoring task, unless one for the response's survey is already waiting (it
+    will score this response too: dashboards.queueing)."""
+    if survey_id is not None and not queueing.claim(survey_id):
         return
     try:
         response_score.delay(response_id)
     except Exception:  # noqa: BLE001 - a broker outage must never lose or fail a submission
-        if bucket is not None:
-            queueing.release(bucket)
+        if survey_id is not None:
+            queueing.release(survey_id)
         logger.warning(
             "Could not queue scoring for response %s; the reconcile task will score it.",
             response_id,

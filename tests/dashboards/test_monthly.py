@@ -13,7 +13,7 @@ from dashboards.models import QuestionRollup, QuestionRollupMonth, ResponseRollu
 from dashboards.monthly import rollup_sums
 from dashboards.selectors.scores import metric_by_group
 from responses.models import Response
-from tests.factories import QuestionFactory, SurveyFactory, response_with_answers
+from tests.factories import response_with_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +23,8 @@ def at(day: str, hour: int = 10) -> dt.datetime:
 
 
 @pytest.fixture
-def survey(world):
-    survey = SurveyFactory(organization=world.org)
-    survey.nps = QuestionFactory(survey=survey, type="nps", order=1)
-    survey.comment = QuestionFactory(survey=survey, type="text", order=2, required=False)
-    return survey
+def survey(nps_survey):
+    return nps_survey
 
 
 @pytest.fixture

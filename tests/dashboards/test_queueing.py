@@ -1,4 +1,4 @@
-"""One scoring task queued per bucket (dashboards.queueing), against a real redis-server, and the
+"""One scoring task queued per survey (dashboards.queueing), against a real redis-server, and the
 one-query check that lets a coalesced task skip alert lookups."""
 
 from __future__ import annotations
@@ -32,19 +32,13 @@ def broker():
         yield redis.Redis.from_url(server.url())
 
 
-def _bucket(survey_id=1, team_id=2, day=DAY.date()):
-    return scoring.Bucket(survey_id, team_id, day)
-
-
-def test_a_bucket_is_claimed_once_until_its_task_releases_it(broker):
-    bucket = _bucket()
-    assert queueing.claim(bucket) is True
-    assert queueing.claim(bucket) is False
-    assert queueing.claim(_bucket(team_id=3)) is True  # another team: another bucket
-    assert queueing.claim(_bucket(day=DAY.date() + dt.timedelta(days=1))) is True
-    assert 0 < broker.ttl(queueing.key(bucket)) <= queueing.PENDING_SECONDS  # never stuck
-    queueing.release(bucket)
-    assert queueing.claim(bucket) is True
+def test_a_survey_is_claimed_once_until_its_task_releases_it(broker):
+    assert queueing.claim(1) is True
+    assert queueing.claim(1) is False
+    assert queueing.claim(2) is True  # another survey
+    assert 0 < broker.ttl(queueing.key(1)) <= queueing.PENDING_SECONDS  # never stuck
+    queueing.release(1)
+    assert queueing.claim(1) is True
 
 
 def test_eager_tasks_and_an_unreachable_redis_always_publish():
@@ -52,14 +46,14 @@ def test_eager_tasks_and_an_unreachable_redis_always_publish():
     from tests.processes import free_port
 
     assert celery_app.conf.task_always_eager  # the test settings' default
-    assert queueing.claim(_bucket()) is queueing.claim(_bucket()) is True
+    assert queueing.claim(1) is queueing.claim(1) is True
     with publishing_to(f"redis://127.0.0.1:{free_port()}/0"):  # nothing listens there
-        assert queueing.claim(_bucket()) is queueing.claim(_bucket()) is True
-        queueing.release(_bucket())  # logs, never raises
+        assert queueing.claim(1) is queueing.claim(1) is True
+        queueing.release(1)  # logs, never raises
 
 
 @pytest.mark.django_db(transaction=True)
-def test_submissions_to_one_bucket_queue_one_task_and_its_run_reopens_the_bucket(world, broker):
+def test_submissions_to_one_survey_queue_one_task_and_its_run_reopens_the_survey(world, broker):
     survey = SurveyFactory(organization=world.org, kind=SurveyKind.CX, status="live")
     nps = QuestionFactory(survey=survey, type="nps", order=1)
 
@@ -77,22 +71,22 @@ def test_submissions_to_one_bucket_queue_one_task_and_its_run_reopens_the_bucket
         submit(world.team)
     submit(world.other_team)
     submit(world.team, at=DAY + dt.timedelta(days=1))
-    assert broker.llen("celery") == 3  # (team, day), (other team, day), (team, next day)
+    assert broker.llen("celery") == 1  # whatever their team or day
 
-    # The queued task (run here) scores the four of its bucket and releases the bucket ...
+    # The queued task (run here) scores the six of its survey and releases the survey ...
     done = scoring.response_score(response_id=first.id)
-    assert (done["recomputed"], done["responses_marked"]) == (True, 4)
-    # ... so the next response of that bucket queues a task of its own.
-    fifth = submit(world.team)
-    assert broker.llen("celery") == 4
-    # Any task of the bucket releases it, even one whose own response was already counted (a
+    assert (done["newly_scored"], done["responses_marked"]) == (True, 6)
+    # ... so the next response of that survey queues a task of its own.
+    seventh = submit(world.other_team)
+    assert broker.llen("celery") == 2
+    # Any task of the survey releases it, even one whose own response was already counted (a
     # re-delivery), and scores what arrived meanwhile: no response is left waiting on a flag.
     again = scoring.response_score(response_id=first.id)
     assert (again["newly_scored"], again["responses_marked"]) == (False, 1)
-    fifth.refresh_from_db()
-    assert fifth.scored_at is not None
+    seventh.refresh_from_db()
+    assert seventh.scored_at is not None
     submit(world.team)
-    assert broker.llen("celery") == 5
+    assert broker.llen("celery") == 3
 
 
 @pytest.mark.django_db

@@ -112,12 +112,12 @@ def test_scoring_twice_gives_the_same_rollups(world, survey):
     assert QuestionRollup.objects.filter(survey=survey).count() == 2
 
 
-def test_one_task_scores_its_whole_bucket_and_the_others_only_run_their_alerts(
+def test_one_task_scores_its_whole_survey_and_the_others_only_run_their_alerts(
     world, survey, monkeypatch
 ):
-    """Coalescing: the first task of a bucket marks every unscored response of it; the tasks
-    queued for the others find them scored, recompute nothing, and re-run only their (idempotent)
-    alert rules. Responses of another team or day are left to their own tasks."""
+    """Coalescing: the first task of a survey marks every unscored response of it, whatever
+    their team or day; the tasks queued for the others find them scored, write nothing, and
+    re-run only their (idempotent) alert rules. Another survey's responses are left to its own."""
     evaluated = []
     monkeypatch.setattr(
         scoring, "_alerts_evaluate", lambda *, survey_id, response_id: evaluated.append(response_id)
@@ -131,33 +131,39 @@ def test_one_task_scores_its_whole_bucket_and_the_others_only_run_their_alerts(
     ]
     next_day = response_with_answers(
         survey=survey,
-        team=world.team,
+        team=world.other_team,
         answers={survey.nps: 9},
         submitted_at=DAY + dt.timedelta(days=1),
     )
-    first = scoring.response_score(response_id=same[0].id)
-    assert (first["recomputed"], first["responses_marked"], first["newly_scored"]) == (
-        True,
-        3,
-        True,
+    other_survey = SurveyFactory(organization=world.org)
+    elsewhere = response_with_answers(
+        survey=other_survey,
+        team=world.team,
+        answers={QuestionFactory(survey=other_survey, type="nps", order=1): 3},
+        submitted_at=DAY,
     )
-    assert sorted(evaluated) == sorted(r.id for r in same)
-    assert not Response.objects.filter(id__in=[r.id for r in same], scored_at=None).exists()
-    assert Response.objects.get(id=next_day.id).scored_at is None
+    first = scoring.response_score(response_id=same[0].id)
+    assert (first["responses_marked"], first["newly_scored"]) == (4, True)
+    marked = sorted(r.id for r in [*same, next_day])
+    assert sorted(evaluated) == marked
+    assert not Response.objects.filter(id__in=marked, scored_at=None).exists()
+    assert Response.objects.get(id=elsewhere.id).scored_at is None
     (row,) = QuestionRollup.objects.filter(survey=survey, day=DAY.date())
     assert (row.n, row.total, row.c0, row.c7, row.c10) == (3, 17, 1, 1, 1)
+    (row,) = QuestionRollup.objects.filter(survey=survey, day=next_day.submitted_at.date())
+    assert (row.team_id, row.n, row.total) == (world.other_team.id, 1, 9)
 
     evaluated.clear()
     later = scoring.response_score(response_id=same[1].id)
-    assert (later["recomputed"], later["newly_scored"]) == (False, False)
+    assert (later["responses_marked"], later["newly_scored"]) == (0, False)
     # Its alerts and those of the responses marked with it, in case the first task died before
     # running them (a re-delivered message finds its response scored).
-    assert sorted(evaluated) == sorted(r.id for r in same)
+    assert sorted(evaluated) == marked
     assert QuestionRollup.objects.get(survey=survey, day=DAY.date()).n == 3
 
 
-def test_a_task_for_a_scored_response_still_scores_the_rest_of_its_bucket(world, survey):
-    """A task is published for a bucket only when none is waiting (dashboards.queueing): one
+def test_a_task_for_a_scored_response_still_scores_the_rest_of_its_survey(world, survey):
+    """A task is published for a survey only when none is waiting (dashboards.queueing): one
     whose own response another task already counted must still score the responses stored
     since, which published nothing because this task was waiting."""
     first = response_with_answers(
@@ -165,12 +171,14 @@ def test_a_task_for_a_scored_response_still_scores_the_rest_of_its_bucket(world,
     )
     scoring.response_score(response_id=first.id)
     later = response_with_answers(
-        survey=survey, team=world.team, answers={survey.nps: 2}, submitted_at=DAY
+        survey=survey, team=world.other_team, answers={survey.nps: 2}, submitted_at=DAY
     )
     done = scoring.response_score(response_id=first.id)
-    assert (done["recomputed"], done["newly_scored"], done["responses_marked"]) == (True, False, 1)
+    assert (done["newly_scored"], done["responses_marked"]) == (False, 1)
     assert Response.objects.get(id=later.id).scored_at is not None
-    assert QuestionRollup.objects.get(survey=survey, question=survey.nps).n == 2
+    assert sorted(
+        QuestionRollup.objects.filter(survey=survey, question=survey.nps).values_list("n", "total")
+    ) == [(1, 2), (1, 10)]
 
 
 def test_without_alert_rules_or_webhooks_a_coalesced_task_looks_nothing_up_per_response(
@@ -226,7 +234,7 @@ def test_deleted_response_is_a_no_op(world, survey):
     assert scoring.response_score(response_id=999_999) is None
 
 
-def test_reconcile_scores_old_unscored_responses_once_per_bucket(world, survey):
+def test_reconcile_scores_old_unscored_responses_once_per_survey(world, survey):
     old = timezone.now() - dt.timedelta(minutes=5)
     stale = [
         response_with_answers(
@@ -236,12 +244,12 @@ def test_reconcile_scores_old_unscored_responses_once_per_bucket(world, survey):
     ]
     fresh = response_with_answers(survey=survey, team=world.team, answers={survey.nps: 5})
     done = scoring.scores_reconcile()
-    assert done == {"responses": 3, "buckets": 1}
+    assert done == {"responses": 3, "surveys": 1}
     assert not Response.objects.filter(
         id__in=[r.id for r in stale], scored_at__isnull=True
     ).exists()
     assert Response.objects.get(id=fresh.id).scored_at is None  # its own task has time to run
-    assert scoring.scores_reconcile() == {"responses": 0, "buckets": 0}
+    assert scoring.scores_reconcile() == {"responses": 0, "surveys": 0}
 
 
 def test_reconcile_works_in_batches_and_evaluates_alerts(world, survey, monkeypatch):
@@ -261,8 +269,8 @@ def test_reconcile_works_in_batches_and_evaluates_alerts(world, survey, monkeypa
         ).id
         for i, team in enumerate(teams)
     ]
-    # Batches of 2 by age: [A, A], [A, B], [B] -> 1 + 2 + 1 bucket recomputes.
-    assert scoring.scores_reconcile(batch_size=2) == {"responses": 5, "buckets": 4}
+    # Batches of 2 by age, each scored in one transaction for its survey.
+    assert scoring.scores_reconcile(batch_size=2) == {"responses": 5, "surveys": 3}
     assert sorted(evaluated) == ids
     assert (
         sum(ResponseRollup.objects.filter(survey=survey).values_list("responses", flat=True)) == 5
@@ -289,11 +297,11 @@ def test_reconcile_runs_one_at_a_time(world, survey):
     try:
         with other.cursor() as cursor:  # another worker's reconcile is running
             cursor.execute("SELECT pg_try_advisory_lock(%s)", key)
-            assert scoring.scores_reconcile() == {"responses": 0, "buckets": 0, "skipped": True}
+            assert scoring.scores_reconcile() == {"responses": 0, "surveys": 0, "skipped": True}
             cursor.execute("SELECT pg_advisory_unlock(%s)", key)
     finally:
         other.close()
-    assert scoring.scores_reconcile() == {"responses": 1, "buckets": 1}
+    assert scoring.scores_reconcile() == {"responses": 1, "surveys": 1}
 
 
 def test_rebuild_equals_incremental_and_repairs_damage(world, survey):

@@ -137,7 +137,7 @@ def test_responses_stored_while_redis_is_down_are_scored_when_it_returns(
             what="the reconcile task to score every response",
             log=worker.log,
         )
-        done = "scores_reconcile: 100 unscored responses scored in 1 buckets"
+        done = "scores_reconcile: 100 unscored responses scored in 1 surveys"
         wait_for(lambda: done in worker.log_text(), what="the task's report", log=worker.log)
 
     _assert_figures(ex_survey)

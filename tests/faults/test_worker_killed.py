@@ -224,7 +224,7 @@ def test_worker_killed_after_raising_an_alert_sends_it_once(
         )
         log = worker.log_text()
     assert _receipts(log, killed_task) == 1, "the killed task was not delivered again"
-    assert f"response {first.id} scored: {{'bucket'" in log
+    assert f"response {first.id} scored: {{'survey'" in log
     assert "'newly_scored': False" in log  # the re-run found it scored and changed nothing
     _assert_exact(cx_survey, webhook_receiver)
 
