@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 
+from config import rows
 from config.ratelimit import client_ip
 from surveys.models import AuditLog, Organization
 from surveys.selectors import membership_for_user
@@ -65,15 +66,18 @@ def audit_record(
 def _write(*, organization, user, action, object_type, object_id, detail, request) -> AuditLog:
     if user is not None and not user.is_authenticated:
         user = None
-    return AuditLog.objects.create(
-        organization=organization,
-        user=user,
-        actor=user.get_username() if user is not None else "",
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        detail=detail or {},
-        ip=_ip_or_none(request),
+    # Hand-written INSERT (config.rows.insert): the API writes one entry per call.
+    return rows.insert(
+        AuditLog(
+            organization=organization,
+            user=user,
+            actor=user.get_username() if user is not None else "",
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            detail=detail or {},
+            ip=_ip_or_none(request),
+        )
     )
 
 

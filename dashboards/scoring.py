@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config import rows
 from dashboards import metrics, queueing
 from dashboards.alerting.services import (
     alert_rules_evaluate,
@@ -48,7 +49,7 @@ from dashboards.monthly import TABLES as MONTH_TABLES
 from dashboards.monthly import month_refresh, months_rebuild
 from dashboards.rowdiff import delete_then_insert, rows_replace
 from responses.models import Answer, Response
-from surveys.models import Question, QuestionType, Survey
+from surveys.models import Organization, Question, QuestionType, Survey
 
 logger = logging.getLogger(__name__)
 
@@ -290,7 +291,7 @@ def _locks(*keys: str, shared: str | None = None) -> None:
         locks.insert(0, ("pg_advisory_xact_lock_shared", shared))
     calls = ", ".join(f"{function}(%s)" for function, _ in locks)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {calls}", [_lock_number(key) for _, key in locks])
+        rows.execute(cursor, f"SELECT {calls}", [_lock_number(key) for _, key in locks])
 
 
 def bucket_for(*, survey_id: int, team_id: int | None, submitted_at: dt.datetime) -> Bucket:
@@ -306,11 +307,14 @@ def _bucket_bounds(bucket: Bucket) -> tuple[dt.datetime, dt.datetime]:
 
 def _purged_before(*, survey_id: int) -> dt.datetime | None:
     """The organisation's retention watermark: source rows before it were purged on purpose."""
-    return (
-        Survey.objects.filter(id=survey_id)
-        .values_list("organization__purged_before", flat=True)
-        .first()
+    # Hand-written (config.rows): every scoring transaction asks.
+    organization = rows.one_with(
+        Organization,
+        (),
+        f"x.id = (SELECT organization_id FROM {_table(Survey)} WHERE id = %s)",
+        [survey_id],
     )
+    return organization.purged_before if organization is not None else None
 
 
 def _bucket_responses(bucket: Bucket):
@@ -415,8 +419,10 @@ def response_score(*, response_id: int) -> dict | None:
     Returns what was done, or None when the response no longer exists.
     """
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT survey_id, scored_at FROM {_table(Response)} WHERE id = %s", [response_id]
+        rows.execute(
+            cursor,
+            f"SELECT survey_id, scored_at FROM {_table(Response)} WHERE id = %s",
+            [response_id],
         )
         row = cursor.fetchone()
     if row is None:
@@ -449,7 +455,8 @@ def _survey_unscored(survey_id: int) -> list[int]:
     """Ids of the survey's unscored responses, oldest first (committed ones: listed before they
     are scored, so the scoring counts them)."""
     with connection.cursor() as cursor:  # hand-written: one of every task's few queries
-        cursor.execute(
+        rows.execute(
+            cursor,
             f"SELECT id FROM {_table(Response)} WHERE survey_id = %s AND scored_at IS NULL "
             "ORDER BY id LIMIT %s",
             [survey_id, COALESCE_LIMIT],
@@ -531,7 +538,8 @@ def _comments_score(ids: list[int]) -> int:
     """PostgreSQL: sentiment for the comments of the responses `ids` that have none (as
     sentiment_fill, in one hand-written query: a task's responses hold a few comments)."""
     with connection.cursor() as cursor:
-        cursor.execute(
+        rows.execute(
+            cursor,
             f"SELECT a.id, a.value_text FROM {_table(Answer)} a "
             f"JOIN {_table(Question)} q ON q.id = a.question_id "
             "WHERE a.response_id = ANY(%s) AND q.type = %s AND a.sentiment_score IS NULL "
@@ -584,7 +592,7 @@ def _counts_add(*, survey_id: int, ids: list[int]) -> int:
             )
             params += [*unit_params, *where_params]
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(parts)} SELECT COUNT(*) FROM counted", params)
+        rows.execute(cursor, f"WITH {', '.join(parts)} SELECT COUNT(*) FROM counted", params)
         return cursor.fetchone()[0]
 
 
@@ -594,7 +602,8 @@ def _mark_scored(ids: list[int]) -> list[int]:
     now = timezone.now()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
+            rows.execute(
+                cursor,
                 f"UPDATE {_table(Response)} SET scored_at = %s "
                 "WHERE id = ANY(%s) AND scored_at IS NULL RETURNING id",
                 [now, list(ids)],

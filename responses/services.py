@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from config import rows
 from dashboards import queueing
 from dashboards.tasks import response_score
 from responses.conditions import EMPTY_VALUES, visible_question_ids
@@ -182,7 +183,7 @@ def _insert_in_one_statement(row: Response, answers: list[Answer]) -> None:
     ]
     savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
     with savepoint, connection.cursor() as cursor:
-        cursor.execute(_INSERT_SQL, params)
+        rows.execute(cursor, _INSERT_SQL, params)
         row.pk = cursor.fetchone()[0]
     row._state.adding = False
     row._state.db = connection.alias

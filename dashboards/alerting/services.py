@@ -19,6 +19,7 @@ from functools import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from config import rows
 from dashboards.alerting import selectors
 from dashboards.alerting.outbox import outbox_enqueue
 from dashboards.alerting.selectors import GroupFigure, Period
@@ -98,7 +99,7 @@ def survey_has_listeners(*, survey_id: int) -> bool:
     its SQL is written once: the conditions of selectors.rules_applying and
     selectors.response_endpoints)."""
     with connection.cursor() as cursor:
-        cursor.execute(_listeners_sql(), [survey_id])
+        rows.execute(cursor, _listeners_sql(), [survey_id])
         row = cursor.fetchone()
     if row is None:
         return False

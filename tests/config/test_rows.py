@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.db.models import Model
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from config import rows
@@ -58,3 +59,24 @@ def test_token_lookup_without_team_inactive_user_or_unknown_key(world):
     world.hr_admin.user.save()
     assert _membership_for_token(key) is None
     assert _membership_for_token("0" * 40) is None
+
+
+def test_insert_stores_what_save_would_json_ip_and_creation_time_included(world):
+    from surveys.models import AuditLog
+
+    before = timezone.now()
+    entry = rows.insert(
+        AuditLog(
+            organization=world.org,
+            user=world.hr_admin.user,
+            actor="hr",
+            action="api.post",
+            detail={"path": "/api/v1/x", "note": "élan <b>"},
+            ip="2001:db8::1",
+        )
+    )
+    assert entry.pk and not entry._state.adding
+    stored = AuditLog.objects.get(pk=entry.pk)
+    assert _fields(stored) == _fields(entry)
+    assert stored.detail["note"] == "élan <b>" and stored.ip == "2001:db8::1"
+    assert stored.created_at >= before

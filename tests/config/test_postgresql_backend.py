@@ -1,6 +1,9 @@
-"""The per-request connection health check (config.postgresql): no round trip on a busy
-connection, Django's SELECT 1 on an idle one, and a connection the server dropped is replaced
-before the request's first query (tests/faults/test_database_restart.py does it with a restart)."""
+"""The project's PostgreSQL backend (config.postgresql).
+
+- The per-request health check: no round trip on a busy connection, Django's SELECT 1 on an idle
+  one, and a connection the server dropped is replaced before the request's first query
+  (tests/faults/test_database_restart.py does it with a restart).
+- Prepared statements (config.rows.execute): planned once per session, one query per call."""
 
 from __future__ import annotations
 
@@ -80,3 +83,55 @@ def test_a_connection_the_server_dropped_is_replaced_before_the_next_query(
     new_pid = _request()  # no error: the check saw the socket readable and asked Django's check
     assert new_pid != pid
     assert checks == [1]
+
+
+SQL = "SELECT name, %s::int + 1 FROM surveys_team WHERE id = %s"
+
+
+def _run(params):
+    from config import rows
+
+    with connection.cursor() as cursor:
+        rows.execute(cursor, SQL, params)
+        return cursor.fetchone()
+
+
+def test_a_statement_is_prepared_once_per_session_and_each_call_is_one_query(world):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as first:
+        assert _run([1, world.team.id]) == (world.team.name, 2)
+    with CaptureQueriesContext(connection) as second:
+        assert _run([41, world.team.id]) == (world.team.name, 42)
+    assert len(first) == len(second) == 1
+    assert "PREPARE" in first[0]["sql"] and "PREPARE" not in second[0]["sql"]
+    assert second[0]["sql"].startswith("EXECUTE tandem_")
+    assert _run([1, 999_999_999]) is None
+
+
+def test_prepared_statements_outlive_a_rollback_and_a_failed_first_call_prepares_again(world):
+    from django.db import DataError, transaction
+
+    from config import rows
+
+    with pytest.raises(DataError), transaction.atomic(), connection.cursor() as cursor:
+        rows.execute(cursor, "SELECT 1 / (%s::int - 1), %s::text", [1, "x"])  # fails at once
+    with connection.cursor() as cursor:
+        rows.execute(cursor, "SELECT 1 / (%s::int - 1), %s::text", [3, "y"])
+        assert cursor.fetchone() == (0, "y")
+    with transaction.atomic():
+        assert _run([1, world.team.id])[1] == 2
+        transaction.set_rollback(True)
+    assert _run([2, world.team.id])[1] == 3  # prepared inside the rolled-back transaction
+
+
+def test_a_new_session_prepares_its_own(world):
+    assert _run([1, world.team.id])[1] == 2
+    connection.close()
+    assert _run([5, world.team.id])[1] == 6
+
+
+def test_prepared_statements_keep_one_generic_plan():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("force_generic_plan",)
