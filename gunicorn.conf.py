@@ -31,11 +31,15 @@ max_requests_jitter = max_requests // 10
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"  # heartbeat file off the (possibly slow) container disk
 
-# Preloading loads Django once in the master and forks it: faster start, less memory. It is off by
-# default because anything that opened a socket at import time would then be shared by every
-# worker; nothing does today (the database, the cache and Celery's broker pool connect lazily, and
-# Celery resets its pool in forked children), and post_fork below closes database connections.
-preload_app = env_bool("GUNICORN_PRELOAD")
+# Preloading loads Django and every view (config.wsgi imports the URLconf) once in the master and
+# forks it: a worker, a recycled one too, starts warm and shares that memory. Without it each new
+# worker spent ~1.5 s of CPU on imports while its first requests waited: under load, with workers
+# recycled every max_requests, about a quarter of the web workers' time (load test, 5 workers).
+# Anything that opened a socket at import time would be shared by every worker; nothing does (the
+# database, the cache and Celery's broker pool connect lazily, and Celery resets its pool in forked
+# children), and post_fork below closes database connections. A code change then needs a restart
+# of the master, not a HUP. GUNICORN_PRELOAD=false turns it off.
+preload_app = env_bool("GUNICORN_PRELOAD", default=True)
 
 loglevel = env_str("LOG_LEVEL", "info").lower()
 accesslog = "-"

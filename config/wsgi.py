@@ -4,3 +4,22 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+
+def _warm() -> None:
+    """Import and compile now what the first requests would: with gunicorn's preload
+    (gunicorn.conf.py) the master does it once and every worker, recycled ones included, starts
+    warm. Lazily, each new worker spent ~2 s of CPU on it while its first requests waited.
+    Nothing here connects to anything."""
+    import celery.canvas  # noqa: F401 - Celery's publishing path
+    import kombu.transport.redis  # noqa: F401 - the broker's transport
+    import redis  # noqa: F401 - the cache's and the queue flags' client
+    from django.template.loader import get_template
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the URLconf: every view, form and export module
+    for name in ("responses/answer.html", "responses/message.html", "base.html"):
+        get_template(name)  # compiled once, kept by the cached template loader
+
+
+_warm()

@@ -87,7 +87,7 @@ def load_gunicorn_config(monkeypatch, **env) -> dict:
 def test_gunicorn_takes_workers_and_bind_from_the_environment(monkeypatch):
     monkeypatch.delenv("LOG_JSON", raising=False)
     conf = load_gunicorn_config(monkeypatch, WEB_CONCURRENCY="3", GUNICORN_BIND="0.0.0.0:9000")
-    assert (conf["workers"], conf["bind"], conf["preload_app"]) == (3, "0.0.0.0:9000", False)
+    assert (conf["workers"], conf["bind"], conf["preload_app"]) == (3, "0.0.0.0:9000", True)
     assert conf["accesslog"] == "-"
     assert "logger_class" not in conf  # plain access lines unless LOG_JSON
 
