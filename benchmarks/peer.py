@@ -173,8 +173,8 @@ def gunicorn_threads() -> int:
 
 class PeerServer:
     """The peer under gunicorn: the CLI equivalents of gunicorn.conf.py (2 workers with as many
-    threads as Tandem's, max requests, heartbeat in /dev/shm), except a timeout long enough for
-    its results."""
+    threads as Tandem's, max requests, the app preloaded, heartbeat in /dev/shm), except a
+    timeout long enough for its results."""
 
     def __init__(self, project: Path, *, timeout: int) -> None:
         from benchmarks.server import free_port
@@ -192,7 +192,7 @@ class PeerServer:
         command = [str(VENV / "bin" / "gunicorn"), "example_project.wsgi", "--workers", "2"]
         command += ["--threads", str(gunicorn_threads())]
         command += ["--bind", f"127.0.0.1:{self.port}", "--timeout", str(self.timeout)]
-        command += ["--max-requests", "2000", "--max-requests-jitter", "200"]
+        command += ["--max-requests", "2000", "--max-requests-jitter", "200", "--preload"]
         command += ["--access-logfile", "-", "--worker-tmp-dir", "/dev/shm"]
         self.process = subprocess.Popen(
             command,
