@@ -284,6 +284,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 TANDEM_ANONYMITY_THRESHOLD = max(3, env_int("TANDEM_ANONYMITY_THRESHOLD", 5))
 TANDEM_PUBLIC_RATE_LIMIT = env_int("TANDEM_PUBLIC_RATE_LIMIT", 30)  # submissions / IP / 10 min
 TANDEM_RECONCILE_SECONDS = env_int("TANDEM_RECONCILE_SECONDS", 120)
+# A scoring task waits until its response is this many milliseconds old before it lists its
+# survey's backlog: responses arriving meanwhile join it instead of queueing tasks of their own.
+TANDEM_SCORING_GATHER_MS = env_int("TANDEM_SCORING_GATHER_MS", 100)
 # Scores responses left unscored (e.g. the broker was down when they were stored).
 CELERY_BEAT_SCHEDULE["scores-reconcile"] = {
     "task": "dashboards.tasks.scores_reconcile",

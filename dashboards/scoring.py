@@ -401,11 +401,16 @@ def _alerts_evaluate(*, survey_id: int, response_id: int) -> None:
 # --- Services -----------------------------------------------------------------------------------
 
 
-def response_score(*, response_id: int) -> dict | None:
+def response_score(*, response_id: int, gather: float = 0.0) -> dict | None:
     """Score one stored response; idempotent. Coalesces: one task scores its survey's backlog.
 
-    1. The survey's queue flag is released first (dashboards.queueing: a response stored from
-       now on queues its own task; one stored before is listed below).
+    0. With `gather` (seconds; the worker's task passes TANDEM_SCORING_GATHER_MS), wait until the
+       response is that old: while the survey's queue flag is held, responses arriving meanwhile
+       queue no task and join this one's batch (under load, fewer and larger transactions, and
+       fewer tasks published by the web processes). A task that waited in the queue that long
+       already does not wait.
+    1. The survey's queue flag is released (dashboards.queueing: a response stored from now on
+       queues its own task; one stored before is listed below).
     2. The survey's unscored responses (at most COALESCE_LIMIT, this one included) are listed
        *before* they are scored, so each of them was committed. None left (this one was scored
        by a task for another response): nothing is written, and the alert rules of the
@@ -421,13 +426,17 @@ def response_score(*, response_id: int) -> dict | None:
     with connection.cursor() as cursor:
         rows.execute(
             cursor,
-            f"SELECT survey_id, scored_at FROM {_table(Response)} WHERE id = %s",
+            f"SELECT survey_id, scored_at, submitted_at FROM {_table(Response)} WHERE id = %s",
             [response_id],
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    survey_id, scored_at = row
+    survey_id, scored_at, submitted_at = row
+    scored_at = _as_aware(scored_at) if scored_at is not None else None
+    if gather > 0 and scored_at is None:
+        age = (timezone.now() - _as_aware(submitted_at)).total_seconds()
+        time.sleep(min(gather, max(0.0, gather - age)))
     queueing.release(survey_id)
     ids = _survey_unscored(survey_id)
     if scored_at is None and response_id not in ids:
@@ -440,6 +449,13 @@ def response_score(*, response_id: int) -> dict | None:
         "newly_scored": response_id in marked,
         "responses_marked": len(marked),
     }
+
+
+def _as_aware(moment) -> dt.datetime:
+    """A datetime read with hand-written SQL (SQLite gives text) as an aware datetime."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt.UTC)
 
 
 def _marked_together(survey_id: int, scored_at: dt.datetime) -> list[int]:

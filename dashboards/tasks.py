@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import current_app, shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from dashboards import scoring
@@ -30,7 +31,8 @@ _DATABASE_RETRY = {
 @shared_task(**_DATABASE_RETRY)
 def response_score(response_id: int) -> None:
     """Score one stored response: sentiment, rollup buckets it touched, then alert rules."""
-    done = scoring.response_score(response_id=response_id)
+    gather = 0.0 if current_app.conf.task_always_eager else settings.TANDEM_SCORING_GATHER_MS / 1000
+    done = scoring.response_score(response_id=response_id, gather=gather)
     if done is None:
         logger.info("response_score: response %s no longer exists, nothing to do", response_id)
     else:

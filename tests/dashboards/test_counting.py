@@ -147,3 +147,26 @@ def test_concurrent_tasks_for_one_survey_count_each_response_once(world, survey)
     assert sorted(
         QuestionRollup.objects.filter(question=survey.nps).values_list("team_id", "n", "total")
     ) == sorted([(world.team.id, 10, 50), (world.other_team.id, 10, 50)])
+
+
+def test_a_task_gathers_until_its_response_is_old_enough_and_only_then(world, survey):
+    import time
+
+    from django.utils import timezone
+
+    fresh = response_with_answers(
+        survey=survey, team=world.team, answers={survey.nps: 9}, submitted_at=timezone.now()
+    )
+    started = time.monotonic()
+    done = scoring.response_score(response_id=fresh.id, gather=0.3)
+    assert 0.2 < time.monotonic() - started < 2
+    assert done["newly_scored"]
+    stale = response_with_answers(
+        survey=survey,
+        team=world.team,
+        answers={survey.nps: 9},
+        submitted_at=timezone.now() - dt.timedelta(minutes=1),  # waited in the queue already
+    )
+    started = time.monotonic()
+    scoring.response_score(response_id=stale.id, gather=0.3)
+    assert time.monotonic() - started < 0.2
