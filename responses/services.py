@@ -12,6 +12,7 @@ import logging
 import re
 from contextlib import nullcontext
 from functools import partial
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -124,7 +125,7 @@ def response_submit(
     )
     try:
         if invitation is None and connection.vendor == "postgresql":
-            _insert_in_one_statement(row, _answer_rows(row, questions, values))
+            _insert_in_one_statement(row, _answer_values(questions, values))
         else:
             with transaction.atomic():
                 if invitation is not None and not _invitation_claim(invitation, now=now):
@@ -157,7 +158,7 @@ _INSERT_SQL = """
 """
 
 
-def _insert_in_one_statement(row: Response, answers: list[Answer]) -> None:
+def _insert_in_one_statement(row: Response, answers: list[AnswerValues]) -> None:
     """PostgreSQL: the response and its answers in one INSERT statement (data-modifying CTEs).
 
     A single statement is atomic on its own, so outside a transaction this is one round trip
@@ -360,21 +361,35 @@ def _choice_message(question: Question) -> str:
     return f"Choose from: {', '.join(question.choices)}."
 
 
-def _answer_rows(response: Response, questions: list[Question], values: dict) -> list[Answer]:
+class AnswerValues(NamedTuple):
+    """One answer's stored columns (what the one-statement insert sends; no model instance:
+    building Answer instances cost more than the insert's Python side)."""
+
+    question_id: int
+    value_int: int | None
+    value_text: str
+    value_choices: list | None
+
+
+def _answer_values(questions: list[Question], values: dict) -> list[AnswerValues]:
     rows = []
     for question in questions:
         if question.id not in values:
             continue
         value = values[question.id]
-        row = Answer(response=response, question=question)
         if question.type in SCALES:
-            row.value_int = value
+            rows.append(AnswerValues(question.id, value, "", None))
         elif question.type == QuestionType.TEXT:
-            row.value_text = value
+            rows.append(AnswerValues(question.id, None, value, None))
         else:  # single and multiple choice both store a list of the options picked
-            row.value_choices = value if isinstance(value, list) else [value]
-        rows.append(row)
+            rows.append(
+                AnswerValues(question.id, None, "", value if isinstance(value, list) else [value])
+            )
     return rows
+
+
+def _answer_rows(response: Response, questions: list[Question], values: dict) -> list[Answer]:
+    return [Answer(response=response, **row._asdict()) for row in _answer_values(questions, values)]
 
 
 def _queue_scoring(response_id: int, survey_id: int | None = None) -> None:
