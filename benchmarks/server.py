@@ -174,10 +174,13 @@ def load_surveys_empty(survey_ids: list[int]) -> None:
     """Delete earlier runs' responses (answers, rollups) of the surveys the load goes to, so
     every run starts from the same state. Otherwise today's bucket of each team grows with every
     run of the day, and each scoring recompute (which reads its bucket whole) slows down with
-    it: a benchmark run on the tenth run of a day measured a different thing from the first."""
+    it: a benchmark run on the tenth run of a day measured a different thing from the first.
+    Then the churned tables are vacuumed, as autovacuum would have between two runs (benchmark
+    machines may run without it, and a run's submissions and scoring updates leave ~150,000
+    dead rows behind)."""
     from django.db import connection
 
-    from benchmarks.common import rollups_empty
+    from benchmarks.common import rollups_empty, tables_vacuum
 
     rollups_empty(survey_ids)
     held = "SELECT id FROM responses_response WHERE survey_id = ANY(%s)"
@@ -188,6 +191,7 @@ def load_surveys_empty(survey_ids: list[int]) -> None:
         )
         cursor.execute(f"DELETE FROM responses_answer WHERE response_id IN ({held})", [survey_ids])
         cursor.execute("DELETE FROM responses_response WHERE survey_id = ANY(%s)", [survey_ids])
+    tables_vacuum()
 
 
 def ingest_fixture() -> dict:
