@@ -109,8 +109,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"]["timeout"] = 20
 IS_POSTGRES = "postgresql" in DATABASES["default"]["ENGINE"]
 if IS_POSTGRES:
-    # Django's backend with a health check that needs no round trip on a busy connection.
+    # Django's backend with a health check that needs no round trip on a busy connection, and
+    # prepared statements for the hand-written SQL of every request (config.postgresql). Behind
+    # a pooler that shares sessions between clients (PgBouncer in transaction mode), set
+    # TANDEM_DB_PREPARE=false: a prepared statement belongs to one session.
     DATABASES["default"]["ENGINE"] = "config.postgresql"
+    DATABASES["default"]["PREPARE"] = env_bool("TANDEM_DB_PREPARE", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -----------------------------------------------------------------

@@ -30,8 +30,14 @@ _names = itertools.count()
 class DatabaseWrapper(base.DatabaseWrapper):
     used_at = 0.0  # time.monotonic() of the end of the last request that used the connection
 
+    @property
+    def prepares(self) -> bool:
+        return self.settings_dict.get("PREPARE", True)
+
     def get_connection_params(self):
         params = super().get_connection_params()
+        if not self.prepares:
+            return params
         # Prepared statements (only ours: psycopg2 prepares none) keep one generic plan. Left to
         # choose, PostgreSQL planned the scoring task's statement afresh at every call (an
         # array of ids makes each custom plan look cheaper than the generic one).
@@ -53,6 +59,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         fails, the name is not recorded and the next call prepares under a new one.
         """
         params = list(params)
+        if not self.prepares:  # TANDEM_DB_PREPARE=false (a pooler sharing sessions)
+            cursor.execute(sql, params)
+            return
         marks = f"({', '.join(['%s'] * len(params))})" if params else ""
         name = self.prepared.get(sql)
         if name is not None:

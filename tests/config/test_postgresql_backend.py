@@ -135,3 +135,12 @@ def test_prepared_statements_keep_one_generic_plan():
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone() == ("force_generic_plan",)
+
+
+def test_without_prepare_the_same_sql_runs_plainly(world, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setitem(connections["default"].settings_dict, "PREPARE", False)
+    with CaptureQueriesContext(connection) as plain:
+        assert _run([1, world.team.id]) == (world.team.name, 2)
+    assert "PREPARE" not in plain[0]["sql"] and "EXECUTE" not in plain[0]["sql"]
