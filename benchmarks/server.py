@@ -172,9 +172,9 @@ def _survey(organization, title: str, user):
 
 def load_surveys_empty(survey_ids: list[int]) -> None:
     """Delete earlier runs' responses (answers, rollups) of the surveys the load goes to, so
-    every run starts from the same state. Otherwise today's bucket of each team grows with every
-    run of the day, and each scoring recompute (which reads its bucket whole) slows down with
-    it: a benchmark run on the tenth run of a day measured a different thing from the first.
+    every run starts from the same state. Otherwise today's rollup rows and responses grow with
+    every run of the day (and, when scoring recomputed buckets, each task read its bucket
+    whole): a benchmark run on the tenth run of a day measured a different thing from the first.
     Then the churned tables are vacuumed, as autovacuum would have between two runs (benchmark
     machines may run without it, and a run's submissions and scoring updates leave ~150,000
     dead rows behind)."""

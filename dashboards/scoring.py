@@ -84,17 +84,13 @@ def comment_sentiment(text: str) -> tuple[float, str]:
     return score, metrics.sentiment_label(score)
 
 
-# executemany, not bulk_update: building bulk_update's CASE expressions costs ~2 ms a row.
-_SENTIMENT_SQL = (
-    f"UPDATE {Answer._meta.db_table} SET sentiment_score = %s, sentiment_label = %s WHERE id = %s"
-)
-
-
 def sentiment_fill(*, answers) -> int:
     """Score the text answers among `answers` that have no sentiment yet; chunked, keyset-paged."""
     pending = answers.filter(
         question__type=QuestionType.TEXT, sentiment_score__isnull=True
     ).exclude(value_text="")
+    # executemany, not bulk_update: building bulk_update's CASE expressions costs ~2 ms a row.
+    sql = f"UPDATE {_table(Answer)} SET sentiment_score = %s, sentiment_label = %s WHERE id = %s"
     done, last_id = 0, 0
     while batch := list(
         pending.filter(id__gt=last_id)
@@ -102,9 +98,7 @@ def sentiment_fill(*, answers) -> int:
         .values_list("id", "value_text")[:SENTIMENT_CHUNK]
     ):
         with connection.cursor() as cursor:
-            cursor.executemany(
-                _SENTIMENT_SQL, [(*comment_sentiment(text), pk) for pk, text in batch]
-            )
+            cursor.executemany(sql, [(*comment_sentiment(text), pk) for pk, text in batch])
         done, last_id = done + len(batch), batch[-1][0]
         if len(batch) < SENTIMENT_CHUNK:
             break  # that was the last chunk
@@ -423,19 +417,12 @@ def response_score(*, response_id: int, gather: float = 0.0) -> dict | None:
     Under load a survey's responses then cost one task and one transaction, not one each.
     Returns what was done, or None when the response no longer exists.
     """
-    with connection.cursor() as cursor:
-        rows.execute(
-            cursor,
-            f"SELECT survey_id, scored_at, submitted_at FROM {_table(Response)} WHERE id = %s",
-            [response_id],
-        )
-        row = cursor.fetchone()
-    if row is None:
+    response = rows.one_with(Response, (), "x.id = %s", [response_id])
+    if response is None:
         return None
-    survey_id, scored_at, submitted_at = row
-    scored_at = _as_aware(scored_at) if scored_at is not None else None
+    survey_id, scored_at = response.survey_id, response.scored_at
     if gather > 0 and scored_at is None:
-        age = (timezone.now() - _as_aware(submitted_at)).total_seconds()
+        age = (timezone.now() - response.submitted_at).total_seconds()
         time.sleep(min(gather, max(0.0, gather - age)))
     queueing.release(survey_id)
     ids = _survey_unscored(survey_id)
@@ -449,13 +436,6 @@ def response_score(*, response_id: int, gather: float = 0.0) -> dict | None:
         "newly_scored": response_id in marked,
         "responses_marked": len(marked),
     }
-
-
-def _as_aware(moment) -> dt.datetime:
-    """A datetime read with hand-written SQL (SQLite gives text) as an aware datetime."""
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt.UTC)
 
 
 def _marked_together(survey_id: int, scored_at: dt.datetime) -> list[int]:
@@ -545,29 +525,9 @@ def responses_score(*, survey_id: int, ids: list[int]) -> list[int]:
             return _mark_scored(ids)
     with transaction.atomic():
         _locks(_add_lock(survey_id), shared=_survey_lock(survey_id))
-        _comments_score(ids)
+        sentiment_fill(answers=Answer.objects.filter(response_id__in=ids))
         _counts_add(survey_id=survey_id, ids=ids)
         return _mark_scored(ids)
-
-
-def _comments_score(ids: list[int]) -> int:
-    """PostgreSQL: sentiment for the comments of the responses `ids` that have none (as
-    sentiment_fill, in one hand-written query: a task's responses hold a few comments)."""
-    with connection.cursor() as cursor:
-        rows.execute(
-            cursor,
-            f"SELECT a.id, a.value_text FROM {_table(Answer)} a "
-            f"JOIN {_table(Question)} q ON q.id = a.question_id "
-            "WHERE a.response_id = ANY(%s) AND q.type = %s AND a.sentiment_score IS NULL "
-            "AND a.value_text <> ''",
-            [list(ids), QuestionType.TEXT],
-        )
-        pending = cursor.fetchall()
-        if pending:
-            cursor.executemany(
-                _SENTIMENT_SQL, [(*comment_sentiment(text), pk) for pk, text in pending]
-            )
-    return len(pending)
 
 
 def _counts_add(*, survey_id: int, ids: list[int]) -> int:

@@ -30,7 +30,8 @@ _DATABASE_RETRY = {
 
 @shared_task(**_DATABASE_RETRY)
 def response_score(response_id: int) -> None:
-    """Score one stored response: sentiment, rollup buckets it touched, then alert rules."""
+    """Score one stored response, with its survey's backlog: sentiment, counts added to the
+    rollups, then alert rules (dashboards.scoring.response_score)."""
     gather = 0.0 if current_app.conf.task_always_eager else settings.TANDEM_SCORING_GATHER_MS / 1000
     done = scoring.response_score(response_id=response_id, gather=gather)
     if done is None:

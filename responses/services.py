@@ -372,20 +372,20 @@ class AnswerValues(NamedTuple):
 
 
 def _answer_values(questions: list[Question], values: dict) -> list[AnswerValues]:
-    rows = []
+    found = []
     for question in questions:
         if question.id not in values:
             continue
         value = values[question.id]
         if question.type in SCALES:
-            rows.append(AnswerValues(question.id, value, "", None))
+            found.append(AnswerValues(question.id, value, "", None))
         elif question.type == QuestionType.TEXT:
-            rows.append(AnswerValues(question.id, None, value, None))
+            found.append(AnswerValues(question.id, None, value, None))
         else:  # single and multiple choice both store a list of the options picked
-            rows.append(
+            found.append(
                 AnswerValues(question.id, None, "", value if isinstance(value, list) else [value])
             )
-    return rows
+    return found
 
 
 def _answer_rows(response: Response, questions: list[Question], values: dict) -> list[Answer]:

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import cache
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from config import rows
 from dashboards.alerting import selectors
 from dashboards.alerting.outbox import outbox_enqueue
 from dashboards.alerting.selectors import GroupFigure, Period
@@ -95,33 +94,20 @@ def alert_rules_evaluate(*, survey_id: int, response_id: int | None = None) -> l
 def survey_has_listeners(*, survey_id: int) -> bool:
     """Whether a scored response of this survey can raise an alert or call a webhook: an active
     rule for it (or for all surveys of its kind), or, outside anonymous EX, an active
-    new-response endpoint. One query (the worker asks it after every scoring transaction, so
-    its SQL is written once: the conditions of selectors.rules_applying and
-    selectors.response_endpoints)."""
-    with connection.cursor() as cursor:
-        rows.execute(cursor, _listeners_sql(), [survey_id])
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    kind, anonymous, has_rules, has_hooks = row
-    return bool(has_rules) or (
-        bool(has_hooks) and not selectors.is_protected(Survey(kind=kind, anonymous=anonymous))
+    new-response endpoint. One query; lets the worker skip both lookups per response."""
+    on_survey = {"organization_id": OuterRef("organization_id"), "kind": OuterRef("kind")}
+    survey = (
+        Survey.objects.filter(id=survey_id)
+        .annotate(
+            has_rules=Exists(selectors.rules_applying(**on_survey, survey_id=OuterRef("id"))),
+            has_hooks=Exists(selectors.response_endpoints(**on_survey)),
+        )
+        .only("kind", "anonymous")
+        .first()
     )
-
-
-@cache
-def _listeners_sql() -> str:
-    quote = connection.ops.quote_name
-    return f"""
-        SELECT s.kind, s.anonymous,
-            EXISTS (SELECT 1 FROM {quote(AlertRule._meta.db_table)} r
-                    WHERE r.organization_id = s.organization_id AND r.kind = s.kind AND r.active
-                      AND (r.survey_id IS NULL OR r.survey_id = s.id)),
-            EXISTS (SELECT 1 FROM {quote(WebhookEndpoint._meta.db_table)} w
-                    WHERE w.organization_id = s.organization_id AND w.kind = s.kind AND w.active
-                      AND w.on_response)
-        FROM {quote(Survey._meta.db_table)} s WHERE s.id = %s
-    """
+    if survey is None:
+        return False
+    return survey.has_rules or (survey.has_hooks and not selectors.is_protected(survey))
 
 
 def alert_rules_sweep() -> int:
