@@ -123,7 +123,7 @@ CACHE_URL = env_str("CACHE_URL", REDIS_URL)
 if CACHE_URL and not CACHE_URL.startswith("locmem"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "tandem"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

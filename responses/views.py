@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+
 from django.conf import settings
+from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -14,7 +21,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from config import ratelimit
 from responses.forms import AnswerForm, respondent_language, translated
 from responses.models import Channel
-from responses.selectors import customer_link_for_signed, invitation_for_token
+from responses.selectors import (
+    SurveyRevisionCache,
+    customer_link_for_signed,
+    invitation_for_token,
+)
 from responses.services import ALREADY_ANSWERED, ROUND_CLOSED, SURVEY_NOT_OPEN, response_submit
 from surveys.distribution_selectors import surveys_pending_for_user
 from surveys.models import Survey, SurveyStatus
@@ -104,6 +115,8 @@ def _answer(request, *, survey: Survey, submit: dict):
 
 def _answer_in(request, *, survey: Survey, submit: dict, language: str):
     data = request.POST if request.method == "POST" else None
+    if data is None and not len(messages.get_messages(request)):
+        return _first_visit(request, survey=survey, language=language)
     form = AnswerForm(data, survey=survey, language=language)
     if data is not None and form.is_valid():
         try:
@@ -124,6 +137,60 @@ def _answer_in(request, *, survey: Survey, submit: dict, language: str):
             return redirect("responses:thanks", signed=signed)
     context = {"survey": survey, "form": form, "preview": False}
     return _render(request, "responses/answer.html", context, language=form.language)
+
+
+# --- A first visit's page, rendered once ------------------------------------------------------
+
+_first_pages = SurveyRevisionCache()  # a first visit's page, per survey revision and language
+# Random per process, so no survey text can contain a mark.
+_CSRF_MARK = f"csrf-mark-{secrets.token_hex(12)}"
+_KEY_MARK = f"submission-key-mark-{secrets.token_hex(12)}"
+_MARKS = re.compile(f"({_CSRF_MARK}|{_KEY_MARK})")
+
+
+def first_pages_clear() -> None:
+    _first_pages.clear()
+
+
+def _first_visit(request, *, survey: Survey, language: str) -> HttpResponse:
+    """The answer page of a first visit: an empty form, no errors, no messages.
+
+    It is the same page for every visitor of one survey revision in one language but for two
+    values: the CSRF token and the submission key, new for each request. So it is rendered once
+    per process with a mark in place of each, and each visit fills in its own (rendering was
+    most of an answer page's time under load). Nothing else of the request is in the page: it
+    has no navigation, no user and no link-specific text (a test holds two links' pages equal
+    but for those values). The survey's own texts are in the key as well as its revision, as
+    editing a title does not change the revision.
+    """
+    texts = (
+        survey.title,
+        survey.intro,
+        tuple(survey.languages),
+        (survey.translations or {}).get(language),
+    )
+    parts = _first_pages.get(
+        survey, lambda: _first_visit_parts(request, survey, language), language, repr(texts)
+    )
+    fill = {_CSRF_MARK: get_token, _KEY_MARK: lambda request: secrets.token_urlsafe(24)}
+    page = "".join(fill[part](request) if part in fill else part for part in parts)
+    return HttpResponse(page)
+
+
+def _first_visit_parts(request, survey: Survey, language: str) -> tuple[str, ...]:
+    form = AnswerForm(survey=survey, language=language)
+    form.initial["submission_key"] = _KEY_MARK
+    context = {
+        "survey": survey,
+        "form": form,
+        "preview": False,
+        "language": form.language,
+        "LANGUAGE_CODE": form.language,
+        "csrf_token": _CSRF_MARK,
+    }
+    with translation.override(form.language):
+        page = render_to_string("responses/answer.html", context, request=request)
+    return tuple(_MARKS.split(page))
 
 
 def _over_limit(request, scope: str, *, count: bool) -> bool:

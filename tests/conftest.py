@@ -24,14 +24,17 @@ def _clear_cache():
     each test starts with all empty."""
     from responses.forms import fragments_clear
     from responses.selectors import survey_cache_clear
+    from responses.views import first_pages_clear
 
     cache.clear()
     survey_cache_clear()
     fragments_clear()
+    first_pages_clear()
     yield
     cache.clear()
     survey_cache_clear()
     fragments_clear()
+    first_pages_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ def redis_cache(settings):
     with redis_server() as server:
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "config.cache.RedisCache",
                 "LOCATION": server.url(1),
                 "KEY_PREFIX": "t",
             }
@@ -42,7 +42,7 @@ def test_hit_fails_open_without_a_cache(settings):
 
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
         }
     }
@@ -52,3 +52,14 @@ def test_hit_fails_open_without_a_cache(settings):
 def test_locmem_cache_counts_too():
     key = f"test:{uuid.uuid4().hex}"
     assert [ratelimit.hit(key, window=60) for _ in range(2)] == [1, 2]
+
+
+def test_cache_keeps_one_redis_client_per_server(redis_cache):
+    """config.cache.RedisCache: the same client object for every call, and it works."""
+    backend = cache._cache
+    assert backend.get_client("a") is backend.get_client("b", write=True)
+    cache.set("kept", {"n": 1}, 60)
+    assert cache.get("kept") == {"n": 1}
+    assert cache.add("counter", 0)
+    assert cache.incr("counter") == 1
+    assert cache.get_many(["kept", "missing"]) == {"kept": {"n": 1}}

@@ -47,7 +47,7 @@ def redis_cache(own_redis, settings):
     """As in production, the cache (rate limits, API throttling) lives on the same Redis."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": own_redis.url(1),
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }

@@ -423,7 +423,7 @@ def test_api_stores_responses_when_the_cache_is_down(client, fuzz_world, setting
     # 500s. It fails open now, like the public links' per-IP limit.
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
         }
     }

@@ -275,7 +275,7 @@ def test_the_throttle_counts_in_redis_per_caller_and_window(
     with redis_server() as server:
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "config.cache.RedisCache",
                 "LOCATION": server.url(1),
             }
         }

@@ -258,3 +258,87 @@ def test_french_respondent_reads_the_page_in_french(client, survey):
     done = post_answers(client, url, survey)
     assert "Merci beaucoup !" in client.get(done["Location"]).content.decode()
     assert "Vous avez déjà répondu" in client.get(url).content.decode()
+
+
+# --- A first visit's page, rendered once per survey revision and language ---------------------
+
+
+def _marks_removed(page) -> str:
+    html = page.content.decode()
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
+    return re.sub(r'name="submission_key" value="[^"]+"', "KEY", html)
+
+
+def test_first_visits_differ_only_in_csrf_token_and_submission_key(client, cx_survey, world):
+    first = CustomerLinkFactory(survey=cx_survey, team=world.team)
+    second = CustomerLinkFactory(survey=cx_survey, team=world.other_team)
+    a = client.get(f"/r/c/{customer_link_signed(first)}/")
+    b = client.get(f"/r/c/{customer_link_signed(second)}/")
+    assert a.status_code == b.status_code == 200
+    assert _marks_removed(a) == _marks_removed(b)
+    assert "mark-" not in a.content.decode()
+    assert key_of(a) != key_of(b)
+    assert a["Cache-Control"].startswith("max-age=0")
+
+
+def test_first_visit_page_is_the_page_rendered_afresh(client, cx_survey, link, settings):
+    """The page served from the per-process copy is the page the template renders."""
+    from responses.views import first_pages_clear
+
+    url = f"/r/c/{customer_link_signed(link)}/"
+    cached = client.get(url)
+    cached_again = client.get(url)
+    first_pages_clear()
+    fresh = client.get(url)
+    assert _marks_removed(cached) == _marks_removed(cached_again) == _marks_removed(fresh)
+
+
+def test_first_visit_token_and_key_store_a_response(cx_survey, link):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    url = f"/r/c/{customer_link_signed(link)}/"
+    page = client.get(url)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.content).group(1)
+    data = {
+        "csrfmiddlewaretoken": token.decode(),
+        "submission_key": key_of(page),
+        f"question_{cx_survey.q['nps'].id}": "9",
+    }
+    assert client.post(url, data).status_code == 302
+    assert Response.objects.filter(submission_key=key_of(page)).count() == 1
+
+
+def test_first_visit_page_follows_edits_of_texts_and_questions(client, cx_survey, link):
+    url = f"/r/c/{customer_link_signed(link)}/"
+    client.get(url)
+    cx_survey.title = "A brand new title"
+    cx_survey.save()
+    assert b"A brand new title" in client.get(url).content
+    question = cx_survey.q["text"]
+    question.text = "What could we do better?"
+    question.save()
+    assert b"What could we do better?" in client.get(url).content
+    cx_survey.translations = {"fr": {"title": "Un tout nouveau titre"}}
+    cx_survey.save()
+    french = client.get(url + "?lang=fr")
+    assert b"Un tout nouveau titre" in french.content
+    assert b'lang="fr"' in french.content
+    assert b"A brand new title" in client.get(url + "?lang=en").content
+
+
+def test_first_visit_with_a_pending_message_shows_it(client, cx_survey, link, world):
+    """A visitor with a message waiting (signed in, say) gets the page rendered for them."""
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.test import RequestFactory
+
+    url = f"/r/c/{customer_link_signed(link)}/"
+    client.get(url)  # the page is kept for first visits
+    storage = CookieStorage(RequestFactory().get("/"))
+    encoded = storage._encode([Message(constants.INFO, "Your password was changed")])
+    client.cookies[storage.cookie_name] = encoded
+    page = client.get(url)
+    assert b"Your password was changed" in page.content
+    assert b"Your password was changed" not in client.get(url).content  # shown once
