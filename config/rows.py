@@ -123,6 +123,34 @@ def in_organization(model: type[Model], pk, organization_id: int) -> Model | Non
 
 
 @cache
+def _with_other_sql(model: type[Model], other: type[Model]) -> str:
+    return (
+        f"SELECT {select_list(model, 'x')}, {select_list(other, 'o')} FROM {table(model)} x "
+        f"LEFT JOIN {table(other)} o ON o.id = %s AND o.organization_id = x.organization_id "
+        "WHERE x.id = %s AND x.organization_id = %s"
+    )
+
+
+def in_organization_with(
+    model: type[Model], pk, organization_id: int, other: type[Model], other_pk
+) -> tuple[Model | None, Model | None]:
+    """`in_organization(model, pk, ...)` and `in_organization(other, other_pk, ...)` in one
+    query: (row, other row), other None when `other_pk` is none of the organisation's (or
+    None), both None when `pk` is not."""
+    if not valid_id(pk):
+        return None, None
+    other_pk = other_pk if valid_id(other_pk) else None
+    with connection.cursor() as cursor:
+        execute(cursor, _with_other_sql(model, other), [other_pk, pk, organization_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    found = row[width(model) :]
+    present = found[_shape(other)[0].index(other._meta.pk.attname)] is not None
+    return instance(model, row[: width(model)]), instance(other, found) if present else None
+
+
+@cache
 def _insert_sql(model: type[Model]) -> tuple[list, str]:
     """(fields, INSERT statement) for a new row of `model` with a database-made primary key."""
     fields = [f for f in model._meta.concrete_fields if f is not model._meta.auto_field]

@@ -435,6 +435,12 @@ def response_score(*, response_id: int, gather: float = 0.0) -> dict | None:
         "survey": survey_id,
         "newly_scored": response_id in marked,
         "responses_marked": len(marked),
+        # A full batch: more may wait, stored while the flag was held (their submissions queued
+        # nothing). The task queues the next batch (dashboards.tasks) rather than leave them
+        # to the reconcile task when submissions stop.
+        "backlog_next": _survey_unscored(survey_id, limit=1)[:1]
+        if len(ids) >= COALESCE_LIMIT
+        else [],
     }
 
 
@@ -447,7 +453,7 @@ def _marked_together(survey_id: int, scored_at: dt.datetime) -> list[int]:
     )
 
 
-def _survey_unscored(survey_id: int) -> list[int]:
+def _survey_unscored(survey_id: int, *, limit: int | None = None) -> list[int]:
     """Ids of the survey's unscored responses, oldest first (committed ones: listed before they
     are scored, so the scoring counts them)."""
     with connection.cursor() as cursor:  # hand-written: one of every task's few queries
@@ -455,7 +461,7 @@ def _survey_unscored(survey_id: int) -> list[int]:
             cursor,
             f"SELECT id FROM {_table(Response)} WHERE survey_id = %s AND scored_at IS NULL "
             "ORDER BY id LIMIT %s",
-            [survey_id, COALESCE_LIMIT],
+            [survey_id, COALESCE_LIMIT if limit is None else limit],
         )
         return [row[0] for row in cursor.fetchall()]
 

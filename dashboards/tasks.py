@@ -13,7 +13,7 @@ from celery import current_app, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from dashboards import scoring
+from dashboards import queueing, scoring
 from dashboards.alerting import tasks as alerting_tasks  # noqa: F401 - registers them for autodiscovery
 
 logger = logging.getLogger(__name__)
@@ -36,8 +36,11 @@ def response_score(response_id: int) -> None:
     done = scoring.response_score(response_id=response_id, gather=gather)
     if done is None:
         logger.info("response_score: response %s no longer exists, nothing to do", response_id)
-    else:
-        logger.info("response_score: response %s scored: %s", response_id, done)
+        return
+    logger.info("response_score: response %s scored: %s", response_id, done)
+    for next_id in done["backlog_next"]:  # the batch was full and more wait: the next batch
+        if queueing.claim(done["survey"]):
+            response_score.delay(next_id)
 
 
 @shared_task(**_DATABASE_RETRY)

@@ -38,9 +38,14 @@ def survey_for_author(*, membership: Membership, pk: int) -> Survey:
     """The survey, if it is in the member's organisation (else 404) and of a kind they author
     (else 403). Every survey page and API endpoint goes through here."""
     survey = survey_of_organization(membership=membership, pk=pk)
+    author_check(membership=membership, survey=survey)
+    return survey
+
+
+def author_check(*, membership: Membership, survey: Survey) -> None:
+    """403 unless the member authors this kind of survey (its organisation checked already)."""
     if not can_author(membership, survey.kind):
         raise PermissionDenied("Your role does not author this kind of survey.")
-    return survey
 
 
 def _survey_for_user(request, pk: int) -> Survey:

@@ -3,7 +3,9 @@ one-query check that lets a coalesced task skip alert lookups."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 
 import pytest
 import redis
@@ -87,6 +89,38 @@ def test_submissions_to_one_survey_queue_one_task_and_its_run_reopens_the_survey
     assert seventh.scored_at is not None
     submit(world.team)
     assert broker.llen("celery") == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_batch_queues_the_next_one(world, broker, monkeypatch):
+    """More waiting than one task marks (the worker fell behind): the task queues the rest
+    itself, as their own submissions found the flag held and queued nothing."""
+    from dashboards.tasks import response_score
+
+    monkeypatch.setattr(scoring, "COALESCE_LIMIT", 2)
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.CX, status="live")
+    nps = QuestionFactory(survey=survey, type="nps", order=1)
+    stored = [
+        response_submit(
+            survey=survey,
+            answers=[{"question": nps.id, "value": 9}],
+            team=world.team,
+            channel=Channel.API,
+            submitted_at=DAY,
+        )
+        for _ in range(5)
+    ]
+    assert broker.llen("celery") == 1
+    broker.delete("celery")
+    response_score.run(stored[0].id)  # marks 2 of 5, then queues the next batch
+    assert broker.llen("celery") == 1
+    assert survey.responses.filter(scored_at__isnull=True).count() == 3
+    queued = json.loads(broker.lpop("celery"))
+    assert json.loads(base64.b64decode(queued["body"]))[0] == [stored[2].id]
+    response_score.run(stored[2].id)
+    response_score.run(stored[4].id)  # the last batch is not full: nothing more to queue
+    assert survey.responses.filter(scored_at__isnull=True).count() == 0
+    assert broker.llen("celery") == 1  # the second run's, which finds nothing left
 
 
 @pytest.mark.django_db
