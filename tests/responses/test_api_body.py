@@ -44,25 +44,25 @@ answer = st.one_of(
     st.fixed_dictionaries({}, optional={"question": ids, "value": values, "extra": values}),
     values,
 )
-bodies = st.builds(
-    lambda team, location, key, answers, submitted, extra: {
-        name: value
-        for name, value in (
-            ("team", team),
-            ("location", location),
-            ("submission_key", key),
-            ("answers", answers),
-            ("submitted_at", submitted),
-            ("note", extra),
-        )
-        if value is not MISSING
-    },
-    _maybe(ids),
-    _maybe(ids),
-    _maybe(keys),
-    _maybe(st.one_of(st.lists(answer, max_size=4), values)),
-    st.one_of(st.just(MISSING), st.just(MISSING), st.sampled_from(["2026-01-02", "x", None])),
-    _maybe(values),
+
+
+def _body(**parts):
+    """A body of the parts drawn (MISSING: the key is left out)."""
+    return st.builds(
+        lambda **drawn: {name: value for name, value in drawn.items() if value is not MISSING},
+        **parts,
+    )
+
+
+bodies = _body(
+    team=_maybe(ids),
+    location=_maybe(ids),
+    submission_key=_maybe(keys),
+    answers=_maybe(st.one_of(st.lists(answer, max_size=4), values)),
+    submitted_at=st.one_of(
+        st.just(MISSING), st.just(MISSING), st.sampled_from(["2026-01-02", "x", None])
+    ),
+    note=_maybe(values),
 )
 
 
@@ -72,21 +72,13 @@ def _mostly(usual, other):
 
 
 good_ids = st.integers(min_value=1, max_value=10**6)
-near_valid = st.builds(
-    lambda team, location, key, answers: {
-        name: value
-        for name, value in (
-            ("team", team),
-            ("location", location),
-            ("submission_key", key),
-            ("answers", answers),
-        )
-        if value is not MISSING
-    },
-    _mostly(good_ids, ids),
-    _mostly(st.one_of(st.just(MISSING), st.none(), good_ids), ids),
-    _mostly(st.one_of(st.just(MISSING), st.text(alphabet="ab -_", max_size=64)), keys),
-    _mostly(
+near_valid = _body(
+    team=_mostly(good_ids, ids),
+    location=_mostly(st.one_of(st.just(MISSING), st.none(), good_ids), ids),
+    submission_key=_mostly(
+        st.one_of(st.just(MISSING), st.text(alphabet="ab -_", max_size=64)), keys
+    ),
+    answers=_mostly(
         st.lists(
             _mostly(
                 st.fixed_dictionaries({"question": _mostly(good_ids, ids), "value": values}), answer
