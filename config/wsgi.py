@@ -17,7 +17,12 @@ def _warm() -> None:
     from django.template.loader import get_template
     from django.urls import get_resolver
 
+    from config import celery_app
+
     get_resolver().url_patterns  # noqa: B018 - the URLconf: every view, form and export module
+    # Celery finalizes its app (imports its result backends and built-in tasks) at a process's
+    # first publish: each recycled worker paid for it under load.
+    celery_app.finalize(auto=True)
     for name in ("responses/answer.html", "responses/message.html", "base.html"):
         get_template(name)  # compiled once, kept by the cached template loader
 
