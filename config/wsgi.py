@@ -15,14 +15,17 @@ def _warm() -> None:
     import kombu.transport.redis  # noqa: F401 - the broker's transport
     import redis  # noqa: F401 - the cache's and the queue flags' client
     from django.template.loader import get_template
-    from django.urls import get_resolver
+    from django.urls import get_resolver, reverse
 
     from config import celery_app
 
     get_resolver().url_patterns  # noqa: B018 - the URLconf: every view, form and export module
-    # Celery finalizes its app (imports its result backends and built-in tasks) at a process's
-    # first publish: each recycled worker paid for it under load.
+    reverse("responses:thanks", args=["x"])  # the URL names, as the answer page's redirect needs
+    # At a process's first publish Celery finalizes its app and looks up its result backend
+    # (reading every installed package's entry points, ~0.3 s): each recycled worker paid for
+    # it under load. With no result backend (settings) the backend holds no connection.
     celery_app.finalize(auto=True)
+    celery_app.backend  # noqa: B018
     for name in ("responses/answer.html", "responses/message.html", "base.html"):
         get_template(name)  # compiled once, kept by the cached template loader
 
