@@ -31,9 +31,12 @@ SENTIMENT_NEGATIVE = -0.05
 Histogram = Sequence[int]
 
 
+_HISTOGRAM_KEYS = tuple(f"c{value}" for value in range(HISTOGRAM_SIZE))
+
+
 def histogram(row: Mapping[str, int | None]) -> list[int]:
     """The 11 counts of a rollup row or aggregate (keys c0..c10; missing or NULL counts as 0)."""
-    return [int(row.get(f"c{value}") or 0) for value in range(HISTOGRAM_SIZE)]
+    return [int(row.get(key) or 0) for key in _HISTOGRAM_KEYS]
 
 
 def round_half_up(value: Fraction | int | None, digits: int) -> float | None:

@@ -216,6 +216,29 @@ def _merged(rows: list[dict], sums: list[str]) -> list[dict]:
     return list(merged.values())
 
 
+class CountSum(Sum):
+    """SUM of a count column, as the database returns it (an integer, or NULL over no rows).
+
+    Django converts every aggregate of an integer field with int() per row and column: on the
+    team x month scores (~17,000 rows of 12 sums) that conversion alone took ~30 ms. Callers
+    treat NULL as 0, as before."""
+
+    _PLAIN = (
+        "IntegerField",
+        "PositiveIntegerField",
+        "SmallIntegerField",
+        "PositiveSmallIntegerField",
+    )
+
+    @property
+    def convert_value(self):
+        # SUM of a 32-bit column is a bigint (an int in Python); of a bigint, a numeric (Decimal
+        # in Python): that one keeps Django's conversion.
+        if self.output_field.get_internal_type() in self._PLAIN:
+            return self._convert_value_noop
+        return super().convert_value
+
+
 def rollup_sums(
     day_model,
     *,
@@ -235,7 +258,7 @@ def rollup_sums(
     expressions (e.g. a period truncation) over that date field. `by_month=False` (weekly
     periods, which straddle months) reads day rows only.
     """
-    annotations = {name: Sum(column) for name, column in sums.items()}
+    annotations = {name: CountSum(column) for name, column in sums.items()}
     month_model = TABLES[day_model][0]
     if by_month:
         months, days = _plan(survey_id=survey_id, start=start, end=end)

@@ -139,3 +139,17 @@ def test_monthly_figures_over_a_partial_range(world, answered):
         ("2026-03", 3),
         ("2026-04", 1),
     ]
+
+
+def test_count_sums_are_integers_unconverted_or_converted(answered):
+    """CountSum skips Django's int() on 32-bit count columns (the database's SUM is an integer
+    already) and keeps it on bigint columns (whose SUM is a numeric)."""
+    from dashboards.monthly import CountSum
+
+    sums = QuestionRollup.objects.filter(question=answered.nps).aggregate(
+        c10=CountSum("c10"), n=CountSum("n"), total=CountSum("total")
+    )
+    assert sums == {"c10": 2, "n": 7, "total": 46}  # two 10s; 10+9+2+8+0+7+10
+    assert all(type(value) is int for value in sums.values())
+    empty = QuestionRollup.objects.filter(pk=-1).aggregate(c10=CountSum("c10"))
+    assert empty == {"c10": None}
