@@ -162,3 +162,14 @@ def test_question_figures_dispatch_on_type():
         "mean": 7.0,
         "pct_easy": 100.0,
     }
+
+
+def test_histogram_of_a_row_with_missing_null_or_decimal_counts():
+    from decimal import Decimal
+
+    from dashboards.metrics import histogram
+
+    full = {f"c{value}": value for value in range(11)}
+    assert histogram(full) == list(range(11))
+    assert histogram({**full, "c0": None, "c3": Decimal(2)}) == [0, 1, 2, 2, *range(4, 11)]
+    assert histogram({"c10": 4}) == [0] * 10 + [4]
