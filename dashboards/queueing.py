@@ -20,8 +20,12 @@ response publishes, as without this module.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import time
 from functools import cache
+
+from django.conf import settings
 
 from config import celery_app
 
@@ -50,6 +54,39 @@ def _client(*, publishing: bool):
     if publishing and conf.task_always_eager:
         return None  # the task runs right away, in this process
     return _redis(url)
+
+
+# --- This process's own published tasks ----------------------------------------------------------
+#
+# A task published for a response stored at S lists its survey's backlog no earlier than
+# S + TANDEM_SCORING_GATHER_MS (it waits until its response is that old: dashboards.scoring), so
+# a response this process commits before then is listed by it: no need to ask Redis. Until
+# S + gather - WINDOW_MARGIN_MS this process skips the claim (one Redis round trip a submission;
+# under load most claims found the flag held anyway). The margin covers clock differences
+# between web and worker hosts. Not for eager tasks (nothing waits) nor backdated imports
+# (their task does not wait: the window is already over).
+
+WINDOW_MARGIN_MS = 50
+_listing_after: dict[int, float] = {}  # survey id -> epoch seconds before which a task will list
+
+
+def covered(survey_id: int) -> bool:
+    """Whether a task this process published will list a response of the survey committed now."""
+    return time.time() < _listing_after.get(survey_id, 0.0)
+
+
+def published(survey_id: int, *, submitted_at: dt.datetime) -> None:
+    """Record that this process published the survey's task for a response stored at
+    `submitted_at`."""
+    if _client(publishing=True) is None:
+        return
+    window = (settings.TANDEM_SCORING_GATHER_MS - WINDOW_MARGIN_MS) / 1000
+    if window > 0:
+        _listing_after[survey_id] = submitted_at.timestamp() + window
+
+
+def covered_clear() -> None:
+    _listing_after.clear()
 
 
 def claim(survey_id: int) -> bool:

@@ -402,7 +402,8 @@ def response_score(*, response_id: int, gather: float = 0.0) -> dict | None:
        response is that old: while the survey's queue flag is held, responses arriving meanwhile
        queue no task and join this one's batch (under load, fewer and larger transactions, and
        fewer tasks published by the web processes). A task that waited in the queue that long
-       already does not wait.
+       already does not wait. It waits even when its response was scored meanwhile: the web
+       process that published it counts on no listing before then (dashboards.queueing.covered).
     1. The survey's queue flag is released (dashboards.queueing: a response stored from now on
        queues its own task; one stored before is listed below).
     2. The survey's unscored responses (at most COALESCE_LIMIT, this one included) are listed
@@ -421,7 +422,7 @@ def response_score(*, response_id: int, gather: float = 0.0) -> dict | None:
     if response is None:
         return None
     survey_id, scored_at = response.survey_id, response.scored_at
-    if gather > 0 and scored_at is None:
+    if gather > 0:  # even when another task scored it: web processes count on this wait
         age = (timezone.now() - response.submitted_at).total_seconds()
         time.sleep(min(gather, max(0.0, gather - age)))
     queueing.release(survey_id)

@@ -137,7 +137,7 @@ def response_submit(
         if submission_key and (existing := _replayed(survey=survey, key=submission_key)):
             return existing
         raise
-    transaction.on_commit(partial(_queue_scoring, row.pk, survey.id))
+    transaction.on_commit(partial(_queue_scoring, row.pk, survey.id, row.submitted_at))
     return row
 
 
@@ -392,10 +392,13 @@ def _answer_rows(response: Response, questions: list[Question], values: dict) ->
     return [Answer(response=response, **row._asdict()) for row in _answer_values(questions, values)]
 
 
-def _queue_scoring(response_id: int, survey_id: int | None = None) -> None:
+def _queue_scoring(
+    response_id: int, survey_id: int | None = None, submitted_at: dt.datetime | None = None
+) -> None:
     """Publish the scoring task, unless one for the response's survey is already waiting (it
-    will score this response too: dashboards.queueing)."""
-    if survey_id is not None and not queueing.claim(survey_id):
+    will score this response too: dashboards.queueing), as this process knows without asking
+    while a task it published has yet to list the survey's backlog."""
+    if survey_id is not None and (queueing.covered(survey_id) or not queueing.claim(survey_id)):
         return
     try:
         response_score.delay(response_id)
@@ -407,3 +410,6 @@ def _queue_scoring(response_id: int, survey_id: int | None = None) -> None:
             response_id,
             exc_info=True,
         )
+    else:
+        if survey_id is not None and submitted_at is not None:
+            queueing.published(survey_id, submitted_at=submitted_at)

@@ -22,6 +22,7 @@ from tests.factories import (
 def _clear_cache():
     """The cache, and the per-process caches of survey questions and of their rendered markup:
     each test starts with all empty."""
+    from dashboards.queueing import covered_clear
     from responses.forms import fragments_clear
     from responses.selectors import survey_cache_clear
     from responses.views import first_pages_clear
@@ -30,11 +31,13 @@ def _clear_cache():
     survey_cache_clear()
     fragments_clear()
     first_pages_clear()
+    covered_clear()
     yield
     cache.clear()
     survey_cache_clear()
     fragments_clear()
     first_pages_clear()
+    covered_clear()
 
 
 @pytest.fixture(autouse=True)

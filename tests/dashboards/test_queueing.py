@@ -91,36 +91,94 @@ def test_submissions_to_one_survey_queue_one_task_and_its_run_reopens_the_survey
     assert broker.llen("celery") == 3
 
 
+@pytest.fixture
+def cx_live(world):
+    """A live CX survey with one NPS question, and `submit(**fields)` posting a 9 to it."""
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.CX, status="live")
+    nps = QuestionFactory(survey=survey, type="nps", order=1)
+
+    def submit(**fields):
+        fields = {"team": world.team, "channel": Channel.API, **fields}
+        return response_submit(survey=survey, answers=[{"question": nps.id, "value": 9}], **fields)
+
+    survey.submit = submit
+    return survey
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_full_batch_queues_the_next_one(world, broker, monkeypatch):
+def test_a_full_batch_queues_the_next_one(cx_live, broker, monkeypatch):
     """More waiting than one task marks (the worker fell behind): the task queues the rest
     itself, as their own submissions found the flag held and queued nothing."""
     from dashboards.tasks import response_score
 
     monkeypatch.setattr(scoring, "COALESCE_LIMIT", 2)
-    survey = SurveyFactory(organization=world.org, kind=SurveyKind.CX, status="live")
-    nps = QuestionFactory(survey=survey, type="nps", order=1)
-    stored = [
-        response_submit(
-            survey=survey,
-            answers=[{"question": nps.id, "value": 9}],
-            team=world.team,
-            channel=Channel.API,
-            submitted_at=DAY,
-        )
-        for _ in range(5)
-    ]
+    stored = [cx_live.submit(submitted_at=DAY) for _ in range(5)]
     assert broker.llen("celery") == 1
     broker.delete("celery")
     response_score.run(stored[0].id)  # marks 2 of 5, then queues the next batch
     assert broker.llen("celery") == 1
-    assert survey.responses.filter(scored_at__isnull=True).count() == 3
+    assert cx_live.responses.filter(scored_at__isnull=True).count() == 3
     queued = json.loads(broker.lpop("celery"))
     assert json.loads(base64.b64decode(queued["body"]))[0] == [stored[2].id]
     response_score.run(stored[2].id)
     response_score.run(stored[4].id)  # the last batch is not full: nothing more to queue
-    assert survey.responses.filter(scored_at__isnull=True).count() == 0
+    assert cx_live.responses.filter(scored_at__isnull=True).count() == 0
     assert broker.llen("celery") == 1  # the second run's, which finds nothing left
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_skips_the_flag_while_its_own_task_has_yet_to_list(cx_live, broker, monkeypatch):
+    """Submissions committed before the task this process published lists its backlog need no
+    Redis round trip; past that moment (minus the margin) they claim as before."""
+    from django.conf import settings
+
+    first = cx_live.submit()
+    assert broker.llen("celery") == 1
+    assert queueing.covered(cx_live.id)
+    broker.delete(queueing.key(cx_live.id))  # as if its task had released the flag already
+    cx_live.submit()
+    assert broker.llen("celery") == 1  # covered: no claim, no second task
+    assert not broker.exists(queueing.key(cx_live.id))
+    window = (settings.TANDEM_SCORING_GATHER_MS - queueing.WINDOW_MARGIN_MS) / 1000
+    later = first.submitted_at.timestamp() + window
+    monkeypatch.setattr(queueing.time, "time", lambda: later)
+    assert not queueing.covered(cx_live.id)
+    cx_live.submit()
+    assert broker.llen("celery") == 2  # claimed and published again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backdated_import_covers_nothing(cx_live, broker):
+    cx_live.submit(channel=Channel.IMPORT, submitted_at=DAY)
+    assert broker.llen("celery") == 1
+    assert not queueing.covered(cx_live.id)  # its task lists at once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_publish_covers_nothing(cx_live):
+    from tests.processes import free_port
+
+    with publishing_to(f"redis://127.0.0.1:{free_port()}/0"):  # nothing listens there
+        cx_live.submit()
+        assert not queueing.covered(cx_live.id)
+
+
+def test_eager_tasks_cover_nothing():
+    from django.utils import timezone
+
+    queueing.published(7, submitted_at=timezone.now())
+    assert not queueing.covered(7)
+
+
+@pytest.mark.django_db
+def test_a_task_waits_for_its_response_to_be_gather_old_even_when_scored(cx_live, monkeypatch):
+    """The web process that published it counts on no listing before then."""
+    response = cx_live.submit()
+    scoring.response_score(response_id=response.id)  # scored by another task, say
+    waits = []
+    monkeypatch.setattr(scoring.time, "sleep", waits.append)
+    scoring.response_score(response_id=response.id, gather=5.0)
+    assert len(waits) == 1 and 4.0 < waits[0] <= 5.0
 
 
 @pytest.mark.django_db
