@@ -10,6 +10,7 @@ who erased or exported a person's data, and when.
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -63,21 +64,23 @@ def audit_record(
     )
 
 
-def _write(*, organization, user, action, object_type, object_id, detail, request) -> AuditLog:
+def _write(**fields) -> AuditLog:
+    # Hand-written INSERT (config.rows.insert): the API writes one entry per call.
+    return rows.insert(_entry(**fields))
+
+
+def _entry(*, organization, user, action, object_type, object_id, detail, request) -> AuditLog:
     if user is not None and not user.is_authenticated:
         user = None
-    # Hand-written INSERT (config.rows.insert): the API writes one entry per call.
-    return rows.insert(
-        AuditLog(
-            organization=organization,
-            user=user,
-            actor=user.get_username() if user is not None else "",
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            detail=detail or {},
-            ip=_ip_or_none(request),
-        )
+    return AuditLog(
+        organization=organization,
+        user=user,
+        actor=user.get_username() if user is not None else "",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        detail=detail or {},
+        ip=_ip_or_none(request),
     )
 
 
@@ -94,6 +97,8 @@ class ApiAuditMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if getattr(request, RECORDED, False):
+            return response  # the view stored its entry with its own write (api_write_entry)
         if (
             request.method in WRITE_METHODS
             and request.path.startswith(API_PREFIX)
@@ -107,12 +112,16 @@ class ApiAuditMiddleware:
 
 
 def _record_api_write(request, response) -> None:
+    rows.insert(_api_entry(request, response))
+
+
+def _api_entry(request, response) -> AuditLog:
     user = getattr(request, "user", None)
     membership = membership_for_user(user=user) if user is not None else None
     match = request.resolver_match
     view_name = match.view_name if match else ""
     object_type, object_id = _api_object(match, response)
-    _write(
+    return _entry(
         organization=membership.organization if membership else None,
         user=user,
         action=f"api.{request.method.lower()}",
@@ -121,6 +130,21 @@ def _record_api_write(request, response) -> None:
         detail={"path": request.path, "view": view_name, "status": response.status_code},
         request=request,
     )
+
+
+RECORDED = "_tandem_api_write_recorded"
+
+
+def api_write_entry(request, *, status: int) -> AuditLog:
+    """The entry the middleware would write for this API call answering `status`, unsaved: a
+    view that stores it within its own write (the responses API, in its insert statement) then
+    calls `api_write_recorded`, and the middleware writes no second one. The URL's id (`pk`)
+    names the object, as for the middleware."""
+    return _api_entry(request, SimpleNamespace(status_code=status, data=None))
+
+
+def api_write_recorded(request) -> None:
+    setattr(request, RECORDED, True)
 
 
 def _api_object(match, response) -> tuple[str, str]:

@@ -160,12 +160,18 @@ def _insert_sql(model: type[Model]) -> tuple[list, str]:
     return fields, f"INSERT INTO {table(model)} ({columns}) VALUES ({marks}) RETURNING {pk}"
 
 
+def insert_statement(obj: Model) -> tuple[str, list]:
+    """(INSERT ... RETURNING id, its parameters) storing a new instance as `insert` does; for
+    callers that run it inside a statement of their own (a data-modifying CTE)."""
+    fields, sql = _insert_sql(type(obj))
+    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
 def insert(obj: Model) -> Model:
     """Store a new instance as `obj.save(force_insert=True)` would (each field's pre_save, e.g.
     auto_now_add, and its database preparation), with its INSERT written once per process and
     no signals: for a model written on every API call (the audit log)."""
-    fields, sql = _insert_sql(type(obj))
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    sql, values = insert_statement(obj)
     with connection.cursor() as cursor:
         execute(cursor, sql, values)
         obj.pk = cursor.fetchone()[0]

@@ -27,6 +27,7 @@ from responses.selectors import survey_cycle_id_at, survey_questions
 from surveys.models import (
     SCALES,
     TEXT_MAX_LENGTH,
+    AuditLog,
     Cycle,
     Invitation,
     Location,
@@ -73,6 +74,7 @@ def response_submit(
     submission_key: str | None = None,
     invitation: Invitation | None = None,
     questions: list[Question] | None = None,
+    audit: AuditLog | None = None,
 ) -> Response:
     """Validate and store one response with all its answers.
 
@@ -84,6 +86,9 @@ def response_submit(
     3. One transaction: claim the invitation (compare-and-set on used_at), insert the response
        and its answers. A second submission with the same token finds the invitation used.
     4. After commit, queue scoring; a broker outage only delays it (the reconcile task).
+    `audit` (an unsaved audit entry, config.audit.api_write_entry) is stored with a new
+    response, in the same statement on PostgreSQL; `audit.pk` is set then. A replayed
+    submission stores nothing, the entry neither.
     """
     submission_key = submission_key or None
     if submission_key and invitation and (existing := _replayed(survey=survey, key=submission_key)):
@@ -125,13 +130,15 @@ def response_submit(
     )
     try:
         if invitation is None and connection.vendor == "postgresql":
-            _insert_in_one_statement(row, _answer_values(questions, values))
+            _insert_in_one_statement(row, _answer_values(questions, values), audit=audit)
         else:
             with transaction.atomic():
                 if invitation is not None and not _invitation_claim(invitation, now=now):
                     raise ValidationError({"invitation": [ALREADY_ANSWERED]})
                 row.save(force_insert=True)
                 Answer.objects.bulk_create(_answer_rows(row, questions, values))
+                if audit is not None:
+                    rows.insert(audit)
     except (IntegrityError, ValidationError):
         # Lost a race with the same submission_key (double click): the first one stands.
         if submission_key and (existing := _replayed(survey=survey, key=submission_key)):
@@ -153,13 +160,16 @@ _INSERT_SQL = """
         SELECT r.id, x.question_id, x.value_int, x.value_text, x.value_choices::jsonb, NULL, ''
         FROM r, unnest(%s::bigint[], %s::smallint[], %s::text[], %s::text[])
             AS x(question_id, value_int, value_text, value_choices)
-    )
-    SELECT id FROM r
+    ){also}
+    SELECT {returned}
 """
 
 
-def _insert_in_one_statement(row: Response, answers: list[AnswerValues]) -> None:
-    """PostgreSQL: the response and its answers in one INSERT statement (data-modifying CTEs).
+def _insert_in_one_statement(
+    row: Response, answers: list[AnswerValues], *, audit: AuditLog | None = None
+) -> None:
+    """PostgreSQL: the response and its answers in one INSERT statement (data-modifying CTEs),
+    and `audit` with them when given.
 
     A single statement is atomic on its own, so outside a transaction this is one round trip
     where save() + bulk_create() in atomic() were four (BEGIN, two INSERTs, COMMIT): the
@@ -182,10 +192,18 @@ def _insert_in_one_statement(row: Response, answers: list[AnswerValues]) -> None
         [a.value_text for a in answers],
         [None if a.value_choices is None else json.dumps(a.value_choices) for a in answers],
     ]
+    sql = _INSERT_SQL.format(also="", returned="id FROM r")
+    if audit is not None:
+        audit_sql, audit_params = rows.insert_statement(audit)
+        sql = _INSERT_SQL.format(also=f", l AS ({audit_sql})", returned="r.id, l.id FROM r, l")
+        params += audit_params
     savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
     with savepoint, connection.cursor() as cursor:
-        rows.execute(cursor, _INSERT_SQL, params)
-        row.pk = cursor.fetchone()[0]
+        rows.execute(cursor, sql, params)
+        row.pk, *audited = cursor.fetchone()
+    if audited:
+        audit.pk = audited[0]
+        audit._state.adding = False
     row._state.adding = False
     row._state.db = connection.alias
 

@@ -84,6 +84,36 @@ def test_retry_with_the_same_submission_key_stores_one_response(api, world, cx_s
     assert Response.objects.count() == 1
 
 
+def test_each_post_has_one_audit_entry_stored_with_the_response(api, world, cx_survey):
+    """The entry the middleware writes for every API write, here written in the response's own
+    insert; a replayed submission key stores no response, and the middleware logs that call."""
+    from surveys.models import AuditLog
+
+    client = api(world.cx_manager)
+    path = f"/api/v1/surveys/{cx_survey.pk}/responses/"
+    for _ in range(2):
+        reply = client.post(path, body(cx_survey, world.team, submission_key="k-1"), format="json")
+        assert reply.status_code == 201
+    failed = client.post(path, {**body(cx_survey, world.team), "team": 999_999}, format="json")
+    assert failed.status_code == 400
+    entries = list(AuditLog.objects.order_by("id"))
+    assert len(entries) == 2  # the failed call is not a write
+    for entry in entries:
+        assert (entry.user, entry.actor, entry.organization) == (
+            world.cx_manager.user,
+            world.cx_manager.user.username,
+            world.org,
+        )
+        assert (entry.action, entry.object_type, entry.object_id) == (
+            "api.post",
+            "",
+            str(cx_survey.pk),
+        )
+        assert entry.detail == {"path": path, "view": "api-survey-responses", "status": 201}
+        assert entry.ip == "127.0.0.1"
+        assert entry.created_at is not None
+
+
 def test_bad_answers_get_field_level_400(api, world, cx_survey):
     nps, single = cx_survey.q["nps"].id, cx_survey.q["single"].id
     reply = api(world.cx_manager).post(
