@@ -129,6 +129,20 @@ def test_texts_follow_the_language_and_values_stay_canonical(bilingual):
     assert form.answers() == [{"question": bilingual.q["single"].id, "value": "No"}]
 
 
+def test_fields_are_built_once_per_language_and_each_form_has_its_own(bilingual):
+    single = field(bilingual.q["single"])
+    french = AnswerForm(
+        {single: "No", field(bilingual.q["nps"]): "11"}, survey=bilingual, language="fr"
+    )
+    english = AnswerForm(survey=bilingual, language="en")
+    again = AnswerForm(survey=bilingual, language="en")
+    assert english.fields[single] is not again.fields[single]  # a copy each
+    assert list(french.fields[single].choices) == [("Yes", "Oui"), ("No", "Non")]
+    assert list(english.fields[single].choices) == [("Yes", "Yes"), ("No", "No")]
+    assert not french.is_valid() and field(bilingual.q["nps"]) in french.errors
+    assert not english.errors and not again.is_bound  # another form's errors stay its own
+
+
 def test_untranslated_texts_fall_back_to_the_default_language(bilingual):
     form = AnswerForm(survey=bilingual, language="fr")
     nps = next(i for i in form.items if i.question.type == "nps")
