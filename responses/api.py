@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -213,7 +213,10 @@ class SurveyResponsesView(_CollectionView):
     )
     def post(self, request, pk: int):
         membership = _author(request)
-        data, errors = _response_body(request.data)
+        try:
+            data, errors = _response_body(request.data)
+        except exceptions.ParseError as error:  # raised below, after the survey's 404/403
+            data, errors = None, error
         # The survey and the body's team in one query; a survey of another organisation or kind
         # is still a 404 or 403 before any complaint about the body.
         survey, team = rows.in_organization_with(

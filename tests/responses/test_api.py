@@ -199,6 +199,22 @@ def test_another_organisations_survey_is_404(api, world, cx_survey):
     assert reply.status_code == 404
 
 
+def test_a_survey_is_404_or_403_before_any_complaint_about_the_body(api, world, survey, cx_survey):
+    """Bad JSON, a bad body or an unknown team: another organisation's survey is still a 404 and
+    a survey of a kind the caller does not author a 403; their own survey answers 400."""
+    for bad in ("{not json", '{"team": "x", "answers": 3}', '{"team": 999999, "answers": []}'):
+        for caller, target, expected in (
+            (world.outsider, cx_survey, 404),
+            (world.cx_manager, survey, 403),  # an EX survey
+            (world.cx_manager, cx_survey, 400),
+        ):
+            reply = api(caller).post(
+                f"/api/v1/surveys/{target.pk}/responses/", bad, content_type="application/json"
+            )
+            assert reply.status_code == expected, (bad, caller, reply.content)
+    assert Response.objects.count() == 0
+
+
 def test_unauthenticated_and_wrong_method(world, api, cx_survey):
     path = f"/api/v1/surveys/{cx_survey.pk}/responses/"
     anonymous = APIClient().post(path, body(cx_survey, world.team), format="json")
