@@ -141,7 +141,8 @@ def _answer_in(request, *, survey: Survey, submit: dict, language: str):
 
 # --- A first visit's page, rendered once ------------------------------------------------------
 
-_first_pages = SurveyRevisionCache()  # a first visit's page, per survey revision and language
+# A first visit's page, per survey revision and language: 128 pages of ~30-60 KB at most.
+_first_pages = SurveyRevisionCache(size=128)
 # Random per process, so no survey text can contain a mark.
 _CSRF_MARK = f"csrf-mark-{secrets.token_hex(12)}"
 _KEY_MARK = f"submission-key-mark-{secrets.token_hex(12)}"
