@@ -104,9 +104,14 @@ def one_with(model: type[Model], related: tuple[str, ...], where: str, params) -
         target = model._meta.get_field(name).related_model
         values = row[start : start + width(target)]
         start += width(target)
-        present = values[_shape(target)[0].index(target._meta.pk.attname)] is not None
-        setattr(obj, name, instance(target, values) if present else None)
+        setattr(obj, name, _joined(target, values))
     return obj
+
+
+def _joined(model: type[Model], values: Sequence) -> Model | None:
+    """The instance of a LEFT JOINed row, or None where the join found none (a NULL id)."""
+    present = values[_shape(model)[0].index(model._meta.pk.attname)] is not None
+    return instance(model, values) if present else None
 
 
 def valid_id(pk) -> bool:
@@ -145,9 +150,7 @@ def in_organization_with(
         row = cursor.fetchone()
     if row is None:
         return None, None
-    found = row[width(model) :]
-    present = found[_shape(other)[0].index(other._meta.pk.attname)] is not None
-    return instance(model, row[: width(model)]), instance(other, found) if present else None
+    return instance(model, row[: width(model)]), _joined(other, row[width(model) :])
 
 
 @cache

@@ -439,9 +439,7 @@ def response_score(*, response_id: int, gather: float = 0.0) -> dict | None:
         # A full batch: more may wait, stored while the flag was held (their submissions queued
         # nothing). The task queues the next batch (dashboards.tasks) rather than leave them
         # to the reconcile task when submissions stop.
-        "backlog_next": _survey_unscored(survey_id, limit=1)[:1]
-        if len(ids) >= COALESCE_LIMIT
-        else [],
+        "backlog_next": _survey_unscored(survey_id, limit=1) if len(ids) >= COALESCE_LIMIT else [],
     }
 
 

@@ -7,6 +7,7 @@ backoff when the database is unavailable.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import current_app, shared_task
@@ -39,8 +40,31 @@ def response_score(response_id: int) -> None:
         return
     logger.info("response_score: response %s scored: %s", response_id, done)
     for next_id in done["backlog_next"]:  # the batch was full and more wait: the next batch
-        if queueing.claim(done["survey"]):
-            response_score.delay(next_id)
+        scoring_queue(next_id, done["survey"])
+
+
+def scoring_queue(
+    response_id: int, survey_id: int | None = None, submitted_at: dt.datetime | None = None
+) -> None:
+    """Publish `response_score` for a stored response, unless one for its survey is already
+    waiting (it will score this response too: dashboards.queueing), as this process knows
+    without asking while a task it published has yet to list the survey's backlog. A broker
+    outage is logged, never raised: the reconcile task scores what it left."""
+    if survey_id is not None and (queueing.covered(survey_id) or not queueing.claim(survey_id)):
+        return
+    try:
+        response_score.delay(response_id)
+    except Exception:  # noqa: BLE001 - a broker outage must never lose or fail a submission
+        if survey_id is not None:
+            queueing.release(survey_id)
+        logger.warning(
+            "Could not queue scoring for response %s; the reconcile task will score it.",
+            response_id,
+            exc_info=True,
+        )
+    else:
+        if survey_id is not None and submitted_at is not None:
+            queueing.published(survey_id, submitted_at=submitted_at)
 
 
 @shared_task(**_DATABASE_RETRY)

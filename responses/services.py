@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import re
 from contextlib import nullcontext
 from functools import partial
@@ -19,8 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from config import rows
-from dashboards import queueing
-from dashboards.tasks import response_score
+from dashboards.tasks import scoring_queue
 from responses.conditions import EMPTY_VALUES, visible_question_ids
 from responses.models import Answer, Channel, Response
 from responses.selectors import survey_cycle_id_at, survey_questions
@@ -39,8 +37,6 @@ from surveys.models import (
     SurveyStatus,
     Team,
 )
-
-logger = logging.getLogger(__name__)
 
 ALREADY_ANSWERED = "This survey has already been answered with this link."
 SURVEY_CLOSED = "This survey is closed."
@@ -144,7 +140,7 @@ def response_submit(
         if submission_key and (existing := _replayed(survey=survey, key=submission_key)):
             return existing
         raise
-    transaction.on_commit(partial(_queue_scoring, row.pk, survey.id, row.submitted_at))
+    transaction.on_commit(partial(scoring_queue, row.pk, survey.id, row.submitted_at))
     return row
 
 
@@ -408,26 +404,3 @@ def _answer_values(questions: list[Question], values: dict) -> list[AnswerValues
 
 def _answer_rows(response: Response, questions: list[Question], values: dict) -> list[Answer]:
     return [Answer(response=response, **row._asdict()) for row in _answer_values(questions, values)]
-
-
-def _queue_scoring(
-    response_id: int, survey_id: int | None = None, submitted_at: dt.datetime | None = None
-) -> None:
-    """Publish the scoring task, unless one for the response's survey is already waiting (it
-    will score this response too: dashboards.queueing), as this process knows without asking
-    while a task it published has yet to list the survey's backlog."""
-    if survey_id is not None and (queueing.covered(survey_id) or not queueing.claim(survey_id)):
-        return
-    try:
-        response_score.delay(response_id)
-    except Exception:  # noqa: BLE001 - a broker outage must never lose or fail a submission
-        if survey_id is not None:
-            queueing.release(survey_id)
-        logger.warning(
-            "Could not queue scoring for response %s; the reconcile task will score it.",
-            response_id,
-            exc_info=True,
-        )
-    else:
-        if survey_id is not None and submitted_at is not None:
-            queueing.published(survey_id, submitted_at=submitted_at)

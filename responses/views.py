@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -181,17 +180,9 @@ def _first_visit(request, *, survey: Survey, language: str) -> HttpResponse:
 def _first_visit_parts(request, survey: Survey, language: str) -> tuple[str, ...]:
     form = AnswerForm(survey=survey, language=language)
     form.initial["submission_key"] = _KEY_MARK
-    context = {
-        "survey": survey,
-        "form": form,
-        "preview": False,
-        "language": form.language,
-        "LANGUAGE_CODE": form.language,
-        "csrf_token": _CSRF_MARK,
-    }
-    with translation.override(form.language):
-        page = render_to_string("responses/answer.html", context, request=request)
-    return tuple(_MARKS.split(page))
+    context = {"survey": survey, "form": form, "preview": False, "csrf_token": _CSRF_MARK}
+    page = _render(request, "responses/answer.html", context, language=form.language)
+    return tuple(_MARKS.split(page.content.decode()))
 
 
 def _over_limit(request, scope: str, *, count: bool) -> bool:

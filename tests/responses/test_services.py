@@ -383,7 +383,7 @@ def test_cx_response_keeps_the_agent_who_served(cx_survey, world):
 
 def test_scoring_is_queued_after_commit(survey, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
-    monkeypatch.setattr("responses.services.response_score.delay", queued.append)
+    monkeypatch.setattr("dashboards.tasks.response_score.delay", queued.append)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = submit(survey, [{"question": survey.q["nps"].id, "value": 3}])
     assert queued == []  # nothing before commit
@@ -398,7 +398,7 @@ def test_broker_error_is_logged_not_raised(
     def broken(_):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr("responses.services.response_score.delay", broken)
+    monkeypatch.setattr("dashboards.tasks.response_score.delay", broken)
     with django_capture_on_commit_callbacks(execute=True):
         response = submit(survey, [{"question": survey.q["nps"].id, "value": 3}])
     assert Response.objects.filter(pk=response.pk, scored_at__isnull=True).exists()
