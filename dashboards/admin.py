@@ -31,6 +31,13 @@ class ResponseRollupMonthAdmin(admin.ModelAdmin):
     date_hierarchy = "month"
 
 
+@admin.register(models.PairOutcome)
+class PairOutcomeAdmin(admin.ModelAdmin):
+    list_display = ["survey", "question"]
+    list_filter = ["survey__kind"]
+    raw_id_fields = ["survey", "question"]
+
+
 @admin.register(models.AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
     list_display = ["name", "organization", "kind", "metric", "condition", "scope", "active"]

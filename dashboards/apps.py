@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class DashboardsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "dashboards"
+
+    def ready(self) -> None:
+        from dashboards import signals  # noqa: F401 - connects the outcome receivers

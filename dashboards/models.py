@@ -53,6 +53,11 @@ class QuestionCounts(models.Model):
     c0..c10 is the histogram of values (0-10 covers NPS, Likert, CSAT and CES), `total` the sum
     and `total_sq` the sum of squares, so means and variances merge by addition. For free-text
     questions `n` counts comments and pos/neu/neg their sentiment labels.
+
+    pair_* are the moments of (this answer x, the same response's answer y to the survey's
+    outcome question) over the responses that answered both: n, sums of x, y, x², y² and xy,
+    against the outcome named by the survey's PairOutcome. Driver impact's correlation is then
+    a SUM over rollups, not a join over answers (dashboards.selectors.scores.driver_impact).
     """
 
     n = models.PositiveIntegerField(default=0)
@@ -72,9 +77,39 @@ class QuestionCounts(models.Model):
     pos = models.PositiveIntegerField(default=0)
     neu = models.PositiveIntegerField(default=0)
     neg = models.PositiveIntegerField(default=0)
+    pair_n = models.PositiveIntegerField(default=0)
+    pair_x = models.BigIntegerField(default=0)
+    pair_y = models.BigIntegerField(default=0)
+    pair_xx = models.BigIntegerField(default=0)
+    pair_yy = models.BigIntegerField(default=0)
+    pair_xy = models.BigIntegerField(default=0)
 
     class Meta:
         abstract = True
+
+
+PAIR_FIELDS = ["pair_n", "pair_x", "pair_y", "pair_xx", "pair_yy", "pair_xy"]
+
+
+class PairOutcome(models.Model):
+    """The outcome question a survey's rollups hold pair moments against (QuestionCounts.pair_*).
+
+    Written only by a survey's rebuild (dashboards.scoring.survey_rebuild, under the survey's
+    exclusive lock) and read by the statements that add to the rollups, so the rollups' pairs
+    always refer to one outcome. When an author picks another outcome, the pairs are stale
+    until the rebuild that follows (queued on commit, and by the reconcile task): driver impact
+    then correlates raw answers instead. No row: the rollups hold no pairs.
+    """
+
+    survey = models.OneToOneField(
+        Survey, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    question = models.ForeignKey(
+        Question, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+
+    def __str__(self) -> str:
+        return f"s{self.survey_id}: pairs against q{self.question_id}"
 
 
 class QuestionRollup(RollupScope, QuestionCounts):

@@ -26,6 +26,7 @@ from django.db.models import Exists, Model, Q, Sum
 
 from dashboards.models import (
     HISTOGRAM_FIELDS,
+    PAIR_FIELDS,
     QuestionRollup,
     QuestionRollupMonth,
     ResponseRollup,
@@ -34,7 +35,7 @@ from dashboards.models import (
 from dashboards.rowdiff import delete_then_insert, rows_replace
 from surveys.models import Survey
 
-QUESTION_COUNTS = ["n", "total", "total_sq", *HISTOGRAM_FIELDS, "pos", "neu", "neg"]
+QUESTION_COUNTS = ["n", "total", "total_sq", *HISTOGRAM_FIELDS, "pos", "neu", "neg", *PAIR_FIELDS]
 # day model -> (month model, key columns, summed columns)
 TABLES: dict[type[Model], tuple[type[Model], list[str], list[str]]] = {
     QuestionRollup: (

@@ -38,13 +38,19 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config import rows
-from dashboards import metrics, queueing
+from dashboards import metrics, pairs, queueing
 from dashboards.alerting.services import (
     alert_rules_evaluate,
     response_webhooks_queue,
     survey_has_listeners,
 )
-from dashboards.models import HISTOGRAM_FIELDS, QuestionRollup, ResponseRollup
+from dashboards.models import (
+    HISTOGRAM_FIELDS,
+    PAIR_FIELDS,
+    PairOutcome,
+    QuestionRollup,
+    ResponseRollup,
+)
 from dashboards.monthly import TABLES as MONTH_TABLES
 from dashboards.monthly import month_refresh, months_rebuild
 from dashboards.rowdiff import delete_then_insert, rows_replace
@@ -159,18 +165,30 @@ def _question_rollup_sql(where: str, *, responses: str = "") -> RollupSql:
         f"SUM(CASE WHEN a.sentiment_label = '{label}' THEN 1 ELSE 0 END)"
         for label in ("positive", "neutral", "negative")
     )
+    # Pair moments against the outcome the survey's PairOutcome names: `o` is the same
+    # response's outcome answer, joined only to a scored answer (o.value_int is NULL otherwise).
+    paired = "CASE WHEN o.value_int IS NOT NULL THEN a.value_int END"
+    pairs = (
+        f"COUNT(o.value_int), COALESCE(SUM({paired}), 0), COALESCE(SUM(o.value_int), 0), "
+        f"COALESCE(SUM({paired} * a.value_int), 0), COALESCE(SUM(o.value_int * o.value_int), 0), "
+        "COALESCE(SUM(a.value_int * o.value_int), 0)"
+    )
     scored = ", ".join(f"'{t}'" for t in metrics.SCORED_TYPES)
     return RollupSql(
         model=QuestionRollup,
         keys=["survey_id", "question_id", "team_id", "location_id", "day"],
-        values=["n", "total", "total_sq", *HISTOGRAM_FIELDS, "pos", "neu", "neg"],
+        values=["n", "total", "total_sq", *HISTOGRAM_FIELDS, "pos", "neu", "neg", *PAIR_FIELDS],
         select=f"""
         SELECT r.survey_id, a.question_id, r.team_id, r.location_id, {{day}},
             COUNT(*), COALESCE(SUM(a.value_int), 0), COALESCE(SUM(a.value_int * a.value_int), 0),
-            {histogram}, {sentiment}
+            {histogram}, {sentiment}, {pairs}
         FROM {_table(Answer)} a
         JOIN {responses or _table(Response)} r ON r.id = a.response_id
         JOIN {_table(Question)} q ON q.id = a.question_id
+        LEFT JOIN {_table(PairOutcome)} po ON po.survey_id = r.survey_id
+        LEFT JOIN {_table(Answer)} o ON o.response_id = a.response_id
+            AND o.question_id = po.question_id AND o.value_int IS NOT NULL
+            AND a.value_int IS NOT NULL
         WHERE {where}
           AND ((q.type IN ({scored}) AND a.value_int IS NOT NULL)
                OR (q.type = '{QuestionType.TEXT}' AND a.value_text <> ''))
@@ -502,6 +520,23 @@ def scores_reconcile(
     return done
 
 
+def pairs_reconcile(*, budget_seconds: float = 60) -> list[int]:
+    """Rebuild the surveys whose rollups' pair moments are against another question than
+    their outcome (dashboards.pairs: a change whose queued rebuild was lost, or rollups from
+    before pairs existed); one run at a time, no new rebuild after `budget_seconds`."""
+    rebuilt: list[int] = []
+    with _single_run("tandem:scores:pairs") as acquired:
+        if not acquired:
+            return rebuilt
+        started = time.monotonic()
+        for survey_id in pairs.stale_surveys():
+            if time.monotonic() - started > budget_seconds:
+                break
+            survey_rebuild(survey_id=survey_id)
+            rebuilt.append(survey_id)
+    return rebuilt
+
+
 def counts_addable() -> bool:
     """Whether scoring adds counts to the rollups: their grain is a unique key (PostgreSQL 15+,
     migration dashboards 0007). Elsewhere it recomputes the responses' buckets."""
@@ -644,6 +679,7 @@ def survey_rebuild(*, survey_id: int) -> dict:
     with transaction.atomic():
         _locks(_survey_lock(survey_id))
         rebuild_settings()
+        pairs.outcome_set(survey_id=survey_id, purged_before=purged_before)
         # Days before the retention watermark (always a day boundary) have no source rows any
         # more: their rollups are kept, and only the days from the watermark on are rebuilt.
         question_rows, response_rows, written = _rollups_replace(

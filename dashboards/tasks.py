@@ -79,6 +79,8 @@ def scores_reconcile(older_than_seconds: int | None = None) -> None:
         done["responses"],
         done["surveys"],
     )
+    for survey_id in scoring.pairs_reconcile():
+        logger.info("scores_reconcile: survey %s rebuilt: its outcome question changed", survey_id)
 
 
 @shared_task(**_DATABASE_RETRY)

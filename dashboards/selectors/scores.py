@@ -1,8 +1,9 @@
 """Scores read from the rollup tables, with the anonymity rule applied. Other modules build on these.
 
 Every figure is a SQL SUM over QuestionRollup / ResponseRollup rows grouped by group and period;
-the formulas in dashboards.metrics then turn the summed histograms into scores. Only
-`driver_impact` reads answers (it needs per-respondent pairs), and it aggregates them in SQL too.
+the formulas in dashboards.metrics then turn the summed histograms into scores. Driver impact's
+correlations are SUMs of the rollups' pair moments too (dashboards.pairs); only while those are
+against another outcome question (until the survey's rebuild) does it read answers, in SQL too.
 
 Filters shared by the functions below (all keyword-only; the ScoreFilters TypedDict):
     group_by   "none" | "team" | "department" (the team's) | "location"        (GROUP_BY)
@@ -67,7 +68,13 @@ from django.utils import timezone
 
 from dashboards import metrics
 from dashboards.anonymity import suppressed_groups, threshold_for
-from dashboards.models import HISTOGRAM_FIELDS, QuestionRollup, ResponseRollup
+from dashboards.models import (
+    HISTOGRAM_FIELDS,
+    PAIR_FIELDS,
+    PairOutcome,
+    QuestionRollup,
+    ResponseRollup,
+)
 from dashboards.monthly import rollup_sums
 from responses.models import Answer
 from surveys.models import Driver, Invitation, Question, QuestionType, Survey
@@ -596,6 +603,33 @@ def _pair_stats(
     }
 
 
+def _pairs_against(*, survey: Survey, outcome_id: int) -> bool:
+    """Whether the survey's rollups hold pair moments against `outcome_id` (dashboards.pairs)."""
+    return PairOutcome.objects.filter(survey_id=survey.pk, question_id=outcome_id).exists()
+
+
+def _driver_sums(*, survey, driver_ids, narrowing, **scope) -> tuple[dict, dict]:
+    """({question_id: (n, r)}, {question_id: favourable %}) of the driver items, from one SUM
+    over their rollups: the pair moments give r (exactly as a correlation of the answers would),
+    the histogram the favourability."""
+    rows = _sums(
+        QuestionRollup,
+        survey=survey,
+        narrowing=narrowing,
+        extra=Q(question_id__in=driver_ids),
+        values=["question_id"],
+        sums={name: name for name in (*HISTOGRAM_FIELDS, *PAIR_FIELDS)},
+        **scope,
+    )
+    stats, favourable = {}, {}
+    for row in rows:
+        n, sx, sy, sxx, syy, sxy = (int(row[name] or 0) for name in PAIR_FIELDS)
+        r = metrics.pearson_from_sums(n=n, sx=sx, sy=sy, sxx=sxx, syy=syy, sxy=sxy)
+        stats[row["question_id"]] = (n, r)
+        favourable[row["question_id"]] = metrics.favourability(metrics.histogram(row))["favourable"]
+    return stats, favourable
+
+
 def driver_impact(
     *,
     survey: Survey,
@@ -633,18 +667,22 @@ def driver_impact(
     if outcome is None or not drivers:
         result["status"] = "no outcome question" if outcome is None else "no driver questions"
         return result
-    stats = _pair_stats(
-        survey=survey,
-        outcome_id=outcome["id"],
-        driver_ids=[q["id"] for q in drivers],
-        team_ids=team_ids,
-        start=start,
-        end=end,
-    )
-    favourable = {
-        row["question_id"]: metrics.favourability(metrics.histogram(row))["favourable"]
-        for row in _histograms(**scope, narrowing=narrowing)
-    }
+    driver_ids = [q["id"] for q in drivers]
+    if _pairs_against(survey=survey, outcome_id=outcome["id"]):
+        stats, favourable = _driver_sums(driver_ids=driver_ids, narrowing=narrowing, **scope)
+    else:  # the rollups' pairs are against another outcome until the survey's rebuild
+        stats = _pair_stats(
+            survey=survey,
+            outcome_id=outcome["id"],
+            driver_ids=driver_ids,
+            team_ids=team_ids,
+            start=start,
+            end=end,
+        )
+        favourable = {
+            row["question_id"]: metrics.favourability(metrics.histogram(row))["favourable"]
+            for row in _histograms(**scope, narrowing=narrowing)
+        }
     rows = [
         _driver_row(q, stats.get(q["id"], (0, None)), favourable.get(q["id"]), result["min_n"])
         for q in drivers
