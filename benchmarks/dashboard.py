@@ -6,7 +6,8 @@
 
 Each case is one page (or API call) for one person: the whole organisation (HR admin or CX
 manager) or one team (its team lead), requested `--repeat` times through Django's test client
-in this process (middleware, permissions, selectors, template: all of it). Its baseline is one
+in this process (middleware, permissions, selectors, template: all of it), set up as a web
+worker is (config.wsgi: warm-up and garbage collector settings). Its baseline is one
 plain SQL GROUP BY over the raw answers computing the same figures for the same surveys, date
 range and team: every question's histogram (conditional counts 0..10), total and sentiment
 counts per team and month. Figures: p50/p95 in ms, ratio = page p50 / baseline p50.
@@ -231,6 +232,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     args, size = sized_arguments(parser, smoke=SMOKE, full=FULL, argv=argv)
     django_setup()
+    # This process answers the requests as a web worker would: config.wsgi's warm-up and its
+    # garbage collector settings (config.memory) apply, as under gunicorn.
+    import config.wsgi  # noqa: F401
+
     run(**size, explain_top=args.explain, only=args.only)
 
 

@@ -262,7 +262,7 @@ REST_FRAMEWORK = {
     },
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "config.renderers.JSONRenderer",  # DRF's, encoding with orjson (same bytes)
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
@@ -291,6 +291,8 @@ TANDEM_RECONCILE_SECONDS = env_int("TANDEM_RECONCILE_SECONDS", 120)
 # A scoring task waits until its response is this many milliseconds old before it lists its
 # survey's backlog: responses arriving meanwhile join it instead of queueing tasks of their own.
 TANDEM_SCORING_GATHER_MS = env_int("TANDEM_SCORING_GATHER_MS", 100)
+# Web processes collect garbage every this many allocations, not CPython's 700 (config.memory).
+TANDEM_GC_THRESHOLD = max(700, env_int("TANDEM_GC_THRESHOLD", 10_000))
 # Scores responses left unscored (e.g. the broker was down when they were stored).
 CELERY_BEAT_SCHEDULE["scores-reconcile"] = {
     "task": "dashboards.tasks.scores_reconcile",

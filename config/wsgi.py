@@ -2,6 +2,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from config.memory import gc_tune
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
 
@@ -31,3 +33,4 @@ def _warm() -> None:
 
 
 _warm()
+gc_tune(freeze=True)  # config.memory: the collector of a web process

@@ -21,8 +21,9 @@ import calendar
 import datetime as dt
 from collections.abc import Callable
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Exists, Model, Q, Sum
+from django.db.models import BigIntegerField, Exists, Func, Model, Q, Sum
 
 from dashboards.models import (
     HISTOGRAM_FIELDS,
@@ -205,13 +206,18 @@ def _plan(*, survey_id: int, start: dt.date | None, end: dt.date | None) -> tupl
 
 
 def _merged(rows: list[dict], sums: list[str]) -> list[dict]:
-    """Rows with equal keys (every column but `sums`) added together."""
+    """Rows with equal keys (every column but `sums`) added together (a list of sums element by
+    element)."""
     merged: dict[tuple, dict] = {}
     for row in rows:
         key = tuple(value for name, value in row.items() if name not in sums)
         if key in merged:
             for name in sums:
-                merged[key][name] = (merged[key][name] or 0) + (row[name] or 0)
+                kept, more = merged[key][name], row[name]
+                if isinstance(kept, list):
+                    merged[key][name] = [a + b for a, b in zip(kept, more, strict=True)]
+                else:
+                    merged[key][name] = (kept or 0) + (more or 0)
         else:
             merged[key] = dict(row)
     return list(merged.values())
@@ -240,6 +246,40 @@ class CountSum(Sum):
         return super().convert_value
 
 
+class CountSums(Func):
+    """ARRAY[SUM(a), SUM(b), ...] of count columns (PostgreSQL): one column per row, which
+    psycopg2 reads as a list of ints. A histogram's 11 sums as 11 columns cost the team x month
+    scores (~13,000 rows) ~25 ms more, in Django's per-column row handling and the list built
+    from them afterwards."""
+
+    template = "ARRAY[%(expressions)s]"
+
+    def __init__(self, columns: list[str]):
+        super().__init__(
+            *(Sum(column) for column in columns), output_field=ArrayField(BigIntegerField())
+        )
+
+
+def _array_annotations(arrays: dict[str, list[str]]) -> tuple[dict, Callable[[dict], None]]:
+    """The annotations giving each of `arrays` as one list of its columns' sums, and what turns
+    a fetched row into that shape (elsewhere than PostgreSQL: the sums one by one, gathered into
+    a list in Python)."""
+    if connection.vendor == "postgresql":
+        return {name: CountSums(columns) for name, columns in arrays.items()}, lambda row: None
+    hidden = {
+        name: {f"_{name}_{column}": column for column in columns}
+        for name, columns in arrays.items()
+    }
+
+    def gather(row: dict) -> None:
+        for name, parts in hidden.items():
+            row[name] = [int(row.pop(part) or 0) for part in parts]
+
+    return {
+        part: CountSum(column) for parts in hidden.values() for part, column in parts.items()
+    }, gather
+
+
 def rollup_sums(
     day_model,
     *,
@@ -249,17 +289,22 @@ def rollup_sums(
     where: Q,
     values: list[str],
     keys: Callable[[str], dict],
-    sums: dict[str, str],
+    sums: dict[str, str] | None = None,
+    arrays: dict[str, list[str]] | None = None,
     by_month: bool = True,
 ) -> list[dict]:
     """Like `day_model.objects.filter(where, day in start..end).values(*values, **keys("day"))
     .annotate(name=Sum(column) for sums)`, reading month rows for the whole months.
 
     `where` must not name the date (the rows' own day or month); `keys(field)` gives the values()
-    expressions (e.g. a period truncation) over that date field. `by_month=False` (weekly
-    periods, which straddle months) reads day rows only.
+    expressions (e.g. a period truncation) over that date field. `arrays` {name: columns} gives
+    each name the list of those columns' sums (ints; a histogram's c0..c10). `by_month=False`
+    (weekly periods, which straddle months) reads day rows only.
     """
+    sums = sums or {}
     annotations = {name: CountSum(column) for name, column in sums.items()}
+    array_annotations, gather = _array_annotations(arrays or {})
+    annotations.update(array_annotations)
     month_model = TABLES[day_model][0]
     if by_month:
         months, days = _plan(survey_id=survey_id, start=start, end=end)
@@ -279,4 +324,9 @@ def rollup_sums(
             .annotate(**annotations)
             .order_by()
         )
-    return _merged(rows, list(sums)) if months is not None and days is not None else rows
+    if arrays and connection.vendor != "postgresql":
+        for row in rows:
+            gather(row)
+    if months is None or days is None:
+        return rows
+    return _merged(rows, [*sums, *(arrays or {})])

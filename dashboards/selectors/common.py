@@ -10,7 +10,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
 from dashboards.anonymity import threshold_for
 from dashboards.forms import METRIC_TYPES
-from dashboards.models import ResponseRollup
+from dashboards.models import ResponseRollup, ResponseRollupMonth
 from dashboards.selectors.scores import _day_bounds
 from responses.models import Answer
 from surveys.models import Driver, Membership, Organization, Question, QuestionType, Survey
@@ -125,10 +125,13 @@ def default_survey(
     if questions is not None:
         surveys = surveys.filter(id__in=Question.objects.filter(questions).values("survey_id"))
     answers = ResponseRollup.objects.filter(survey_id=OuterRef("pk"))
+    # The total from month rows (the sums of the day rows): a busy survey has ~40,000 day rows.
+    months = ResponseRollupMonth.objects.filter(survey_id=OuterRef("pk"))
     if team_id is not None:
         answers = answers.filter(team_id=team_id)
+        months = months.filter(team_id=team_id)
     last_day = answers.order_by("-day").values("day")[:1]
-    total = answers.order_by().values("survey_id").annotate(n=Sum("responses")).values("n")
+    total = months.order_by().values("survey_id").annotate(n=Sum("responses")).values("n")
     answered = surveys.annotate(last_day=Subquery(last_day), total=Subquery(total))
     return (
         # Ties on the last day (surveys running every day): the busiest one.

@@ -156,20 +156,35 @@ def _population(*, survey: Survey, start, end, narrowing: dict[str, list[int]]) 
     return condition
 
 
-def _keys(group_by: str, period: str, field: str = "day") -> dict:
-    """values() expressions naming each row's group (g_id, g_name) and period (p_start, from
-    the rollup's date `field`: "day", or "month" on month rollups)."""
+def _keys(group_by: str, period: str, field: str = "day", *, names: bool = True) -> dict:
+    """values() expressions naming each row's group (g_id, and g_name unless `names` is False)
+    and period (p_start, from the rollup's date `field`: "day", or "month" on month rollups,
+    whose date is already its month's start)."""
     keys: dict = {}
     if GROUP_BY[group_by]:
         id_path, name_path, _ = GROUP_BY[group_by]
-        keys.update(g_id=F(id_path), g_name=F(name_path))
+        keys["g_id"] = F(id_path)
+        if names:
+            keys["g_name"] = F(name_path)
     if PERIODS[period]:
-        keys["p_start"] = PERIODS[period](field)
+        keys["p_start"] = (
+            F(field) if (period, field) == ("month", "month") else PERIODS[period](field)
+        )
     return keys
 
 
 def _sums(
-    day_model, *, survey, group_by, period, start, end, narrowing, extra=None, **query
+    day_model,
+    *,
+    survey,
+    group_by,
+    period,
+    start,
+    end,
+    narrowing,
+    extra=None,
+    names: bool = True,
+    **query,
 ) -> list[dict]:
     """SUMs over the rollups of the population, per group and period (dashboards.monthly reads
     month rows for whole months; weeks straddle months, so weekly periods read day rows)."""
@@ -180,7 +195,7 @@ def _sums(
         end=end,
         where=_population(survey=survey, start=None, end=None, narrowing=narrowing)
         & (extra or Q()),
-        keys=lambda field: _keys(group_by, period, field),
+        keys=lambda field: _keys(group_by, period, field, names=names),
         by_month=period != "week",
         **query,
     )
@@ -250,15 +265,16 @@ def _suppress_siblings(counts: dict[tuple, int], *, threshold: int) -> set[tuple
 
 
 def _histograms(*, survey, narrowing, only: Q | None = None, **scope) -> list[dict]:
-    """Per question, group and period: the summed histogram of the scored questions (those
-    matching `only`)."""
+    """Per question, group (g_id: no name, the cells have it) and period: the summed histogram
+    of the scored questions (those matching `only`) as `hist`, a list of 11 ints."""
     return _sums(
         QuestionRollup,
         survey=survey,
         narrowing=narrowing,
         extra=Q(question__type__in=metrics.SCORED_TYPES) & (only or Q()),
+        names=False,
         values=["question_id"],
-        sums={name: name for name in HISTOGRAM_FIELDS},
+        arrays={"hist": HISTOGRAM_FIELDS},
         **scope,
     )
 
@@ -308,7 +324,7 @@ def score_cells(
     for row in _histograms(**scope, narrowing=narrowing, only=only):
         cell = cells.get(_cell_key(row))
         if cell is not None and not cell.suppressed:
-            cell.hists[row["question_id"]] = metrics.histogram(row)
+            cell.hists[row["question_id"]] = row["hist"]
     return sorted(cells.values(), key=_cell_order)
 
 
@@ -344,16 +360,18 @@ def survey_scores(*, survey: Survey, **filters: Unpack[ScoreFilters]) -> dict:
     cells = score_cells(survey=survey, **filters)
     questions = scored_questions(survey=survey)
     engagement_ids = engagement_question_ids(questions)
+    plan = [(q["id"], q["type"], metrics.figures_for(q["type"])) for q in questions]
     return {
         "survey": survey.id,
         "group_by": filters.get("group_by", "none"),
         "period": filters.get("period", "all"),
         "threshold": threshold_for(survey.organization),
-        "results": [_cell_json(cell, questions, engagement_ids) for cell in cells],
+        "results": [_cell_json(cell, plan, engagement_ids) for cell in cells],
     }
 
 
-def _cell_json(cell: Cell, questions: list[dict], engagement_ids: list[int]) -> dict:
+def _cell_json(cell: Cell, plan: list[tuple], engagement_ids: list[int]) -> dict:
+    """One result of the scores API; `plan` is (id, type, figures function) per question."""
     body = {
         "group": cell.group,
         "period": cell.period,
@@ -362,10 +380,11 @@ def _cell_json(cell: Cell, questions: list[dict], engagement_ids: list[int]) -> 
     }
     if cell.suppressed:
         return body
+    hists = cell.hists
     body["questions"] = [
-        {"question": q["id"], **metrics.question_figures(q["type"], cell.hists[q["id"]])}
-        for q in questions
-        if q["id"] in cell.hists and sum(cell.hists[q["id"]])
+        {"question": qid, "type": qtype, **figures(hist)}
+        for qid, qtype, figures in plan
+        if (hist := hists.get(qid)) is not None and sum(hist)
     ]
     body["engagement"] = _engagement(cell, engagement_ids)
     return body
@@ -680,7 +699,7 @@ def driver_impact(
             end=end,
         )
         favourable = {
-            row["question_id"]: metrics.favourability(metrics.histogram(row))["favourable"]
+            row["question_id"]: metrics.favourability(row["hist"])["favourable"]
             for row in _histograms(**scope, narrowing=narrowing)
         }
     rows = [

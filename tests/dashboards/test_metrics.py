@@ -5,6 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dashboards import metrics
 
@@ -173,3 +175,31 @@ def test_histogram_of_a_row_with_missing_null_or_decimal_counts():
     assert histogram(full) == list(range(11))
     assert histogram({**full, "c0": None, "c3": Decimal(2)}) == [0, 1, 2, 2, *range(4, 11)]
     assert histogram({"c10": 4}) == [0] * 10 + [4]
+
+
+def _exact_pct(part: int, n: int):
+    return metrics.round_half_up(Fraction(100 * part, n), 1) if n else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 40), min_size=11, max_size=11), max_size=6))
+def test_written_out_figures_equal_their_definitions(hists):
+    """favourability and engagement, written out for speed, against their definitions in
+    exact fractions: % of 4-5, of 3 and of 1-2; the mean of the items' favourable %."""
+    for hist in hists:
+        n = sum(hist)
+        assert metrics.favourability(hist) == {
+            "n": n,
+            "favourable": _exact_pct(hist[4] + hist[5], n),
+            "neutral": _exact_pct(hist[3], n),
+            "unfavourable": _exact_pct(hist[1] + hist[2], n),
+        }
+    answered = [h for h in hists if sum(h)]
+    expected = (
+        metrics.round_half_up(
+            sum(Fraction(100 * (h[4] + h[5]), sum(h)) for h in answered) / len(answered), 1
+        )
+        if answered
+        else None
+    )
+    assert metrics.engagement(hists) == expected

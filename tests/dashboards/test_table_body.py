@@ -86,3 +86,35 @@ def test_heatmap_body_draws_what_the_template_loop_drew():
     drawn = Template(HEATMAP_LOOP).render(Context({"heatmap": heatmap}))
     assert squeezed(str(heatmap_body(heatmap))) == squeezed(drawn)
     assert "Night &lt;b&gt;&amp;&quot;" in drawn
+
+
+def test_numbers_are_written_as_localize_writes_them_in_every_language():
+    import random
+
+    from django.utils import translation
+    from django.utils.formats import localize
+
+    from dashboards.templatetags.dashboard_tables import _writer
+
+    rng = random.Random(8)
+    values = [0, -0.0, 7, -12, 10**12, 61.5, -3.25, 100.0, 1e-05, 2.5e16, float("nan"), True]
+    values += [rng.randint(-(10**6), 10**6) for _ in range(200)]
+    values += [round(rng.uniform(-1000, 1000), rng.randint(0, 3)) for _ in range(200)]
+    for language in ("en", "fr", "de", "es"):
+        with translation.override(language):
+            write = _writer()
+            for value in values:
+                assert write(value) == str(localize(value)), (language, value)
+
+
+def test_a_french_page_writes_decimal_commas():
+    from django.utils import translation
+
+    table = Table(key="t", caption="t", headers=["a", "b"], rows=[["Équipe <1>", 61.5]])
+    with translation.override("fr"):
+        loop = Template(
+            '{% for row in table.rows %}<tr><th scope="row">{{ row.0 }}</th>'
+            "<td>{{ row.1 }}</td></tr>{% endfor %}"
+        ).render(Context({"table": table}))
+        assert str(table_body(table)) == loop
+    assert "61,5" in loop and "&lt;1&gt;" in loop
