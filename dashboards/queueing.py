@@ -26,6 +26,7 @@ import time
 from functools import cache
 
 from django.conf import settings
+from redis.exceptions import ResponseError
 
 from config import celery_app
 
@@ -75,27 +76,62 @@ def covered(survey_id: int) -> bool:
     return time.time() < _listing_after.get(survey_id, 0.0)
 
 
+def lists_after(submitted_at: dt.datetime | None) -> float:
+    """The earliest moment (epoch seconds) a task published for a response stored at
+    `submitted_at` lists its survey's backlog; 0.0 when unknown."""
+    if submitted_at is None:
+        return 0.0
+    return submitted_at.timestamp() + settings.TANDEM_SCORING_GATHER_MS / 1000
+
+
+def _cover(survey_id: int, listing: float) -> None:
+    until = listing - WINDOW_MARGIN_MS / 1000
+    if until > _listing_after.get(survey_id, 0.0):
+        _listing_after[survey_id] = until
+
+
 def published(survey_id: int, *, submitted_at: dt.datetime) -> None:
     """Record that this process published the survey's task for a response stored at
     `submitted_at`."""
     if _client(publishing=True) is None:
         return
-    window = (settings.TANDEM_SCORING_GATHER_MS - WINDOW_MARGIN_MS) / 1000
-    if window > 0:
-        _listing_after[survey_id] = submitted_at.timestamp() + window
+    _cover(survey_id, lists_after(submitted_at))
 
 
 def covered_clear() -> None:
     _listing_after.clear()
 
 
-def claim(survey_id: int) -> bool:
-    """True when the caller should publish a scoring task for the survey (none is waiting)."""
+def claim(survey_id: int, *, submitted_at: dt.datetime | None = None) -> bool:
+    """True when the caller should publish a scoring task for the survey (none is waiting).
+
+    The flag holds the moment its task lists (`lists_after` of the response it was published
+    for; SET NX GET, Redis 7+): a caller that finds it held learns that moment and skips the
+    flag until then (`covered`), as if it had published that task itself, whichever process
+    did. Under load most claims found the flag held, one Redis round trip each."""
     client = _client(publishing=True)
     if client is None:
         return True
+    flag, value = key(survey_id), repr(lists_after(submitted_at))
     try:
-        return bool(client.set(key(survey_id), 1, nx=True, ex=PENDING_SECONDS))
+        held = client.set(flag, value, nx=True, ex=PENDING_SECONDS, get=True)
+    except ResponseError:  # Redis before 7: no GET with NX
+        return _claim_plain(client, flag, value)
+    except Exception:  # noqa: BLE001 - Redis down: publish (and let that fail or not)
+        logger.warning("scoring queue flag unavailable; publishing anyway", exc_info=True)
+        return True
+    if held is None:
+        return True  # set now: this caller publishes
+    try:
+        _cover(survey_id, float(held))
+    except ValueError:
+        pass  # a flag without a moment (an older version's "1"): covers nothing
+    return False
+
+
+def _claim_plain(client, flag: str, value: str) -> bool:
+    try:
+        return bool(client.set(flag, value, nx=True, ex=PENDING_SECONDS))
     except Exception:  # noqa: BLE001 - Redis down: publish (and let that fail or not)
         logger.warning("scoring queue flag unavailable; publishing anyway", exc_info=True)
         return True

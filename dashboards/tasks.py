@@ -50,7 +50,9 @@ def scoring_queue(
     waiting (it will score this response too: dashboards.queueing), as this process knows
     without asking while a task it published has yet to list the survey's backlog. A broker
     outage is logged, never raised: the reconcile task scores what it left."""
-    if survey_id is not None and (queueing.covered(survey_id) or not queueing.claim(survey_id)):
+    if survey_id is not None and (
+        queueing.covered(survey_id) or not queueing.claim(survey_id, submitted_at=submitted_at)
+    ):
         return
     try:
         response_score.delay(response_id)

@@ -203,3 +203,39 @@ def test_listeners_are_active_rules_of_the_kind_or_new_response_webhooks(world):
     assert survey_has_listeners(survey_id=cx.id)
     AlertRuleFactory(organization=world.org, kind=SurveyKind.EX, survey=None)
     assert survey_has_listeners(survey_id=ex.id)  # an org-wide EX rule
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_that_finds_the_flag_held_skips_it_until_that_task_lists(
+    cx_live, broker, monkeypatch
+):
+    """The flag holds the moment its task lists: another process (here: this one, its own
+    window forgotten) learns it from its failed claim and asks Redis no more until then."""
+    from django.conf import settings
+
+    first = cx_live.submit()
+    assert broker.llen("celery") == 1
+    listing = first.submitted_at.timestamp() + settings.TANDEM_SCORING_GATHER_MS / 1000
+    assert float(broker.get(queueing.key(cx_live.id))) == pytest.approx(listing)
+    queueing.covered_clear()  # another web process: it published nothing
+    assert not queueing.covered(cx_live.id)
+    cx_live.submit()  # its claim finds the flag held, and learns when that task lists
+    assert broker.llen("celery") == 1
+    assert queueing.covered(cx_live.id)
+    calls = []
+    real_set = redis.Redis.set
+    monkeypatch.setattr(redis.Redis, "set", lambda *a, **k: calls.append(a) or real_set(*a, **k))
+    cx_live.submit()
+    assert calls == [] and broker.llen("celery") == 1  # covered: no round trip
+    later = listing - queueing.WINDOW_MARGIN_MS / 1000
+    monkeypatch.setattr(queueing.time, "time", lambda: later)
+    assert not queueing.covered(cx_live.id)
+    broker.delete(queueing.key(cx_live.id))  # that task has released the flag
+    cx_live.submit()
+    assert len(calls) == 1 and broker.llen("celery") == 2  # claimed and published again
+
+
+def test_a_flag_without_a_moment_covers_nothing(broker):
+    broker.set(queueing.key(5), 1)  # as an earlier version set it
+    assert queueing.claim(5) is False
+    assert not queueing.covered(5)
