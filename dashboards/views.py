@@ -33,6 +33,7 @@ from dashboards.selectors.linkage import (
 )
 from dashboards.selectors.overview import overview_dashboard
 from dashboards.selectors.raw import raw_responses_table
+from dashboards.selectors.scores import shared_reads
 from surveys.models import Role, Survey, SurveyKind
 from surveys.permissions import can_author, can_view_results, membership_required, team_scope
 
@@ -191,7 +192,8 @@ PAGES = {
 
 def _page(request, name: str):
     builder, template = PAGES[name]
-    context, status = builder(request)
+    with shared_reads():  # the page's panels share equal reads (dashboards.selectors.scores)
+        context, status = builder(request)
     return render(request, template, {**context, "dashboard": name}, status=status)
 
 

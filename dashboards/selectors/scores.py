@@ -58,6 +58,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypedDict, Unpack
 
@@ -205,8 +207,35 @@ def _cell_key(row: dict) -> tuple:
     return (row.get("p_start"), row.get("g_id"))
 
 
+# --- Reads shared by a page's panels -----------------------------------------------------------
+
+_SHARED: ContextVar[dict | None] = ContextVar("dashboards_shared_reads", default=None)
+
+
+@contextmanager
+def shared_reads():
+    """Within the block, a page's panels share equal reads instead of repeating them: the
+    respondents per cell (the EX page's panels asked for the same ones twice over) and the
+    survey's scored questions (asked by nearly every panel). For one request: what is read
+    here is not kept after it (the rollups change with every scored response)."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _shared(key: tuple, read):
+    memo = _SHARED.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def _respondents(*, survey, group_by, period, start, end, narrowing) -> dict[tuple, dict]:
-    """{(period_start, group_id): {"name", "n", "people"}} per cell.
+    """{(period_start, group_id): {"name", "n", "people"}} per cell (callers only read it).
 
     `n` is the SUM of ResponseRollup.responses. `people` is what the anonymity threshold is
     checked against: a person answers a pulse round at most once, so over several rounds the
@@ -214,6 +243,29 @@ def _respondents(*, survey, group_by, period, start, end, narrowing) -> dict[tup
     round count as one round) is a lower bound on the people behind the cell. The rows are
     already aggregated per cell and round, so the MAX over rounds below is over a few rows.
     """
+    key = (
+        "respondents",
+        survey.pk,
+        group_by,
+        period,
+        start,
+        end,
+        tuple((dim, tuple(ids)) for dim, ids in sorted(narrowing.items())),
+    )
+    return _shared(
+        key,
+        lambda: _respondents_read(
+            survey=survey,
+            group_by=group_by,
+            period=period,
+            start=start,
+            end=end,
+            narrowing=narrowing,
+        ),
+    )
+
+
+def _respondents_read(*, survey, group_by, period, start, end, narrowing) -> dict[tuple, dict]:
     scope = {"group_by": group_by, "period": period, "start": start, "end": end}
     # survey_id keeps the GROUP BY non-empty when there is no group and no period.
     rows = _sums(
@@ -334,11 +386,15 @@ def _cell_order(cell: Cell) -> tuple:
 
 
 def scored_questions(*, survey: Survey) -> list[dict]:
-    """The survey's scored questions in order: id, type, driver, is_outcome, text."""
-    return list(
-        Question.objects.filter(survey=survey, type__in=metrics.SCORED_TYPES)
-        .order_by("order", "id")
-        .values("id", "type", "driver", "is_outcome", "text")
+    """The survey's scored questions in order: id, type, driver, is_outcome, text (callers
+    only read them)."""
+    return _shared(
+        ("questions", survey.pk),
+        lambda: list(
+            Question.objects.filter(survey=survey, type__in=metrics.SCORED_TYPES)
+            .order_by("order", "id")
+            .values("id", "type", "driver", "is_outcome", "text")
+        ),
     )
 
 

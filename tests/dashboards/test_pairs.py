@@ -18,6 +18,7 @@ from dashboards.models import (
     ResponseRollup,
     ResponseRollupMonth,
 )
+from dashboards.selectors import scores
 from dashboards.selectors.scores import driver_impact
 from responses.models import Response
 from surveys.models import Organization
@@ -189,3 +190,21 @@ def test_a_deleted_outcome_leaves_no_outcome(world):
     assert PairOutcome.objects.get(survey=survey).question_id is None
     assert pairs.current(survey_id=survey.id)
     assert driver_impact(survey=survey)["status"] == "no outcome question"
+
+
+def test_a_page_reads_its_respondents_and_questions_once(world):
+    """shared_reads: panels asking for the same respondents or questions share one read, and
+    nothing is kept after the block (the rollups change with every scored response)."""
+    survey, _, _ = _driver_survey(world)
+    args = {"survey": survey, "group_by": "team", "period": "all", "start": None, "end": None}
+    with scores.shared_reads():
+        with CaptureQueriesContext(connection) as queries:
+            first = scores._respondents(**args, narrowing={})
+            assert scores._respondents(**args, narrowing={}) is first
+            assert scores.scored_questions(survey=survey) is scores.scored_questions(survey=survey)
+            other = scores._respondents(**args, narrowing={"team": [world.team.id]})
+        assert len(queries) == 3
+        assert other is not first
+        assert driver_impact(survey=survey) == _raw(survey)
+    assert scores._respondents(**args, narrowing={}) is not first
+    assert scores._respondents(**args, narrowing={}) == first
