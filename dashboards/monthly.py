@@ -260,12 +260,14 @@ class CountSums(Func):
         )
 
 
-def _array_annotations(arrays: dict[str, list[str]]) -> tuple[dict, Callable[[dict], None]]:
+def _array_annotations(
+    arrays: dict[str, list[str]],
+) -> tuple[dict, Callable[[dict], None] | None]:
     """The annotations giving each of `arrays` as one list of its columns' sums, and what turns
-    a fetched row into that shape (elsewhere than PostgreSQL: the sums one by one, gathered into
-    a list in Python)."""
-    if connection.vendor == "postgresql":
-        return {name: CountSums(columns) for name, columns in arrays.items()}, lambda row: None
+    a fetched row into that shape, if anything does (elsewhere than PostgreSQL: the sums one by
+    one, gathered into a list in Python)."""
+    if connection.vendor == "postgresql" or not arrays:
+        return {name: CountSums(columns) for name, columns in arrays.items()}, None
     hidden = {
         name: {f"_{name}_{column}": column for column in columns}
         for name, columns in arrays.items()
@@ -324,7 +326,7 @@ def rollup_sums(
             .annotate(**annotations)
             .order_by()
         )
-    if arrays and connection.vendor != "postgresql":
+    if gather is not None:
         for row in rows:
             gather(row)
     if months is None or days is None:
