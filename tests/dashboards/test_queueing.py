@@ -239,3 +239,19 @@ def test_a_flag_without_a_moment_covers_nothing(broker):
     broker.set(queueing.key(5), 1)  # as an earlier version set it
     assert queueing.claim(5) is False
     assert not queueing.covered(5)
+
+
+def test_redis_before_7_claims_without_learning_the_moment(broker, monkeypatch):
+    """SET with both NX and GET is Redis 7+; older servers refuse it and the claim falls back to
+    a plain SET NX (one round trip a submission, as before)."""
+    real_set = redis.Redis.set
+
+    def old_server_set(self, *args, **kwargs):
+        if kwargs.get("get"):
+            raise redis.exceptions.ResponseError("ERR syntax error")
+        return real_set(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "set", old_server_set)
+    assert queueing.claim(9) is True
+    assert queueing.claim(9) is False
+    assert not queueing.covered(9)
