@@ -21,14 +21,25 @@ from dashboards.models import PAIR_FIELDS, PairOutcome, QuestionRollup
 from surveys.models import Question
 
 
+def _outcomes():
+    """Outcome questions (those driver impact correlates against: scored, `is_outcome`)."""
+    return Question.objects.filter(is_outcome=True, type__in=metrics.SCORED_TYPES)
+
+
 def outcome_question_id(*, survey_id: int) -> int | None:
-    """The survey's outcome question (the one driver impact correlates against), if any."""
+    """The survey's outcome question, if any."""
     return (
-        Question.objects.filter(survey_id=survey_id, is_outcome=True, type__in=metrics.SCORED_TYPES)
+        _outcomes()
+        .filter(survey_id=survey_id)
         .order_by("order", "id")
         .values_list("id", flat=True)
         .first()
     )
+
+
+def against(*, survey_id: int, question_id: int) -> bool:
+    """Whether the survey's rollups hold pair moments against the question `question_id`."""
+    return PairOutcome.objects.filter(survey_id=survey_id, question_id=question_id).exists()
 
 
 def current(*, survey_id: int) -> bool:
@@ -40,10 +51,10 @@ def current(*, survey_id: int) -> bool:
 
 def stale_surveys() -> list[int]:
     """Surveys whose outcome question is not the one their rollups' pairs are against."""
+    # Per survey its first outcome by (order, id), as outcome_question_id picks: the last of
+    # each survey's rows in this order.
     outcomes = dict(
-        Question.objects.filter(is_outcome=True, type__in=metrics.SCORED_TYPES)
-        .order_by("survey_id", "-order", "-id")
-        .values_list("survey_id", "id")
+        _outcomes().order_by("survey_id", "-order", "-id").values_list("survey_id", "id")
     )
     stored = dict(
         PairOutcome.objects.exclude(question_id=None).values_list("survey_id", "question_id")

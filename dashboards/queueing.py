@@ -114,9 +114,10 @@ def claim(survey_id: int, *, submitted_at: dt.datetime | None = None) -> bool:
         return True
     flag, value = key(survey_id), repr(lists_after(submitted_at))
     try:
-        held = client.set(flag, value, nx=True, ex=PENDING_SECONDS, get=True)
-    except ResponseError:  # Redis before 7: no GET with NX
-        return _claim_plain(client, flag, value)
+        try:
+            held = client.set(flag, value, nx=True, ex=PENDING_SECONDS, get=True)
+        except ResponseError:  # Redis before 7: no GET with NX, and nothing learnt
+            return bool(client.set(flag, value, nx=True, ex=PENDING_SECONDS))
     except Exception:  # noqa: BLE001 - Redis down: publish (and let that fail or not)
         logger.warning("scoring queue flag unavailable; publishing anyway", exc_info=True)
         return True
@@ -127,14 +128,6 @@ def claim(survey_id: int, *, submitted_at: dt.datetime | None = None) -> bool:
     except ValueError:
         pass  # a flag without a moment (an older version's "1"): covers nothing
     return False
-
-
-def _claim_plain(client, flag: str, value: str) -> bool:
-    try:
-        return bool(client.set(flag, value, nx=True, ex=PENDING_SECONDS))
-    except Exception:  # noqa: BLE001 - Redis down: publish (and let that fail or not)
-        logger.warning("scoring queue flag unavailable; publishing anyway", exc_info=True)
-        return True
 
 
 def release(survey_id: int) -> None:

@@ -68,15 +68,9 @@ from django.db.models import Count, F, FilteredRelation, Q, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
-from dashboards import metrics
+from dashboards import metrics, pairs
 from dashboards.anonymity import suppressed_groups, threshold_for
-from dashboards.models import (
-    HISTOGRAM_FIELDS,
-    PAIR_FIELDS,
-    PairOutcome,
-    QuestionRollup,
-    ResponseRollup,
-)
+from dashboards.models import HISTOGRAM_FIELDS, PAIR_FIELDS, QuestionRollup, ResponseRollup
 from dashboards.monthly import rollup_sums
 from responses.models import Answer
 from surveys.models import Driver, Invitation, Question, QuestionType, Survey
@@ -678,11 +672,6 @@ def _pair_stats(
     }
 
 
-def _pairs_against(*, survey: Survey, outcome_id: int) -> bool:
-    """Whether the survey's rollups hold pair moments against `outcome_id` (dashboards.pairs)."""
-    return PairOutcome.objects.filter(survey_id=survey.pk, question_id=outcome_id).exists()
-
-
 def _driver_sums(*, survey, driver_ids, narrowing, **scope) -> tuple[dict, dict]:
     """({question_id: (n, r)}, {question_id: favourable %}) of the driver items, from one SUM
     over their rollups: the pair moments give r (exactly as a correlation of the answers would),
@@ -693,7 +682,8 @@ def _driver_sums(*, survey, driver_ids, narrowing, **scope) -> tuple[dict, dict]
         narrowing=narrowing,
         extra=Q(question_id__in=driver_ids),
         values=["question_id"],
-        sums={name: name for name in (*HISTOGRAM_FIELDS, *PAIR_FIELDS)},
+        sums={name: name for name in PAIR_FIELDS},
+        arrays={"hist": HISTOGRAM_FIELDS},
         **scope,
     )
     stats, favourable = {}, {}
@@ -701,7 +691,7 @@ def _driver_sums(*, survey, driver_ids, narrowing, **scope) -> tuple[dict, dict]
         n, sx, sy, sxx, syy, sxy = (int(row[name] or 0) for name in PAIR_FIELDS)
         r = metrics.pearson_from_sums(n=n, sx=sx, sy=sy, sxx=sxx, syy=syy, sxy=sxy)
         stats[row["question_id"]] = (n, r)
-        favourable[row["question_id"]] = metrics.favourability(metrics.histogram(row))["favourable"]
+        favourable[row["question_id"]] = metrics.favourability(row["hist"])["favourable"]
     return stats, favourable
 
 
@@ -743,7 +733,7 @@ def driver_impact(
         result["status"] = "no outcome question" if outcome is None else "no driver questions"
         return result
     driver_ids = [q["id"] for q in drivers]
-    if _pairs_against(survey=survey, outcome_id=outcome["id"]):
+    if pairs.against(survey_id=survey.pk, question_id=outcome["id"]):
         stats, favourable = _driver_sums(driver_ids=driver_ids, narrowing=narrowing, **scope)
     else:  # the rollups' pairs are against another outcome until the survey's rebuild
         stats = _pair_stats(

@@ -108,28 +108,18 @@ def test_month_reads_equal_day_reads(answered, start, end):
         .annotate(n=Sum("n"), c10=Sum("c10"))
         .order_by()
     }
-    rows = rollup_sums(
-        QuestionRollup,
-        survey_id=answered.id,
-        start=start,
-        end=end,
-        where=Q(question=answered.nps),
-        values=["team_id"],
-        keys=lambda field: {},
-        sums={"n": "n", "c10": "c10"},
-    )
+    query = {
+        "survey_id": answered.id,
+        "start": start,
+        "end": end,
+        "where": Q(question=answered.nps),
+        "values": ["team_id"],
+        "keys": lambda field: {},
+    }
+    rows = rollup_sums(QuestionRollup, **query, sums={"n": "n", "c10": "c10"})
     assert {row["team_id"]: (row["n"], row["c10"]) for row in rows} == expected
     # The same as arrays (one list of sums, merged element by element over month and day rows).
-    rows = rollup_sums(
-        QuestionRollup,
-        survey_id=answered.id,
-        start=start,
-        end=end,
-        where=Q(question=answered.nps),
-        values=["team_id"],
-        keys=lambda field: {},
-        arrays={"both": ["n", "c10"]},
-    )
+    rows = rollup_sums(QuestionRollup, **query, arrays={"both": ["n", "c10"]})
     assert {row["team_id"]: tuple(row["both"]) for row in rows} == expected
     assert all(type(value) is int for row in rows for value in row["both"])
 
