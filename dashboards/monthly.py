@@ -21,9 +21,8 @@ import calendar
 import datetime as dt
 from collections.abc import Callable
 
-from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import BigIntegerField, Exists, Func, Model, Q, Sum
+from django.db.models import Exists, Model, Q, Sum
 
 from dashboards.models import (
     HISTOGRAM_FIELDS,
@@ -205,30 +204,29 @@ def _plan(*, survey_id: int, start: dt.date | None, end: dt.date | None) -> tupl
     return months, (days if head or tail else None)
 
 
-def _merged(rows: list[dict], sums: list[str]) -> list[dict]:
-    """Rows with equal keys (every column but `sums`) added together (a list of sums element by
-    element)."""
-    merged: dict[tuple, dict] = {}
+def _merged(rows: list[tuple], keyed: int) -> list[tuple]:
+    """Rows with equal keys (their first `keyed` columns) added together (the rest are sums:
+    ints, or lists of ints added element by element)."""
+    merged: dict[tuple, tuple] = {}
     for row in rows:
-        key = tuple(value for name, value in row.items() if name not in sums)
-        if key in merged:
-            for name in sums:
-                kept, more = merged[key][name], row[name]
-                if isinstance(kept, list):
-                    merged[key][name] = [a + b for a, b in zip(kept, more, strict=True)]
-                else:
-                    merged[key][name] = (kept or 0) + (more or 0)
-        else:
-            merged[key] = dict(row)
+        key = row[:keyed]
+        kept = merged.get(key)
+        if kept is None:
+            merged[key] = row
+            continue
+        merged[key] = key + tuple(
+            [a + b for a, b in zip(old, new, strict=True)] if isinstance(old, list) else old + new
+            for old, new in zip(kept[keyed:], row[keyed:], strict=True)
+        )
     return list(merged.values())
 
 
 class CountSum(Sum):
-    """SUM of a count column, as the database returns it (an integer, or NULL over no rows).
+    """SUM of a count column, as the database returns it (an integer: the columns are NOT NULL,
+    so a group's sum is never NULL).
 
     Django converts every aggregate of an integer field with int() per row and column: on the
-    team x month scores (~17,000 rows of 12 sums) that conversion alone took ~30 ms. Callers
-    treat NULL as 0, as before."""
+    team x month scores (~17,000 rows of 12 sums) that conversion alone took ~30 ms."""
 
     _PLAIN = (
         "IntegerField",
@@ -246,43 +244,27 @@ class CountSum(Sum):
         return super().convert_value
 
 
-class CountSums(Func):
-    """ARRAY[SUM(a), SUM(b), ...] of count columns (PostgreSQL): one column per row, which
-    psycopg2 reads as a list of ints. A histogram's 11 sums as 11 columns cost the team x month
-    scores (~13,000 rows) ~25 ms more, in Django's per-column row handling and the list built
-    from them afterwards."""
-
-    template = "ARRAY[%(expressions)s]"
-
-    def __init__(self, columns: list[str]):
-        super().__init__(
-            *(Sum(column) for column in columns), output_field=ArrayField(BigIntegerField())
-        )
-
-
-def _array_annotations(
-    arrays: dict[str, list[str]],
-) -> tuple[dict, Callable[[dict], None] | None]:
-    """The annotations giving each of `arrays` as one list of its columns' sums, and what turns
-    a fetched row into that shape, if anything does (elsewhere than PostgreSQL: the sums one by
-    one, gathered into a list in Python)."""
-    if connection.vendor == "postgresql" or not arrays:
-        return {name: CountSums(columns) for name, columns in arrays.items()}, None
-    hidden = {
-        name: {f"_{name}_{column}": column for column in columns}
-        for name, columns in arrays.items()
-    }
-
-    def gather(row: dict) -> None:
-        for name, parts in hidden.items():
-            row[name] = [int(row.pop(part) or 0) for part in parts]
-
-    return {
-        part: CountSum(column) for parts in hidden.values() for part, column in parts.items()
-    }, gather
+def _gathered(rows, *, plain: int, widths: list[int]) -> list[tuple]:
+    """Fetched tuples with each array's sums (`widths`: how many, after the first `plain`
+    columns) gathered into one list."""
+    if not widths:
+        return list(rows)
+    if len(widths) == 1:
+        return [row[:plain] + (list(row[plain:]),) for row in rows]
+    spans, at = [], plain
+    for width in widths:
+        spans.append((at, at + width))
+        at += width
+    return [row[:plain] + tuple(list(row[a:b]) for a, b in spans) for row in rows]
 
 
-def rollup_sums(
+def rollup_sums(day_model, **query) -> list[dict]:
+    """`rollup_rows`' rows as dicts {name: value}."""
+    names, rows = rollup_rows(day_model, **query)
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def rollup_rows(
     day_model,
     *,
     survey_id: int,
@@ -294,19 +276,25 @@ def rollup_sums(
     sums: dict[str, str] | None = None,
     arrays: dict[str, list[str]] | None = None,
     by_month: bool = True,
-) -> list[dict]:
+) -> tuple[list[str], list[tuple]]:
     """Like `day_model.objects.filter(where, day in start..end).values(*values, **keys("day"))
-    .annotate(name=Sum(column) for sums)`, reading month rows for the whole months.
+    .annotate(name=Sum(column) for sums)`, reading month rows for the whole months, as
+    (names, rows): each row a tuple of `values`, the keys, `sums` and `arrays` in that order.
 
     `where` must not name the date (the rows' own day or month); `keys(field)` gives the values()
     expressions (e.g. a period truncation) over that date field. `arrays` {name: columns} gives
     each name the list of those columns' sums (ints; a histogram's c0..c10). `by_month=False`
     (weekly periods, which straddle months) reads day rows only.
+
+    Tuples, with an array's sums fetched as plain columns and gathered into a list here: the
+    team x month scores read ~13,000 histogram rows, and a dict per row (Django's values())
+    and psycopg2 parsing an ARRAY[...] column's text cost more than the tuples and slices.
     """
     sums = sums or {}
+    arrays = arrays or {}
     annotations = {name: CountSum(column) for name, column in sums.items()}
-    array_annotations, gather = _array_annotations(arrays or {})
-    annotations.update(array_annotations)
+    for name, columns in arrays.items():
+        annotations.update({f"_{name}_{column}": CountSum(column) for column in columns})
     month_model = TABLES[day_model][0]
     if by_month:
         months, days = _plan(survey_id=survey_id, start=start, end=end)
@@ -316,19 +304,25 @@ def rollup_sums(
             days &= Q(day__gte=start)
         if end is not None:
             days &= Q(day__lte=end)
-    rows: list[dict] = []
+    names: list[str] = []
+    rows: list[tuple] = []
     for model, condition, field in ((month_model, months, "month"), (day_model, days, "day")):
         if condition is None:
             continue
-        rows += list(
+        named = keys(field)
+        names = [*values, *named, *sums, *arrays]
+        query = (
             model.objects.filter(where, condition)
-            .values(*values, **keys(field))
+            .values(*values, **named)
             .annotate(**annotations)
             .order_by()
+            .values_list(*values, *named, *annotations)
         )
-    if gather is not None:
-        for row in rows:
-            gather(row)
+        rows += _gathered(
+            query,
+            plain=len(values) + len(named) + len(sums),
+            widths=[len(columns) for columns in arrays.values()],
+        )
     if months is None or days is None:
-        return rows
-    return _merged(rows, [*sums, *(arrays or {})])
+        return names, rows
+    return names, _merged(rows, len(names) - len(sums) - len(arrays))

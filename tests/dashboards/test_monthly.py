@@ -10,7 +10,7 @@ from django.db.models import Q, Sum
 
 from dashboards import scoring
 from dashboards.models import QuestionRollup, QuestionRollupMonth, ResponseRollupMonth
-from dashboards.monthly import rollup_sums
+from dashboards.monthly import rollup_rows, rollup_sums
 from dashboards.selectors.scores import metric_by_group
 from responses.models import Response
 from tests.factories import response_with_answers
@@ -122,6 +122,14 @@ def test_month_reads_equal_day_reads(answered, start, end):
     rows = rollup_sums(QuestionRollup, **query, arrays={"both": ["n", "c10"]})
     assert {row["team_id"]: tuple(row["both"]) for row in rows} == expected
     assert all(type(value) is int for row in rows for value in row["both"])
+    # Sums and several arrays in one read, as tuples (rollup_rows: values, sums, then arrays).
+    names, rows = rollup_rows(
+        QuestionRollup, **query, sums={"count": "n"}, arrays={"both": ["n", "c10"], "last": ["c10"]}
+    )
+    assert names == ["team_id", "count", "both", "last"]
+    assert {row[0]: (row[1], tuple(row[2]), row[3]) for row in rows} == {
+        team: (n, (n, c10), [c10]) for team, (n, c10) in expected.items()
+    }
 
 
 def test_monthly_figures_over_a_partial_range(world, answered):
