@@ -204,8 +204,19 @@ def _rows(
     )
 
 
-def _cell_key(row: dict) -> tuple:
-    return (row.get("p_start"), row.get("g_id"))
+def _cell_keys(names: list[str]):
+    """What gives a fetched tuple's cell key (period start, group id), None for either one
+    the columns `names` lack."""
+    period_at = names.index("p_start") if "p_start" in names else None
+    group_at = names.index("g_id") if "g_id" in names else None
+
+    def key(row: tuple) -> tuple:
+        return (
+            None if period_at is None else row[period_at],
+            None if group_at is None else row[group_at],
+        )
+
+    return key
 
 
 # --- Reads shared by a page's panels -----------------------------------------------------------
@@ -269,7 +280,7 @@ def _respondents(*, survey, group_by, period, start, end, narrowing) -> dict[tup
 def _respondents_read(*, survey, group_by, period, start, end, narrowing) -> dict[tuple, dict]:
     scope = {"group_by": group_by, "period": period, "start": start, "end": end}
     # survey_id keeps the GROUP BY non-empty when there is no group and no period.
-    rows = _sums(
+    names, rows = _rows(
         ResponseRollup,
         survey=survey,
         **scope,
@@ -277,11 +288,18 @@ def _respondents_read(*, survey, group_by, period, start, end, narrowing) -> dic
         values=["survey_id", "cycle_id"],
         sums={"n": "responses"},
     )
+    cell_key = _cell_keys(names)
+    name_at = names.index("g_name") if "g_name" in names else None
     cells: dict[tuple, dict] = {}
     for row in rows:
-        cell = cells.setdefault(_cell_key(row), {"name": row.get("g_name"), "n": 0, "people": 0})
-        cell["n"] += row["n"] or 0
-        cell["people"] = max(cell["people"], row["n"] or 0)
+        n = row[-1]  # the SUM of responses, last
+        cell = cells.get(key := cell_key(row))
+        if cell is None:
+            name = None if name_at is None else row[name_at]
+            cells[key] = {"name": name, "n": n, "people": n}
+        else:
+            cell["n"] += n
+            cell["people"] = max(cell["people"], n)
     return cells
 
 
@@ -383,14 +401,9 @@ def score_cells(
     only = Q(question_id__in=list(question_ids)) if question_ids is not None else Q()
     # Tuples (question_id, [g_id], [p_start], hist): the team x month scores read ~13,000.
     names, rows = _histogram_rows(**scope, narrowing=narrowing, only=only)
-    group_at = names.index("g_id") if "g_id" in names else None
-    period_at = names.index("p_start") if "p_start" in names else None
+    cell_key = _cell_keys(names)
     for row in rows:
-        key = (
-            None if period_at is None else row[period_at],
-            None if group_at is None else row[group_at],
-        )
-        cell = cells.get(key)
+        cell = cells.get(cell_key(row))
         if cell is not None and not cell.suppressed:
             cell.hists[row[0]] = row[-1]
     return sorted(cells.values(), key=_cell_order)
