@@ -11,6 +11,7 @@ import datetime as dt
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Hidden, Layout, Row, Submit
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -114,29 +115,44 @@ class FastSelect(forms.Select):
 _SELECTED = mark_safe(" selected")  # noqa: S308 - a constant
 
 
+class _ListedChoices(ModelChoiceIterator):
+    """A model choice field's choices read by one plain query.
+
+    Django reads them through QuerySet.iterator(), which on PostgreSQL opens a server-side
+    cursor (DECLARE ... WITH HOLD, FETCH, CLOSE: three round trips, the result materialised
+    at the DECLARE's commit) for a list of a few hundred teams: twelve round trips for the
+    filter bar's four lists, ~1.5 ms of each dashboard page (of ~10 ms for the whole bar)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class ListedModelChoiceField(forms.ModelChoiceField):
+    """ModelChoiceField whose choices are read by one plain query (_ListedChoices), drawn by
+    FastSelect."""
+
+    iterator = _ListedChoices
+    widget = FastSelect
+
+
 class DashboardFilterForm(_DateRangeMixin, forms.Form):
     """Survey, date range and period size, and one department, team or location."""
 
-    survey = forms.ModelChoiceField(
-        queryset=Survey.objects.none(), required=False, widget=FastSelect
-    )
+    survey = ListedModelChoiceField(queryset=Survey.objects.none(), required=False)
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, label="Period size")
-    department = forms.ModelChoiceField(
-        queryset=Department.objects.none(),
-        required=False,
-        empty_label="All departments",
-        widget=FastSelect,
+    department = ListedModelChoiceField(
+        queryset=Department.objects.none(), required=False, empty_label="All departments"
     )
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, empty_label="All teams", widget=FastSelect
+    team = ListedModelChoiceField(
+        queryset=Team.objects.none(), required=False, empty_label="All teams"
     )
-    location = forms.ModelChoiceField(
-        queryset=Location.objects.none(),
-        required=False,
-        empty_label="All locations",
-        widget=FastSelect,
+    location = ListedModelChoiceField(
+        queryset=Location.objects.none(), required=False, empty_label="All locations"
     )
 
     def __init__(
@@ -185,12 +201,8 @@ class LinkFilterForm(_DateRangeMixin, forms.Form):
     The same form validates the page and the linkage API, so both accept the same values.
     """
 
-    ex_survey = forms.ModelChoiceField(
-        queryset=Survey.objects.none(), label="Employee survey", widget=FastSelect
-    )
-    cx_survey = forms.ModelChoiceField(
-        queryset=Survey.objects.none(), label="Customer survey", widget=FastSelect
-    )
+    ex_survey = ListedModelChoiceField(queryset=Survey.objects.none(), label="Employee survey")
+    cx_survey = ListedModelChoiceField(queryset=Survey.objects.none(), label="Customer survey")
     ex_metric = forms.ChoiceField(choices=EX_METRIC_CHOICES, label="Employee metric")
     cx_metric = forms.ChoiceField(choices=CX_METRIC_CHOICES, label="Customer metric")
     period = forms.ChoiceField(choices=LINK_PERIOD_CHOICES, label="Period size")
