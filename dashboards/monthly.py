@@ -32,6 +32,7 @@ from dashboards.models import (
     ResponseRollup,
     ResponseRollupMonth,
 )
+from dashboards.reads import shared
 from dashboards.rowdiff import delete_then_insert, rows_replace
 from surveys.models import Survey
 
@@ -179,8 +180,16 @@ def _plan(*, survey_id: int, start: dt.date | None, end: dt.date | None) -> tupl
 
     The range's first (last) month is partial when the survey has day rows in it before `start`
     (after `end`): its days in the range are read from day rows; every other month from month
-    rows. Both checks use the (survey, day) index.
+    rows. Both checks use the (survey, day) index, in one query that a page's rollup reads
+    share (dashboards.reads: the EX page asked it nine times).
     """
+    return shared(
+        ("rollup plan", survey_id, start, end),
+        lambda: _plan_read(survey_id=survey_id, start=start, end=end),
+    )
+
+
+def _plan_read(*, survey_id: int, start: dt.date | None, end: dt.date | None) -> tuple[Q, Q | None]:
     one_day = dt.timedelta(days=1)
     # month_end, not next_month: a filter may name any date, 9999-12-31 included.
     outside = _partial(

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from config.audit import AuditAction, audit_record
 from dashboards.exports import FORMATS, export_response
 from dashboards.forms import CommentFilterForm, DashboardFilterForm, LinkFilterForm
+from dashboards.reads import shared_reads
 from dashboards.selectors.comments import comment_list, comments_table
 from dashboards.selectors.common import (
     default_survey,
@@ -33,7 +34,6 @@ from dashboards.selectors.linkage import (
 )
 from dashboards.selectors.overview import overview_dashboard
 from dashboards.selectors.raw import raw_responses_table
-from dashboards.selectors.scores import shared_reads
 from surveys.models import Role, Survey, SurveyKind
 from surveys.permissions import can_author, can_view_results, membership_required, team_scope
 
@@ -192,7 +192,7 @@ PAGES = {
 
 def _page(request, name: str):
     builder, template = PAGES[name]
-    with shared_reads():  # the page's panels share equal reads (dashboards.selectors.scores)
+    with shared_reads():  # the page's panels share equal reads (dashboards.reads)
         context, status = builder(request)
     return render(request, template, {**context, "dashboard": name}, status=status)
 

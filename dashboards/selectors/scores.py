@@ -58,8 +58,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypedDict, Unpack
 
@@ -72,6 +70,7 @@ from dashboards import metrics, pairs
 from dashboards.anonymity import suppressed_groups, threshold_for
 from dashboards.models import HISTOGRAM_FIELDS, PAIR_FIELDS, QuestionRollup, ResponseRollup
 from dashboards.monthly import rollup_rows
+from dashboards.reads import shared
 from responses.models import Answer
 from surveys.models import Driver, Invitation, Question, QuestionType, Survey
 
@@ -219,33 +218,6 @@ def _cell_keys(names: list[str]):
     return key
 
 
-# --- Reads shared by a page's panels -----------------------------------------------------------
-
-_SHARED: ContextVar[dict | None] = ContextVar("dashboards_shared_reads", default=None)
-
-
-@contextmanager
-def shared_reads():
-    """Within the block, a page's panels share equal reads instead of repeating them: the
-    respondents per cell (the EX page's panels asked for the same ones twice over) and the
-    survey's scored questions (asked by nearly every panel). For one request: what is read
-    here is not kept after it (the rollups change with every scored response)."""
-    token = _SHARED.set({})
-    try:
-        yield
-    finally:
-        _SHARED.reset(token)
-
-
-def _shared(key: tuple, read):
-    memo = _SHARED.get()
-    if memo is None:
-        return read()
-    if key not in memo:
-        memo[key] = read()
-    return memo[key]
-
-
 def _respondents(*, survey, group_by, period, start, end, narrowing) -> dict[tuple, dict]:
     """{(period_start, group_id): {"name", "n", "people"}} per cell (callers only read it).
 
@@ -264,7 +236,7 @@ def _respondents(*, survey, group_by, period, start, end, narrowing) -> dict[tup
         end,
         tuple((dim, tuple(ids)) for dim, ids in sorted(narrowing.items())),
     )
-    return _shared(
+    return shared(
         key,
         lambda: _respondents_read(
             survey=survey,
@@ -417,7 +389,7 @@ def _cell_order(cell: Cell) -> tuple:
 def scored_questions(*, survey: Survey) -> list[dict]:
     """The survey's scored questions in order: id, type, driver, is_outcome, text (callers
     only read them)."""
-    return _shared(
+    return shared(
         ("questions", survey.pk),
         lambda: list(
             Question.objects.filter(survey=survey, type__in=metrics.SCORED_TYPES)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
+from django.test.utils import CaptureQueriesContext
 
 from dashboards import scoring
 from dashboards.models import QuestionRollup, QuestionRollupMonth, ResponseRollupMonth
 from dashboards.monthly import rollup_rows, rollup_sums
+from dashboards.reads import shared_reads
 from dashboards.selectors.scores import metric_by_group
 from responses.models import Response
 from tests.factories import response_with_answers
@@ -164,3 +166,29 @@ def test_count_sums_are_integers_unconverted_or_converted(answered):
     assert all(type(value) is int for value in sums.values())
     empty = QuestionRollup.objects.filter(pk=-1).aggregate(c10=CountSum("c10"))
     assert empty == {"c10": None}
+
+
+def test_a_pages_rollup_reads_share_one_plan_of_their_range(answered):
+    """The month-or-day plan of a range (one EXISTS query when its ends are partial months) is
+    read once per page (dashboards.reads.shared_reads), and again on each read outside one."""
+    query = {
+        "survey_id": answered.id,
+        "start": dt.date(2026, 3, 6),
+        "end": dt.date(2026, 3, 30),
+        "where": Q(question=answered.nps),
+        "values": ["team_id"],
+        "keys": lambda field: {},
+        "sums": {"n": "n"},
+    }
+
+    def plans(captured) -> int:
+        return sum("EXISTS" in q["sql"] for q in captured.captured_queries)
+
+    with shared_reads(), CaptureQueriesContext(connection) as captured:
+        first = rollup_sums(QuestionRollup, **query)
+        assert rollup_sums(QuestionRollup, **query) == first
+    assert plans(captured) == 1
+    with CaptureQueriesContext(connection) as captured:
+        rollup_sums(QuestionRollup, **query)
+        rollup_sums(QuestionRollup, **query)
+    assert plans(captured) == 2

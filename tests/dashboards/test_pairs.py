@@ -18,6 +18,7 @@ from dashboards.models import (
     ResponseRollup,
     ResponseRollupMonth,
 )
+from dashboards.reads import shared_reads
 from dashboards.selectors import scores
 from dashboards.selectors.scores import driver_impact
 from responses.models import Response
@@ -197,7 +198,7 @@ def test_a_page_reads_its_respondents_and_questions_once(world):
     nothing is kept after the block (the rollups change with every scored response)."""
     survey, _, _ = _driver_survey(world)
     args = {"survey": survey, "group_by": "team", "period": "all", "start": None, "end": None}
-    with scores.shared_reads():
+    with shared_reads():
         with CaptureQueriesContext(connection) as queries:
             first = scores._respondents(**args, narrowing={})
             assert scores._respondents(**args, narrowing={}) is first
