@@ -223,16 +223,21 @@ def _merged(rows: list[tuple], keyed: int) -> list[tuple]:
         if kept is None:
             merged[key] = row
             continue
-        merged[key] = key + tuple(
-            [a + b for a, b in zip(old, new, strict=True)] if isinstance(old, list) else old + new
-            for old, new in zip(kept[keyed:], row[keyed:], strict=True)
+        merged[key] = (
+            key
+            + tuple(
+                [a + b for a, b in zip(old, new, strict=True)]
+                if isinstance(old, list)
+                else (old or 0) + (new or 0)  # a SUM is NULL over no rows
+                for old, new in zip(kept[keyed:], row[keyed:], strict=True)
+            )
         )
     return list(merged.values())
 
 
 class CountSum(Sum):
-    """SUM of a count column, as the database returns it (an integer: the columns are NOT NULL,
-    so a group's sum is never NULL).
+    """SUM of a count column, as the database returns it (an integer, or NULL over no rows: the
+    columns are NOT NULL, so a group's sum never is).
 
     Django converts every aggregate of an integer field with int() per row and column: on the
     team x month scores (~17,000 rows of 12 sums) that conversion alone took ~30 ms."""
