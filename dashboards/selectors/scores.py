@@ -264,7 +264,7 @@ def _respondents_read(*, survey, group_by, period, start, end, narrowing) -> dic
     name_at = names.index("g_name") if "g_name" in names else None
     cells: dict[tuple, dict] = {}
     for row in rows:
-        n = row[-1]  # the SUM of responses, last
+        n = row[-1] or 0  # the SUM of responses, last
         cell = cells.get(key := cell_key(row))
         if cell is None:
             name = None if name_at is None else row[name_at]
