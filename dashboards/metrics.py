@@ -38,7 +38,7 @@ _counts = operator.itemgetter(*_HISTOGRAM_KEYS)
 
 def histogram(row: Mapping[str, int | None]) -> list[int]:
     """The 11 counts of a rollup row or aggregate (keys c0..c10; missing or NULL counts as 0).
-    (The score selectors read their histograms as one array column: dashboards.monthly.)"""
+    (The score selectors get theirs already as lists: dashboards.monthly.rollup_rows.)"""
     try:
         values = _counts(row)
     except KeyError:

@@ -272,10 +272,19 @@ def _gathered(rows, *, plain: int, widths: list[int]) -> list[tuple]:
     return [row[:plain] + tuple(list(row[a:b]) for a, b in spans) for row in rows]
 
 
+def as_dicts(names: list[str], rows: list[tuple]) -> list[dict]:
+    """`rollup_rows`' (names, rows) as dicts {name: value}."""
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def column(names: list[str], name: str) -> int | None:
+    """Where `name` is among `rollup_rows`' columns, None when the read has no such column."""
+    return names.index(name) if name in names else None
+
+
 def rollup_sums(day_model, **query) -> list[dict]:
     """`rollup_rows`' rows as dicts {name: value}."""
-    names, rows = rollup_rows(day_model, **query)
-    return [dict(zip(names, row, strict=True)) for row in rows]
+    return as_dicts(*rollup_rows(day_model, **query))
 
 
 def rollup_rows(

@@ -69,7 +69,7 @@ from django.utils import timezone
 from dashboards import metrics, pairs
 from dashboards.anonymity import suppressed_groups, threshold_for
 from dashboards.models import HISTOGRAM_FIELDS, PAIR_FIELDS, QuestionRollup, ResponseRollup
-from dashboards.monthly import rollup_rows
+from dashboards.monthly import as_dicts, column, rollup_rows
 from dashboards.reads import shared
 from responses.models import Answer
 from surveys.models import Driver, Invitation, Question, QuestionType, Survey
@@ -170,8 +170,7 @@ def _keys(group_by: str, period: str, field: str = "day", *, names: bool = True)
 
 def _sums(day_model, **query) -> list[dict]:
     """`_rows`' rows as dicts {name: value}."""
-    names, rows = _rows(day_model, **query)
-    return [dict(zip(names, row, strict=True)) for row in rows]
+    return as_dicts(*_rows(day_model, **query))
 
 
 def _rows(
@@ -206,8 +205,7 @@ def _rows(
 def _cell_keys(names: list[str]):
     """What gives a fetched tuple's cell key (period start, group id), None for either one
     the columns `names` lack."""
-    period_at = names.index("p_start") if "p_start" in names else None
-    group_at = names.index("g_id") if "g_id" in names else None
+    period_at, group_at = column(names, "p_start"), column(names, "g_id")
 
     def key(row: tuple) -> tuple:
         return (
@@ -261,7 +259,7 @@ def _respondents_read(*, survey, group_by, period, start, end, narrowing) -> dic
         sums={"n": "responses"},
     )
     cell_key = _cell_keys(names)
-    name_at = names.index("g_name") if "g_name" in names else None
+    name_at = column(names, "g_name")
     cells: dict[tuple, dict] = {}
     for row in rows:
         n = row[-1] or 0  # the SUM of responses, last
@@ -310,8 +308,7 @@ def _suppress_siblings(counts: dict[tuple, int], *, threshold: int) -> set[tuple
 def _histograms(*, survey, narrowing, only: Q | None = None, **scope) -> list[dict]:
     """Per question, group (g_id: no name, the cells have it) and period: the summed histogram
     of the scored questions (those matching `only`) as `hist`, a list of 11 ints."""
-    names, rows = _histogram_rows(survey=survey, narrowing=narrowing, only=only, **scope)
-    return [dict(zip(names, row, strict=True)) for row in rows]
+    return as_dicts(*_histogram_rows(survey=survey, narrowing=narrowing, only=only, **scope))
 
 
 def _histogram_rows(*, survey, narrowing, only: Q | None = None, **scope):
