@@ -133,13 +133,16 @@ def default_survey(
     last_day = answers.order_by("-day").values("day")[:1]
     total = months.order_by().values("survey_id").annotate(n=Sum("responses")).values("n")
     answered = surveys.annotate(last_day=Subquery(last_day), total=Subquery(total))
-    return (
+    survey = (
         # Ties on the last day (surveys running every day): the busiest one.
         answered.filter(last_day__isnull=False)
         .order_by("-last_day", "-total", "-created_at", "-id")
         .first()
         or surveys.order_by("-created_at", "-id").first()
     )
+    if survey is not None:
+        survey.organization = organization  # read as the page's threshold: no query for it
+    return survey
 
 
 def default_survey_for_metric(

@@ -511,3 +511,16 @@ def test_overview_card_without_answers_says_what_to_do(world, login):
     card = _cards(response)["csat"]
     assert card["empty"] and card["survey"] == survey
     assert "No responses yet: share the survey&#x27;s customer link." in response.content.decode()
+
+
+def test_the_default_survey_carries_its_organisation(django_assert_num_queries):
+    """The pages read the threshold from the default survey's organisation: it is the one asked
+    for, so it comes with the survey instead of one more query per headline card."""
+    from dashboards.selectors.common import default_survey
+
+    survey = SurveyFactory(kind=SurveyKind.EX)
+    organization = survey.organization
+    found = default_survey(organization=organization, kinds=("ex",))
+    assert found == survey
+    with django_assert_num_queries(0):
+        assert found.organization is organization
