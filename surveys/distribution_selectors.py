@@ -2,58 +2,48 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 
-from dashboards.anonymity import suppressed_groups, threshold_for
-from surveys.models import CustomerLink, Cycle, Invitation, Survey, SurveyStatus
-
-
-def _rate(answered: int, invited: int) -> float | None:
-    return round(100 * answered / invited, 1) if invited else None
+from dashboards.anonymity import threshold_for
+from dashboards.selectors.scores import participation_by_group
+from surveys.models import CustomerLink, Cycle, Survey, SurveyStatus
 
 
 def participation_by_team(*, survey: Survey, cycle: Cycle | None = None) -> dict:
     """Invited and answered per team for one round (the latest when none is given).
 
-    Counts come from invitations, which say whether someone answered but never what. A team
-    with fewer invited than the anonymity threshold shows no answered count or rate, and siblings
-    are hidden with it when needed so the total cannot be used to work it out.
+    Counts come from invitations, which say whether someone answered but never what. Teams are
+    hidden by the dashboards' rule (dashboards.selectors.scores.participation_by_group): a
+    team with fewer respondents than the anonymity threshold shows no answered count or rate,
+    and siblings are hidden with it when needed so the total cannot be used to work it out.
+    The same teams are hidden here as on the EX dashboard, so neither can fill in the other.
     """
     if cycle is None:
         cycle = Cycle.objects.filter(survey=survey).order_by("-number").first()
-    threshold = threshold_for(survey.organization)
-    rows = list(
-        Invitation.objects.filter(survey=survey, cycle=cycle)
-        .values("team_id", "team__name")
-        .annotate(invited=Count("id"), answered=Count("id", filter=Q(used_at__isnull=False)))
-        .order_by("team__name")
-    )
-    hidden = suppressed_groups({r["team_id"]: r["invited"] for r in rows}, threshold=threshold)
-    teams = []
-    for row in rows:
-        suppressed = row["team_id"] in hidden
-        teams.append(
-            {
-                "team": {"id": row["team_id"], "name": row["team__name"] or "No team"},
-                "invited": row["invited"],
-                "answered": None if suppressed else row["answered"],
-                "rate": None if suppressed else _rate(row["answered"], row["invited"]),
-                "suppressed": suppressed,
-            }
-        )
-    invited = sum(r["invited"] for r in rows)
-    answered = sum(r["answered"] for r in rows)
-    total_hidden = invited < threshold
+    cycle_id = cycle.pk if cycle else 0  # no round yet: nothing was sent
+    rows = participation_by_group(survey=survey, group_by="team", cycle_id=cycle_id)
+    (total,) = participation_by_group(survey=survey, group_by="none", cycle_id=cycle_id) or [
+        {"invited": 0, "responses": None, "rate": None, "suppressed": True}
+    ]
     return {
         "survey": survey.pk,
         "cycle": cycle.number if cycle else None,
-        "threshold": threshold,
-        "teams": teams,
+        "threshold": threshold_for(survey.organization),
+        "teams": [
+            {
+                "team": row["group"],
+                "invited": row["invited"],
+                "answered": row["responses"],
+                "rate": row["rate"],
+                "suppressed": row["suppressed"],
+            }
+            for row in sorted(rows, key=lambda row: row["group"]["name"])
+        ],
         "total": {
-            "invited": invited,
-            "answered": None if total_hidden else answered,
-            "rate": None if total_hidden else _rate(answered, invited),
-            "suppressed": total_hidden,
+            "invited": total["invited"],
+            "answered": total["responses"],
+            "rate": total["rate"],
+            "suppressed": total["suppressed"],
         },
     }
 

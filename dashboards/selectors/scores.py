@@ -558,11 +558,14 @@ def participation_by_group(
     team_ids: Iterable[int] | None = None,
     department_ids: Iterable[int] | None = None,
     location_ids: Iterable[int] | None = None,
+    cycle_id: int | None = None,
 ) -> list[dict]:
-    """Invitations and responses (used invitations) per group (and cycle), with the rate.
+    """Invitations and responses (used invitations) per group (and cycle), with the rate; only
+    the round `cycle_id` when given.
 
     Groups follow the invitation's team (its department, its location). Siblings for
-    suppression are the groups of one cycle.
+    suppression are the groups of one cycle, hidden by their responses like every figure (the
+    one rule of every page, export and API call that shows participation).
     """
     lookups = {
         "team": "team_id__in",
@@ -570,6 +573,8 @@ def participation_by_group(
         "location": "team__location_id__in",
     }
     queryset = Invitation.objects.filter(survey=survey)
+    if cycle_id is not None:
+        queryset = queryset.filter(cycle_id=cycle_id)
     for dim, ids in _narrowing(team_ids, department_ids, location_ids).items():
         queryset = queryset.filter(**{lookups[dim]: ids})
     keys: dict = {}

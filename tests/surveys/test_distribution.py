@@ -211,11 +211,7 @@ def test_reminding_twice_in_a_row_emails_nobody_twice(ex_survey, staff, run):
 # --- Participation ---------------------------------------------------------------------------------
 
 
-def test_participation_per_team_hides_small_teams_and_their_complement(world):
-    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX)  # threshold 5
-    cycle = CycleFactory(survey=survey, number=1)
-    small = TeamFactory(organization=world.org, name="Tiny")
-    plan = {world.team: (6, 3), world.other_team: (5, 4), small: (2, 1)}
+def _invite(world, survey, cycle, plan: dict) -> None:
     for team, (invited, answered) in plan.items():
         for n in range(invited):
             InvitationFactory(
@@ -225,21 +221,69 @@ def test_participation_per_team_hides_small_teams_and_their_complement(world):
                 team=team,
                 used_at=timezone.now() if n < answered else None,
             )
+
+
+def test_participation_per_team_hides_small_teams_and_their_complement(world):
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX)  # threshold 5
+    cycle = CycleFactory(survey=survey, number=1)
+    small = TeamFactory(organization=world.org, name="Tiny")
+    # (invited, answered): hidden by respondents, as every figure is.
+    _invite(world, survey, cycle, {world.team: (8, 6), world.other_team: (6, 5), small: (2, 1)})
     result = participation_by_team(survey=survey)
     rows = {row["team"]["name"]: row for row in result["teams"]}
+    assert list(rows) == ["Front desk", "Night shift", "Tiny"]
     assert rows["Front desk"] == {
         "team": {"id": world.team.pk, "name": "Front desk"},
-        "invited": 6,
-        "answered": 3,
-        "rate": 50.0,
+        "invited": 8,
+        "answered": 6,
+        "rate": 75.0,
         "suppressed": False,
     }
-    # Tiny (2 invited) is under 5; Night shift is hidden too, else Tiny = total - the others.
+    # Tiny (1 respondent) is under 5; Night shift is hidden too, else Tiny = total - the others.
     for name in ("Tiny", "Night shift"):
         assert rows[name]["suppressed"] and rows[name]["rate"] is None
-        assert rows[name]["answered"] is None
-    assert result["total"] == {"invited": 13, "answered": 8, "rate": 61.5, "suppressed": False}
+        assert rows[name]["answered"] is None and rows[name]["invited"] > 0
+    assert result["total"] == {"invited": 16, "answered": 12, "rate": 75.0, "suppressed": False}
     assert result["cycle"] == 1 and result["threshold"] == 5
+
+
+def test_participation_hides_a_team_with_many_invited_but_few_respondents(world):
+    """Hidden by who answered, not by who was invited: 3 of 10 is a group of 3 respondents."""
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX)
+    cycle = CycleFactory(survey=survey, number=1)
+    _invite(world, survey, cycle, {world.team: (10, 3), world.other_team: (4, 0)})
+    rows = {row["team"]["name"]: row for row in participation_by_team(survey=survey)["teams"]}
+    assert rows["Front desk"]["suppressed"] and rows["Front desk"]["answered"] is None
+    # Nobody answered: nothing to hide (no respondent to protect), as on the dashboards.
+    assert rows["Night shift"] == {
+        "team": {"id": world.other_team.pk, "name": "Night shift"},
+        "invited": 4,
+        "answered": 0,
+        "rate": 0.0,
+        "suppressed": False,
+    }
+
+
+def test_participation_hides_the_same_teams_as_the_ex_dashboard(world):
+    """The distribution page and the EX page's participation table cannot fill each other in:
+    both hide the same teams of the same round (they once hid by invited and by answered)."""
+    from dashboards.selectors.scores import participation_by_group
+
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX)
+    CycleFactory(survey=survey, number=1, closed=True)
+    latest = CycleFactory(survey=survey, number=2)
+    teams = [TeamFactory(organization=world.org, name=f"T{i}") for i in range(4)]
+    plan = dict(zip(teams, [(4, 3), (10, 3), (12, 11), (11, 4)], strict=True))
+    _invite(world, survey, latest, plan)
+    distribution = participation_by_team(survey=survey)
+    dashboard = [
+        row
+        for row in participation_by_group(survey=survey, group_by="team", by_cycle=True)
+        if row["cycle"]["id"] == latest.pk
+    ]
+    hidden = {row["team"]["id"] for row in distribution["teams"] if row["suppressed"]}
+    assert hidden == {row["group"]["id"] for row in dashboard if row["suppressed"]}
+    assert hidden == {teams[0].pk, teams[1].pk, teams[3].pk}  # 3, 3 and 4 respondents
 
 
 def test_participation_of_an_unsent_survey_is_empty(ex_survey):
