@@ -5,6 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in e-mails, customer links and QR codes point here: the served port (HOST=0.0.0.0 serves
+# every interface; set TANDEM_BASE_URL to the address other machines use).
+TANDEM_BASE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 # Put the venv first on PATH when it exists (make test / make up), else use what is installed.
 ENV_PATH = $(if $(wildcard $(BIN)/python),PATH="$(abspath $(BIN)):$$PATH",)
 
@@ -20,7 +23,7 @@ install: $(BIN)/python
 demo: install
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py seed_demo
-	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=true TANDEM_BASE_URL=$(TANDEM_BASE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The suite. Uses DATABASE_URL / REDIS_URL when set (PostgreSQL + Redis), else SQLite + eager Celery.
 test:

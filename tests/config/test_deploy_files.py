@@ -184,3 +184,26 @@ def test_whitenoise_serves_collected_static_files(settings, tmp_path):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/css")
     assert "max-age" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("args", "base_url"),
+    [
+        ([], "http://127.0.0.1:8000"),
+        (["PORT=8001"], "http://127.0.0.1:8001"),
+        (["HOST=0.0.0.0"], "http://127.0.0.1:8000"),
+        (["TANDEM_BASE_URL=https://tandem.example"], "https://tandem.example"),
+    ],
+)
+def test_make_demo_links_follow_the_served_port(args, base_url):
+    """Customer links, QR codes and e-mails are built from TANDEM_BASE_URL: `make demo PORT=8001`
+    must not hand out links to port 8000."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    env = {k: v for k, v in os.environ.items() if k != "TANDEM_BASE_URL"}
+    dry_run = subprocess.run(
+        ["make", "-n", "-s", "demo", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert dry_run.returncode == 0, dry_run.stderr
+    serve = dry_run.stdout.strip().splitlines()[-1]
+    assert f"TANDEM_BASE_URL={base_url} " in serve and "runserver" in serve
