@@ -241,6 +241,13 @@ def customer_link_create(
     for name, value in (("team", team), ("location", location), ("agent", agent)):
         if value is not None and value.organization_id != org_id:
             errors[name] = f"Pick a {name} of this organisation."
+    # A link's responses are counted for its team and its location: a team elsewhere would
+    # give one site's feedback to another. A team without a location may serve any.
+    if team and location and team.location_id and team.location_id != location.pk:
+        errors["location"] = (
+            f"{team} is at {team.location}, not {location}. Pick {team.location}, leave the "
+            "location empty to use the team's, or pick a team of this location."
+        )
     label = (label or "").strip() or str(agent or team or location or "General link")
     if len(label) > 200:
         errors["label"] = "Keep the label under 200 characters."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from surveys.forms import IdsChoiceField
-from surveys.models import Frequency, Organization, Person, PulseSchedule, Team
+from surveys.models import Frequency, Location, Organization, Person, PulseSchedule, Team
 
 
 def _teams(organization: Organization) -> forms.ModelMultipleChoiceField:
@@ -73,7 +73,11 @@ class CustomerLinkForm(forms.Form):
         max_length=200, required=False, help_text="Where the link or QR code is used."
     )
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
-    location = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.none(),
+        required=False,
+        help_text="Leave empty to use the team's location. A team at a location takes only that one.",
+    )
     agent = forms.ModelChoiceField(
         queryset=Person.objects.none(), required=False, label="Agent (person who served)"
     )

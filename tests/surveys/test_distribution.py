@@ -319,6 +319,37 @@ def test_customer_link_scope_must_be_in_the_organisation(cx_survey, world, field
     assert field in caught.value.message_dict
 
 
+def test_customer_link_refuses_a_location_other_than_its_teams(cx_survey, world):
+    from tests.factories import LocationFactory
+
+    portland = LocationFactory(organization=world.org, name="Portland Pearl")
+    with pytest.raises(ValidationError) as caught:
+        customer_link_create(
+            survey=cx_survey, team=world.team, location=portland, label="Desk", user=None
+        )
+    [message] = caught.value.message_dict["location"]
+    assert f"Front desk is at {world.team.location}, not Portland Pearl" in message
+    assert not cx_survey.links.exists()
+
+
+def test_customer_link_takes_its_teams_own_location_when_named(cx_survey, world):
+    link = customer_link_create(
+        survey=cx_survey, team=world.team, location=world.team.location, label="", user=None
+    )
+    assert (link.team, link.location) == (world.team, world.team.location)
+
+
+def test_customer_link_of_a_team_without_a_location_may_name_any(cx_survey, world):
+    from tests.factories import LocationFactory
+
+    roaming = TeamFactory(organization=world.org, name="Mobile", location=None)
+    portland = LocationFactory(organization=world.org, name="Portland Pearl")
+    link = customer_link_create(
+        survey=cx_survey, team=roaming, location=portland, label="", user=None
+    )
+    assert (link.team, link.location) == (roaming, portland)
+
+
 def test_customer_links_are_for_customer_surveys(ex_survey, world):
     with pytest.raises(ValidationError):
         customer_link_create(survey=ex_survey, team=world.team, label="x", user=None)

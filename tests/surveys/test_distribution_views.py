@@ -6,7 +6,13 @@ import pytest
 from django.core import mail
 
 from surveys.models import CustomerLink, Invitation, PulseSchedule, SurveyKind
-from tests.factories import CustomerLinkFactory, PersonFactory, QuestionFactory, SurveyFactory
+from tests.factories import (
+    CustomerLinkFactory,
+    LocationFactory,
+    PersonFactory,
+    QuestionFactory,
+    SurveyFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -187,6 +193,18 @@ def test_customer_link_for_another_organisations_team_is_refused(login, world, c
     assert other.post(url(cx_survey, "links/"), {"label": "x"}).status_code == 404
     page = login(world.cx_manager).post(url(cx_survey, "links/"), {"team": "999999"})
     assert page.status_code == 400
+    assert CustomerLink.objects.count() == 0
+
+
+def test_customer_link_for_a_team_at_another_location_is_refused(login, world, cx_survey):
+    portland = LocationFactory(organization=world.org, name="Portland Pearl")
+    page = login(world.cx_manager).post(
+        url(cx_survey, "links/"),
+        {"label": "Till 2", "team": world.team.pk, "location": portland.pk},
+    )
+    assert page.status_code == 400
+    body = page.content.decode()
+    assert f"Front desk is at {world.team.location}, not Portland Pearl" in body
     assert CustomerLink.objects.count() == 0
 
 
