@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
 
-from dashboards.alerting.selectors import METRICS_FOR_KIND, owner_choices
+from dashboards.alerting.selectors import METRICS_FOR_KIND, owner_choices, survey_metrics
 from dashboards.models import AlertCondition, AlertMetric, AlertRule, AlertScope, WebhookEndpoint
 from surveys.forms import IdsChoiceField
 from surveys.models import Department, Location, Survey, Team
@@ -78,6 +78,9 @@ class AlertRuleForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         metric = data.get("metric")
+        survey = data.get("survey")
+        if survey is not None and metric:
+            self._clean_survey_metric(survey, metric)
         if metric in METRIC_RANGE:
             self._clean_condition(data, metric)
         elif metric:
@@ -88,6 +91,18 @@ class AlertRuleForm(forms.ModelForm):
             if scope != scope_value:
                 data[field] = None
         return data
+
+    def _clean_survey_metric(self, survey: Survey, metric: str) -> None:
+        """A rule on a metric its survey does not measure would save and never fire."""
+        measured = survey_metrics(survey=survey)
+        if metric in measured:
+            return
+        names = ", ".join(AlertMetric(m).label for m in measured) or "none of these metrics"
+        self.add_error(
+            "metric",
+            f"“{survey}” has no question for {AlertMetric(metric).label}, so this rule could "
+            f"never fire. It measures: {names}.",
+        )
 
     def _clean_condition(self, data: dict, metric: str) -> None:
         low, high = METRIC_RANGE[metric]

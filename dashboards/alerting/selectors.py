@@ -36,6 +36,7 @@ from responses.models import Answer, Response, SentimentLabel
 from surveys.models import (
     Cycle,
     Membership,
+    Question,
     QuestionType,
     Role,
     Survey,
@@ -66,6 +67,17 @@ METRICS_FOR_KIND = {
         AlertMetric.NEGATIVE_COMMENT,
     ],
 }
+# The questions each metric reads (participation reads invitations): a rule for a survey that
+# asks none of them could never fire.
+METRIC_QUESTION_TYPES = {
+    AlertMetric.ENPS: {QuestionType.NPS},
+    AlertMetric.NPS: {QuestionType.NPS},
+    AlertMetric.CSAT: {QuestionType.CSAT},
+    AlertMetric.CES: {QuestionType.CES},
+    AlertMetric.ENGAGEMENT: {QuestionType.LIKERT},
+    AlertMetric.DETRACTOR: {QuestionType.NPS, QuestionType.CSAT},
+    AlertMetric.NEGATIVE_COMMENT: {QuestionType.TEXT},
+}
 # The role that owns each kind's rules and alerts: the one that authors its surveys.
 OWNER_ROLE = AUTHOR_ROLE_FOR_KIND
 
@@ -93,6 +105,16 @@ class GroupFigure:
     def shown(self, threshold: int) -> bool:
         """May an alert state this figure: visible on the dashboards and >= threshold people."""
         return not self.suppressed and self.value is not None and self.respondents >= threshold
+
+
+def survey_metrics(*, survey: Survey) -> list[str]:
+    """The metrics of the survey's kind that its questions give a figure for, in menu order."""
+    types = set(Question.objects.filter(survey=survey).values_list("type", flat=True))
+    return [
+        metric
+        for metric in METRICS_FOR_KIND[survey.kind]
+        if metric not in METRIC_QUESTION_TYPES or METRIC_QUESTION_TYPES[metric] & types
+    ]
 
 
 def is_protected(survey: Survey) -> bool:

@@ -264,6 +264,85 @@ def test_bad_rule_is_rerendered_with_errors(world, login, fields, field):
     assert not AlertRule.objects.exists()
 
 
+def cx_rule_data(world, survey, metric: str) -> dict:
+    return rule_data(
+        world,
+        name=f"{metric} below 70",
+        survey=survey.pk if survey else "",
+        metric=metric,
+        threshold="70" if metric != "ces" else "4",
+        owners=[world.cx_manager.user.pk],
+    )
+
+
+@pytest.mark.parametrize(
+    ("asks", "metric", "measures"),
+    [
+        (["ces"], "csat", "It measures: CES (mean effort)."),
+        (["csat", "text"], "nps", "It measures: CSAT, Detractor response"),
+        (["single"], "negative_comment", "It measures: none of these metrics."),
+    ],
+)
+def test_rule_on_a_metric_its_survey_does_not_measure_is_refused(
+    world, login, asks, metric, measures
+):
+    survey = SurveyFactory(organization=world.org, kind="cx", title="After visit")
+    for question_type in asks:
+        QuestionFactory(survey=survey, type=question_type)
+
+    response = login(world.cx_manager).post(
+        url("alert-rule-create"), cx_rule_data(world, survey, metric)
+    )
+
+    assert response.status_code == 400
+    [message] = response.context["form"].errors["metric"]
+    assert message.startswith("“After visit” has no question for ")
+    assert "could never fire" in message and measures in message
+    assert not AlertRule.objects.exists()
+
+
+@pytest.mark.parametrize("metric", ["ces", "negative_comment"])
+def test_rule_on_a_metric_its_survey_measures_is_saved(world, login, metric):
+    survey = SurveyFactory(organization=world.org, kind="cx")
+    QuestionFactory(survey=survey, type="ces")
+    QuestionFactory(survey=survey, type="text")
+
+    response = login(world.cx_manager).post(
+        url("alert-rule-create"), cx_rule_data(world, survey, metric)
+    )
+
+    assert response.status_code == 302
+    assert AlertRule.objects.get().survey == survey
+
+
+def test_rule_for_every_survey_needs_no_question(world, login):
+    response = login(world.cx_manager).post(
+        url("alert-rule-create"), cx_rule_data(world, None, "csat")
+    )
+
+    assert response.status_code == 302
+    assert AlertRule.objects.get().survey is None
+
+
+def test_ex_rule_on_engagement_needs_agreement_questions_participation_does_not(world, login):
+    survey = SurveyFactory(organization=world.org, kind="ex", title="Pulse")
+    QuestionFactory(survey=survey, type="nps")
+    client = login(world.hr_admin)
+
+    refused = client.post(
+        url("alert-rule-create"), rule_data(world, survey=survey.pk, metric="engagement")
+    )
+    saved = client.post(
+        url("alert-rule-create"), rule_data(world, survey=survey.pk, metric="participation")
+    )
+
+    assert refused.status_code == 400
+    [message] = refused.context["form"].errors["metric"]
+    assert message.endswith("It measures: eNPS (employees), Participation rate.")
+    assert saved.status_code == 302
+    assert list(AlertRule.objects.values_list("metric", flat=True)) == ["participation"]
+
+
 def test_rule_form_keeps_only_the_scopes_own_target(world, login):
     data = rule_data(world, scope="organization", condition="drop", drop_points="10")
 
