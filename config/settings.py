@@ -310,6 +310,9 @@ CELERY_BEAT_SCHEDULE["retention-purge"] = {
 TANDEM_OUTBOX_MAX_ATTEMPTS = env_int("TANDEM_OUTBOX_MAX_ATTEMPTS", 10)
 TANDEM_OUTBOX_BACKOFF_SECONDS = env_int("TANDEM_OUTBOX_BACKOFF_SECONDS", 60)
 TANDEM_WEBHOOK_TIMEOUT = env_int("TANDEM_WEBHOOK_TIMEOUT", 5)
+# Webhooks to loopback, private and link-local addresses (dashboards.alerting.targets): refused
+# unless allowed here (an intranet receiver); allowed in development.
+TANDEM_WEBHOOK_PRIVATE_TARGETS = env_bool("TANDEM_WEBHOOK_PRIVATE_TARGETS", DEBUG)
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -13,6 +13,8 @@ os.environ.setdefault("TANDEM_PLAIN_STATIC", "true")
 # Per-test cache isolation without flushing a Redis database the broker may share.
 os.environ.setdefault("CACHE_URL", "locmem://")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+# The tests' webhook receivers listen on 127.0.0.1 (the guard has its own tests).
+os.environ.setdefault("TANDEM_WEBHOOK_PRIVATE_TARGETS", "true")
 
 from config.settings import *  # noqa: E402, F403
 

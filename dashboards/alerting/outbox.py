@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from dashboards.alerting.targets import target_refusal
 from dashboards.models import DeliveryAttempt, OutboxKind, OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -216,6 +217,8 @@ def _post_webhook(message: OutboxMessage) -> SendResult:
         return SendResult(
             ok=False, error="The webhook endpoint was removed or switched off.", final=True
         )
+    if refusal := target_refusal(message.target):
+        return SendResult(ok=False, error=refusal, final=True)
     body = webhook_body(message.payload)
     request = urllib.request.Request(
         message.target,

@@ -367,3 +367,54 @@ def test_scoring_a_response_sends_its_webhook(
     [(headers, body)] = receiver.requests
     assert headers["X-Tandem-Event"] == "response.created"
     assert json.loads(body)["response"]["id"] == response.id
+
+
+# --- Where webhooks may go (dashboards.alerting.targets) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "what"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "a link-local address"),
+        ("http://127.0.0.1:6379/", "a loopback address"),
+        ("http://localhost:8000/hook", "a loopback address"),  # a name, resolved
+        ("http://[::1]/hook", "a loopback address"),
+        ("http://[::ffff:127.0.0.1]/hook", "a loopback address"),
+        ("https://10.1.2.3/hook", "a private address"),
+        ("https://192.168.0.10/hook", "a private address"),
+        ("http://0.0.0.0/hook", "not a public address"),
+    ],
+)
+def test_webhooks_to_internal_addresses_are_refused(settings, url, what):
+    from dashboards.alerting.targets import target_refusal
+
+    settings.TANDEM_WEBHOOK_PRIVATE_TARGETS = False
+    refusal = target_refusal(url)
+    assert what in refusal and "TANDEM_WEBHOOK_PRIVATE_TARGETS" in refusal
+    settings.TANDEM_WEBHOOK_PRIVATE_TARGETS = True  # an on-premises deployment's intranet
+    assert target_refusal(url) == ""
+
+
+@pytest.mark.parametrize(
+    "url", ["https://93.184.215.14/hook", "https://[2606:4700::1111]/x", "https://x.invalid/"]
+)
+def test_webhooks_to_public_or_unresolved_addresses_are_allowed(settings, url):
+    """A name that does not resolve is not refused: its delivery fails and is retried."""
+    from dashboards.alerting.targets import target_refusal
+
+    settings.TANDEM_WEBHOOK_PRIVATE_TARGETS = False
+    assert target_refusal(url) == ""
+
+
+def test_a_webhook_to_an_internal_address_is_not_sent(world, receiver, settings):
+    """Checked again at delivery (a name may resolve elsewhere since it was saved): failed for
+    good with the reason, nothing reaches the receiver."""
+    settings.TANDEM_WEBHOOK_PRIVATE_TARGETS = False
+    message = webhook_message(world, receiver.url)
+
+    assert outbox_deliver(message_id=message.id) is False
+
+    assert receiver.requests == []
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("failed", 1)
+    assert "127.0.0.1 is a loopback address" in message.last_error
