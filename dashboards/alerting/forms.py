@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
 
 from dashboards.alerting.selectors import METRICS_FOR_KIND, owner_choices, survey_metrics
+from dashboards.alerting.targets import target_refusal
 from dashboards.models import AlertCondition, AlertMetric, AlertRule, AlertScope, WebhookEndpoint
 from surveys.forms import IdsChoiceField
 from surveys.models import Department, Location, Survey, Team
@@ -134,6 +135,12 @@ class WebhookEndpointForm(forms.ModelForm):
         fields = ["url", "on_alert", "on_response"]
         labels = {"on_alert": "Send new alerts", "on_response": "Send every new response"}
         help_texts = {"on_response": "Never for anonymous employee surveys."}
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        if refusal := target_refusal(url):
+            raise forms.ValidationError(refusal)
+        return url
 
     def clean(self):
         data = super().clean()

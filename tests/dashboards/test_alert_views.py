@@ -418,6 +418,17 @@ def test_bad_webhook_endpoint_is_rejected(world, login, data):
     assert not WebhookEndpoint.objects.exists()
 
 
+def test_a_webhook_to_an_internal_address_is_refused_with_the_reason(world, login, settings):
+    settings.TANDEM_WEBHOOK_PRIVATE_TARGETS = False
+    response = login(world.hr_admin).post(
+        url("alert-webhooks"),
+        {"url": "http://169.254.169.254/latest/meta-data/", "on_alert": "on"},
+    )
+    assert response.status_code == 400
+    assert "169.254.169.254 is a link-local address" in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("role", "status"),
     [("hr_admin", 302), ("cx_manager", 403), ("team_lead", 403), ("outsider", 404)],
