@@ -164,7 +164,9 @@ class DashboardFilterForm(_DateRangeMixin, forms.Form):
         default_survey: Survey | None = None,
         with_survey: bool = True,
         today: dt.date | None = None,
+        only_team: Team | None = None,
     ):
+        """`only_team`: the one team the user may see (a team lead's), see _narrow_to."""
         end = today or timezone.localdate()
         defaults = {
             "survey": default_survey.pk if default_survey else None,
@@ -185,7 +187,29 @@ class DashboardFilterForm(_DateRangeMixin, forms.Form):
             first_row.insert(0, "survey")
         else:  # the overview reads one survey per headline card
             del self.fields["survey"]
-        self.helper = _filter_helper(first_row, ["department", "team", "location"])
+        second_row = ["department", "team", "location"]
+        if only_team is not None:
+            second_row = self._narrow_to(only_team)
+        self.helper = _filter_helper(first_row, second_row)
+
+    def _narrow_to(self, team: Team) -> list[str]:
+        """A team lead's bar offers their team only: no "All teams", and no department or
+        location pickers (their team fixes both; any other could only lead to a refusal).
+
+        The fields still accept the organisation's ids: filters_from_form refuses another
+        team's with a 403 that says why, rather than the form calling a real team "not a valid
+        choice". A department or location the URL names stays in the bar, its value and any
+        error in sight."""
+        self.fields["team"].empty_label = None
+        named = [name for name in ("department", "location") if self.data.get(name)]
+        owned = {"team": team, **{name: getattr(team, name) for name in named}}
+        for name, own in owned.items():
+            field = self.fields[name]
+            choices = [(own.pk, field.label_from_instance(own))] if own else []
+            if field.empty_label is not None:
+                choices.insert(0, ("", field.empty_label))
+            field.widget.choices = choices
+        return ["team", *named]
 
     def clean(self):
         cleaned = super().clean()

@@ -34,7 +34,7 @@ from dashboards.selectors.linkage import (
 )
 from dashboards.selectors.overview import overview_dashboard
 from dashboards.selectors.raw import raw_responses_table
-from surveys.models import Role, Survey, SurveyKind
+from surveys.models import Membership, Role, Survey, SurveyKind, Team
 from surveys.permissions import can_author, can_view_results, membership_required, team_scope
 
 _RESULTS = (Role.HR_ADMIN, Role.CX_MANAGER, Role.TEAM_LEAD)
@@ -60,6 +60,11 @@ def _choice(request, name: str, choices: dict, default: str) -> str:
     return value if value in choices else default
 
 
+def _only_team(membership: Membership) -> Team | None:
+    """The team whose figures are all the member may see (a team lead's), for the filter bar."""
+    return membership.team if team_scope(membership) is not None else None
+
+
 def _kept_filters(form) -> dict[str, str]:
     return {name: form.data[name] for name in form.base_fields if form.data.get(name)}
 
@@ -71,7 +76,12 @@ def _overview_page(request) -> tuple[dict, int]:
     membership = request.membership
     if not can_view_results(membership):
         raise PermissionDenied("Your role does not give access to results.")
-    form = DashboardFilterForm(request.GET, organization=membership.organization, with_survey=False)
+    form = DashboardFilterForm(
+        request.GET,
+        organization=membership.organization,
+        with_survey=False,
+        only_team=_only_team(membership),
+    )
     if not form.is_valid():
         return {"form": form}, 400
     filters = filters_from_form(cleaned=form.cleaned_data, membership=membership)
@@ -96,6 +106,7 @@ def _results_page(request, kind: str) -> tuple[dict, int]:
         default_survey=default_survey(
             organization=organization, kinds=(kind,), team_id=team_scope(membership)
         ),
+        only_team=_only_team(membership),
     )
     comment_form = CommentFilterForm(request.GET, keep=_kept_filters(form))
     context = {"form": form, "comment_form": comment_form, "kind": kind}

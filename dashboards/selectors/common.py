@@ -62,20 +62,20 @@ class Filters:
 
 def filters_from_form(*, cleaned: dict, membership: Membership) -> Filters:
     """The form's values as Filters. A team lead sees their own team only: asking for another
-    team, or a department other than their team's, is refused (403) rather than silently changed,
-    so a shared link never shows a team lead something other than what its URL says."""
+    team, or a department or location other than their team's, is refused (403, with this reason
+    on the page) rather than silently changed, so a shared link never shows a team lead something
+    other than what its URL says."""
     team, department, location = (
         cleaned.get("team"),
         cleaned.get("department"),
         cleaned.get("location"),
     )
-    own_team = team_scope(membership)
-    if own_team is not None:
-        if team is not None and team.pk != own_team:
+    if team_scope(membership) is not None:
+        own = membership.team
+        asked = ((team, own.pk), (department, own.department_id), (location, own.location_id))
+        if any(choice is not None and choice.pk != own_id for choice, own_id in asked):
             raise PermissionDenied("Team leads see their own team only.")
-        if department is not None and department.pk != membership.team.department_id:
-            raise PermissionDenied("Team leads see their own team only.")
-        team, department = membership.team, None
+        team, department = own, None
     return Filters(
         organization=membership.organization,
         survey=cleaned.get("survey"),

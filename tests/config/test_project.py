@@ -1,5 +1,8 @@
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
+from django.template.loader import render_to_string
+from django.views.defaults import permission_denied
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +30,38 @@ def test_home_sends_staff_to_their_surveys(world, login):
     response = login(world.staff).get("/")
     assert response.status_code == 302
     assert response["Location"] == "/r/mine/"
+
+
+def test_home_sends_team_leads_to_the_overview(world, login):
+    response = login(world.team_lead).get("/")
+    assert response.status_code == 302 and response["Location"] == "/dashboards/"
+
+
+def test_403_page_says_why_and_keeps_the_navigation(world, login):
+    response = login(world.staff).get("/dashboards/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "You do not have access to this page" in html
+    assert "Your role does not give access to this page." in html
+    assert 'aria-label="Main"' in html and 'href="/r/mine/"' in html
+
+
+def test_403_page_without_a_reason_shows_only_its_heading(rf):
+    html = permission_denied(rf.get("/"), PermissionDenied()).content.decode()
+    assert "You do not have access to this page" in html and "<p></p>" not in html
+
+
+def test_404_page_keeps_the_navigation(world, login):
+    response = login(world.staff).get("/no-such-page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Page not found" in html and "do not have access" not in html
+    assert 'aria-label="Main"' in html and 'href="/r/mine/"' in html
+
+
+def test_500_page_renders_without_a_request():
+    html = render_to_string("500.html")
+    assert "Something went wrong" in html and "Page not found" not in html
 
 
 def test_login_is_rate_limited_per_account(client, world, settings):

@@ -3,6 +3,8 @@ for the hand-built data), roles on every URL, filters, comments and empty states
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dashboards.selectors.tables import HIDDEN
@@ -116,6 +118,78 @@ def test_team_lead_asking_for_another_department_is_refused(data, login):
         "/dashboards/ex/", {**MARCH_FILTER, "department": other.id}
     )
     assert response.status_code == 403
+
+
+RESULT_PAGES = ["/dashboards/", "/dashboards/ex/", "/dashboards/cx/"]
+REFUSED = "Team leads see their own team only."
+
+
+def _select(response, name: str) -> list[tuple[str, str]] | None:
+    """The filter bar's <select name=...> as [(value, label)], or None when the bar has none."""
+    found = re.search(
+        rf'<select[^>]* name="{name}"[^>]*>(.*?)</select>', response.content.decode(), re.S
+    )
+    if found is None:
+        return None
+    return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', found.group(1))
+
+
+@pytest.mark.parametrize("url", RESULT_PAGES)
+def test_team_lead_filter_bar_offers_only_their_team(data, login, url):
+    team = data.world.team
+    response = login(data.world.team_lead).get(url, MARCH_FILTER)
+    assert response.status_code == 200
+    assert _select(response, "team") == [(str(team.id), "Front desk")]
+    assert _select(response, "department") is None and _select(response, "location") is None
+
+
+@pytest.mark.parametrize("url", RESULT_PAGES)
+def test_hr_admin_and_cx_manager_filter_bar_lists_the_organisation(data, login, url):
+    role = "cx_manager" if url == "/dashboards/cx/" else "hr_admin"
+    response = login(data.world.member(role)).get(url, MARCH_FILTER)
+    teams = [label for _, label in _select(response, "team")]
+    assert teams == ["All teams", "Front desk", "Kitchen", "Night shift"]
+    assert len(_select(response, "department")) == 4  # "All departments" and each team's own
+    assert len(_select(response, "location")) == 4
+
+
+def test_team_lead_url_naming_their_own_department_or_location_keeps_it_in_sight(data, login):
+    team = data.world.team
+    response = login(data.world.team_lead).get(
+        "/dashboards/ex/",
+        {**MARCH_FILTER, "department": team.department.id, "location": team.location.id},
+    )
+    assert response.status_code == 200
+    assert _select(response, "department") == [
+        ("", "All departments"),
+        (str(team.department.id), team.department.name),
+    ]
+    assert _select(response, "location") == [
+        ("", "All locations"),
+        (str(team.location.id), team.location.name),
+    ]
+    # Front desk's responses are all at its own location: the same figures as without it.
+    assert _table(response, "trends")["2026-03"][:3] == [6, 16.7, 6]
+
+
+@pytest.mark.parametrize(
+    "url", [*RESULT_PAGES, "/dashboards/export/ex.csv", "/dashboards/export/cx.xlsx"]
+)
+@pytest.mark.parametrize("name", ["team", "department", "location"])
+def test_team_lead_url_for_another_team_says_why_it_is_refused(data, login, url, name):
+    other = data.world.other_team
+    asked = other if name == "team" else getattr(other, name)
+    response = login(data.world.team_lead).get(url, {**MARCH_FILTER, name: asked.id})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert REFUSED in html
+    assert 'aria-label="Main"' in html and 'href="/dashboards/ex/"' in html  # the nav
+
+
+def test_team_lead_url_for_an_unknown_team_is_a_filter_error(data, login):
+    response = login(data.world.team_lead).get("/dashboards/ex/", {"team": "999999"})
+    assert response.status_code == 400 and "team" in response.context["form"].errors
+    assert _select(response, "team") == [(str(data.world.team.id), "Front desk")]
 
 
 def test_team_lead_without_a_team_is_refused(data, login):
