@@ -298,6 +298,8 @@ def customer_link_qr(*, link: CustomerLink, kind: str) -> bytes:
 
 FREQUENCY_DAYS = {Frequency.WEEKLY: 7, Frequency.BIWEEKLY: 14}
 FREQUENCY_MONTHS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3}
+# The shortest a round lasts (the next one closes it): a month can have 28 days, a quarter 89.
+ROUND_MIN_DAYS = {**FREQUENCY_DAYS, Frequency.MONTHLY: 28, Frequency.QUARTERLY: 89}
 
 
 def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
@@ -330,6 +332,36 @@ def pulse_next_run(*, starts_on: dt.date, frequency: str, after: dt.datetime | N
     return moment
 
 
+def pulse_upcoming_run(
+    *, starts_on: dt.date, frequency: str, last_opened: dt.datetime | None, now: dt.datetime
+) -> dt.datetime:
+    """When a saved schedule opens its next round: the first occurrence after the last round
+    opened, and none before today (a start date in the past only sets the rhythm). Today's
+    occurrence, when its hour has passed, opens now (at the next tick)."""
+    today = dt.datetime.combine(now.astimezone(dt.UTC).date(), dt.time.min, tzinfo=dt.UTC)
+    after = today - dt.timedelta(microseconds=1)
+    if last_opened is not None:
+        after = max(after, last_opened)
+    return max(pulse_next_run(starts_on=starts_on, frequency=frequency, after=after), now)
+
+
+def pulse_reminder_error(*, frequency: str, remind_after_days: int | None) -> str | None:
+    """Why this reminder delay does not suit the pulse, or None: it must come before the next
+    round closes the one it reminds about."""
+    if remind_after_days is None:
+        return None
+    if not 1 <= remind_after_days <= 30:
+        return "Remind after 1 to 30 days, or leave empty for no reminder."
+    days = ROUND_MIN_DAYS.get(frequency)
+    if days is not None and remind_after_days >= days:
+        shortest = " at the shortest" if frequency in FREQUENCY_MONTHS else ""
+        return (
+            f"{Frequency(frequency).label}, a round closes when the next opens, after {days} "
+            f"days{shortest}: remind after at most {days - 1} days, or leave empty for no reminder."
+        )
+    return None
+
+
 @transaction.atomic
 def pulse_schedule_save(
     *,
@@ -340,7 +372,8 @@ def pulse_schedule_save(
     remind_after_days: int | None,
     active: bool = True,
 ) -> PulseSchedule:
-    """Create or change the survey's pulse; the next round is worked out from its rounds so far."""
+    """Create or change the survey's pulse; the next round is the first upcoming one after its
+    rounds so far (pulse_upcoming_run)."""
     teams = list(teams)
     errors = {}
     if survey.kind != SurveyKind.EX:
@@ -349,8 +382,10 @@ def pulse_schedule_save(
         errors["frequency"] = f"Frequency must be one of: {', '.join(Frequency.values)}."
     if any(t.organization_id != survey.organization_id for t in teams):
         errors["teams"] = "Pick teams of this organisation."
-    if remind_after_days is not None and not 1 <= remind_after_days <= 30:
-        errors["remind_after_days"] = "Remind after 1 to 30 days, or leave empty for no reminder."
+    if reminder_error := pulse_reminder_error(
+        frequency=frequency, remind_after_days=remind_after_days
+    ):
+        errors["remind_after_days"] = reminder_error
     if errors:
         raise ValidationError(errors)
     last = Cycle.objects.filter(survey=survey).order_by("-number").first()
@@ -361,8 +396,11 @@ def pulse_schedule_save(
             "starts_on": starts_on,
             "remind_after_days": remind_after_days,
             "active": active,
-            "next_run_at": pulse_next_run(
-                starts_on=starts_on, frequency=frequency, after=last.opens_at if last else None
+            "next_run_at": pulse_upcoming_run(
+                starts_on=starts_on,
+                frequency=frequency,
+                last_opened=last.opens_at if last else None,
+                now=timezone.now(),
             ),
         },
     )

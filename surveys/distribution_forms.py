@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
+from surveys.distribution import pulse_reminder_error
 from surveys.forms import IdsChoiceField
 from surveys.models import Frequency, Location, Organization, Person, PulseSchedule, Team
 
@@ -47,7 +49,8 @@ class PulseScheduleForm(forms.Form):
         min_value=1,
         max_value=30,
         label="Remind those who have not answered after (days)",
-        help_text="Leave empty for no scheduled reminder.",
+        help_text="Before the next round opens (at most 6 days for a weekly pulse). "
+        "Leave empty for no scheduled reminder.",
     )
     active = forms.BooleanField(required=False, initial=True, label="Running")
 
@@ -64,8 +67,28 @@ class PulseScheduleForm(forms.Form):
                 },
             )
         super().__init__(*args, **kw)
+        self.schedule = schedule
         self.fields["teams"] = _teams(organization)
         self.fields["teams"].help_text = "None ticked means the whole organisation."
+
+    def clean(self):
+        data = super().clean()
+        if "frequency" in data and "remind_after_days" in data:
+            reminder = data["remind_after_days"]
+            error = pulse_reminder_error(frequency=data["frequency"], remind_after_days=reminder)
+            if error:
+                self.add_error("remind_after_days", error)
+        return data
+
+    def clean_starts_on(self):
+        """A new start date cannot be past; a saved one may be (it sets the pulse's rhythm)."""
+        starts_on = self.cleaned_data["starts_on"]
+        kept = self.schedule is not None and starts_on == self.schedule.starts_on
+        if starts_on < timezone.localdate() and not kept:
+            raise forms.ValidationError(
+                "The first round cannot be in the past: pick today or a later date."
+            )
+        return starts_on
 
 
 class CustomerLinkForm(forms.Form):

@@ -27,7 +27,7 @@ from surveys.distribution import (
     pulses_tick,
 )
 from surveys.distribution_selectors import participation_by_team
-from surveys.models import Cycle, Invitation, SurveyKind, SurveyStatus, token_hash
+from surveys.models import Cycle, Invitation, PulseSchedule, SurveyKind, SurveyStatus, token_hash
 from surveys.tasks import pulses_tick as pulses_tick_task
 from tests.factories import (
     CycleFactory,
@@ -408,13 +408,14 @@ def test_schedule_rules(ex_survey, cx_survey, world):
 
 @pytest.fixture
 def weekly(ex_survey, staff, world):
-    return pulse_schedule_save(
-        survey=ex_survey,
-        frequency="weekly",
-        teams=[world.team],
-        starts_on=dt.date(2026, 3, 2),  # a Monday
-        remind_after_days=3,
-    )
+    with time_machine.travel(dt.datetime(2026, 2, 20, 12, tzinfo=UTC), tick=False):
+        return pulse_schedule_save(
+            survey=ex_survey,
+            frequency="weekly",
+            teams=[world.team],
+            starts_on=dt.date(2026, 3, 2),  # a Monday
+            remind_after_days=3,
+        )
 
 
 def test_pulse_opens_its_first_round_at_the_start_time(weekly, ex_survey, run):
@@ -498,12 +499,77 @@ def test_scheduled_reminder_goes_out_once_after_the_delay(weekly, ex_survey, run
 def test_editing_the_schedule_continues_after_the_last_round(weekly, ex_survey, world, run):
     with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
         run(pulses_tick)
-    schedule = pulse_schedule_save(
-        survey=ex_survey,
-        frequency="monthly",
-        teams=[],
-        starts_on=dt.date(2026, 3, 2),
-        remind_after_days=None,
-    )
+    with time_machine.travel(dt.datetime(2026, 3, 3, 12, 0, tzinfo=UTC), tick=False):
+        schedule = pulse_schedule_save(
+            survey=ex_survey,
+            frequency="monthly",
+            teams=[],
+            starts_on=dt.date(2026, 3, 2),
+            remind_after_days=None,
+        )
     assert schedule.next_run_at == dt.datetime(2026, 4, 2, 9, tzinfo=UTC)
     assert list(schedule.teams.all()) == []
+
+
+def _weekly_from(survey, starts_on: dt.date, now: dt.datetime):
+    with time_machine.travel(now, tick=False):
+        return pulse_schedule_save(
+            survey=survey, frequency="weekly", teams=[], starts_on=starts_on, remind_after_days=3
+        )
+
+
+def test_a_start_in_the_past_sets_the_rhythm_and_the_next_round_is_upcoming(ex_survey):
+    # 1 January 2020 was a Wednesday; Tuesday 10 March 2026 the next Wednesday is the 11th.
+    now = dt.datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    schedule = _weekly_from(ex_survey, dt.date(2020, 1, 1), now)
+    assert schedule.next_run_at == dt.datetime(2026, 3, 11, 9, tzinfo=UTC)
+
+
+def test_a_start_today_opens_today_even_after_the_hour(ex_survey):
+    before = _weekly_from(ex_survey, dt.date(2026, 3, 10), dt.datetime(2026, 3, 10, 8, tzinfo=UTC))
+    assert before.next_run_at == dt.datetime(2026, 3, 10, 9, tzinfo=UTC)
+    after = _weekly_from(ex_survey, dt.date(2026, 3, 10), dt.datetime(2026, 3, 10, 15, tzinfo=UTC))
+    assert after.next_run_at == dt.datetime(2026, 3, 10, 15, tzinfo=UTC)  # the next tick opens it
+
+
+def test_editing_a_schedule_long_after_its_last_round_skips_the_missed_ones(weekly, ex_survey, run):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        run(pulses_tick)
+    schedule = _weekly_from(ex_survey, dt.date(2026, 3, 2), dt.datetime(2026, 4, 15, tzinfo=UTC))
+    assert schedule.next_run_at == dt.datetime(2026, 4, 20, 9, tzinfo=UTC)  # a Monday
+
+
+@pytest.mark.parametrize(
+    ("frequency", "days", "accepted"),
+    [
+        ("weekly", 6, True),
+        ("weekly", 7, False),
+        ("weekly", 10, False),
+        ("biweekly", 13, True),
+        ("biweekly", 14, False),
+        ("monthly", 27, True),
+        ("monthly", 28, False),  # February's round lasts 28 days
+        ("quarterly", 30, True),
+    ],
+)
+def test_a_reminder_must_come_before_the_next_round(ex_survey, frequency, days, accepted):
+    def save():
+        return pulse_schedule_save(
+            survey=ex_survey,
+            frequency=frequency,
+            teams=[],
+            starts_on=dt.date(2030, 1, 7),
+            remind_after_days=days,
+        )
+
+    if accepted:
+        assert save().remind_after_days == days
+        return
+    with pytest.raises(ValidationError) as caught:
+        save()
+    [message] = caught.value.message_dict["remind_after_days"]
+    assert f"remind after at most {ROUND_DAYS[frequency] - 1} days" in message
+    assert not PulseSchedule.objects.exists()
+
+
+ROUND_DAYS = {"weekly": 7, "biweekly": 14, "monthly": 28}

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core import mail
 
 from surveys.models import CustomerLink, Invitation, PulseSchedule, SurveyKind
@@ -168,6 +169,42 @@ def test_pulse_schedule_form_shows_errors(login, world, ex_survey):
     )
     assert page.status_code == 400
     assert PulseSchedule.objects.count() == 0
+
+
+def test_pulse_schedule_refuses_a_past_start_and_a_reminder_after_the_round(
+    login, world, ex_survey
+):
+    page = login(world.hr_admin).post(
+        url(ex_survey, "schedule/"),
+        {"frequency": "weekly", "starts_on": "2020-01-01", "remind_after_days": "10"},
+    )
+    assert page.status_code == 400
+    errors = page.context["form"].errors
+    assert errors["starts_on"] == [
+        "The first round cannot be in the past: pick today or a later date."
+    ]
+    assert "remind after at most 6 days" in errors["remind_after_days"][0]
+    assert PulseSchedule.objects.count() == 0
+
+
+def test_editing_a_pulse_keeps_its_past_start_and_shows_the_upcoming_round(login, world, ex_survey):
+    data = {
+        "frequency": "weekly",
+        "starts_on": "2026-03-02",  # a Monday
+        "remind_after_days": "3",
+        "active": "on",
+    }
+    with time_machine.travel(dt.datetime(2026, 2, 27, 12, tzinfo=dt.UTC), tick=False):
+        client = login(world.hr_admin)
+        assert client.post(url(ex_survey, "schedule/"), data).status_code == 302
+    with time_machine.travel(dt.datetime(2026, 4, 15, 12, tzinfo=dt.UTC), tick=False):
+        client = login(world.hr_admin)
+        response = client.post(url(ex_survey, "schedule/"), data | {"remind_after_days": "2"})
+        assert response.status_code == 302
+        page = client.get(url(ex_survey)).content.decode()
+    assert PulseSchedule.objects.get().next_run_at == dt.datetime(2026, 4, 20, 9, tzinfo=dt.UTC)
+    assert "Next round: Monday 20 April 2026, 09:00 UTC." in page
+    assert "next round Mon 20 Apr 2026, 09:00 UTC" in page
 
 
 # --- CX: customer links and QR codes ---------------------------------------------------------------
