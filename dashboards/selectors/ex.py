@@ -5,11 +5,18 @@ own functions), so suppression is the same as the API's."""
 from __future__ import annotations
 
 from dashboards.selectors.common import Filters
-from dashboards.selectors.figures import present_metrics, scope_range, series
+from dashboards.selectors.figures import (
+    blank_reason,
+    explain_blank_chart,
+    present_metrics,
+    scope_range,
+    series,
+)
 from dashboards.selectors.scores import (
     driver_favourability,
     driver_impact,
     participation_by_group,
+    scored_questions,
 )
 from dashboards.selectors.tables import HIDDEN, Table
 from surveys.models import Driver, QuestionType, Team
@@ -24,10 +31,27 @@ def heat_class(favourable: float | None) -> str:
 
 
 EX_TREND_METRICS = [("enps", "eNPS"), ("engagement", "Engagement")]
+NO_DRIVERS = "No driver-tagged agreement questions in this survey."
+
+
+def heatmap_note(*, filters: Filters, rows: list[dict]) -> str:
+    """Why the heatmap has no driver column: the survey tags none, every group is hidden, or
+    nobody answered a driver question in the selection."""
+    tagged = any(
+        q["type"] == QuestionType.LIKERT and q["driver"]
+        for q in scored_questions(survey=filters.survey)
+    )
+    if not tagged:
+        return NO_DRIVERS
+    if any(row["respondents"] and not row["suppressed"] for row in rows):
+        return "Nobody answered the driver questions in this range."
+    hidden = any(row["suppressed"] for row in rows)
+    return blank_reason(hidden=hidden, threshold=filters.threshold)
 
 
 def heatmap(*, filters: Filters) -> dict:
-    """Teams (rows) × drivers (columns): % favourable with n, hidden rows read "not enough"."""
+    """Teams (rows) × drivers (columns): % favourable with n, hidden rows read "not enough";
+    without a driver column, `note` says why."""
     overall = driver_favourability(survey=filters.survey, period="all", **scope_range(filters))
     teams = driver_favourability(
         survey=filters.survey, group_by="team", period="all", **scope_range(filters)
@@ -73,7 +97,8 @@ def heatmap(*, filters: Filters) -> dict:
                     *[v for c in row["cells"] for v in (c["favourable"], c["n"])],
                 ]
             )
-    return {"drivers": drivers, "rows": rows, "table": table}
+    note = "" if drivers else heatmap_note(filters=filters, rows=rows)
+    return {"drivers": drivers, "rows": rows, "table": table, "note": note}
 
 
 def impact_team_ids(filters: Filters) -> list[int] | None:
@@ -162,6 +187,7 @@ def participation(*, filters: Filters) -> Table:
             "min": 0,
             "max": 100,
         }
+        explain_blank_chart(table, threshold=filters.threshold)
     return table
 
 

@@ -32,6 +32,22 @@ def present_metrics(filters: Filters, wanted: list[tuple[str, str]]) -> list[tup
     return [(metric, label) for metric, label in wanted if METRIC_TYPES[metric] in types]
 
 
+def blank_reason(*, hidden: bool, threshold: int) -> str:
+    """Why a chart or table of the selection shows no figure: hidden, or nobody answered."""
+    if hidden:
+        return f"{HIDDEN}: figures are shown for groups of at least {threshold} respondents."
+    return "No responses in this range."
+
+
+def explain_blank_chart(table: Table, *, threshold: int) -> Table:
+    """`table` with the reason its chart would draw nothing, for the page to say instead of
+    drawing bare axes (a hidden row anywhere makes it "hidden")."""
+    if not table.plotted:
+        hidden = any(HIDDEN in row for row in table.rows)
+        table.note = blank_reason(hidden=hidden, threshold=threshold)
+    return table
+
+
 def display_period(label: str) -> str:
     return "Whole range" if label == "all" else label
 
@@ -79,7 +95,7 @@ def series(*, filters: Filters, metrics: list[tuple[str, str]], caption: str, ke
             cells += _cells(row)
         table.rows.append(cells)
     table.chart = {"type": "line", "labels": [row[0] for row in table.rows], "datasets": datasets}
-    return table
+    return explain_blank_chart(table, threshold=filters.threshold) if metrics else table
 
 
 def breakdown(
@@ -123,4 +139,4 @@ def breakdown(
             "min": low,  # bars start from the scale's own floor, never from the data
             "max": high,
         }
-    return table
+    return explain_blank_chart(table, threshold=filters.threshold) if metrics else table

@@ -303,7 +303,8 @@ def overview_tables(*, cards: list[dict], moves: list[dict]) -> list[Table]:
 def overview_dashboard(*, filters: Filters, membership: Membership) -> dict:
     cards = headline_cards(filters=filters, membership=membership)
     for card in cards:
-        if not card["empty"]:
+        # A sparkline of gaps only (every period hidden) would be an empty frame: none is drawn.
+        if not card["empty"] and any(value is not None for value in card["spark"]):
             card["chart"] = {
                 "type": "line",
                 "sparkline": True,

@@ -22,7 +22,16 @@ class Table:
     headers: Sequence[str]
     rows: list[list[Any]] = field(default_factory=list)
     chart: dict | None = None  # Chart.js config (type, labels, datasets) built from the rows
+    # Why the chart has nothing to draw, said in its place (figures.explain_blank_chart).
+    note: str = ""
 
     @property
     def empty(self) -> bool:
         return not self.rows
+
+    @property
+    def plotted(self) -> bool:
+        """Whether the chart has a point to draw: one of gaps only would be bare axes."""
+        return bool(self.chart) and any(
+            value is not None for dataset in self.chart["datasets"] for value in dataset["data"]
+        )

@@ -1,0 +1,119 @@
+"""What a dashboard says when a chart or the heatmap has nothing to show: hidden below the
+anonymity threshold, or nobody answered in the range, or the survey has no such question. A chart
+with nothing to draw is not drawn (no bare axes). Data: tests/dashboards/dashdata.py (March 2026,
+threshold 5; Kitchen has 2 respondents, so it is hidden)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboards.selectors.ex import NO_DRIVERS
+from dashboards.selectors.tables import HIDDEN
+from surveys.models import SurveyKind
+from tests.dashboards.dashdata import MARCH, MARCH_FILTER, ex_cx, rebuild, store
+from tests.factories import (
+    CycleFactory,
+    InvitationFactory,
+    PersonFactory,
+    QuestionFactory,
+    SurveyFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+HIDDEN_NOTE = f"{HIDDEN}: figures are shown for groups of at least 5 respondents."
+NONE_NOTE = "No responses in this range."
+APRIL = {"start": "2026-04-01", "end": "2026-04-30", "period": "month"}
+
+
+@pytest.fixture
+def data(world):
+    return ex_cx(world)
+
+
+def _tables(response) -> dict:
+    return {table.key: table for table in response.context["tables"]}
+
+
+def _chart_drawn(html: str, key: str) -> bool:
+    return f'data-chart="chart-{key}"' in html
+
+
+def test_ex_team_below_the_threshold_says_it_is_hidden(data, login):
+    response = login(data.world.hr_admin).get(
+        "/dashboards/ex/", {**MARCH_FILTER, "team": data.kitchen.id}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["heatmap"]["note"] == HIDDEN_NOTE
+    assert _tables(response)["trends"].note == HIDDEN_NOTE
+    assert NO_DRIVERS not in html  # the survey does tag drivers
+    assert html.count(HIDDEN_NOTE) == 2
+    assert not _chart_drawn(html, "trends")
+
+
+def test_ex_range_without_responses_says_so(data, login):
+    response = login(data.world.hr_admin).get("/dashboards/ex/", APRIL)
+    html = response.content.decode()
+    assert response.context["heatmap"]["note"] == NONE_NOTE
+    assert _tables(response)["trends"].note == NONE_NOTE
+    assert NO_DRIVERS not in html
+    assert not _chart_drawn(html, "trends")
+
+
+def test_ex_figures_in_range_draw_the_chart_without_a_note(data, login):
+    response = login(data.world.hr_admin).get("/dashboards/ex/", MARCH_FILTER)
+    html = response.content.decode()
+    assert _tables(response)["trends"].note == ""
+    assert response.context["heatmap"]["note"] == ""
+    assert _chart_drawn(html, "trends")
+    assert "The figures behind this chart" in html
+
+
+def test_ex_survey_without_drivers_says_it_has_none(world, login):
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX, title="eNPS only")
+    enps = QuestionFactory(survey=survey, type="nps", is_outcome=True)
+    store(survey=survey, team=world.team, columns={enps: [10, 9, 8, 7, 6]})
+    rebuild(survey)
+    response = login(world.hr_admin).get("/dashboards/ex/", {**MARCH_FILTER, "survey": survey.id})
+    assert response.context["heatmap"]["note"] == NO_DRIVERS
+
+
+def test_ex_participation_hidden_everywhere_says_so(data, login):
+    cycle = CycleFactory(survey=data.ex, number=1)
+    for index in range(4):  # 4 invited, 2 answered: below 5
+        person = PersonFactory(organization=data.world.org, team=data.kitchen)
+        InvitationFactory(
+            survey=data.ex, cycle=cycle, person=person, used_at=MARCH if index < 2 else None
+        )
+    response = login(data.world.hr_admin).get(
+        "/dashboards/ex/", {**MARCH_FILTER, "team": data.kitchen.id}
+    )
+    participation = _tables(response)["participation"]
+    assert participation.rows == [["Kitchen", 4, HIDDEN, HIDDEN]]
+    assert participation.note == HIDDEN_NOTE
+    assert not _chart_drawn(response.content.decode(), "participation")
+
+
+def test_cx_range_without_responses_says_so_on_every_chart(data, login):
+    response = login(data.world.cx_manager).get("/dashboards/cx/", APRIL)
+    tables = _tables(response)
+    html = response.content.decode()
+    for key in ("trends", "teams", "locations"):
+        assert tables[key].note == NONE_NOTE, key
+        assert not _chart_drawn(html, key), key
+
+
+def test_cx_breakdown_with_a_shown_group_draws_its_chart(data, login):
+    response = login(data.world.cx_manager).get("/dashboards/cx/", MARCH_FILTER)
+    assert _tables(response)["teams"].note == ""
+    assert _chart_drawn(response.content.decode(), "teams")
+
+
+def test_overview_card_hidden_in_every_period_draws_no_sparkline(data, login):
+    response = login(data.world.hr_admin).get(
+        "/dashboards/", {**MARCH_FILTER, "team": data.kitchen.id}
+    )
+    enps = next(card for card in response.context["cards"] if card["key"] == "enps")
+    assert enps["suppressed"] and "chart" not in enps
+    assert 'data-chart="spark-enps"' not in response.content.decode()
