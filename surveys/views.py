@@ -285,11 +285,9 @@ def people(request):
             organization=organization, file=form.cleaned_data["file"]
         )
         if report.ok:
-            messages.success(
-                request,
-                f"Imported: {report.created} people added, {report.updated} updated, "
-                f"{report.teams_created} new teams.",
-            )
+            messages.success(request, report.headline)
+            for change in report.changes:
+                messages.warning(request, change)
             return redirect("surveys:people")
     teams = (
         Team.objects.filter(organization=organization)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -28,29 +29,89 @@ class RowError:
     message: str
 
 
+@dataclass(frozen=True)
+class TeamMove:
+    """An existing team that the file put in another department or location."""
+
+    team: str
+    place: str  # "department" or "location"
+    before: str | None
+    after: str
+
+    def __str__(self) -> str:
+        return f"{self.team} → {self.after} (was {self.before or 'none'})"
+
+
 @dataclass
 class ImportReport:
     created: int = 0
     updated: int = 0
     teams_created: int = 0
-    departments_created: int = 0
-    locations_created: int = 0
+    new_departments: list[str] = field(default_factory=list)
+    new_locations: list[str] = field(default_factory=list)
+    moves: list[TeamMove] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def departments_created(self) -> int:
+        return len(self.new_departments)
+
+    @property
+    def locations_created(self) -> int:
+        return len(self.new_locations)
+
+    @property
+    def headline(self) -> str:
+        return (
+            f"Imported: {_count(self.created, 'person', 'people')} added, {self.updated} "
+            f"updated, {_count(self.teams_created, 'new team')}."
+        )
+
+    @property
+    def changes(self) -> list[str]:
+        """What else the import changed, a sentence each: teams moved, places created."""
+        lines = []
+        for place in ("department", "location"):
+            moved = [str(move) for move in self.moves if move.place == place]
+            if moved:
+                lines.append(
+                    f"{_count(len(moved), 'team')} moved to another {place}: {_listed(moved)}."
+                )
+        for place, names in (
+            ("department", self.new_departments),
+            ("location", self.new_locations),
+        ):
+            if names:
+                lines.append(f"{_count(len(names), f'new {place}')} created: {_listed(names)}.")
+        return lines
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def _listed(items: list[str], most: int = 10) -> str:
+    shown = ", ".join(items[:most])
+    return f"{shown} and {len(items) - most} more" if len(items) > most else shown
+
 
 def _named(
-    model: type[models.Model], *, organization: Organization, names: set[str]
-) -> tuple[dict[str, models.Model], int]:
-    """Departments or locations by lower-cased name, creating the missing ones."""
+    model: type[models.Model], *, organization: Organization, names: Iterable[str]
+) -> tuple[dict[str, models.Model], list[str]]:
+    """Departments or locations by lower-cased name, creating the missing ones (also returned,
+    by name, sorted). A new one is spelt as `names` first spells it."""
     existing = {obj.name.lower(): obj for obj in model.objects.filter(organization=organization)}
-    missing = {name.lower(): name for name in names if name and name.lower() not in existing}
+    missing: dict[str, str] = {}
+    for name in names:
+        if name and name.lower() not in existing:
+            missing.setdefault(name.lower(), name)
     for key, name in missing.items():
         existing[key] = model.objects.create(organization=organization, name=name)
-    return existing, len(missing)
+    return existing, sorted(missing.values(), key=str.lower)
 
 
 def team_get_or_create(
@@ -213,29 +274,48 @@ def _row_build(number: int, cells: dict[str, str]) -> _Row:
 
 
 def _rows_save(organization: Organization, rows: list[_Row], report: ImportReport) -> None:
-    departments, report.departments_created = _named(
-        Department, organization=organization, names={r.department for r in rows}
+    departments, report.new_departments = _named(
+        Department, organization=organization, names=[r.department for r in rows]
     )
-    locations, report.locations_created = _named(
-        Location, organization=organization, names={r.location for r in rows}
+    locations, report.new_locations = _named(
+        Location, organization=organization, names=[r.location for r in rows]
     )
-    teams = {t.name.lower(): t for t in Team.objects.filter(organization=organization)}
-    changed_teams = []
+    teams = {
+        t.name.lower(): t
+        for t in Team.objects.filter(organization=organization).select_related(
+            "department", "location"
+        )
+    }
+    created, changed_teams = set(), []
     for row in rows:
         team = teams.get(row.team.lower())
         if team is None:
             team = teams[row.team.lower()] = Team.objects.create(
                 organization=organization, name=row.team
             )
+            created.add(team.pk)
             report.teams_created += 1
-        # The file is the source of truth for where a team sits, when it says.
+        # The file is the source of truth for where a team sits, when it says (the page says so);
+        # the report names each existing team it moves.
         if row.department:
-            team.department = departments[row.department.lower()]
+            _team_place(team, "department", departments[row.department.lower()], report, created)
         if row.location:
-            team.location = locations[row.location.lower()]
+            _team_place(team, "location", locations[row.location.lower()], report, created)
         changed_teams.append(team)
     Team.objects.bulk_update(set(changed_teams), ["department", "location"])
     _people_save(organization, rows, teams, report)
+
+
+def _team_place(
+    team: Team, place: str, to: Department | Location, report: ImportReport, created: set[int]
+) -> None:
+    """Put the team in this department or location; a move of an existing team is reported."""
+    before = getattr(team, place)
+    if before == to:
+        return
+    if team.pk not in created:
+        report.moves.append(TeamMove(team.name, place, before.name if before else None, to.name))
+    setattr(team, place, to)
 
 
 def _people_save(

@@ -6,7 +6,7 @@ import pytest
 
 from surveys.models import Department, Location, Person, Team
 from surveys.services import people_import_csv, team_get_or_create
-from tests.factories import PersonFactory, TeamFactory
+from tests.factories import DepartmentFactory, LocationFactory, PersonFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,76 @@ def test_import_creates_people_teams_departments_and_locations(world):
     world.team.refresh_from_db()
     assert Person.objects.get(email="chloe@example.com").team == world.team
     assert world.team.department.name == "Hotels"
+
+
+@pytest.fixture
+def seattle(world):
+    """Seattle Front Desk, in Front Office at Seattle, with two people; Housekeeping and Portland
+    Pearl exist too."""
+    team = TeamFactory(
+        organization=world.org,
+        name="Seattle Front Desk",
+        department=DepartmentFactory(organization=world.org, name="Front Office"),
+        location=LocationFactory(organization=world.org, name="Seattle"),
+    )
+    PersonFactory.create_batch(2, organization=world.org, team=team)
+    DepartmentFactory(organization=world.org, name="Housekeeping")
+    LocationFactory(organization=world.org, name="Portland Pearl")
+    return team
+
+
+def test_import_reports_each_team_it_moves(world, seattle):
+    report = _import(
+        world.org,
+        HEADER + "Ana,ana@example.com,seattle front desk,Housekeeping,Portland Pearl,\n",
+    )
+    assert report.ok
+    seattle.refresh_from_db()
+    assert (seattle.department.name, seattle.location.name) == ("Housekeeping", "Portland Pearl")
+    assert seattle.people.count() == 3  # the whole team moved, not only Ana
+    assert report.headline == "Imported: 1 person added, 0 updated, 0 new teams."
+    assert report.changes == [
+        "1 team moved to another department: Seattle Front Desk → Housekeeping (was Front Office).",
+        "1 team moved to another location: Seattle Front Desk → Portland Pearl (was Seattle).",
+    ]
+
+
+def test_import_reports_a_misspelt_department_it_creates(world, seattle):
+    report = _import(
+        world.org,
+        HEADER
+        + "Ana,ana@example.com,Seattle Front Desk,Houskeeping,Seattle,\n"
+        + "Ben,ben@example.com,Seattle Front Desk,houskeeping,seattle,\n",
+    )
+    assert report.ok
+    assert report.changes == [
+        "1 team moved to another department: Seattle Front Desk → Houskeeping (was Front Office).",
+        "1 new department created: Houskeeping.",
+    ]
+    assert report.departments_created == 1 and report.locations_created == 0
+
+
+def test_import_reports_no_move_when_teams_stay_or_are_new(world, seattle):
+    report = _import(
+        world.org,
+        HEADER
+        + "Ana,ana@example.com,Seattle Front Desk,Front Office,,\n"  # where it already is
+        + "Ben,ben@example.com,Seattle Front Desk,,,\n"  # says nothing: stays
+        + "Cleo,cleo@example.com,Laundry,Housekeeping,Portland Pearl,\n",  # a new team
+    )
+    assert report.ok and report.moves == []
+    assert report.headline == "Imported: 3 people added, 0 updated, 1 new team."
+    assert report.changes == []
+
+
+def test_import_report_lists_ten_moves_then_counts_the_rest(world):
+    TeamFactory.create_batch(12, organization=world.org, department=None)
+    names = list(Team.objects.filter(department=None).values_list("name", flat=True))
+    rows = "".join(f"P{i},p{i}@example.com,{name},Stores,,\n" for i, name in enumerate(names))
+    [moved, created] = _import(world.org, HEADER + rows).changes
+    assert moved.startswith("12 teams moved to another department: ")
+    assert moved.count("→ Stores (was none)") == 10 and moved.endswith(" and 2 more.")
+    assert created == "1 new department created: Stores."
 
 
 def test_import_updates_existing_people_by_email_any_case(world):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from surveys.models import Person, Question, Survey, SurveyKind, SurveyStatus
+from surveys.models import Department, Person, Question, Survey, SurveyKind, SurveyStatus
 from surveys.services import survey_create_from_template
 from tests.factories import QuestionFactory, ResponseFactory, SurveyFactory
 
@@ -382,6 +382,25 @@ def test_people_import_success_redirects(world, login):
     response = login(world.hr_admin).post(reverse("surveys:people"), {"file": upload})
     assert response.status_code == 302
     assert Person.objects.get(email="ana@example.com").team.name == "Checkout"
+
+
+def test_people_import_shows_the_teams_it_moved_and_what_it_created(world, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    world.team.department = Department.objects.create(organization=world.org, name="Rooms")
+    world.team.save()
+    upload = SimpleUploadedFile(
+        "people.csv",
+        b"name,email,team,department\nAna,ana@example.com,Front desk,Houskeeping\n",
+        "text/csv",
+    )
+    client = login(world.hr_admin)
+    response = client.post(reverse("surveys:people"), {"file": upload}, follow=True)
+    body = response.content.decode()
+    assert "Imported: 1 person added, 0 updated, 0 new teams." in body
+    assert "1 team moved to another department: Front desk → Houskeeping (was Rooms)." in body
+    assert "1 new department created: Houskeeping." in body
+    assert "move the whole team there, with everyone in it" in body
 
 
 def test_people_import_errors_are_shown_by_row(world, login):
