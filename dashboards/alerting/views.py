@@ -181,7 +181,15 @@ def alert_acknowledge(request, pk: int):
     alert = _alert_for_user(request, pk)
     if actions.alert_acknowledge(alert=alert, user=request.user):
         messages.success(request, "Alert acknowledged.")
+    else:
+        messages.info(request, _unchanged(alert))
     return redirect("dashboards:alert-detail", pk=alert.pk)
+
+
+def _unchanged(alert: Alert, note: str = "") -> str:
+    """Why an action on an alert changed nothing (a second click, or a colleague was first)."""
+    text = f"This alert was already {alert.get_status_display().lower()}: nothing changed."
+    return text + (" Your closing note was not saved; add it as a note." if note else "")
 
 
 @require_POST
@@ -227,16 +235,20 @@ def alert_resolve(request, pk: int):
         slot="resolve_form",
         act=lambda data: actions.alert_resolve(alert=alert, user=request.user, note=data["note"]),
         done="Alert resolved.",
+        unchanged=lambda data: _unchanged(alert, data["note"]),
     )
 
 
-def _alert_form_post(request, alert: Alert, form, *, slot: str, act, done: str):
-    """Bad input re-renders the alert with the form's errors (400); else act and go back."""
+def _alert_form_post(request, alert: Alert, form, *, slot: str, act, done: str, unchanged=None):
+    """Bad input re-renders the alert with the form's errors (400); else act and go back. An
+    action that changed nothing (`act` returns False) says why, with `unchanged(data)`."""
     if not form.is_valid():
         context = _detail_context(request, alert, **{slot: form})
         return render(request, "dashboards/alerts/detail.html", context, status=400)
     if act(form.cleaned_data) is not False:
         messages.success(request, done)
+    elif unchanged is not None:
+        messages.info(request, unchanged(form.cleaned_data))
     return redirect("dashboards:alert-detail", pk=alert.pk)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from dashboards.models import Alert, AlertNote, AlertRule, OutboxMessage, WebhookEndpoint
@@ -168,6 +169,73 @@ def test_owner_acknowledges_assigns_notes_and_resolves(world, login, ex_alert):
         "Talking to the team.",
         "Workload rebalanced.",
     ]
+
+
+def _messages(response) -> list[tuple[str, str]]:
+    """The messages a redirect leaves for the next page (earlier ones were shown: follow=True)."""
+    return [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.mark.parametrize("role", ["hr_admin", "team_lead"])
+def test_acknowledging_twice_says_it_was_already_acknowledged(world, login, ex_alert, role):
+    client = login(world.member(role))
+    client.post(url("alert-acknowledge", ex_alert.pk), follow=True)
+    ex_alert.refresh_from_db()
+    acknowledged_at = ex_alert.acknowledged_at
+
+    response = client.post(url("alert-acknowledge", ex_alert.pk))
+
+    assert response.status_code == 302
+    assert _messages(response) == [
+        ("info", "This alert was already acknowledged: nothing changed.")
+    ]
+    ex_alert.refresh_from_db()
+    assert (ex_alert.status, ex_alert.acknowledged_at) == ("acknowledged", acknowledged_at)
+
+
+def test_acknowledging_a_resolved_alert_says_it_was_already_resolved(world, login, ex_alert):
+    client = login(world.hr_admin)
+    client.post(url("alert-resolve", ex_alert.pk), {"note": ""}, follow=True)
+
+    response = client.post(url("alert-acknowledge", ex_alert.pk))
+
+    assert _messages(response) == [("info", "This alert was already resolved: nothing changed.")]
+    ex_alert.refresh_from_db()
+    assert (ex_alert.status, ex_alert.acknowledged_at) == ("resolved", None)
+
+
+def test_resolving_twice_says_it_was_already_resolved_and_keeps_no_note(world, login, ex_alert):
+    client = login(world.hr_admin)
+    client.post(url("alert-resolve", ex_alert.pk), {"note": "Fixed."}, follow=True)
+    ex_alert.refresh_from_db()
+    resolved_at = ex_alert.resolved_at
+
+    plain = client.post(url("alert-resolve", ex_alert.pk), {"note": ""})
+    client.get(url("alert-detail", ex_alert.pk))  # shows (and uses up) the message
+    noted = client.post(url("alert-resolve", ex_alert.pk), {"note": "Fixed again."})
+
+    assert _messages(plain) == [("info", "This alert was already resolved: nothing changed.")]
+    assert _messages(noted) == [
+        (
+            "info",
+            "This alert was already resolved: nothing changed. Your closing note was not saved; "
+            "add it as a note.",
+        )
+    ]
+    ex_alert.refresh_from_db()
+    assert ex_alert.resolved_at == resolved_at
+    assert list(AlertNote.objects.values_list("body", flat=True)) == ["Fixed."]
+
+
+def test_the_first_acknowledgement_and_resolution_say_so(world, login, ex_alert):
+    client = login(world.hr_admin)
+
+    acknowledged = client.post(url("alert-acknowledge", ex_alert.pk))
+    client.get(url("alert-detail", ex_alert.pk))
+    resolved = client.post(url("alert-resolve", ex_alert.pk), {"note": ""})
+
+    assert _messages(acknowledged) == [("success", "Alert acknowledged.")]
+    assert _messages(resolved) == [("success", "Alert resolved.")]
 
 
 def test_a_note_is_the_first_response_too(world, login, ex_alert):
