@@ -1,15 +1,17 @@
 """Dashboard pages and their exports.
 
 Thin views: each page builder validates the filters (bad filters: the page with the form's
-errors, status 400), narrows them to what the member may see, and calls the dashboard's selector.
-The export of a page is the same builder's tables, so it holds exactly what the page shows.
+errors and a list of the bad parameters, status 400), narrows them to what the member may see, and
+calls the dashboard's selector. The export of a page is the same builder's tables, so it holds
+exactly what the page shows; with bad filters it is a 400 in plain text naming them.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
 from config.audit import AuditAction, audit_record
@@ -201,10 +203,41 @@ PAGES = {
 }
 
 
+def _filter_errors(context: dict) -> list[dict]:
+    """Each invalid query parameter of the page's filter forms: its name, its label and why."""
+    errors = []
+    for form in (context[key] for key in ("form", "comment_form") if key in context):
+        for name, messages in form.errors.items():
+            field = name != NON_FIELD_ERRORS
+            for message in messages:
+                errors.append(
+                    {
+                        "name": name if field else "",
+                        "label": form[name].label if field else "Filters",
+                        # a bad choice is quoted in its message: keep a long one short
+                        "message": Truncator(message).chars(200),
+                    }
+                )
+    return errors
+
+
+def _without(query: QueryDict, names: set[str]) -> str:
+    """The query string less the named parameters."""
+    kept = query.copy()
+    for name in names:
+        kept.pop(name, None)
+    return kept.urlencode()
+
+
 def _page(request, name: str):
     builder, template = PAGES[name]
     with shared_reads():  # the page's panels share equal reads (dashboards.reads)
         context, status = builder(request)
+    if status == 400:
+        errors = _filter_errors(context)
+        bad = {error["name"] for error in errors if error["name"]}
+        context["filter_errors"] = errors
+        context["valid_query"] = _without(request.GET, bad) if bad else None
     return render(request, template, {**context, "dashboard": name}, status=status)
 
 
@@ -243,10 +276,14 @@ def export(request, dashboard: str, fmt: str):
         raise Http404("No such export.")
     if request.membership.role not in DASHBOARD_ROLES[dashboard]:
         raise PermissionDenied("Your role does not give access to this dashboard.")
-    builder, template = PAGES[dashboard]
+    builder, _ = PAGES[dashboard]
     context, status = builder(request)
-    if status != 200:
-        return render(request, template, {**context, "dashboard": dashboard}, status=status)
+    if status != 200:  # a short answer naming the bad parameters, not an HTML page saved as CSV
+        lines = [f"- {e['name'] or e['label']}: {e['message']}" for e in _filter_errors(context)]
+        return HttpResponseBadRequest(
+            "\n".join(["Some filters are not valid, so nothing was exported:", *lines, ""]),
+            content_type="text/plain; charset=utf-8",
+        )
     tables = list(context.get("tables", []))
     if context.get("has_comments"):
         tables.append(comments_table(filters=context["filters"], **context["comment_filters"]))
