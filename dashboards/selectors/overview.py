@@ -48,8 +48,17 @@ def visible_kinds(membership: Membership) -> list[str]:
     return [kind for kind in SurveyKind.values if can_view_results(membership, kind)]
 
 
+WHOLE_RANGE_NOTE = (
+    "“Whole range” has no period before it to compare with, so these cards compare months "
+    "instead: each shows its latest month with responses against the month before, and so does "
+    "“Teams that moved most” (participation compares survey rounds, as always). The employee "
+    "and customer experience pages show figures for the whole range."
+)
+
+
 def _card_period(filters: Filters) -> str:
-    # Cards compare a period with the one before, so "all" falls back to months.
+    # Cards compare a period with the one before, so "all" falls back to months (and the page
+    # says so: WHOLE_RANGE_NOTE).
     return "month" if filters.period == "all" else filters.period
 
 
@@ -314,6 +323,7 @@ def overview_dashboard(*, filters: Filters, membership: Membership) -> dict:
     moves = teams_that_moved(filters=filters, cards=cards)
     return {
         "cards": cards,
+        "period_note": WHOLE_RANGE_NOTE if filters.period == "all" else "",
         "moves": moves,
         "alerts": open_alerts(membership=membership),
         "tables": overview_tables(cards=cards, moves=moves),
