@@ -23,6 +23,16 @@ def invitation_for_token(*, token: str) -> Invitation | None:
     )
 
 
+def invitation_for_user(*, user, invitation_id: int) -> Invitation | None:
+    """One of this user's own invitations (through their person record), open or not: the
+    answer page says when it is used or closed. Anyone else's is None, as an unknown id."""
+    return (
+        Invitation.objects.select_related("survey", "cycle", "person", "team__location")
+        .filter(pk=invitation_id, person__user=user)
+        .first()
+    )
+
+
 def customer_link_for_signed(*, signed: str) -> CustomerLink | None:
     link_id = customer_link_id(signed)
     if link_id is None or not rows.valid_id(link_id):

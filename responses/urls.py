@@ -8,6 +8,7 @@ app_name = "responses"
 
 urlpatterns = [
     path("mine/", views.mine, name="mine"),
+    path("mine/<int:pk>/", views.mine_answer, name="mine-answer"),
     path("i/<str:token>/", views.invitation_answer, name="invitation"),
     path("c/<str:signed>/", views.link_answer, name="link"),
     path("thanks/<str:signed>/", views.thanks, name="thanks"),

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -24,10 +24,11 @@ from responses.selectors import (
     SurveyRevisionCache,
     customer_link_for_signed,
     invitation_for_token,
+    invitation_for_user,
 )
 from responses.services import ALREADY_ANSWERED, ROUND_CLOSED, SURVEY_NOT_OPEN, response_submit
-from surveys.distribution_selectors import surveys_pending_for_user
-from surveys.models import Survey, SurveyStatus
+from surveys.distribution_selectors import invitations_pending_for_user
+from surveys.models import Invitation, Survey, SurveyStatus
 from surveys.permissions import membership_required
 
 PUBLIC_WINDOW = 10 * 60
@@ -201,6 +202,11 @@ def invitation_answer(request, token: str):
         if _over_limit(request, "unknown-token", count=True):
             return _page(request, "rate_limited")
         return _page(request, "unknown")
+    return _invitation_answer(request, invitation)
+
+
+def _invitation_answer(request, invitation: Invitation):
+    """Answer one invitation, reached by its e-mailed token or from My surveys."""
     survey = invitation.survey
     if request.method == "GET":
         blocked = _survey_blocked(survey)
@@ -264,5 +270,17 @@ def thanks(request, signed: str):
 @require_GET
 @membership_required()
 def mine(request):
-    surveys = surveys_pending_for_user(user=request.user)
-    return render(request, "responses/mine.html", {"surveys": surveys})
+    invitations = invitations_pending_for_user(user=request.user)
+    return render(request, "responses/mine.html", {"invitations": invitations})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@membership_required()
+def mine_answer(request, pk: int):
+    """A signed-in member answers their own invitation from My surveys: the e-mailed token is
+    stored hashed, so this page finds the invitation by id, only among the user's own."""
+    invitation = invitation_for_user(user=request.user, invitation_id=pk)
+    if invitation is None:
+        raise Http404("No such invitation of yours.")
+    return _invitation_answer(request, invitation)

@@ -1,12 +1,12 @@
-"""Reads for distribution: participation per team, the open rounds, a person's pending surveys."""
+"""Reads for distribution: participation per team, the open rounds, a person's pending invitations."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from dashboards.anonymity import threshold_for
 from dashboards.selectors.scores import participation_by_group
-from surveys.models import CustomerLink, Cycle, Survey, SurveyStatus
+from surveys.models import CustomerLink, Cycle, Invitation, Survey, SurveyStatus
 
 
 def participation_by_team(*, survey: Survey, cycle: Cycle | None = None) -> dict:
@@ -48,17 +48,21 @@ def participation_by_team(*, survey: Survey, cycle: Cycle | None = None) -> dict
     }
 
 
-def surveys_pending_for_user(*, user) -> QuerySet[Survey]:
-    """Live EX surveys with an open invitation for this user's person record, not yet answered."""
+def invitations_pending_for_user(*, user) -> QuerySet[Invitation]:
+    """This user's unanswered invitations to live surveys whose round is still open, by title.
+
+    Open as the answer page judges it (responses.views): an invitation without a round is open,
+    hence the OR (`cycle__closed=False` alone is an inner join and would leave it out).
+    """
     return (
-        Survey.objects.filter(
-            status=SurveyStatus.LIVE,
-            invitations__person__user=user,
-            invitations__used_at__isnull=True,
-            invitations__cycle__closed=False,
+        Invitation.objects.filter(
+            person__user=user,
+            used_at__isnull=True,
+            survey__status=SurveyStatus.LIVE,
         )
-        .distinct()
-        .order_by("title")
+        .filter(Q(cycle__isnull=True) | Q(cycle__closed=False))
+        .select_related("survey", "cycle")
+        .order_by("survey__title", "pk")
     )
 
 

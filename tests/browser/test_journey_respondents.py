@@ -3,9 +3,14 @@
 A staff member follows the personal link the real worker emailed them; a customer follows a
 team's customer link. Both skip a required question, get an inline error that keeps what they
 answered, correct it and reach the thank-you page; the worker scores what they sent.
+
+A staff member who signs in answers their pulse from My surveys on a 390×844 phone instead (no
+worker needed: the invitation's token is never used).
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.urls import reverse
@@ -15,13 +20,14 @@ from responses.models import Answer, Response
 from surveys.distribution import customer_link_create, customer_link_signed, invitations_send
 from surveys.models import Invitation
 from surveys.services import survey_create_from_template, survey_publish
-from tests.browser.conftest import assert_accessible, invitation_links
-from tests.factories import PersonFactory
+from tests.browser.conftest import assert_accessible, invitation_links, sign_in
+from tests.factories import PASSWORD, PersonFactory
 from tests.processes import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NEEDS_AN_ANSWER = "This question needs an answer."
+PHONE = {"width": 390, "height": 844}
 
 
 def _published(world, key: str):
@@ -110,6 +116,48 @@ def test_staff_member_answers_their_invitation_on_a_phone(phone_page, world, wor
     )
     assert values == {1: 9, 2: 4, 3: 5, 4: None}
     _wait_scored(response, worker)
+
+
+def test_staff_member_answers_their_pulse_from_my_surveys_on_a_phone(browser, live_server, world):
+    survey = _published(world, "enps_pulse")
+    PersonFactory(organization=world.org, team=world.team, user=world.staff.user)
+    invitations_send(survey=survey, teams=[world.team])
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        sign_in(page, live_server, world.staff.user.username, PASSWORD)
+        expect(page.get_by_role("heading", level=1)).to_have_text("My surveys")
+        answer_now = page.get_by_role("link", name=re.compile(r"^Answer now \(eNPS pulse\)$"))
+        assert answer_now.bounding_box()["height"] >= 44  # a thumb's tap target
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert_accessible(page, "journey2-07-my-surveys-phone")
+
+        answer_now.tap()
+        expect(page.get_by_role("heading", level=1)).to_have_text("eNPS pulse")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        questions = page.locator("fieldset.question")
+        questions.nth(0).locator("label", has_text="8").first.tap()
+        questions.nth(1).get_by_text("Agree", exact=True).tap()
+        questions.nth(2).get_by_text("Strongly agree", exact=True).tap()
+        page.get_by_role("button", name="Send my answers").tap()
+        page.wait_for_url("**/r/thanks/**")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+
+        page.goto(f"{live_server.url}/r/mine/")
+        expect(page.get_by_text("Nothing is waiting for you right now.")).to_be_visible()
+        expect(page.get_by_role("link", name="Answer now")).to_have_count(0)
+    finally:
+        context.close()
+
+    response = Response.objects.get(survey=survey)
+    assert (response.team, response.channel) == (world.team, "invitation")
+    assert response.respondent is None  # anonymous survey
+    assert Invitation.objects.get(survey=survey).used_at is not None
+    values = dict(
+        Answer.objects.filter(response=response).values_list("question__order", "value_int")
+    )
+    assert values == {1: 8, 2: 4, 3: 5}  # the idea box was left empty
 
 
 def test_customer_answers_a_team_link_on_a_phone(phone_page, live_server, world, worker):

@@ -38,7 +38,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token
 
 from dashboards.scoring import survey_rebuild
-from surveys.models import Role
+from surveys.models import Invitation, Role, token_hash
 from tests.config.access_world import (
     OURS,
     THEIRS,
@@ -98,6 +98,10 @@ def url(
         expect = dict(zip(ROLES, theirs, strict=True))
         checks.append(Check(name, their_label, method, "theirs", kw, q, expect, data))
     return checks
+
+
+def colleague_invitation(s: Side) -> dict:
+    return {"pk": Invitation.objects.get(token_hash=token_hash(s.token)).pk}
 
 
 def ex(s: Side) -> dict:
@@ -359,6 +363,8 @@ URL_ACCESS: list[Check] = [
     ),
     # --- Answering -----------------------------------------------------------------------------
     *url("responses:mine", (200, 200, 200, 200, L, 200)),
+    # The invitation is a colleague's (their person record has no login): found for nobody else.
+    *url("responses:mine-answer", (404, 404, 404, 404, L, 404), kw=colleague_invitation),
     *url("responses:invitation", ALL_200, kw=lambda s: {"token": s.token}),
     *url("responses:link", ALL_200, kw=lambda s: {"signed": s.link_signed}),
     *url("responses:thanks", ALL_200, kw=lambda s: {"signed": s.thanks_signed}),

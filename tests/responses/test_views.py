@@ -9,7 +9,7 @@ from responses.models import Channel, Response
 from surveys.distribution import customer_link_signed
 from surveys.models import SurveyStatus
 from tests.factories import CustomerLinkFactory, CycleFactory, PersonFactory
-from tests.responses.conftest import make_invitation
+from tests.responses.conftest import make_invitation, make_survey
 
 pytestmark = pytest.mark.django_db
 
@@ -219,11 +219,12 @@ def test_thanks_page_with_a_forged_value_is_not_valid(client):
 
 def test_my_surveys_lists_pending_invitations_of_the_signed_in_person(login, world, survey):
     person = PersonFactory(organization=world.org, user=world.staff.user)
-    make_invitation(survey, person=person)
+    invitation = make_invitation(survey, person=person)
     page = login(world.staff).get("/r/mine/")
     assert page.status_code == 200
     assert survey.title.encode() in page.content
-    assert b"arrived by email" in page.content
+    assert f'href="/r/mine/{invitation.pk}/"'.encode() in page.content
+    assert b"Answer now" in page.content
 
 
 def test_my_surveys_leaves_out_answered_ones(login, world, survey):
@@ -231,6 +232,16 @@ def test_my_surveys_leaves_out_answered_ones(login, world, survey):
     make_invitation(survey, person=person, used_at=timezone.now())
     page = login(world.staff).get("/r/mine/")
     assert survey.title.encode() not in page.content
+
+
+def test_my_surveys_leaves_out_closed_rounds_and_surveys(login, world, survey):
+    person = PersonFactory(organization=world.org, user=world.staff.user)
+    make_invitation(survey, person=person, cycle=CycleFactory(survey=survey, closed=True))
+    other = make_survey(world.org, status=SurveyStatus.CLOSED, title="Last year's pulse")
+    make_invitation(other, person=person, token="another-token")
+    page = login(world.staff).get("/r/mine/")
+    assert survey.title.encode() not in page.content
+    assert b"Last year" not in page.content
 
 
 def test_my_surveys_shows_a_colleagues_invitations_to_nobody_else(login, world, survey):
@@ -242,6 +253,97 @@ def test_my_surveys_shows_a_colleagues_invitations_to_nobody_else(login, world, 
 def test_my_surveys_needs_sign_in_and_get(client, login, world):
     assert client.get("/r/mine/").status_code == 302
     assert login(world.staff).post("/r/mine/").status_code == 405
+
+
+# --- Answering from My surveys ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_person(world):
+    return PersonFactory(organization=world.org, team=world.team, user=world.staff.user)
+
+
+def test_staff_member_answers_their_pulse_from_my_surveys(login, world, survey, staff_person):
+    invitation = make_invitation(survey, person=staff_person)
+    client = login(world.staff)
+    url = f"/r/mine/{invitation.pk}/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert survey.title.encode() in page.content
+    assert page["Cache-Control"].startswith("max-age=0")
+    response = post_answers(client, url, survey)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/r/thanks/")
+    stored = Response.objects.get()
+    assert (stored.channel, stored.team, stored.cycle) == (
+        Channel.INVITATION,
+        world.team,
+        invitation.cycle,
+    )
+    assert stored.respondent is None  # the survey is anonymous: no link to the person
+    invitation.refresh_from_db()
+    assert invitation.used_at is not None
+    assert survey.title.encode() not in client.get("/r/mine/").content
+    again = client.get(url)
+    assert again.status_code == 410
+    assert b"You have already answered" in again.content
+
+
+def test_named_survey_answered_from_my_surveys_keeps_the_respondent(
+    login, world, survey, staff_person
+):
+    survey.anonymous = False
+    survey.save()
+    invitation = make_invitation(survey, person=staff_person)
+    post_answers(login(world.staff), f"/r/mine/{invitation.pk}/", survey)
+    assert Response.objects.get().respondent == staff_person
+
+
+def test_answer_from_my_surveys_and_then_the_emailed_link_is_refused(
+    login, world, survey, staff_person
+):
+    invitation = make_invitation(survey, person=staff_person, token=TOKEN)
+    client = login(world.staff)
+    post_answers(client, f"/r/mine/{invitation.pk}/", survey)
+    assert client.get(f"/r/i/{TOKEN}/").status_code == 410
+    assert post_answers(client, f"/r/i/{TOKEN}/", survey, key="other").status_code == 410
+    assert Response.objects.count() == 1
+
+
+def test_used_invitation_from_my_surveys_gets_the_already_answered_page(
+    login, world, survey, staff_person
+):
+    invitation = make_invitation(survey, person=staff_person, used_at=timezone.now())
+    page = login(world.staff).get(f"/r/mine/{invitation.pk}/")
+    assert page.status_code == 410
+    assert b"You have already answered" in page.content
+
+
+def test_closed_round_from_my_surveys_gets_the_closed_page(login, world, survey, staff_person):
+    closed = CycleFactory(survey=survey, closed=True)
+    invitation = make_invitation(survey, person=staff_person, cycle=closed)
+    page = login(world.staff).get(f"/r/mine/{invitation.pk}/")
+    assert page.status_code == 410
+    assert b"This survey is closed" in page.content
+
+
+@pytest.mark.parametrize("role", ["staff", "team_lead", "hr_admin", "outsider"])
+def test_someone_elses_invitation_is_not_found(login, world, survey, role):
+    invitation = make_invitation(survey)  # a colleague's, without a login of their own
+    client = login(world.member(role))
+    assert client.get(f"/r/mine/{invitation.pk}/").status_code == 404
+    assert post_answers(client, f"/r/mine/{invitation.pk}/", survey, key="k").status_code == 404
+    assert client.get("/r/mine/99999999999999999999/").status_code == 404
+    assert not Response.objects.exists()
+
+
+def test_answer_from_my_surveys_needs_sign_in_and_get_or_post(
+    client, login, world, survey, staff_person
+):
+    invitation = make_invitation(survey, person=staff_person)
+    url = f"/r/mine/{invitation.pk}/"
+    assert client.get(url)["Location"].startswith("/accounts/login/")
+    assert login(world.staff).put(url).status_code == 405
 
 
 def test_french_respondent_reads_the_page_in_french(client, survey):
