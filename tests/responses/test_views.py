@@ -362,6 +362,20 @@ def test_french_respondent_reads_the_page_in_french(client, survey):
     assert "Vous avez déjà répondu" in client.get(url).content.decode()
 
 
+def test_skip_link_is_in_the_pages_language(client, login, world, survey):
+    survey.translations = {"fr": {"title": "Votre avis compte"}}
+    survey.save()
+    make_invitation(survey, token=TOKEN)
+    french = client.get(f"/r/i/{TOKEN}/?lang=fr").content.decode()
+    assert '<html lang="fr">' in french
+    assert 'href="#main">Aller au contenu</a>' in french
+    assert 'href="#main">Skip to content</a>' in client.get(f"/r/i/{TOKEN}/").content.decode()
+    # The staff pages are in English (lang="en"), whatever the browser asks for.
+    staff = login(world.staff).get("/r/mine/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert '<html lang="en">' in staff
+    assert 'href="#main">Skip to content</a>' in staff
+
+
 # --- A first visit's page, rendered once per survey revision and language ---------------------
 
 
