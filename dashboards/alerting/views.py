@@ -33,7 +33,7 @@ from dashboards.models import (
     OutboxStatus,
     WebhookEndpoint,
 )
-from responses.models import Answer
+from responses.models import Answer, Response
 from surveys.models import Role, SurveyKind
 from surveys.permissions import membership_required
 
@@ -129,6 +129,7 @@ def _detail_context(request, alert: Alert, **forms) -> dict:
         "owner": owner,
         "note_form": forms.get("note_form") or NoteForm(),
         "answers": _customer_answers(request, alert),
+        "served": _served(alert),
         **_nav(request),
     }
     if owner:
@@ -138,6 +139,20 @@ def _detail_context(request, alert: Alert, **forms) -> dict:
         context["resolve_form"] = forms.get("resolve_form") or ResolveForm()
         context["deliveries"] = alert.messages.prefetch_related("deliveries")
     return context
+
+
+def _served(alert: Alert) -> Response | None:
+    """Who served the customer of a per-response CX alert (team, location, agent) and when they
+    answered: what a follow-up starts from, whatever the rule's scope. Staff, not the customer,
+    so shown on anonymous CX surveys too."""
+    if alert.response_id is None or alert.survey.kind != SurveyKind.CX:
+        return None
+    return (
+        Response.objects.filter(pk=alert.response_id)
+        .select_related("team", "location", "agent")
+        .only("submitted_at", "channel", "team__name", "location__name", "agent__name")
+        .first()
+    )
 
 
 def _customer_answers(request, alert: Alert) -> list[Answer]:

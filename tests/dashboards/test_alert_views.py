@@ -7,13 +7,16 @@ import datetime as dt
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
 from dashboards.models import Alert, AlertNote, AlertRule, OutboxMessage, WebhookEndpoint
+from responses.models import Response
 from surveys.models import AuditLog
 from tests.factories import (
     AlertFactory,
     AlertRuleFactory,
     OutboxMessageFactory,
+    PersonFactory,
     QuestionFactory,
     SurveyFactory,
     WebhookEndpointFactory,
@@ -130,6 +133,30 @@ def test_cx_detractor_alert_shows_the_customers_answers_and_is_audited(world, lo
     assert "Would you recommend us?" in body
     entry = AuditLog.objects.get(action="responses.view")
     assert (entry.user, entry.object_id) == (world.cx_manager.user, str(cx_alert.response_id))
+
+
+def test_cx_alert_says_who_served_the_customer(world, login, cx_alert):
+    """Team, location and agent of the response, whatever the rule's scope (the organisation
+    here): where a follow-up starts. Staff, not the customer: shown on anonymous surveys too."""
+    agent = PersonFactory(organization=world.org, team=world.other_team, name="Dana Agent")
+    Response.objects.filter(pk=cx_alert.response_id).update(agent=agent)
+    cx_alert.survey.anonymous = True
+    cx_alert.survey.save()
+
+    body = login(world.cx_manager).get(url("alert-detail", cx_alert.pk)).content.decode()
+
+    team = world.other_team
+    served = f"{team.name}{f' · {team.location.name}' if team.location else ''} · agent Dana Agent"
+    assert f'Served by</dt><dd class="col-sm-8">{served}</dd>' in body
+    stored = Response.objects.get(pk=cx_alert.response_id)
+    when = timezone.localtime(stored.submitted_at)
+    answered = f"{when:%Y-%m-%d %H:%M} ({stored.get_channel_display().lower()})"
+    assert f'Answered</dt><dd class="col-sm-8">{answered}</dd>' in body
+
+
+def test_ex_alert_has_no_served_by(world, login, ex_alert):
+    body = login(world.hr_admin).get(url("alert-detail", ex_alert.pk)).content.decode()
+    assert "Served by" not in body
 
 
 def test_anonymous_cx_alert_does_not_show_answers(world, login, cx_alert):
