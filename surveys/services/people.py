@@ -181,6 +181,13 @@ def people_import_csv(*, organization: Organization, file) -> ImportReport:
     return report
 
 
+def _delimiter(text: str) -> str:
+    """The header line's separator: a comma, or the semicolon (spreadsheets in locales with a
+    decimal comma save "CSV" so) or tab it holds more of."""
+    header = text.split("\n", 1)[0]
+    return max((",", ";", "\t"), key=header.count)
+
+
 def _rows_parse(file, report: ImportReport) -> list[_Row]:
     raw = file.read()
     try:
@@ -188,7 +195,7 @@ def _rows_parse(file, report: ImportReport) -> list[_Row]:
     except UnicodeDecodeError:
         report.errors.append(RowError(1, "The file is not UTF-8 text. Save it as CSV UTF-8."))
         return []
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
     header = [h.strip().lower().rstrip("?").strip() for h in next(reader, [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:

@@ -126,6 +126,17 @@ def test_import_accepts_lead_question_mark_header_and_bom(world):
     assert Person.objects.get(email="eve@example.com").is_lead
 
 
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_import_reads_semicolon_and_tab_separated_files(world, separator):
+    """Spreadsheets in locales with a decimal comma save "CSV" with semicolons; a comma inside a
+    cell then stays part of it."""
+    text = separator.join(["name", "email", "team", "lead"]) + "\n"
+    text += separator.join(["Okafor, Ben", "ben@example.com", "Ops", "no"]) + "\n"
+    report = _import(world.org, text)
+    assert report.ok, report.errors
+    assert Person.objects.get(email="ben@example.com").name == "Okafor, Ben"
+
+
 def test_bad_rows_are_reported_by_row_number_and_nothing_is_imported(world):
     report = _import(
         world.org,
