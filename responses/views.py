@@ -73,10 +73,18 @@ PAGES = {
 
 def _render(request, template: str, context: dict, *, language: str, status: int = 200):
     """Render in the respondent's language (the page's words and the html lang attribute)."""
-    language = language or translation.get_language()
+    language = language or _asked_language(request)
     with translation.override(language):
         context = {**context, "language": language, "LANGUAGE_CODE": language}
         return render(request, template, context, status=status)
+
+
+def _asked_language(request) -> str:
+    """The language of a page with no survey to ask (an unknown link): ?lang= when the site has
+    it (answer pages' language links add it, so a link may carry it), else the browser's, as
+    LocaleMiddleware chose it."""
+    wanted = request.GET.get("lang", "")
+    return wanted if wanted in dict(settings.LANGUAGES) else translation.get_language()
 
 
 def _page(request, key: str, *, survey: Survey | None = None, language: str = ""):

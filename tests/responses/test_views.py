@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -88,6 +89,23 @@ def test_unknown_token_gets_a_clear_404_page(client, survey):
     page = client.get("/r/i/not-a-real-token/")
     assert page.status_code == 404
     assert b"This link is not valid" in page.content
+
+
+@pytest.mark.parametrize("url", ["/r/i/xyz/", "/r/c/garbage/", "/r/thanks/forged:value/"])
+def test_invalid_link_page_follows_lang_in_the_url(client, url):
+    french = client.get(f"{url}?lang=fr")
+    assert french.status_code == 404
+    page = html.unescape(french.content.decode())
+    assert "Ce lien n'est pas valide" in page
+    assert '<html lang="fr">' in page
+    english = client.get(f"{url}?lang=xx").content.decode()  # not a language of the site
+    assert "This link is not valid" in english
+    assert '<html lang="en">' in english
+
+
+def test_unknown_token_page_speaks_the_browsers_language(client):
+    page = client.get("/r/i/xyz/", HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9").content.decode()
+    assert "Ce lien n'est pas valide" in html.unescape(page)
 
 
 def test_used_token_gets_the_already_answered_page(client, survey):
