@@ -319,6 +319,25 @@ def test_cx_breakdown_by_agent(data, login):
     assert _table(page, "agents") == {"Ann": [6, 50.0, 6], "Bob": [6, 83.3, 6]}
 
 
+def _agents_folded(page) -> bool:
+    body = page.content.decode()
+    details = body[: body.index('id="table-agents"')].rsplit("<details", 1)[1]
+    return " open" not in details.split(">", 1)[0]
+
+
+def test_a_long_agent_table_starts_folded(data, login):
+    """Two agents: the table is the card, open. Over twenty: folded behind a line saying how
+    many, so the detractor follow-ups below stay in reach."""
+    client = login(data.world.cx_manager)
+    assert not _agents_folded(client.get("/dashboards/cx/", MARCH_FILTER))
+    for n in range(20):
+        agent = PersonFactory(organization=data.world.org, name=f"Agent {n:02}")
+        store(survey=data.cx, team=data.kitchen, agent=agent, columns={data.csat: [4]})
+    page = client.get("/dashboards/cx/", MARCH_FILTER)
+    assert _agents_folded(page)
+    assert "22 agents: open the table, or pick a team above" in page.content.decode()
+
+
 def test_small_agent_groups_are_hidden(data, login):
     store(
         survey=data.cx,
