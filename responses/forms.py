@@ -16,7 +16,7 @@ from functools import cached_property
 from django import forms
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_info, gettext
@@ -292,7 +292,12 @@ class AnswerForm(forms.Form):
         ]
 
     text_max_length = TEXT_MAX_LENGTH
-    text_max_length_display = f"{TEXT_MAX_LENGTH:,}"
+
+    @property
+    def text_max_length_display(self) -> str:
+        """5,000 in English, 5 000 in French: grouped as the active language writes numbers,
+        as the page's script does once it runs (toLocaleString)."""
+        return formats.number_format(TEXT_MAX_LENGTH, force_grouping=True)
 
     @property
     def questions_html(self) -> str:

@@ -380,6 +380,16 @@ def test_french_respondent_reads_the_page_in_french(client, survey):
     assert "Vous avez déjà répondu" in client.get(url).content.decode()
 
 
+def test_character_limit_is_written_as_the_language_writes_numbers(client, survey):
+    survey.translations = {"fr": {"title": "Votre avis compte"}}
+    survey.save()
+    make_invitation(survey, token=TOKEN)
+    french = html.unescape(client.get(f"/r/i/{TOKEN}/?lang=fr").content.decode())
+    assert "Jusqu'à 5\u00a0000 caractères" in french  # a no-break space groups thousands
+    assert "5,000" not in french
+    assert "Up to 5,000 characters" in client.get(f"/r/i/{TOKEN}/").content.decode()
+
+
 def test_skip_link_is_in_the_pages_language(client, login, world, survey):
     survey.translations = {"fr": {"title": "Votre avis compte"}}
     survey.save()
