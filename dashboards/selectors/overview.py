@@ -39,6 +39,12 @@ EMPTY_HINTS = {
     SurveyKind.EX: "No responses yet: send the pulse.",
     SurveyKind.CX: "No responses yet: share the survey's customer link.",
 }
+# A team lead neither sends pulses nor makes customer links: the hint says what to expect.
+TEAM_EMPTY_HINTS = {
+    SurveyKind.EX: "No responses from your team yet: they appear once your HR team sends a pulse.",
+    SurveyKind.CX: "No customer responses for your team yet: they appear once your CX manager "
+    "shares a customer link for it.",
+}
 UNITS = {"engagement": "%", "participation": "%", "csat": "%", "ces": ""}
 SPARK_CYCLES = 6
 MOVERS = 5
@@ -186,7 +192,7 @@ def headline_cards(*, filters: Filters, membership: Membership) -> list[dict]:
     for key, label, kind, question_type in CARDS:
         if kind not in kinds:
             continue
-        hint = EMPTY_HINTS[kind]
+        hint = (TEAM_EMPTY_HINTS if team_scope(membership) else EMPTY_HINTS)[kind]
         if question_type is None:
             survey = participation_survey(organization=filters.organization)
         else:

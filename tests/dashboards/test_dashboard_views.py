@@ -489,6 +489,24 @@ def test_empty_state_without_responses(world, login):
     assert "No responses yet in this range: share the survey" in html
 
 
+def test_a_team_leads_empty_pages_say_what_to_expect(world, login):
+    """A team lead neither sends pulses nor makes customer links: no hint to do so."""
+    for kind, question in ((SurveyKind.EX, "nps"), (SurveyKind.CX, "csat")):
+        QuestionFactory(survey=SurveyFactory(organization=world.org, kind=kind), type=question)
+    client = login(world.team_lead)
+    pages = {
+        url: client.get(url).content.decode()
+        for url in ("/dashboards/", "/dashboards/ex/", "/dashboards/cx/")
+    }
+    for html in pages.values():
+        assert "send the pulse" not in html and "share the survey" not in html
+    assert "once your HR team sends a pulse" in pages["/dashboards/ex/"]
+    assert "once your CX manager shares a customer link" in pages["/dashboards/cx/"]
+    overview = pages["/dashboards/"]
+    assert "once your HR team sends a pulse" in overview
+    assert "once your CX manager shares a customer link" in overview
+
+
 # --- Filters ---------------------------------------------------------------------------------------
 
 
