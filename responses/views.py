@@ -271,6 +271,8 @@ def thanks(request, signed: str):
         "heading": _("Thank you"),
         "text": translated(survey, language, "thank_you"),
         "survey_title": translated(survey, language, "title"),
+        # Staff who answered signed in (from My surveys) may have more waiting there.
+        "back_to_mine": request.user.is_authenticated,
     }
     return _render(request, "responses/message.html", context, language=language)
 

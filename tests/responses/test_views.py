@@ -228,6 +228,12 @@ def test_public_link_is_rate_limited_per_ip(client, cx_survey, link, settings):
     assert client.get(url, REMOTE_ADDR="10.0.0.9").status_code == 200
 
 
+def test_thanks_page_without_sign_in_has_no_way_into_the_app(client, survey):
+    make_invitation(survey, token=TOKEN)
+    response = post_answers(client, f"/r/i/{TOKEN}/", survey)
+    assert "My surveys" not in client.get(response["Location"]).content.decode()
+
+
 def test_thanks_page_with_a_forged_value_is_not_valid(client):
     assert client.get("/r/thanks/forged:value/").status_code == 404
 
@@ -292,6 +298,8 @@ def test_staff_member_answers_their_pulse_from_my_surveys(login, world, survey, 
     response = post_answers(client, url, survey)
     assert response.status_code == 302
     assert response["Location"].startswith("/r/thanks/")
+    thanks = client.get(response["Location"]).content.decode()
+    assert 'href="/r/mine/">Back to My surveys</a>' in thanks  # more may be waiting there
     stored = Response.objects.get()
     assert (stored.channel, stored.team, stored.cycle) == (
         Channel.INVITATION,
