@@ -230,13 +230,25 @@ class SurveyResponsesView(_CollectionView):
         if team is None:
             raise serializers.ValidationError({"team": [f"Unknown team: {data['team']}."]})
         submitted_at = data.get("submitted_at")
+        location = _in_org(Location, data.get("location"), survey, "location")
+        if location is not None and team.location_id not in (None, location.pk):
+            # A team is at one location (a person's team gives their location): another one
+            # would count this team's feedback for a site it does not serve.
+            raise serializers.ValidationError(
+                {
+                    "location": [
+                        f"Team {team.pk} is at location {team.location_id}, not {location.pk}: "
+                        "leave the location out to use the team's."
+                    ]
+                }
+            )
         # The audit entry goes into the response's own insert statement: one round trip less.
         audit = api_write_entry(request._request, status=status.HTTP_201_CREATED)
         response = response_submit(
             survey=survey,
             answers=[{"question": a["question"], "value": a["value"]} for a in data["answers"]],
             team=team,
-            location=_in_org(Location, data.get("location"), survey, "location"),
+            location=location,
             channel=Channel.IMPORT if submitted_at else Channel.API,
             submitted_at=submitted_at,
             submission_key=data.get("submission_key") or None,

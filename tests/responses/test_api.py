@@ -155,6 +155,35 @@ def test_bad_bodies_get_400_on_the_field(api, world, cx_survey, change, field):
     assert Response.objects.count() == 0
 
 
+def test_a_location_other_than_the_teams_is_refused(api, world, cx_survey):
+    """A team is at one location: another would count its feedback for a site it does not
+    serve (as customer links refuse it). The team's own, or a team without one, is fine."""
+    from tests.factories import LocationFactory
+
+    elsewhere = LocationFactory(organization=world.org)
+    url = f"/api/v1/surveys/{cx_survey.pk}/responses/"
+    client = api(world.cx_manager)
+    assert world.team.location_id is not None
+    reply = client.post(url, body(cx_survey, world.team, location=elsewhere.pk), format="json")
+    assert reply.status_code == 400
+    assert reply.json() == {
+        "location": [
+            f"Team {world.team.pk} is at location {world.team.location_id}, not {elsewhere.pk}: "
+            "leave the location out to use the team's."
+        ]
+    }
+    assert Response.objects.count() == 0
+    own = world.team.location_id
+    assert (
+        client.post(url, body(cx_survey, world.team, location=own), format="json").status_code
+        == 201
+    )
+    roaming = TeamFactory(organization=world.org, location=None)
+    reply = client.post(url, body(cx_survey, roaming, location=elsewhere.pk), format="json")
+    assert reply.status_code == 201
+    assert Response.objects.get(pk=reply.json()["id"]).location == elsewhere
+
+
 def test_closed_survey_refuses_responses(api, world, cx_survey):
     cx_survey.status = SurveyStatus.CLOSED
     cx_survey.save()
