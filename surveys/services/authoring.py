@@ -175,11 +175,28 @@ def survey_create_from_template(
     return survey_create(
         organization=organization,
         user=user,
-        title=template.title,
+        title=_unused_title(organization, template.title),
         template_key=template.key,
         questions=template.questions,
         **{field: getattr(template, field) for field in SURVEY_SETTINGS if field != "language"},
     )
+
+
+def _unused_title(organization: Organization, title: str) -> str:
+    """`title`, or "title (2)", "(3)"... when the organisation has a survey of that title: the
+    second pulse from one template is told apart in the list and on the dashboards' pickers."""
+    taken = set(
+        Survey.objects.filter(organization=organization, title__startswith=title).values_list(
+            "title", flat=True
+        )
+    )
+    number = 1
+    candidate = title
+    while candidate in taken:
+        number += 1
+        suffix = f" ({number})"
+        candidate = title[: 200 - len(suffix)] + suffix
+    return candidate
 
 
 SURVEY_EDITABLE = ("title", "intro", "thank_you", "anonymous", "language", "translations")

@@ -68,3 +68,19 @@ def test_unknown_template_key_is_a_validation_error(world):
 
     with pytest.raises(ValidationError):
         survey_create_from_template(organization=world.org, user=None, key="nope")
+
+
+def test_a_template_used_again_gets_a_numbered_title(world):
+    """Two "eNPS pulse" surveys could not be told apart in the list and the dashboards'
+    pickers; another organisation's surveys do not count."""
+    from tests.factories import OrganizationFactory
+
+    titles = [
+        survey_create_from_template(organization=world.org, user=None, key="enps_pulse").title
+        for _ in range(3)
+    ]
+    assert titles == ["eNPS pulse", "eNPS pulse (2)", "eNPS pulse (3)"]
+    other = survey_create_from_template(
+        organization=OrganizationFactory(), user=None, key="enps_pulse"
+    )
+    assert other.title == "eNPS pulse"
