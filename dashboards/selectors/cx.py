@@ -68,7 +68,7 @@ def agent_breakdown(*, filters: Filters, metric_list: list[tuple[str, str]]) -> 
         names[row["response__agent_id"]] = row["response__agent__name"]
         hists[(row["response__agent_id"], row["question_id"])] = metrics.histogram(row)
     hidden = suppressed_groups(respondents, threshold=filters.threshold)
-    headers = ["Agent", "Respondents"]
+    headers = ["Agent", "Responses"]
     for _, label in metric_list:
         headers += [label, f"{label} n"]
     table = Table(key="agents", caption="By agent", headers=headers)
@@ -157,7 +157,7 @@ def cx_dashboard(*, filters: Filters) -> dict:
     )
     too_many = agents_need_narrowing(filters)
     by_agent = (
-        Table(key="agents", caption="By agent", headers=["Agent", "Respondents"])
+        Table(key="agents", caption="By agent", headers=["Agent", "Responses"])
         if too_many
         else agent_breakdown(filters=filters, metric_list=metric_list)
     )

@@ -82,7 +82,7 @@ def heatmap(*, filters: Filters) -> dict:
         caption="Favourability by team and driver (% favourable)",
         headers=[
             "Team",
-            "Respondents",
+            "Responses",
             *[h for _, label in drivers for h in (label, f"{label} n")],
         ],
     )

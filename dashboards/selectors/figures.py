@@ -78,7 +78,7 @@ def series(*, filters: Filters, metrics: list[tuple[str, str]], caption: str, ke
         metric: {row["period_start"]: row for row in rows_of[metric]} for metric in rows_of
     }
     starts = period_starts(period=filters.period, start=filters.start, end=filters.end) or [None]
-    headers = ["Period", "Respondents"]
+    headers = ["Period", "Responses"]
     for _, label in metrics:
         headers += [label, f"{label} n"]
     table = Table(key=key, caption=caption, headers=headers)
@@ -117,7 +117,7 @@ def breakdown(
     groups = sorted(
         {group for rows in by_metric.values() for group in rows}, key=lambda g: (g[0] is None, g[1])
     )
-    headers = [group_by.capitalize(), "Respondents"]
+    headers = [group_by.capitalize(), "Responses"]
     for _, label in metrics:
         headers += [label, f"{label} n"]
     table = Table(key=key, caption=caption, headers=headers)

@@ -187,9 +187,9 @@ def link_tables(*, result: dict, warnings: dict, ex_label: str, cx_label: str) -
             "Team",
             "Period",
             ex_label,
-            f"{ex_label} respondents",
+            f"{ex_label} responses",
             cx_label,
-            f"{cx_label} respondents",
+            f"{cx_label} responses",
         ],
         rows=[
             [p["team"]["name"], p["period"], p["ex"], p["ex_n"], p["cx"], p["cx_n"]]

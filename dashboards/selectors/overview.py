@@ -275,7 +275,7 @@ def overview_tables(*, cards: list[dict], moves: list[dict]) -> list[Table]:
     headline = Table(
         key="headline",
         caption="Headline figures",
-        headers=["Metric", "Survey", "Period", "Value", "Previous period", "Change", "Respondents"],
+        headers=["Metric", "Survey", "Period", "Value", "Previous period", "Change", "Responses"],
     )
     for card in cards:
         if card.get("survey") is None:
