@@ -31,8 +31,9 @@ from dashboards.selectors.linkage import (
     CX_METRICS,
     EX_METRICS,
     early_warnings,
+    left_out_label,
+    link_detail,
     link_tables,
-    linkage,
 )
 from dashboards.selectors.overview import overview_dashboard
 from dashboards.selectors.raw import raw_responses_table
@@ -187,11 +188,20 @@ def _link_page(request) -> tuple[dict, int]:
     choice = {
         key: data[key] for key in ("ex_survey", "cx_survey", "ex_metric", "cx_metric", "period")
     }
-    result = linkage(**choice, lag=data["lag"], start=data["start"], end=data["end"])
+    result, detail = link_detail(**choice, lag=data["lag"], start=data["start"], end=data["end"])
     warnings = early_warnings(**choice, reference=data["end"])
     labels = {"ex_label": EX_METRICS[data["ex_metric"]], "cx_label": CX_METRICS[data["cx_metric"]]}
-    tables = link_tables(result=result, warnings=warnings, **labels)
-    context.update(result=result, warnings=warnings, tables=tables, points=tables[0], **labels)
+    tables = link_tables(
+        result=result, detail=detail, warnings=warnings, period=data["period"], **labels
+    )
+    context.update(
+        result=result,
+        left_out=left_out_label(result=result, detail=detail, period=data["period"]),
+        warnings=warnings,
+        tables=tables,
+        points=tables[0],
+        **labels,
+    )
     return context, 200
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from fractions import Fraction
+from typing import TypedDict, Unpack
 
 from django.db.models import Max
+from django.template.defaultfilters import pluralize
 
 from dashboards.metrics import round_half_up
 from dashboards.models import ResponseRollup
@@ -57,7 +59,16 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round_half_up(Fraction(value), 2)
 
 
-def linkage(
+class LinkOptions(TypedDict, total=False):
+    """What link_detail takes besides the surveys and metrics, passed on by linkage."""
+
+    period: str
+    lag: int
+    start: dt.date | None
+    end: dt.date | None
+
+
+def link_detail(
     *,
     ex_survey: Survey,
     cx_survey: Survey,
@@ -67,8 +78,8 @@ def linkage(
     lag: int = 0,
     start: dt.date | None = None,
     end: dt.date | None = None,
-) -> dict:
-    """The body of GET /api/v1/linkage/.
+) -> tuple[dict, dict]:
+    """(The body of GET /api/v1/linkage/, what the link page shows besides it).
 
     1. EX figures per team and period; CX figures per team and period, the CX range moved on by
        `lag` periods.
@@ -76,17 +87,56 @@ def linkage(
     3. A team with respondents on either side in a compared period is a point when both sides
        are shown; otherwise it is left out and counted.
     4. Pearson, Spearman and Fisher's 95% interval over the points.
+
+    The body's `excluded_teams` counts a team once per period it is left out in (team-months
+    with period=month); the page also says how many teams that is ("left_out_teams").
     """
     ex = _team_rows(survey=ex_survey, metric=ex_metric, period=period, start=start, end=end)
     cx_start, cx_end = _shifted_range(period, start, end, lag)
     cx = _team_rows(survey=cx_survey, metric=cx_metric, period=period, start=cx_start, end=cx_end)
+    pairs, left_out = _compare(ex, cx, period=period, lag=lag)
+    stats = correlation([pair["ex"] for pair in pairs], [pair["cx"] for pair in pairs])
+    body = {
+        "pairs": pairs,
+        "n": stats.n,
+        "pearson": _rounded(stats.pearson),
+        "spearman": _rounded(stats.spearman),
+        "ci95": [_rounded(stats.ci95[0]), _rounded(stats.ci95[1])] if stats.ci95 else None,
+        "excluded_teams": len(left_out),
+    }
+    return body, {"left_out_teams": len({team_id for team_id, _ in left_out})}
+
+
+def linkage(
+    *,
+    ex_survey: Survey,
+    cx_survey: Survey,
+    ex_metric: str,
+    cx_metric: str,
+    **options: Unpack[LinkOptions],
+) -> dict:
+    """The body of GET /api/v1/linkage/ (the contract of issue 5)."""
+    body, _ = link_detail(
+        ex_survey=ex_survey,
+        cx_survey=cx_survey,
+        ex_metric=ex_metric,
+        cx_metric=cx_metric,
+        **options,
+    )
+    return body
+
+
+def _compare(
+    ex: dict[tuple, dict], cx: dict[tuple, dict], *, period: str, lag: int
+) -> tuple[list[dict], list[tuple]]:
+    """(The pairs, sorted by team and period; the (team id, EX period) left out) of steps 2-3."""
 
     def partner(period_start):
         return period_shift(period, period_start, lag) if lag and period_start else period_start
 
     cx_periods = {period_start for _, period_start in cx}
     teams = {key[0]: row["group"] for key, row in [*ex.items(), *cx.items()]}
-    pairs, excluded = [], 0
+    pairs, left_out = [], []
     for ex_period in sorted({p for _, p in ex}, key=lambda p: p or dt.date.min):
         if partner(ex_period) not in cx_periods:
             continue
@@ -95,7 +145,7 @@ def linkage(
             if ex_row is None and cx_row is None:
                 continue
             if not (_shown(ex_row) and _shown(cx_row)):
-                excluded += 1
+                left_out.append((team_id, ex_period))
                 continue
             pairs.append(
                 {
@@ -108,15 +158,7 @@ def linkage(
                 }
             )
     pairs.sort(key=lambda pair: (pair["team"]["name"], pair["period"]))
-    stats = correlation([pair["ex"] for pair in pairs], [pair["cx"] for pair in pairs])
-    return {
-        "pairs": pairs,
-        "n": stats.n,
-        "pearson": _rounded(stats.pearson),
-        "spearman": _rounded(stats.spearman),
-        "ci95": [_rounded(stats.ci95[0]), _rounded(stats.ci95[1])] if stats.ci95 else None,
-        "excluded_teams": excluded,
-    }
+    return pairs, left_out
 
 
 def latest_day(survey: Survey) -> dt.date | None:
@@ -179,7 +221,20 @@ def early_warnings(
     }
 
 
-def link_tables(*, result: dict, warnings: dict, ex_label: str, cx_label: str) -> list[Table]:
+# What one left-out count is: a team once per period it is left out in.
+LEFT_OUT_UNIT = {"all": "team", "month": "team-month", "quarter": "team-quarter"}
+
+
+def left_out_label(*, result: dict, detail: dict, period: str) -> str:
+    """ "2 teams" over the whole range; "12 team-months (3 teams)" by month."""
+    counted, teams = result["excluded_teams"], detail["left_out_teams"]
+    said = f"{counted} {LEFT_OUT_UNIT[period]}{pluralize(counted)}"
+    return said if period == "all" else f"{said} ({teams} team{pluralize(teams)})"
+
+
+def link_tables(
+    *, result: dict, detail: dict, warnings: dict, ex_label: str, cx_label: str, period: str
+) -> list[Table]:
     points = Table(
         key="points",
         caption=f"Teams: {ex_label} against {cx_label}",
@@ -220,7 +275,7 @@ def link_tables(*, result: dict, warnings: dict, ex_label: str, cx_label: str) -
             "Spearman rho",
             "95% CI low",
             "95% CI high",
-            "Teams left out",
+            f"{LEFT_OUT_UNIT[period].capitalize()}s left out",
         ],
         rows=[
             [
@@ -233,6 +288,9 @@ def link_tables(*, result: dict, warnings: dict, ex_label: str, cx_label: str) -
             ]
         ],
     )
+    if period != "all":  # a team left out in several periods is counted in each
+        summary.headers.append("Teams left out")
+        summary.rows[0].append(detail["left_out_teams"])
     early = Table(
         key="early-warning",
         caption="Early warning: employee score fell, customer score not yet",

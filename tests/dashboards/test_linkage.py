@@ -3,11 +3,13 @@ and GET /api/v1/linkage/ (figures by hand, contract keys, errors, roles)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import pytest
 
-from dashboards.selectors.linkage import early_warnings, linkage
+from dashboards.selectors.linkage import early_warnings, left_out_label, link_detail, linkage
 from surveys.models import SurveyKind
 from tests.dashboards.dashdata import MARCH, rebuild, store
 from tests.factories import QuestionFactory, SurveyFactory, TeamFactory
@@ -16,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 JANUARY = dt.datetime(2026, 1, 14, 12, 0, tzinfo=dt.UTC)
 FEBRUARY = dt.datetime(2026, 2, 11, 12, 0, tzinfo=dt.UTC)
+APRIL = dt.datetime(2026, 4, 15, 12, 0, tzinfo=dt.UTC)
 
 # eNPS answers per team (promoters 9-10, detractors 0-6):
 EX_ANSWERS = {
@@ -121,6 +124,33 @@ def test_monthly_pairs_are_one_per_team_and_month(world):
     result = link.result(period="month")
     assert {p["period"] for p in result["pairs"]} == {"2026-03"}
     assert result["n"] == 4
+
+
+def _march_and_april(world) -> Link:
+    """Teams A-D answer on both sides in March and April; team F has customers only, both months."""
+    link = Link(world)
+    for name in "ABCD":
+        link.add(team=name, ex=EX_ANSWERS[name], cx=CX_ANSWERS[name], when=APRIL)
+    for when in (MARCH, APRIL):
+        link.add(team="F", cx=[4, 4, 4, 4, 4], when=when)
+    return link
+
+
+def test_a_team_left_out_in_two_months_is_one_team_and_two_team_months(world):
+    link = _march_and_april(world)
+    rebuild(link.ex, link.cx)
+    choice = {"ex_survey": link.ex, "cx_survey": link.cx, "ex_metric": "enps", "cx_metric": "csat"}
+    by_month, detail = link_detail(**choice, period="month")
+    assert by_month["n"] == 8  # A-D in March and in April
+    assert by_month["excluded_teams"] == 2  # F in March, F in April
+    assert detail == {"left_out_teams": 1}
+    assert left_out_label(result=by_month, detail=detail, period="month") == (
+        "2 team-months (1 team)"
+    )
+    whole, detail = link_detail(**choice, period="all")
+    assert (whole["excluded_teams"], detail["left_out_teams"]) == (1, 1)
+    assert left_out_label(result=whole, detail=detail, period="all") == "1 team"
+    assert linkage(**choice, period="month") == by_month  # the API's body, nothing added
 
 
 def test_early_warning_flags_employees_falling_before_customers(world):
@@ -304,6 +334,33 @@ def test_link_page_shows_the_api_figures(world, login):
     assert '<dd class="col-5" id="link-pearson">0.97</dd>' in html
     assert '<dd class="col-5" id="link-ci">0.16 to 1.0</dd>' in html
     assert 'data-chart="chart-points"' in html and 'id="chart-points"' in html
+
+
+def _section(rows: list[list[str]], caption: str) -> list[list[str]]:
+    """A CSV export's table: its header and rows (up to the blank line after them)."""
+    start = rows.index([caption]) + 1
+    end = next((i for i in range(start, len(rows)) if rows[i] == []), len(rows))
+    return rows[start:end]
+
+
+def test_link_page_says_how_many_teams_and_team_months_are_left_out(world, login):
+    link = _march_and_april(world)
+    rebuild(link.ex, link.cx)
+    client = login(world.hr_admin)
+    params = {"ex_survey": link.ex.id, "cx_survey": link.cx.id, "period": "month"}
+    html = client.get("/dashboards/link/", params).content.decode()
+    assert '<dt class="col-7">Left out</dt>' in html
+    assert '<dd class="col-5" id="link-excluded">2 team-months (1 team)</dd>' in html
+    assert "Left out: a team, in a month, with no answers on one side," in html
+    assert "Teams left out" not in html
+    export = client.get("/dashboards/export/link.csv", params)
+    text = b"".join(export.streaming_content).decode("utf-8").lstrip("\ufeff")
+    header, row = _section(list(csv.reader(io.StringIO(text))), "Correlation")
+    assert header[-2:] == ["Team-months left out", "Teams left out"]
+    assert row[-2:] == ["2", "1"]
+    whole = client.get("/dashboards/link/", {**params, "period": "all"}).content.decode()
+    assert '<dd class="col-5" id="link-excluded">1 team</dd>' in whole
+    assert "Left out: a team with no answers on one side," in whole
 
 
 def test_link_page_empty_state_without_surveys(world, login):
