@@ -192,7 +192,12 @@ def _link_page(request) -> tuple[dict, int]:
     warnings = early_warnings(**choice, reference=data["end"])
     labels = {"ex_label": EX_METRICS[data["ex_metric"]], "cx_label": CX_METRICS[data["cx_metric"]]}
     tables = link_tables(
-        result=result, detail=detail, warnings=warnings, period=data["period"], **labels
+        result=result,
+        detail=detail,
+        warnings=warnings,
+        period=data["period"],
+        lag=data["lag"],
+        **labels,
     )
     context.update(
         result=result,

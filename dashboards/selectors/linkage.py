@@ -89,12 +89,14 @@ def link_detail(
     4. Pearson, Spearman and Fisher's 95% interval over the points.
 
     The body's `excluded_teams` counts a team once per period it is left out in (team-months
-    with period=month); the page also says how many teams that is ("left_out_teams").
+    with period=month); the page also says how many teams that is ("left_out_teams"). A pair's
+    `period` is the employees'; the page shows the customers' (t + lag) beside it ("cx_periods",
+    one per pair, in the pairs' order).
     """
     ex = _team_rows(survey=ex_survey, metric=ex_metric, period=period, start=start, end=end)
     cx_start, cx_end = _shifted_range(period, start, end, lag)
     cx = _team_rows(survey=cx_survey, metric=cx_metric, period=period, start=cx_start, end=cx_end)
-    pairs, left_out = _compare(ex, cx, period=period, lag=lag)
+    pairs, cx_periods, left_out = _compare(ex, cx, period=period, lag=lag)
     stats = correlation([pair["ex"] for pair in pairs], [pair["cx"] for pair in pairs])
     body = {
         "pairs": pairs,
@@ -104,7 +106,10 @@ def link_detail(
         "ci95": [_rounded(stats.ci95[0]), _rounded(stats.ci95[1])] if stats.ci95 else None,
         "excluded_teams": len(left_out),
     }
-    return body, {"left_out_teams": len({team_id for team_id, _ in left_out})}
+    return body, {
+        "cx_periods": cx_periods,
+        "left_out_teams": len({team_id for team_id, _ in left_out}),
+    }
 
 
 def linkage(
@@ -128,17 +133,18 @@ def linkage(
 
 def _compare(
     ex: dict[tuple, dict], cx: dict[tuple, dict], *, period: str, lag: int
-) -> tuple[list[dict], list[tuple]]:
-    """(The pairs, sorted by team and period; the (team id, EX period) left out) of steps 2-3."""
+) -> tuple[list[dict], list[str], list[tuple]]:
+    """Steps 2-3: (the pairs, sorted by team and period; each pair's CX period label; the
+    (team id, EX period) left out)."""
 
     def partner(period_start):
         return period_shift(period, period_start, lag) if lag and period_start else period_start
 
-    cx_periods = {period_start for _, period_start in cx}
+    cx_starts = {period_start for _, period_start in cx}
     teams = {key[0]: row["group"] for key, row in [*ex.items(), *cx.items()]}
-    pairs, left_out = [], []
+    compared, left_out = [], []
     for ex_period in sorted({p for _, p in ex}, key=lambda p: p or dt.date.min):
-        if partner(ex_period) not in cx_periods:
+        if partner(ex_period) not in cx_starts:
             continue
         for team_id, team in teams.items():
             ex_row, cx_row = ex.get((team_id, ex_period)), cx.get((team_id, partner(ex_period)))
@@ -147,18 +153,17 @@ def _compare(
             if not (_shown(ex_row) and _shown(cx_row)):
                 left_out.append((team_id, ex_period))
                 continue
-            pairs.append(
-                {
-                    "team": {"id": team_id, "name": team["name"]},
-                    "period": ex_row["period"],
-                    "ex": ex_row["value"],
-                    "ex_n": ex_row["respondents"],
-                    "cx": cx_row["value"],
-                    "cx_n": cx_row["respondents"],
-                }
-            )
-    pairs.sort(key=lambda pair: (pair["team"]["name"], pair["period"]))
-    return pairs, left_out
+            pair = {
+                "team": {"id": team_id, "name": team["name"]},
+                "period": ex_row["period"],
+                "ex": ex_row["value"],
+                "ex_n": ex_row["respondents"],
+                "cx": cx_row["value"],
+                "cx_n": cx_row["respondents"],
+            }
+            compared.append((pair, cx_row["period"]))
+    compared.sort(key=lambda item: (item[0]["team"]["name"], item[0]["period"]))
+    return [pair for pair, _ in compared], [cx_period for _, cx_period in compared], left_out
 
 
 def latest_day(survey: Survey) -> dt.date | None:
@@ -233,24 +238,49 @@ def left_out_label(*, result: dict, detail: dict, period: str) -> str:
 
 
 def link_tables(
-    *, result: dict, detail: dict, warnings: dict, ex_label: str, cx_label: str, period: str
+    *,
+    result: dict,
+    detail: dict,
+    warnings: dict,
+    ex_label: str,
+    cx_label: str,
+    period: str,
+    lag: int,
 ) -> list[Table]:
+    return [
+        _points_table(result=result, detail=detail, ex_label=ex_label, cx_label=cx_label, lag=lag),
+        _summary_table(result=result, detail=detail, period=period),
+        _early_table(warnings=warnings, ex_label=ex_label, cx_label=cx_label),
+    ]
+
+
+def _points_table(*, result: dict, detail: dict, ex_label: str, cx_label: str, lag: int) -> Table:
+    """One row per point; with a lag, each point pairs EX period t with CX period t + lag, and
+    the table says both."""
+    pairs = list(zip(result["pairs"], detail["cx_periods"], strict=True))
+    periods = ["EX period", "CX period"] if lag else ["Period"]
+    figures = [ex_label, f"{ex_label} responses", cx_label, f"{cx_label} responses"]
     points = Table(
         key="points",
         caption=f"Teams: {ex_label} against {cx_label}",
-        headers=[
-            "Team",
-            "Period",
-            ex_label,
-            f"{ex_label} responses",
-            cx_label,
-            f"{cx_label} responses",
-        ],
+        headers=["Team", *periods, *figures],
         rows=[
-            [p["team"]["name"], p["period"], p["ex"], p["ex_n"], p["cx"], p["cx_n"]]
-            for p in result["pairs"]
+            [
+                p["team"]["name"],
+                *([p["period"], cx_period] if lag else [p["period"]]),
+                p["ex"],
+                p["ex_n"],
+                p["cx"],
+                p["cx_n"],
+            ]
+            for p, cx_period in pairs
         ],
     )
+
+    def label(p: dict, cx_period: str) -> str:
+        when = f"EX {p['period']}, CX {cx_period}" if lag else p["period"]
+        return f"{p['team']['name']} · {when}"
+
     points.chart = {
         "type": "scatter",
         "x_label": ex_label,
@@ -258,13 +288,14 @@ def link_tables(
         "datasets": [
             {
                 "label": "Teams",
-                "data": [
-                    {"x": p["ex"], "y": p["cx"], "label": f"{p['team']['name']} · {p['period']}"}
-                    for p in result["pairs"]
-                ],
+                "data": [{"x": p["ex"], "y": p["cx"], "label": label(p, c)} for p, c in pairs],
             }
         ],
     }
+    return points
+
+
+def _summary_table(*, result: dict, detail: dict, period: str) -> Table:
     ci = result["ci95"]
     summary = Table(
         key="correlation",
@@ -291,7 +322,11 @@ def link_tables(
     if period != "all":  # a team left out in several periods is counted in each
         summary.headers.append("Teams left out")
         summary.rows[0].append(detail["left_out_teams"])
-    early = Table(
+    return summary
+
+
+def _early_table(*, warnings: dict, ex_label: str, cx_label: str) -> Table:
+    return Table(
         key="early-warning",
         caption="Early warning: employee score fell, customer score not yet",
         headers=[
@@ -314,4 +349,3 @@ def link_tables(
             for t in warnings["teams"]
         ],
     )
-    return [points, summary, early]

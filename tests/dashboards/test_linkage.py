@@ -143,7 +143,7 @@ def test_a_team_left_out_in_two_months_is_one_team_and_two_team_months(world):
     by_month, detail = link_detail(**choice, period="month")
     assert by_month["n"] == 8  # A-D in March and in April
     assert by_month["excluded_teams"] == 2  # F in March, F in April
-    assert detail == {"left_out_teams": 1}
+    assert detail["left_out_teams"] == 1
     assert left_out_label(result=by_month, detail=detail, period="month") == (
         "2 team-months (1 team)"
     )
@@ -361,6 +361,50 @@ def test_link_page_says_how_many_teams_and_team_months_are_left_out(world, login
     whole = client.get("/dashboards/link/", {**params, "period": "all"}).content.decode()
     assert '<dd class="col-5" id="link-excluded">1 team</dd>' in whole
     assert "Left out: a team with no answers on one side," in whole
+
+
+def test_with_a_lag_the_page_and_export_show_both_periods_of_each_point(world, login):
+    link = Link(world, ex_when=JANUARY, cx_when=FEBRUARY)
+    rebuild(link.ex, link.cx)
+    client = login(world.hr_admin)
+    params = {"ex_survey": link.ex.id, "cx_survey": link.cx.id, "period": "month", "lag": "1"}
+    page = client.get("/dashboards/link/", params)
+    points = page.context["tables"][0]
+    assert points.headers == [
+        "Team",
+        "EX period",
+        "CX period",
+        "eNPS",
+        "eNPS responses",
+        "CSAT",
+        "CSAT responses",
+    ]
+    # Team A: employees in January (eNPS 100.0, 5) against customers in February (100.0, 5).
+    assert points.rows[0] == ["Team A", "2026-01", "2026-02", 100.0, 5, 100.0, 5]
+    assert points.chart["datasets"][0]["data"][0]["label"] == "Team A · EX 2026-01, CX 2026-02"
+    html = page.content.decode()
+    assert "customers' CSAT one month later" in html
+    assert '<th scope="col">EX period</th><th scope="col">CX period</th>' in html
+    export = client.get("/dashboards/export/link.csv", params)
+    text = b"".join(export.streaming_content).decode("utf-8").lstrip("\ufeff")
+    table = _section(list(csv.reader(io.StringIO(text))), "Teams: eNPS against CSAT")
+    assert table[0][:3] == ["Team", "EX period", "CX period"]
+    assert table[1] == ["Team A", "2026-01", "2026-02", "100.0", "5", "100.0", "5"]
+    # The API's pairs keep their contract: the employees' period only.
+    api = client.get("/api/v1/linkage/", params).json()
+    assert set(api["pairs"][0]) == {"team", "period", "ex", "ex_n", "cx", "cx_n"}
+    assert api["pairs"][0]["period"] == "2026-01"
+
+
+def test_without_a_lag_one_period_column(world, login):
+    link = Link(world)
+    rebuild(link.ex, link.cx)
+    params = {"ex_survey": link.ex.id, "cx_survey": link.cx.id, "period": "month"}
+    page = login(world.hr_admin).get("/dashboards/link/", params)
+    points = page.context["tables"][0]
+    assert points.headers[:3] == ["Team", "Period", "eNPS"]
+    assert points.rows[0][:2] == ["Team A", "2026-03"]
+    assert points.chart["datasets"][0]["data"][0]["label"] == "Team A · 2026-03"
 
 
 def test_link_page_empty_state_without_surveys(world, login):
