@@ -91,3 +91,23 @@ def test_link_export_heads_each_sides_count_responses(data, login):
     rows = _export_rows(login(data.world.cx_manager).get("/dashboards/export/link.csv", march))
     header = rows[rows.index(["Teams: eNPS against CSAT"]) + 1]
     assert header == ["Team", "Period", "eNPS", "eNPS responses", "CSAT", "CSAT responses"]
+
+
+def test_driver_impact_heading_names_the_outcome_and_quotes_its_question(data, login):
+    data.enps.text = "How likely are you to recommend <us> as a place to work?"
+    data.enps.save()
+    html = login(data.world.hr_admin).get("/dashboards/ex/", MARCH_FILTER).content.decode()
+    assert '<h2 id="drivers-heading" class="h5">What drives the outcome</h2>' in html
+    assert (
+        "Outcome question: “How likely are you to recommend &lt;us&gt; as a place to work?”" in html
+    )
+    assert "What drives How" not in html
+
+
+def test_driver_impact_heading_without_an_outcome_question(data, login):
+    data.enps.is_outcome = False
+    data.enps.save()
+    html = login(data.world.hr_admin).get("/dashboards/ex/", MARCH_FILTER).content.decode()
+    assert '<h2 id="drivers-heading" class="h5">What drives the outcome</h2>' in html
+    assert 'id="drivers-outcome"' not in html
+    assert "No driver impact: this survey has no outcome question." in html
