@@ -25,7 +25,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 
 from responses.conditions import EMPTY_VALUES, visible_question_ids
 from responses.selectors import SurveyRevisionCache, survey_questions
-from responses.services import answer_field
+from responses.services import TEXT_TOO_LONG, TEXT_TOO_LONG_EN, answer_field
 from surveys.forms import add_service_errors
 from surveys.models import SCALE_LABELS, SCALES, TEXT_MAX_LENGTH, Question, QuestionType, Survey
 
@@ -188,6 +188,20 @@ def _survey_fields(survey: Survey, language: str, field_for) -> dict[str, forms.
     )
 
 
+def _text_max_length_display() -> str:
+    """5,000 in English, 5 000 in French: grouped as the active language writes numbers, as the
+    page's script does once it runs (toLocaleString)."""
+    return formats.number_format(TEXT_MAX_LENGTH, force_grouping=True)
+
+
+def _in_language(message: str) -> str:
+    """A service message in the active language, where responses/locale has it; the length
+    limit's number as the language writes it."""
+    if message == TEXT_TOO_LONG_EN:
+        return gettext(TEXT_TOO_LONG) % {"max": _text_max_length_display()}
+    return gettext(message)
+
+
 class AnswerForm(forms.Form):
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
@@ -244,7 +258,7 @@ class AnswerForm(forms.Form):
         """Put `response_submit`'s errors on the matching fields (others on the whole form),
         in the active language where responses/locale has them (the service speaks English)."""
         translated_errors = {
-            field: [gettext(message) for message in messages]
+            field: [_in_language(message) for message in messages]
             for field, messages in error.message_dict.items()
         }
         add_service_errors(self, ValidationError(translated_errors))
@@ -295,9 +309,7 @@ class AnswerForm(forms.Form):
 
     @property
     def text_max_length_display(self) -> str:
-        """5,000 in English, 5 000 in French: grouped as the active language writes numbers,
-        as the page's script does once it runs (toLocaleString)."""
-        return formats.number_format(TEXT_MAX_LENGTH, force_grouping=True)
+        return _text_max_length_display()
 
     @property
     def questions_html(self) -> str:

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from config import rows
 from dashboards.tasks import scoring_queue
@@ -43,6 +44,10 @@ SURVEY_CLOSED = "This survey is closed."
 SURVEY_NOT_OPEN = "This survey is not open yet."
 ROUND_CLOSED = "This round of the survey has closed."
 REQUIRED = "This question needs an answer."
+# In English for the API; the answer form says it in the respondent's language, the number
+# written as that language writes numbers (responses.forms).
+TEXT_TOO_LONG = gettext_noop("Keep the answer to %(max)s characters or fewer.")
+TEXT_TOO_LONG_EN = TEXT_TOO_LONG % {"max": f"{TEXT_MAX_LENGTH:,}"}
 FUTURE_SKEW = dt.timedelta(minutes=5)
 _INTEGER = re.compile(r"-?\d+")
 # PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates (a JSON "\ud800" escape) are not
@@ -355,7 +360,7 @@ def answer_clean(question: Question, value: object) -> tuple[object, str]:
         return None, "Write the answer as text."
     text = _UNSTORABLE.sub("", value).strip()
     if len(text) > TEXT_MAX_LENGTH:
-        return None, f"Keep the answer to {TEXT_MAX_LENGTH:,} characters or fewer."
+        return None, TEXT_TOO_LONG_EN
     return text or None, ""
 
 

@@ -132,6 +132,23 @@ def test_bad_answers_get_field_level_400(api, world, cx_survey):
     assert Response.objects.count() == 0
 
 
+def test_a_too_long_answer_is_refused_in_english_whatever_the_callers_language(
+    api, world, cx_survey
+):
+    nps, text = cx_survey.q["nps"].id, cx_survey.q["text"].id
+    reply = api(world.cx_manager).post(
+        f"/api/v1/surveys/{cx_survey.pk}/responses/",
+        {
+            "team": world.team.pk,
+            "answers": [{"question": nps, "value": 9}, {"question": text, "value": "x" * 5001}],
+        },
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert reply.status_code == 400
+    assert reply.json() == {f"question_{text}": ["Keep the answer to 5,000 characters or fewer."]}
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -6,8 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.utils import translation
 
 from responses.forms import AnswerForm, respondent_language
+from responses.services import TEXT_TOO_LONG_EN
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +101,24 @@ def test_service_errors_land_on_their_fields(survey):
     )
     assert form.errors[field(survey.q["text"])] == ["Too long."]
     assert form.non_field_errors() == ["Already answered."]
+
+
+def test_length_limit_message_is_in_the_respondents_language_and_number_format(survey):
+    """The service speaks English (the API's message); the form says it in the page's language,
+    5 000 with a no-break space in French."""
+    too_long = ValidationError({field(survey.q["text"]): [TEXT_TOO_LONG_EN]})
+    assert TEXT_TOO_LONG_EN == "Keep the answer to 5,000 characters or fewer."
+    with translation.override("fr"):
+        french = AnswerForm({field(survey.q["nps"]): "8"}, survey=survey, language="fr")
+        french.is_valid()
+        french.add_submit_errors(too_long)
+        assert french.errors[field(survey.q["text"])] == [
+            "Votre réponse ne doit pas dépasser 5\u00a0000 caractères."
+        ]
+    english = AnswerForm({field(survey.q["nps"]): "8"}, survey=survey, language="en")
+    english.is_valid()
+    english.add_submit_errors(too_long)
+    assert english.errors[field(survey.q["text"])] == [TEXT_TOO_LONG_EN]
 
 
 def test_textarea_has_the_5000_character_limit(survey):

@@ -4,6 +4,10 @@ import html
 import re
 
 import pytest
+from django.contrib.messages import constants
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.test import RequestFactory
 from django.utils import timezone
 
 from responses.models import Channel, Response
@@ -410,6 +414,27 @@ def test_skip_link_is_in_the_pages_language(client, login, world, survey):
     staff = login(world.staff).get("/r/mine/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert '<html lang="en">' in staff
     assert 'href="#main">Skip to content</a>' in staff
+
+
+def _with_a_message(client, text: str):
+    """The client carries a message waiting to be shown (as after a redirect that added one)."""
+    storage = CookieStorage(RequestFactory().get("/"))
+    client.cookies["messages"] = storage._encode([Message(constants.INFO, text)])
+    return client
+
+
+def test_message_close_button_is_in_the_pages_language(client, login, world, survey):
+    survey.translations = {"fr": {"title": "Votre avis compte"}}
+    survey.save()
+    make_invitation(survey, token=TOKEN)
+    french = _with_a_message(client, "Bonjour").get(f"/r/i/{TOKEN}/?lang=fr").content.decode()
+    assert "Bonjour" in french
+    assert 'data-bs-dismiss="alert" aria-label="Fermer"' in french
+    english = _with_a_message(client, "Hello").get(f"/r/i/{TOKEN}/").content.decode()
+    assert 'data-bs-dismiss="alert" aria-label="Close"' in english
+    # The staff pages are in English (lang="en"), whatever the browser asks for.
+    staff = _with_a_message(login(world.staff), "Saved").get("/r/mine/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert 'data-bs-dismiss="alert" aria-label="Close"' in staff.content.decode()
 
 
 # --- A first visit's page, rendered once per survey revision and language ---------------------
