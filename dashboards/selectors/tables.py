@@ -30,6 +30,11 @@ class Table:
         return not self.rows
 
     @property
+    def all_hidden(self) -> bool:
+        """Whether every row is hidden for anonymity: a table of "not enough" rows only."""
+        return bool(self.rows) and all(HIDDEN in row for row in self.rows)
+
+    @property
     def plotted(self) -> bool:
         """Whether the chart has a point to draw: one of gaps only would be bare axes."""
         return bool(self.chart) and any(

@@ -5,6 +5,10 @@ threshold 5; Kitchen has 2 respondents, so it is hidden)."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+
 import pytest
 
 from dashboards.selectors.ex import NO_DRIVERS
@@ -108,6 +112,51 @@ def test_cx_breakdown_with_a_shown_group_draws_its_chart(data, login):
     response = login(data.world.cx_manager).get("/dashboards/cx/", MARCH_FILTER)
     assert _tables(response)["teams"].note == ""
     assert _chart_drawn(response.content.decode(), "teams")
+
+
+def test_cx_agents_all_hidden_say_so_in_one_line_and_export_as_before(data, login):
+    # One day in April: Ann serves two customers, Bob one. Both are under 5, so neither is shown.
+    april = dt.datetime(2026, 4, 14, 12, 0, tzinfo=dt.UTC)
+    store(
+        survey=data.cx,
+        team=data.world.team,
+        agent=data.ann,
+        columns={data.csat: [5, 1]},
+        when=april,
+    )
+    store(
+        survey=data.cx,
+        team=data.world.other_team,
+        agent=data.bob,
+        columns={data.csat: [4]},
+        when=april,
+    )
+    rebuild(data.cx)
+    client = login(data.world.cx_manager)
+    one_day = {"start": "2026-04-14", "end": "2026-04-14", "period": "month"}
+    response = client.get("/dashboards/cx/", one_day)
+    html = response.content.decode()
+    assert _tables(response)["agents"].all_hidden
+    assert (
+        "2 agents served customers in this range, none with enough responses to be shown: "
+        "figures per agent need at least 5 responses each"
+    ) in html
+    assert 'id="table-agents"' not in html
+    export = b"".join(client.get("/dashboards/export/cx.csv", one_day).streaming_content)
+    rows = list(csv.reader(io.StringIO(export.decode("utf-8").lstrip("\ufeff"))))
+    start = rows.index(["By agent"])
+    assert rows[start + 1 : start + 4] == [
+        ["Agent", "Responses", "CSAT", "CSAT n"],
+        ["Ann", "2", HIDDEN, ""],
+        ["Bob", "1", HIDDEN, ""],
+    ]
+
+
+def test_cx_agents_with_one_shown_keep_their_table(data, login):
+    response = login(data.world.cx_manager).get("/dashboards/cx/", MARCH_FILTER)
+    assert not _tables(response)["agents"].all_hidden
+    html = response.content.decode()
+    assert 'id="table-agents"' in html and 'id="agents-all-hidden"' not in html
 
 
 def test_overview_card_hidden_in_every_period_draws_no_sparkline(data, login):
