@@ -284,6 +284,9 @@ def _hidden_cells(*, survey, group_by, period, start, end, narrowing, counts) ->
                 survey=survey, group_by="none", period=period, start=start, end=end, narrowing={}
             )
             hidden |= {key for key, c in counts.items() if 0 < whole[key]["n"] - c["n"] < threshold}
+            hidden |= _hidden_as_siblings(
+                survey=survey, period=period, start=start, end=end, narrowing=narrowing
+            ) & set(counts)
         return hidden
     if group_by in narrowing:
         rest = {dim: ids for dim, ids in narrowing.items() if dim != group_by}
@@ -291,6 +294,27 @@ def _hidden_cells(*, survey, group_by, period, start, end, narrowing, counts) ->
             survey=survey, group_by=group_by, period=period, start=start, end=end, narrowing=rest
         )
     return _suppress_siblings({key: c["people"] for key, c in counts.items()}, threshold=threshold)
+
+
+def _hidden_as_siblings(*, survey, period, start, end, narrowing) -> set[tuple]:
+    """Keys (period, None) of an ungrouped total narrowed to one team, department or location
+    that its own breakdown hides (as too small, or as a complement): a group is hidden however
+    it is asked for, else the one view would give what the other hides to a subtraction (a
+    team's total minus the visible teams' is the hidden team)."""
+    threshold = threshold_for(survey.organization)
+    hidden = set()
+    for dim, ids in narrowing.items():
+        if len(ids) != 1:
+            continue
+        rest = {other: kept for other, kept in narrowing.items() if other != dim}
+        siblings = _respondents(
+            survey=survey, group_by=dim, period=period, start=start, end=end, narrowing=rest
+        )
+        counts = {key: c["people"] for key, c in siblings.items()}
+        hidden |= {
+            (p, None) for p, g in _suppress_siblings(counts, threshold=threshold) if g == ids[0]
+        }
+    return hidden
 
 
 def _suppress_siblings(counts: dict[tuple, int], *, threshold: int) -> set[tuple]:
@@ -742,6 +766,14 @@ def driver_impact(
         result["status"] = "no outcome question" if outcome is None else "no driver questions"
         return result
     driver_ids = [q["id"] for q in drivers]
+    if _selection_hidden(scope, team_ids):
+        # Nothing of a hidden selection: no item's favourability, no correlation (one person's
+        # answers, on an anonymous survey, in a team export of one day).
+        rows = [
+            _driver_row(q, (0, None), None, result["min_n"]) | {"focus": False} for q in drivers
+        ]
+        result.update(drivers=rows, status="not enough data")
+        return result
     if pairs.against(survey_id=survey.pk, question_id=outcome["id"]):
         stats, favourable = _driver_sums(driver_ids=driver_ids, narrowing=narrowing, **scope)
     else:  # the rollups' pairs are against another outcome until the survey's rebuild
@@ -773,6 +805,13 @@ def driver_impact(
     if all(row["impact"] is None for row in rows):
         result["status"] = "not enough data"
     return result
+
+
+def _selection_hidden(scope: dict, team_ids: list[int] | None) -> bool:
+    """Whether the selection's own figures are hidden (score_cells' rule for an ungrouped
+    total: under the threshold, or the rest of the organisation would be)."""
+    cells = score_cells(**scope, team_ids=team_ids)
+    return not cells or cells[0].suppressed
 
 
 def _driver_row(question: dict, stat: tuple, favourable: float | None, min_n: int) -> dict:

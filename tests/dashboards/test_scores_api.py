@@ -430,5 +430,28 @@ def test_driver_impact_needs_25_respondents(world):
     assert driver_impact(survey=survey, start=dt.date(2026, 2, 10))["status"] == "ok"
 
 
+def test_driver_impact_shows_nothing_of_a_hidden_selection(world):
+    """Four respondents (threshold 5): no item's favourability, no correlation; the export once
+    listed one person's answers as "% favourable" for a team on one day."""
+    survey = SurveyFactory(organization=world.org)
+    outcome = QuestionFactory(survey=survey, type="nps", is_outcome=True)
+    item = QuestionFactory(survey=survey, type="likert", driver="growth")
+    for x in (1, 2, 4, 5):
+        answers = {item: x, outcome: 2 * x}
+        response_with_answers(survey=survey, team=world.team, answers=answers, submitted_at=DAY)
+    scores_rebuild(survey_id=survey.id)
+    result = driver_impact(survey=survey)
+    assert result["status"] == "not enough data" and result["focus"] is None
+    [row] = result["drivers"]
+    assert (row["favourable"], row["impact"], row["n"]) == (None, None, 0)
+    # The same survey over five respondents: the selection is shown, favourability with it.
+    response_with_answers(
+        survey=survey, team=world.team, answers={item: 5, outcome: 10}, submitted_at=DAY
+    )
+    scores_rebuild(survey_id=survey.id)
+    [row] = driver_impact(survey=survey)["drivers"]
+    assert row["favourable"] == 60.0 and row["impact"] is None  # under 25: no correlation
+
+
 def test_driver_impact_without_outcome_question(world, scored):
     assert driver_impact(survey=scored)["status"] == "no outcome question"

@@ -91,6 +91,24 @@ def test_a_team_over_the_threshold_is_hidden_when_it_would_reveal_a_small_one(wo
     assert data.world.other_team.name in page.content.decode()  # named, without figures
 
 
+def test_a_team_hidden_as_a_complement_stays_hidden_when_filtered_to(world, login):
+    """Night shift (5) is hidden beside Kitchen (2) in the breakdowns; asked for on its own
+    (?team=, a team lead's view, the driver table) it must be too, else the organisation minus
+    the visible teams minus Night shift is Kitchen."""
+    data = ex_cx(world)
+    night = data.world.other_team
+    params = {**MARCH_FILTER, "team": night.pk}
+    client = login(world.hr_admin)
+    page = client.get("/dashboards/ex/", params)
+    assert _rows(page, "trends")["2026-03"][1] == HIDDEN
+    for text in (page.content.decode(), _export(client, "ex", params)):
+        assert "40.0" not in text and "80.0" not in text
+    card = next(
+        c for c in client.get("/dashboards/", params).context["cards"] if c["key"] == "enps"
+    )
+    assert card["suppressed"] and card["value"] is None
+
+
 def test_team_leads_total_is_hidden_when_the_rest_of_the_organisation_is_small(world, login):
     kitchen = TeamFactory(organization=world.org, name="Kitchen")
     survey = _pulse(world)
