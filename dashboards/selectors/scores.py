@@ -18,8 +18,11 @@ periods) per `suppressed_groups`. A filter on the grouping dimension (team_ids w
 does not change which siblings are hidden: the rule is decided on every sibling, then the asked-for
 ones are returned. An ungrouped, filtered total is hidden when the rest of the organisation holds
 1..threshold-1 respondents (else it could be subtracted from the organisation's total).
-Known limit: cross-dimension subtraction (a location's figure within one team against that
-location's overall figure) is not checked.
+An ungrouped total narrowed to one team, department or location is hidden whenever that group's
+own breakdown hides it (_hidden_as_siblings), so no view shows what another hides as a complement.
+Known limits (docs/dashboards.md): cross-dimension subtraction (a location's figure within one
+team against that location's overall figure; a department minus its visible teams) and
+overlapping date ranges are not checked.
 
 Signatures:
     score_cells(*, survey, group_by="none", period="all", start=None, end=None, team_ids=None,
