@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import views
@@ -16,6 +16,8 @@ api_patterns = [
     *dashboards_api,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: any other path under /api/v1/ is a JSON 404 (the site's other 404s stay HTML pages).
+    re_path(r"^(?P<path>.*)$", views.ApiNotFoundView.as_view(), name="api-not-found"),
 ]
 
 urlpatterns = [

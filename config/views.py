@@ -1,19 +1,25 @@
-"""Project-level pages: home redirect, sign-in with rate limit, profile/API token, health."""
+"""Project-level pages: home redirect, sign-in with rate limit, profile/API token, health, and the
+API's 404 for paths no endpoint matches."""
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import NotFound
+from rest_framework.views import APIView
 
 from config import ratelimit
+from config.renderers import JSONRenderer
 from surveys.models import Role
 from surveys.selectors import membership_for_user
 
@@ -114,8 +120,6 @@ def _database_ok() -> bool:
 
 
 def _broker_ok() -> bool:
-    from django.conf import settings
-
     if settings.CELERY_TASK_ALWAYS_EAGER or not settings.REDIS_URL:
         return True
     import redis
@@ -125,3 +129,37 @@ def _broker_ok() -> bool:
     except Exception:  # noqa: BLE001
         logger.warning("readyz: broker unreachable", exc_info=True)
         return False
+
+
+class ApiNotFoundView(APIView):
+    """Mounted after every endpoint under /api/v1/: a path none of them matches gets the API's
+    JSON 404, not Django's HTML page, whatever the method and whoever asks.
+
+    The pattern matches every path, so CommonMiddleware (APPEND_SLASH) no longer redirects an
+    endpoint's path written without its final slash: a GET or HEAD for one is redirected here.
+    Other methods get the 404, as a redirect would lose their body.
+    """
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    renderer_classes = [JSONRenderer]  # JSON for a browser too (no browsable API page)
+    schema = None  # not an endpoint
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method in ("GET", "HEAD") and _endpoint_with_slash(request.path_info):
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        # Before content negotiation, which would refuse a client that accepts no JSON (406).
+        raise NotFound()
+
+
+def _endpoint_with_slash(path: str) -> bool:
+    if not settings.APPEND_SLASH or path.endswith("/"):
+        return False
+    try:
+        match = resolve(path + "/")
+    except Resolver404:
+        return False
+    return getattr(match.func, "cls", None) is not ApiNotFoundView

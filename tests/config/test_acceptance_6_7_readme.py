@@ -152,6 +152,9 @@ def _mapped(request: dict, ids: dict) -> dict:
     return {**request, "path": path, "body": body}
 
 
+NOT_ENDPOINTS = ("api-schema", "api-docs", "api-not-found")  # no curl example for these
+
+
 def _api_routes() -> set[str]:
     pending, names = [("", p) for p in get_resolver().url_patterns], set()
     while pending:
@@ -159,7 +162,7 @@ def _api_routes() -> set[str]:
         route = prefix + str(pattern.pattern)
         if hasattr(pattern, "url_patterns"):
             pending += [(route, child) for child in pattern.url_patterns]
-        elif route.startswith("api/v1/") and pattern.name not in ("api-schema", "api-docs"):
+        elif route.startswith("api/v1/") and pattern.name not in NOT_ENDPOINTS:
             names.add(pattern.name)
     return names
 

@@ -246,6 +246,15 @@ URL_ACCESS: list[Check] = [
     ),
     *url("api-schema", ALL_200),
     *url("api-docs", ALL_200),
+    # Any other path under /api/v1/: the API's JSON 404 for everyone, signed in or not.
+    *url("api-not-found", (404,) * 6, kw=lambda s: {"path": "surveys/abc/"}),
+    *url(
+        "api-not-found",
+        (404,) * 6,
+        post=True,
+        kw=lambda s: {"path": "nonexistent/"},
+        label="post",
+    ),
     # --- Authoring pages -----------------------------------------------------------------------
     *url("surveys:list", (200, 200, 403, 403, L, 200)),
     *url("surveys:people", (200, 403, 403, 403, L, 200)),
