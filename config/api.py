@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, parsers, serializers, status
@@ -53,7 +55,23 @@ def _depth_within(data, limit: int) -> bool:
     return True
 
 
+def upload_limit_label() -> str:
+    """DATA_UPLOAD_MAX_MEMORY_SIZE for people: "2.5 MB" (Django's default)."""
+    return f"{round(settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20, 1):g} MB"
+
+
+def body_too_large_message() -> str:
+    return f"The request body is too large (at most {upload_limit_label()})."
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        # The client's mistake: a 413 it can read, logged as one WARNING line by django.request
+        # (unhandled, Django logs it as a security ERROR with a traceback and answers HTML).
+        return Response(
+            {"detail": body_too_large_message()},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     message = None
     if isinstance(exc, DjangoValidationError):
         if not hasattr(exc, "error_dict"):

@@ -1,4 +1,5 @@
-"""JSON-lines log formatter, switched on with LOG_JSON=true (Django, Celery and gunicorn)."""
+"""JSON-lines log formatter, switched on with LOG_JSON=true (Django, Celery and gunicorn), and a
+filter for what clients get wrong."""
 
 from __future__ import annotations
 
@@ -23,3 +24,14 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)
+
+
+class ClientMistake(logging.Filter):
+    """A logger's records as WARNINGs without a traceback: for what a client gets wrong (a body
+    over the upload limit), which Django logs as a security ERROR with its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info = record.exc_text = None
+        return True

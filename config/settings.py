@@ -326,11 +326,16 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "config.logging.JsonFormatter"},
     },
+    "filters": {"client_mistake": {"()": "config.logging.ClientMistake"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_JSON else "plain"}
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A form over DATA_UPLOAD_MAX_MEMORY_SIZE (the 413 page) is the client's mistake.
+        "django.security.RequestDataTooBig": {"filters": ["client_mistake"]},
+    },
 }
 
 # The rollups' unique grain (NULLS NOT DISTINCT) exists on PostgreSQL 15+ only; elsewhere Django

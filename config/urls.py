@@ -20,6 +20,8 @@ api_patterns = [
     re_path(r"^(?P<path>.*)$", views.ApiNotFoundView.as_view(), name="api-not-found"),
 ]
 
+handler400 = views.bad_request
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -1,5 +1,5 @@
-"""Project-level pages: home redirect, sign-in with rate limit, profile/API token, health, and the
-API's 404 for paths no endpoint matches."""
+"""Project-level pages: home redirect, sign-in with rate limit, profile/API token, health, the
+400 page, and the API's 404 for paths no endpoint matches."""
 
 from __future__ import annotations
 
@@ -9,16 +9,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
+from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
 from config import ratelimit
+from config.api import upload_limit_label
 from config.renderers import JSONRenderer
 from surveys.models import Role
 from surveys.selectors import membership_for_user
@@ -129,6 +132,14 @@ def _broker_ok() -> bool:
     except Exception:  # noqa: BLE001
         logger.warning("readyz: broker unreachable", exc_info=True)
         return False
+
+
+def bad_request(request, exception):
+    """handler400: Django's page, but a form over DATA_UPLOAD_MAX_MEMORY_SIZE gets a 413 page
+    that says so (the API answers its own JSON 413: config.api.exception_handler)."""
+    if isinstance(exception, RequestDataTooBig):
+        return render(request, "413.html", {"limit": upload_limit_label()}, status=413)
+    return defaults.bad_request(request, exception)
 
 
 class ApiNotFoundView(APIView):

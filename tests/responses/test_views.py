@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 
 import pytest
@@ -519,3 +520,32 @@ def test_first_visit_with_a_pending_message_shows_it(client, cx_survey, link, wo
     page = client.get(url)
     assert b"Your password was changed" in page.content
     assert b"Your password was changed" not in client.get(url).content  # shown once
+
+
+# --- An answer over the upload limit ----------------------------------------------------------
+
+
+def test_an_answer_over_the_upload_limit_gets_a_413_page_and_stores_nothing(
+    cx_survey, link, caplog
+):
+    """A form of more than DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) from the browser: Django's bare
+    'Bad Request (400)' page and an ERROR with a traceback (audit); now a page that says why."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # the CSRF check is what reads the form first
+    url = f"/r/c/{customer_link_signed(link)}/"
+    page = client.get(url)
+    data = {
+        "submission_key": key_of(page),
+        f"question_{cx_survey.q['nps'].id}": "9",
+        f"question_{cx_survey.q['text'].id}": "x" * (3 * 2**20),
+    }
+
+    with caplog.at_level(logging.INFO):
+        response = client.post(url, data)
+
+    assert response.status_code == 413
+    assert b"larger than 2.5 MB, the most Tandem accepts" in response.content
+    assert not Response.objects.exists()
+    logged = [(r.levelname, r.name, r.exc_info) for r in caplog.records]
+    assert logged == [("WARNING", "django.security.RequestDataTooBig", None)]
