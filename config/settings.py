@@ -253,7 +253,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",  # drf-spectacular's, with the errors
     "DEFAULT_PARSER_CLASSES": [
         "config.api.JSONParser",  # DRF's, with too-deep nesting answered 400 instead of 500
         "rest_framework.parsers.FormParser",
@@ -276,6 +276,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",  # the default
+        "config.schema.nullable_refs",
+    ],
     # "kind" means ex/cx on surveys and alerts but email/webhook on deliveries: name them apart.
     "ENUM_NAME_OVERRIDES": {
         "SurveyKindEnum": "surveys.models.SurveyKind",

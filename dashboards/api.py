@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -27,6 +26,90 @@ class ScoresQuerySerializer(serializers.Serializer):
         return attrs
 
 
+class GroupRef(serializers.Serializer):
+    """A team, department or location; id null for answers without one ("No team")."""
+
+    id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+
+
+def _figures(name: str, question_type: str, **fields: type[serializers.Field]):
+    """One question's entry of a result (dashboards.metrics): its id, type, n and figures (field
+    classes, made here so they follow n). Only questions someone answered are listed, so n > 0
+    and no figure is null."""
+    common = {
+        "question": serializers.IntegerField(),
+        "type": serializers.CharField(help_text=f'"{question_type}"'),
+        "n": serializers.IntegerField(),
+    }
+    return inline_serializer(name, common | {key: field() for key, field in fields.items()})
+
+
+_PCT = serializers.FloatField  # a percentage, one decimal
+_MEAN = serializers.FloatField  # a mean, two decimals
+_COUNT = serializers.IntegerField
+
+# The body of the contract in issue 4 (the view returns survey_scores' dict as it is).
+SCORES_SCHEMA = extend_schema(
+    parameters=[ScoresQuerySerializer],
+    responses=inline_serializer(
+        "Scores",
+        {
+            "survey": serializers.IntegerField(),
+            "group_by": serializers.ChoiceField(choices=list(GROUP_BY)),
+            "period": serializers.ChoiceField(choices=list(PERIODS)),
+            "threshold": serializers.IntegerField(help_text="The anonymity threshold"),
+            "results": inline_serializer(
+                "ScoreResult",
+                {
+                    "group": GroupRef(allow_null=True, help_text="null for group_by=none"),
+                    "period": serializers.CharField(
+                        help_text='"all", "2026-W07", "2026-02" or "2026-Q1"'
+                    ),
+                    "respondents": serializers.IntegerField(),
+                    "suppressed": serializers.BooleanField(
+                        help_text="Under the anonymity threshold (or a complement of a group "
+                        "that is): no questions or engagement"
+                    ),
+                    "questions": PolymorphicProxySerializer(
+                        component_name="ScoreQuestion",
+                        resource_type_field_name="type",
+                        serializers={
+                            "nps": _figures(
+                                "ScoreNps",
+                                "nps",
+                                score=_PCT,
+                                promoters=_COUNT,
+                                passives=_COUNT,
+                                detractors=_COUNT,
+                            ),
+                            "csat": _figures("ScoreCsat", "csat", score=_PCT, mean=_MEAN),
+                            "ces": _figures("ScoreCes", "ces", mean=_MEAN, pct_easy=_PCT),
+                            "likert": _figures(
+                                "ScoreLikert",
+                                "likert",
+                                favourable=_PCT,
+                                neutral=_PCT,
+                                unfavourable=_PCT,
+                            ),
+                        },
+                        many=True,
+                        required=False,
+                    ),
+                    "engagement": serializers.FloatField(
+                        allow_null=True,
+                        required=False,
+                        help_text="Mean favourable % of the engagement items; null without "
+                        "answers to them",
+                    ),
+                },
+                many=True,
+            ),
+        },
+    ),
+)
+
+
 def _survey_for_user(request, pk: int) -> tuple[Survey, int | None]:
     """The survey (404 outside the user's organisation, 403 without the right role) and the
     only team the user may see (team leads), else None."""
@@ -44,7 +127,7 @@ def _survey_for_user(request, pk: int) -> tuple[Survey, int | None]:
 class SurveyScoresView(APIView):
     """Figures per group and period, with groups under the anonymity threshold suppressed."""
 
-    @extend_schema(parameters=[ScoresQuerySerializer], responses=OpenApiTypes.OBJECT)
+    @SCORES_SCHEMA
     def get(self, request, pk: int):
         survey, team_id = _survey_for_user(request, pk)
         query = ScoresQuerySerializer(data=request.query_params)

@@ -13,7 +13,12 @@ import time
 from django.http import Http404
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
@@ -25,6 +30,7 @@ from config import ratelimit, rows
 from config.api import IndexedListSerializer
 from config.audit import api_write_entry, api_write_recorded
 from config.authentication import MemberTokenAuthentication
+from dashboards.api import GroupRef
 from responses.models import Channel
 from responses.services import response_submit
 from surveys.distribution import invitations_send
@@ -279,8 +285,39 @@ class SurveyInvitationsView(_CollectionView):
         return Response({"sent": sent})
 
 
+def _participation_fields() -> dict:
+    """Invited and answered of a team or of the total; answered and rate are null when hidden
+    under the anonymity threshold (rate also when nobody was invited)."""
+    return {
+        "invited": serializers.IntegerField(),
+        "answered": serializers.IntegerField(allow_null=True),
+        "rate": serializers.FloatField(allow_null=True, help_text="% answered, one decimal"),
+        "suppressed": serializers.BooleanField(),
+    }
+
+
+# The body of issue 3's participation (the view returns participation_by_team's dict as it is).
+PARTICIPATION_SCHEMA = extend_schema(
+    parameters=[OpenApiParameter("cycle", int, description="Round number (default: the latest)")],
+    responses=inline_serializer(
+        "Participation",
+        {
+            "survey": serializers.IntegerField(),
+            "cycle": serializers.IntegerField(
+                allow_null=True, help_text="Round number; null before the first round"
+            ),
+            "threshold": serializers.IntegerField(help_text="The anonymity threshold"),
+            "teams": inline_serializer(
+                "ParticipationTeam", {"team": GroupRef(), **_participation_fields()}, many=True
+            ),
+            "total": inline_serializer("ParticipationTotal", _participation_fields()),
+        },
+    ),
+)
+
+
 class SurveyParticipationView(_CollectionView):
-    @extend_schema(responses={200: dict})
+    @PARTICIPATION_SCHEMA
     def get(self, request, pk: int):
         survey = _survey_for_caller(request, pk)
         cycle = None

@@ -13,7 +13,16 @@ from rest_framework.response import Response
 
 from config.api import IndexedListSerializer
 from surveys import services
-from surveys.models import Driver, Membership, Question, QuestionType, Survey, SurveyKind, Team
+from surveys.models import (
+    ConditionOp,
+    Driver,
+    Membership,
+    Question,
+    QuestionType,
+    Survey,
+    SurveyKind,
+    Team,
+)
 from surveys.permissions import authorable_kinds, can_author
 from surveys.selectors import membership_for_user
 from surveys.validation import question_errors
@@ -23,6 +32,13 @@ from surveys.views import survey_for_author
 
 
 class QuestionSerializer(serializers.ModelSerializer):
+    # Declared for the schema: a read-only model field loses allow_blank, so the schema's enum
+    # left out the "" these hold for a question without a driver or a condition.
+    driver = serializers.ChoiceField(choices=Driver.choices, allow_blank=True, read_only=True)
+    condition_op = serializers.ChoiceField(
+        choices=ConditionOp.choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = Question
         fields = [

@@ -7,7 +7,7 @@ only here: resolving is for owners); another organisation's alert is a 404.
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import LimitOffsetPagination
@@ -82,7 +82,16 @@ class AlertListView(APIView):
     """Alerts the user may see, newest first, with their status; ?status= filters."""
 
     @extend_schema(
-        parameters=[AlertListQuerySerializer],
+        parameters=[
+            AlertListQuerySerializer,
+            OpenApiParameter(
+                "limit",
+                int,
+                description=f"Alerts per page (default {AlertPagination.default_limit}, "
+                f"at most {AlertPagination.max_limit})",
+            ),
+            OpenApiParameter("offset", int, description="Alerts to skip (default 0)"),
+        ],
         responses=inline_serializer(
             "AlertPage",
             {

@@ -46,7 +46,12 @@ class AlertSerializer(serializers.ModelSerializer):
     survey = AlertSurveyRef(read_only=True)
     scope = AlertScopeRef(source="*", read_only=True)
     period = AlertPeriodRef(source="*", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of the member it is assigned to; null when unassigned",
+    )
 
     class Meta:
         model = Alert
