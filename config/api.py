@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, parsers, serializers, status
@@ -72,6 +72,9 @@ def exception_handler(exc, context):
             {"detail": body_too_large_message()},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        # Likewise a client's mistake (a form of thousands of fields), a 400 it can read.
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     message = None
     if isinstance(exc, DjangoValidationError):
         if not hasattr(exc, "error_dict"):

@@ -339,6 +339,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # A form over DATA_UPLOAD_MAX_MEMORY_SIZE (the 413 page) is the client's mistake.
         "django.security.RequestDataTooBig": {"filters": ["client_mistake"]},
+        "django.security.TooManyFieldsSent": {"filters": ["client_mistake"]},
+        "django.security.TooManyFilesSent": {"filters": ["client_mistake"]},
     },
 }
 

@@ -118,3 +118,22 @@ def test_the_413_names_the_configured_limit(world, settings):
 
     assert response.status_code == 413
     assert response.json() == {"detail": "The request body is too large (at most 10 MB)."}
+
+
+def test_a_form_of_too_many_fields_is_a_json_400_logged_as_a_warning(world, caplog, settings):
+    """DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000): Django's HTML 400 and a security ERROR with its
+    traceback before; the API's JSON 400 and one WARNING line now."""
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.CX)
+    token = Token.objects.create(user=world.cx_manager.user)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    body = urlencode({f"f{n}": "1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)})
+    path = f"/api/v1/surveys/{survey.pk}/responses/"
+
+    with caplog.at_level(logging.INFO):
+        response = client.post(path, body, "application/x-www-form-urlencoded")
+
+    assert response.status_code == 400
+    assert "number of GET/POST parameters exceeded" in response.json()["detail"]
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert all(r.exc_info is None for r in caplog.records)
+    assert not Response.objects.exists()
