@@ -67,6 +67,36 @@ class RateLimitedLoginView(auth_views.LoginView):
 
 login_view = RateLimitedLoginView.as_view()
 
+RESET_LIMIT = 5  # reset e-mails asked for per IP (and per address) an hour
+RESET_WINDOW = 60 * 60
+
+
+class RateLimitedPasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset (an e-mailed one-time link; the page never says whether an address
+    has an account), with the link built on TANDEM_BASE_URL and a limit per IP and address, so
+    the form cannot be used to flood someone's inbox."""
+
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        self.extra_email_context = {"base_url": settings.TANDEM_BASE_URL.rstrip("/")}
+        return super().form_valid(form)
+
+    def post(self, request, *args, **kwargs):
+        email = (request.POST.get("email") or "").strip().lower()
+        ip = ratelimit.client_ip(request)
+        counts = [
+            ratelimit.hit(f"reset:ip:{ip}", window=RESET_WINDOW),
+            ratelimit.hit(f"reset:email:{email}", window=RESET_WINDOW) if email else 0,
+        ]
+        if max(counts) > RESET_LIMIT:
+            form = self.get_form()
+            form.add_error(None, "Too many reset requests. Try again in an hour.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
 
 @login_required
 @require_GET

@@ -167,6 +167,16 @@ URL_ACCESS: list[Check] = [
     *url("login", (302, 302, 302, 302, 200, 302)),
     *url("logout", (302, 302, 302, 302, 302, 302), post=True),
     *url("profile", (200, 200, 200, 200, L, 200)),
+    *url("password_reset", (200, 200, 200, 200, 200, 200)),
+    *url("password_reset_done", (200, 200, 200, 200, 200, 200)),
+    *url(
+        "password_reset_confirm",
+        (200, 200, 200, 200, 200, 200),  # a link that does not work: says so
+        kw=lambda s: {"uidb64": "MQ", "token": "no-such-token"},
+    ),
+    *url("password_reset_complete", (200, 200, 200, 200, 200, 200)),
+    *url("password_change", (200, 200, 200, 200, L, 200)),
+    *url("password_change_done", (200, 200, 200, 200, L, 200)),
     *url("token-create", (302, 302, 302, 302, L, 302), post=True),
     *url("token-revoke", (302, 302, 302, 302, L, 302), post=True),
     # --- API: authoring ------------------------------------------------------------------------
