@@ -278,6 +278,7 @@ def _respondents_read(*, survey, group_by, period, start, end, narrowing) -> dic
 
 def _hidden_cells(*, survey, group_by, period, start, end, narrowing, counts) -> set[tuple]:
     threshold = threshold_for(survey.organization)
+    scope = {"survey": survey, "period": period, "start": start, "end": end, "threshold": threshold}
     if group_by == "none":
         hidden = suppressed_groups(
             {key: c["people"] for key, c in counts.items()}, threshold=threshold
@@ -287,36 +288,33 @@ def _hidden_cells(*, survey, group_by, period, start, end, narrowing, counts) ->
                 survey=survey, group_by="none", period=period, start=start, end=end, narrowing={}
             )
             hidden |= {key for key, c in counts.items() if 0 < whole[key]["n"] - c["n"] < threshold}
-            hidden |= _hidden_as_siblings(
-                survey=survey, period=period, start=start, end=end, narrowing=narrowing
-            ) & set(counts)
+            hidden |= _hidden_as_siblings(**scope, narrowing=narrowing) & set(counts)
         return hidden
     if group_by in narrowing:
-        rest = {dim: ids for dim, ids in narrowing.items() if dim != group_by}
-        counts = _respondents(
-            survey=survey, group_by=group_by, period=period, start=start, end=end, narrowing=rest
-        )
+        return _breakdown_hidden(**scope, group_by=group_by, narrowing=narrowing)
     return _suppress_siblings({key: c["people"] for key, c in counts.items()}, threshold=threshold)
 
 
-def _hidden_as_siblings(*, survey, period, start, end, narrowing) -> set[tuple]:
+def _breakdown_hidden(*, survey, group_by, period, start, end, narrowing, threshold) -> set[tuple]:
+    """The cells a breakdown by `group_by` hides, decided among all its siblings: a filter on
+    that dimension picks which are returned, never which are hidden."""
+    rest = {dim: ids for dim, ids in narrowing.items() if dim != group_by}
+    counts = _respondents(
+        survey=survey, group_by=group_by, period=period, start=start, end=end, narrowing=rest
+    )
+    return _suppress_siblings({key: c["people"] for key, c in counts.items()}, threshold=threshold)
+
+
+def _hidden_as_siblings(*, narrowing, **scope) -> set[tuple]:
     """Keys (period, None) of an ungrouped total narrowed to one team, department or location
     that its own breakdown hides (as too small, or as a complement): a group is hidden however
     it is asked for, else the one view would give what the other hides to a subtraction (a
     team's total minus the visible teams' is the hidden team)."""
-    threshold = threshold_for(survey.organization)
     hidden = set()
     for dim, ids in narrowing.items():
-        if len(ids) != 1:
-            continue
-        rest = {other: kept for other, kept in narrowing.items() if other != dim}
-        siblings = _respondents(
-            survey=survey, group_by=dim, period=period, start=start, end=end, narrowing=rest
-        )
-        counts = {key: c["people"] for key, c in siblings.items()}
-        hidden |= {
-            (p, None) for p, g in _suppress_siblings(counts, threshold=threshold) if g == ids[0]
-        }
+        if len(ids) == 1:
+            in_breakdown = _breakdown_hidden(**scope, group_by=dim, narrowing=narrowing)
+            hidden |= {(p, None) for p, g in in_breakdown if g == ids[0]}
     return hidden
 
 
@@ -755,7 +753,8 @@ def driver_impact(
     ]
     narrowing = _narrowing(team_ids, None, None)
     scope = {"survey": survey, "group_by": "none", "period": "all", "start": start, "end": end}
-    respondents = sum(row["n"] or 0 for row in _respondents(**scope, narrowing=narrowing).values())
+    counts = _respondents(**scope, narrowing=narrowing)
+    respondents = sum(row["n"] or 0 for row in counts.values())
     result = {
         "outcome": outcome
         and {"question": outcome["id"], "text": outcome["text"], "type": outcome["type"]},
@@ -769,7 +768,9 @@ def driver_impact(
         result["status"] = "no outcome question" if outcome is None else "no driver questions"
         return result
     driver_ids = [q["id"] for q in drivers]
-    if _selection_hidden(scope, team_ids):
+    # The selection's own cell, hidden by score_cells' rule for an ungrouped total (under the
+    # threshold, a complement, or the rest of the organisation would be).
+    if not respondents or set(counts) & _hidden_cells(**scope, narrowing=narrowing, counts=counts):
         # Nothing of a hidden selection: no item's favourability, no correlation (one person's
         # answers, on an anonymous survey, in a team export of one day).
         rows = [
@@ -808,13 +809,6 @@ def driver_impact(
     if all(row["impact"] is None for row in rows):
         result["status"] = "not enough data"
     return result
-
-
-def _selection_hidden(scope: dict, team_ids: list[int] | None) -> bool:
-    """Whether the selection's own figures are hidden (score_cells' rule for an ungrouped
-    total: under the threshold, or the rest of the organisation would be)."""
-    cells = score_cells(**scope, team_ids=team_ids)
-    return not cells or cells[0].suppressed
 
 
 def _driver_row(question: dict, stat: tuple, favourable: float | None, min_n: int) -> dict:
