@@ -22,6 +22,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from dashboards.forms import METRIC_TYPES
 from dashboards.models import (
     Alert,
     AlertMetric,
@@ -68,13 +69,9 @@ METRICS_FOR_KIND = {
     ],
 }
 # The questions each metric reads (participation reads invitations): a rule for a survey that
-# asks none of them could never fire.
+# asks none of them could never fire. The scores' metrics read the dashboards' question type.
 METRIC_QUESTION_TYPES = {
-    AlertMetric.ENPS: {QuestionType.NPS},
-    AlertMetric.NPS: {QuestionType.NPS},
-    AlertMetric.CSAT: {QuestionType.CSAT},
-    AlertMetric.CES: {QuestionType.CES},
-    AlertMetric.ENGAGEMENT: {QuestionType.LIKERT},
+    **{metric: {question_type} for metric, question_type in METRIC_TYPES.items()},
     AlertMetric.DETRACTOR: {QuestionType.NPS, QuestionType.CSAT},
     AlertMetric.NEGATIVE_COMMENT: {QuestionType.TEXT},
 }
