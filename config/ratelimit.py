@@ -7,6 +7,8 @@ from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCacheClient
 
 LOGIN_WINDOW = 15 * 60
+RESET_LIMIT = 5  # password reset e-mails asked for per IP, and per address, an hour
+RESET_WINDOW = 60 * 60
 
 
 def client_ip(request) -> str:
@@ -67,3 +69,9 @@ def login_blocked(keys: list[str]) -> bool:
 def login_failed(keys: list[str]) -> None:
     for key in keys:
         hit(key, window=LOGIN_WINDOW)
+
+
+def reset_over_limit(*, ip: str, email: str) -> bool:
+    """Count one password reset request; whether its IP or its address is past the limit."""
+    keys = [f"reset:ip:{ip}", *([f"reset:email:{email}"] if email else [])]
+    return max(hit(key, window=RESET_WINDOW) for key in keys) > RESET_LIMIT

@@ -67,9 +67,6 @@ class RateLimitedLoginView(auth_views.LoginView):
 
 login_view = RateLimitedLoginView.as_view()
 
-RESET_LIMIT = 5  # reset e-mails asked for per IP (and per address) an hour
-RESET_WINDOW = 60 * 60
-
 
 class RateLimitedPasswordResetView(auth_views.PasswordResetView):
     """Django's password reset (an e-mailed one-time link; the page never says whether an address
@@ -86,12 +83,7 @@ class RateLimitedPasswordResetView(auth_views.PasswordResetView):
 
     def post(self, request, *args, **kwargs):
         email = (request.POST.get("email") or "").strip().lower()
-        ip = ratelimit.client_ip(request)
-        counts = [
-            ratelimit.hit(f"reset:ip:{ip}", window=RESET_WINDOW),
-            ratelimit.hit(f"reset:email:{email}", window=RESET_WINDOW) if email else 0,
-        ]
-        if max(counts) > RESET_LIMIT:
+        if ratelimit.reset_over_limit(ip=ratelimit.client_ip(request), email=email):
             form = self.get_form()
             form.add_error(None, "Too many reset requests. Try again in an hour.")
             return self.render_to_response(self.get_context_data(form=form), status=429)
