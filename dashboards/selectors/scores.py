@@ -20,9 +20,10 @@ ones are returned. An ungrouped, filtered total is hidden when the rest of the o
 1..threshold-1 respondents (else it could be subtracted from the organisation's total).
 An ungrouped total narrowed to one team, department or location is hidden whenever that group's
 own breakdown hides it (_hidden_as_siblings), so no view shows what another hides as a complement.
-Known limits (docs/dashboards.md): cross-dimension subtraction (a location's figure within one
-team against that location's overall figure; a department minus its visible teams) and
-overlapping date ranges are not checked.
+Teams are decided within their departments (_team_hidden): a department's hidden teams hold
+0 or at least `threshold` people, so a department minus its visible teams gives nothing away.
+Known limits (docs/dashboards.md): cross-dimension subtraction between teams and locations (a
+location's figure within one team against that location's overall figure) is not checked.
 
 Signatures:
     score_cells(*, survey, group_by="none", period="all", start=None, end=None, team_ids=None,
@@ -75,7 +76,7 @@ from dashboards.models import HISTOGRAM_FIELDS, PAIR_FIELDS, QuestionRollup, Res
 from dashboards.monthly import as_dicts, column, rollup_rows
 from dashboards.reads import shared
 from responses.models import Answer
-from surveys.models import Driver, Invitation, Question, QuestionType, Survey
+from surveys.models import Driver, Invitation, Question, QuestionType, Survey, Team
 
 # group_by -> (id path, name path, name of the NULL group) on rollups (and responses)
 GROUP_BY: dict[str, tuple[str, str, str] | None] = {
@@ -290,19 +291,73 @@ def _hidden_cells(*, survey, group_by, period, start, end, narrowing, counts) ->
             hidden |= {key for key, c in counts.items() if 0 < whole[key]["n"] - c["n"] < threshold}
             hidden |= _hidden_as_siblings(**scope, narrowing=narrowing) & set(counts)
         return hidden
-    if group_by in narrowing:
+    if group_by in narrowing or group_by == "team":
         return _breakdown_hidden(**scope, group_by=group_by, narrowing=narrowing)
     return _suppress_siblings({key: c["people"] for key, c in counts.items()}, threshold=threshold)
 
 
 def _breakdown_hidden(*, survey, group_by, period, start, end, narrowing, threshold) -> set[tuple]:
     """The cells a breakdown by `group_by` hides, decided among all its siblings: a filter on
-    that dimension picks which are returned, never which are hidden."""
-    rest = {dim: ids for dim, ids in narrowing.items() if dim != group_by}
-    counts = _respondents(
-        survey=survey, group_by=group_by, period=period, start=start, end=end, narrowing=rest
+    that dimension picks which are returned, never which are hidden. Teams are decided within
+    their departments (_team_hidden), so a department filter does not change them either."""
+    rest = {
+        dim: ids
+        for dim, ids in narrowing.items()
+        if dim != group_by and not (group_by == "team" and dim == "department")
+    }
+    scope = {"survey": survey, "period": period, "start": start, "end": end, "narrowing": rest}
+    people = {key: c["people"] for key, c in _respondents(**scope, group_by=group_by).items()}
+    if group_by != "team":
+        return _suppress_siblings(people, threshold=threshold)
+    departments = {
+        key: c["people"] for key, c in _respondents(**scope, group_by="department").items()
+    }
+    return _team_hidden(
+        people, departments, department_of=_team_departments(survey), threshold=threshold
     )
-    return _suppress_siblings({key: c["people"] for key, c in counts.items()}, threshold=threshold)
+
+
+def _team_departments(survey: Survey) -> dict[int, int | None]:
+    """{team id: its department id} for the survey's organisation."""
+    return shared(
+        ("team departments", survey.organization_id),
+        lambda: dict(
+            Team.objects.filter(organization_id=survey.organization_id).values_list(
+                "id", "department_id"
+            )
+        ),
+    )
+
+
+def _team_hidden(
+    teams: dict[tuple, int],
+    departments: dict[tuple, int],
+    *,
+    department_of: dict[int, int | None],
+    threshold: int,
+) -> set[tuple]:
+    """Keys (period, team) to hide, given each team's and each department's people per period.
+
+    Decided within each department, not among all teams at once: a department's figure minus
+    its visible teams is its hidden teams together, so that must hold at least `threshold`
+    people (or nothing), else a team hidden only as another department's complement could be
+    worked out there and the small team then from the organisation's total. A department its
+    own breakdown hides (too small, or a complement) hides all its teams: else they would add
+    up to it. The organisation minus the visible teams is then the departments' hidden teams
+    together, each part 0 or at least `threshold`. (Teams without a department, and answers
+    without a team, form the department None, as in the department breakdown.)
+    """
+    hidden_departments = _suppress_siblings(departments, threshold=threshold)
+    by_department: dict[tuple, dict] = defaultdict(dict)
+    for (period, team), n in teams.items():
+        by_department[period, department_of.get(team)][team] = n
+    hidden = set()
+    for (period, department), members in by_department.items():
+        if (period, department) in hidden_departments:
+            hidden |= {(period, team) for team, n in members.items() if n > 0}
+        else:
+            hidden |= {(period, team) for team in suppressed_groups(members, threshold=threshold)}
+    return hidden
 
 
 def _hidden_as_siblings(*, narrowing, **scope) -> set[tuple]:

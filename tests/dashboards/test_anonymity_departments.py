@@ -1,0 +1,147 @@
+"""Teams are hidden within their departments, so no department total, department filter or team
+breakdown gives back a team hidden as another one's complement (docs/dashboards.md, Anonymity).
+
+The organisation (threshold 5), one anonymous eNPS pulse, all in March 2026:
+
+    North   Small 2 (eNPS 0 0)        Big 10 (10 x 8)
+    South   East 6 (6 x 10)           West 8 (8 x 0)
+    (an engagement item, favourable: Small 0%, Big 50%, East 100%, West 0%)
+
+Among all four teams at once (the rule before departments), Small (2) is hidden and East (6, the
+smallest other team) with it; but South (14) minus West (8) is East, and then the organisation
+(26) minus Big, West and East is Small. Within departments, North hides Small and Big (North's
+hidden teams must hold at least 5), South hides nothing, and every view agrees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dashboards.selectors.scores import metric_by_group
+from dashboards.selectors.tables import HIDDEN
+from surveys.models import SurveyKind
+from tests.dashboards.dashdata import MARCH_FILTER, rebuild, store
+from tests.factories import DepartmentFactory, QuestionFactory, SurveyFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+MARCH = {"start": dt.date(2026, 3, 1), "end": dt.date(2026, 3, 31)}
+
+
+@pytest.fixture
+def org(world):
+    north = DepartmentFactory(organization=world.org, name="North")
+    south = DepartmentFactory(organization=world.org, name="South")
+    teams = {
+        name: TeamFactory(organization=world.org, department=department, name=name)
+        for name, department in (
+            ("Small", north),
+            ("Big", north),
+            ("East", south),
+            ("West", south),
+        )
+    }
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX, anonymous=True)
+    enps = QuestionFactory(survey=survey, type="nps", is_outcome=True)
+    proud = QuestionFactory(survey=survey, type="likert", driver="engagement")
+    for name, scores, agree in (
+        ("Small", [0, 0], [1, 1]),
+        ("Big", [8] * 10, [4] * 5 + [3] * 5),
+        ("East", [10] * 6, [5] * 6),
+        ("West", [0] * 8, [1] * 8),
+    ):
+        store(survey=survey, team=teams[name], columns={enps: scores, proud: agree})
+    rebuild(survey)
+    return {"survey": survey, "teams": teams, "north": north, "south": south, "world": world}
+
+
+def _shown(rows) -> dict[str, float | None]:
+    return {row["group"]["name"]: row["value"] for row in rows}
+
+
+def test_a_departments_hidden_teams_hold_the_threshold_or_nothing(org):
+    by_team = metric_by_group(survey=org["survey"], metric="enps", group_by="team", **MARCH)
+    # North: Small (2) hidden, then Big so that North's hidden teams hold 12; South shows both.
+    assert _shown(by_team) == {"Small": None, "Big": None, "East": 100.0, "West": -100.0}
+    by_department = metric_by_group(
+        survey=org["survey"], metric="enps", group_by="department", **MARCH
+    )
+    # North (12): 2 detractors, 10 passives; South (14): 6 promoters, 8 detractors.
+    assert _shown(by_department) == {"North": -16.7, "South": -14.3}
+
+
+def test_a_department_filter_hides_the_same_teams(org):
+    for department in ("north", "south"):
+        rows = metric_by_group(
+            survey=org["survey"],
+            metric="enps",
+            group_by="team",
+            department_ids=[org[department].id],
+            **MARCH,
+        )
+        whole = metric_by_group(survey=org["survey"], metric="enps", group_by="team", **MARCH)
+        names = {team.name for team in org["teams"].values() if team.department == org[department]}
+        assert _shown(rows) == {
+            name: value for name, value in _shown(whole).items() if name in names
+        }
+
+
+def test_a_team_hidden_in_its_department_is_hidden_alone_too(org):
+    big = org["teams"]["Big"]
+    (row,) = metric_by_group(survey=org["survey"], metric="enps", team_ids=[big.id], **MARCH)
+    assert row["suppressed"] and row["value"] is None
+
+
+def test_a_department_hidden_as_a_complement_hides_all_its_teams(world):
+    """Tiny (3) is hidden among departments, and Mid (13, the smallest other) with it; Mid's two
+    teams are over the threshold each, but shown they would add up to Mid, and the organisation
+    minus Mid minus Large would be Tiny."""
+    departments = {
+        name: DepartmentFactory(organization=world.org, name=name)
+        for name in ("Tiny", "Mid", "Large")
+    }
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX, anonymous=True)
+    enps = QuestionFactory(survey=survey, type="nps", is_outcome=True)
+    for name, department, scores in (
+        ("Solo", "Tiny", [0, 0, 0]),
+        ("Mid one", "Mid", [10] * 6),
+        ("Mid two", "Mid", [10] * 7),
+        ("Large one", "Large", [9] * 10),
+        ("Large two", "Large", [6] * 10),
+    ):
+        team = TeamFactory(organization=world.org, department=departments[department], name=name)
+        store(survey=survey, team=team, columns={enps: scores})
+    rebuild(survey)
+    by_department = metric_by_group(survey=survey, metric="enps", group_by="department", **MARCH)
+    assert _shown(by_department) == {"Tiny": None, "Mid": None, "Large": 0.0}
+    by_team = metric_by_group(survey=survey, metric="enps", group_by="team", **MARCH)
+    assert _shown(by_team) == {
+        "Solo": None,
+        "Mid one": None,
+        "Mid two": None,
+        "Large one": 100.0,
+        "Large two": -100.0,
+    }
+
+
+def test_the_ex_page_and_its_department_filter_hide_the_same_teams(org, login):
+    """Big (engagement 50.0) is hidden on the organisation's EX page and on North's alone; East
+    (100.0) is shown on both (South hides nothing), so neither page gives what the other hides."""
+    client = login(org["world"].hr_admin)
+    base = {**MARCH_FILTER, "survey": org["survey"].id}
+    for params in (base, {**base, "department": org["north"].id}):
+        heatmap = _heatmap(client.get("/dashboards/ex/", params))
+        assert heatmap["Small"][1] == HIDDEN and heatmap["Big"][1] == HIDDEN
+        export = b"".join(
+            client.get("/dashboards/export/ex.csv", params).streaming_content
+        ).decode()
+        assert "Big" in export and "50.0" not in export
+    for params in (base, {**base, "department": org["south"].id}):
+        assert _heatmap(client.get("/dashboards/ex/", params))["East"][1] == 100.0
+
+
+def _heatmap(page) -> dict[str, list]:
+    table = next(table for table in page.context["tables"] if table.key == "heatmap")
+    return {row[0]: row[1:] for row in table.rows}
