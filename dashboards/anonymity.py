@@ -8,11 +8,17 @@ hidden groups together hold at least `threshold` respondents, or every sibling i
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from collections.abc import Hashable, Mapping
 
 from django.conf import settings
 
 NOT_ENOUGH = "Not enough responses to protect anonymity"
+WEEKS_NOT_ANONYMOUS = (
+    "Anonymous surveys are reported by whole months (a week or a few days can hold one person's "
+    "answers): pick month, quarter or all."
+)
 
 
 def threshold_for(organization) -> int:
@@ -43,3 +49,18 @@ def suppressed_groups(counts: Mapping[Hashable, int], *, threshold: int) -> set[
         hidden.add(key)
         hidden_total += n
     return hidden
+
+
+def whole_months(
+    start: dt.date | None, end: dt.date | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """The range widened to whole months: what an anonymous survey's figures cover.
+
+    Two ranges of days (1-10 July, 1-11 July) differ by one day's answers, which can be one
+    person's; two ranges of whole months differ by whole months, and a month too small to show
+    is left out of every figure (dashboards.selectors.scores._anonymous_cells)."""
+    if start is not None:
+        start = start.replace(day=1)
+    if end is not None:
+        end = end.replace(day=calendar.monthrange(end.year, end.month)[1])
+    return start, end

@@ -8,6 +8,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dashboards.anonymity import WEEKS_NOT_ANONYMOUS
 from dashboards.selectors.scores import GROUP_BY, PERIODS, survey_scores
 from surveys.models import Survey
 from surveys.permissions import can_view_results, team_scope
@@ -16,9 +17,17 @@ from surveys.selectors import membership_for_user, survey_of_organization
 
 class ScoresQuerySerializer(serializers.Serializer):
     group_by = serializers.ChoiceField(choices=list(GROUP_BY), default="none")
-    period = serializers.ChoiceField(choices=list(PERIODS), default="all")
-    start = serializers.DateField(required=False, default=None)
-    end = serializers.DateField(required=False, default=None)
+    period = serializers.ChoiceField(
+        choices=list(PERIODS),
+        default="all",
+        help_text='"week" only for a survey that is not anonymous (400 otherwise)',
+    )
+    start = serializers.DateField(
+        required=False, default=None, help_text="An anonymous survey reads from its month's 1st"
+    )
+    end = serializers.DateField(
+        required=False, default=None, help_text="An anonymous survey reads to its month's end"
+    )
 
     def validate(self, attrs):
         if attrs["start"] and attrs["end"] and attrs["start"] > attrs["end"]:
@@ -132,5 +141,7 @@ class SurveyScoresView(APIView):
         survey, team_id = _survey_for_user(request, pk)
         query = ScoresQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        if survey.anonymous and query.validated_data["period"] == "week":
+            raise serializers.ValidationError({"period": [WEEKS_NOT_ANONYMOUS]})
         team_ids = [team_id] if team_id is not None else None
         return Response(survey_scores(survey=survey, team_ids=team_ids, **query.validated_data))

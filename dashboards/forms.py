@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from dashboards.anonymity import WEEKS_NOT_ANONYMOUS
 from responses.models import SentimentLabel
 from surveys.models import Department, Driver, Location, Organization, Survey, SurveyKind, Team
 
@@ -216,6 +217,9 @@ class DashboardFilterForm(_DateRangeMixin, forms.Form):
         team, department = cleaned.get("team"), cleaned.get("department")
         if team and department and team.department_id != department.pk:
             self.add_error("team", f"{team} is not in {department}.")
+        survey = cleaned.get("survey")
+        if survey is not None and survey.anonymous and cleaned.get("period") == "week":
+            self.add_error("period", WEEKS_NOT_ANONYMOUS)
         return cleaned
 
 

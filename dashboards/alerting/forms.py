@@ -8,6 +8,7 @@ from django.core.validators import URLValidator
 
 from dashboards.alerting.selectors import METRICS_FOR_KIND, owner_choices, survey_metrics
 from dashboards.alerting.targets import target_refusal
+from dashboards.anonymity import WEEKS_NOT_ANONYMOUS
 from dashboards.models import AlertCondition, AlertMetric, AlertRule, AlertScope, WebhookEndpoint
 from surveys.forms import IdsChoiceField
 from surveys.models import Department, Location, Survey, Team
@@ -82,6 +83,14 @@ class AlertRuleForm(forms.ModelForm):
         survey = data.get("survey")
         if survey is not None and metric:
             self._clean_survey_metric(survey, metric)
+        weekly_figure = metric not in (AlertMetric.DETRACTOR, AlertMetric.PARTICIPATION)
+        if (
+            survey is not None
+            and survey.anonymous
+            and data.get("period") == "week"
+            and weekly_figure
+        ):
+            self.add_error("period", WEEKS_NOT_ANONYMOUS)
         if metric in METRIC_RANGE:
             self._clean_condition(data, metric)
         elif metric:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
-from dashboards.anonymity import threshold_for
+from dashboards.anonymity import threshold_for, whole_months
 from dashboards.forms import METRIC_TYPES
 from dashboards.models import ResponseRollup, ResponseRollupMonth
 from dashboards.selectors.scores import _day_bounds
@@ -76,11 +76,14 @@ def filters_from_form(*, cleaned: dict, membership: Membership) -> Filters:
         if any(choice is not None and choice.pk != own_id for choice, own_id in asked):
             raise PermissionDenied("Team leads see their own team only.")
         team, department = own, None
+    survey, start, end = cleaned.get("survey"), cleaned.get("start"), cleaned.get("end")
+    if survey is not None and survey.anonymous:
+        start, end = whole_months(start, end)  # what its figures cover (and its comments)
     return Filters(
         organization=membership.organization,
-        survey=cleaned.get("survey"),
-        start=cleaned.get("start"),
-        end=cleaned.get("end"),
+        survey=survey,
+        start=start,
+        end=end,
         period=cleaned.get("period") or "all",
         team_ids=(team.pk,) if team else None,
         department_ids=(department.pk,) if department else None,

@@ -20,6 +20,10 @@ ones are returned. An ungrouped, filtered total is hidden when the rest of the o
 1..threshold-1 respondents (else it could be subtracted from the organisation's total).
 An ungrouped total narrowed to one team, department or location is hidden whenever that group's
 own breakdown hides it (_hidden_as_siblings), so no view shows what another hides as a complement.
+An anonymous survey is read by whole months (score_cells widens the range; a weekly period is
+read as months, and the pages and API refuse it): over a quarter or the whole range its figures
+are the sums of its month cells, a month cell hidden in the month breakdown left out
+(_anonymous_cells), so no two ranges differ by days or by a hidden month.
 Teams are decided within their departments (_team_hidden): a department's hidden teams hold
 0 or at least `threshold` people, so a department minus its visible teams gives nothing away.
 Known limits (docs/dashboards.md): cross-dimension subtraction between teams and locations (a
@@ -71,7 +75,7 @@ from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
 from dashboards import metrics, pairs
-from dashboards.anonymity import suppressed_groups, threshold_for
+from dashboards.anonymity import suppressed_groups, threshold_for, whole_months
 from dashboards.models import HISTOGRAM_FIELDS, PAIR_FIELDS, QuestionRollup, ResponseRollup
 from dashboards.monthly import as_dicts, column, rollup_rows
 from dashboards.reads import shared
@@ -277,13 +281,20 @@ def _respondents_read(*, survey, group_by, period, start, end, narrowing) -> dic
     return cells
 
 
-def _hidden_cells(*, survey, group_by, period, start, end, narrowing, counts) -> set[tuple]:
+def _hidden_cells(
+    *, survey, group_by, period, start, end, narrowing, counts, periods_are_siblings=True
+) -> set[tuple]:
+    """The cells to hide. Ungrouped, the periods are each other's siblings unless
+    `periods_are_siblings` is False (an anonymous survey's months, each reported whole or
+    left out of every figure: _anonymous_cells)."""
     threshold = threshold_for(survey.organization)
     scope = {"survey": survey, "period": period, "start": start, "end": end, "threshold": threshold}
     if group_by == "none":
-        hidden = suppressed_groups(
-            {key: c["people"] for key, c in counts.items()}, threshold=threshold
-        )
+        people = {key: c["people"] for key, c in counts.items()}
+        if periods_are_siblings:
+            hidden = suppressed_groups(people, threshold=threshold)
+        else:
+            hidden = {key for key, n in people.items() if 0 < n < threshold}
         if narrowing:
             whole = _respondents(
                 survey=survey, group_by="none", period=period, start=start, end=end, narrowing={}
@@ -433,7 +444,13 @@ def score_cells(
     3. Attach them to the visible cells only.
     """
     narrowing = _narrowing(team_ids, department_ids, location_ids)
+    if survey.anonymous:
+        start, end = whole_months(start, end)
+        period = "month" if period == "week" else period
     scope = {"survey": survey, "group_by": group_by, "period": period, "start": start, "end": end}
+    only = Q(question_id__in=list(question_ids)) if question_ids is not None else Q()
+    if survey.anonymous and period != "month":
+        return _anonymous_cells(**scope, narrowing=narrowing, only=only)
     counts = _respondents(**scope, narrowing=narrowing)
     hidden = _hidden_cells(**scope, narrowing=narrowing, counts=counts)
     cells = {
@@ -447,7 +464,11 @@ def score_cells(
         for key, count in counts.items()
         if count["n"]
     }
-    only = Q(question_id__in=list(question_ids)) if question_ids is not None else Q()
+    return _with_histograms(cells, **scope, narrowing=narrowing, only=only)
+
+
+def _with_histograms(cells: dict[tuple, Cell], *, narrowing, only: Q, **scope) -> list[Cell]:
+    """The cells, ordered, each shown one given its questions' histograms of the scope."""
     # Tuples (question_id, [g_id], [p_start], hist): the team x month scores read ~13,000.
     names, rows = _histogram_rows(**scope, narrowing=narrowing, only=only)
     cell_key = _cell_keys(names)
@@ -456,6 +477,68 @@ def score_cells(
         if cell is not None and not cell.suppressed:
             cell.hists[row[0]] = row[-1]
     return sorted(cells.values(), key=_cell_order)
+
+
+def _anonymous_cells(*, survey, group_by, period, start, end, narrowing, only: Q) -> list[Cell]:
+    """score_cells of an anonymous survey over whole ranges or quarters: the sums of its month
+    cells, each month of a group reported whole or left out.
+
+    A month cell hidden in the month breakdown (too few people, or a complement within its
+    month) is left out of the range's and the quarter's figures, not merely hidden in the
+    monthly trend: else a group's range minus its shown months would be that month. Every
+    figure is then a sum of month cells that are each shown somewhere, so no two ranges, nor a
+    range against its months, differ by a hidden month. A cell with no month left is hidden.
+    Ranges are whole months (score_cells widened them), so no two differ by days either.
+    Histograms are read per month only when some month is left out; else the range's own
+    sums are those of its months.
+    """
+    scope = {"survey": survey, "group_by": group_by, "start": start, "end": end}
+    months = _respondents(**scope, period="month", narrowing=narrowing)
+    left_out = _hidden_cells(
+        **scope, period="month", narrowing=narrowing, counts=months, periods_are_siblings=False
+    )
+    cells: dict[tuple, Cell] = {}
+    fold: dict[tuple, tuple] = {}
+    for (month, group), count in months.items():
+        if not count["n"]:
+            continue
+        key = fold[month, group] = (_period_start(period, month), group)
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = Cell(
+                group=_group(group_by, group, count["name"]),
+                period=period_label(period, key[0]),
+                period_start=key[0],
+                respondents=0,
+                suppressed=True,
+            )
+        if (month, group) not in left_out:
+            cell.respondents += count["n"]
+            cell.suppressed = False
+    for (month, group), key in fold.items():
+        if cells[key].suppressed:  # nothing shown: its count, as any hidden cell's
+            cells[key].respondents += months[month, group]["n"]
+    if not left_out & set(fold):
+        return _with_histograms(cells, **scope, period=period, narrowing=narrowing, only=only)
+    names, rows = _histogram_rows(**scope, period="month", narrowing=narrowing, only=only)
+    cell_key = _cell_keys(names)
+    for row in rows:
+        month_key = cell_key(row)
+        cell = cells.get(fold.get(month_key))
+        if cell is None or cell.suppressed or month_key in left_out:
+            continue
+        sums = cell.hists.get(row[0])
+        cell.hists[row[0]] = (
+            list(row[-1]) if sums is None else [a + b for a, b in zip(sums, row[-1], strict=True)]
+        )
+    return sorted(cells.values(), key=_cell_order)
+
+
+def _period_start(period: str, month: dt.date | None) -> dt.date | None:
+    """The start of the `period` ("all" or "quarter") holding the month starting `month`."""
+    if period == "all" or month is None:
+        return None
+    return month.replace(month=(month.month - 1) // 3 * 3 + 1)
 
 
 def _cell_order(cell: Cell) -> tuple:

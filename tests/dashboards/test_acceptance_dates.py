@@ -4,8 +4,9 @@
 - Dashboard pages, exports and the linkage API shift periods (previous, lagged, next), so their
   filters take dates from 1900 to 2999 and say so on the field otherwise.
 
-Ranges that start and end inside a month read day rows there and month rows in between. NPS of
-one team, five respondents a day, every answer 10 or 0:
+Ranges that start and end inside a month read day rows there and month rows in between (on a
+survey that is not anonymous: an anonymous one is reported by whole months). NPS of one team,
+five respondents a day, every answer 10 or 0:
     2026-01-20: 5 x 10    2026-02-15: 5 x 0    2026-03-10: 5 x 10    2026-03-25: 5 x 0
     21 Jan - 20 Mar: Feb 15 + Mar 10  -> 10 answers, 5 promoters, 5 detractors  ->   0.0
     21 Jan - 31 Mar: + Mar 25         -> 15 answers, 5 promoters, 10 detractors -> -33.3
@@ -31,7 +32,7 @@ DAYS = {(1, 20): 10, (2, 15): 0, (3, 10): 10, (3, 25): 0}
 
 @pytest.fixture
 def nps_survey(world):
-    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX)
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX, anonymous=False)
     question = QuestionFactory(survey=survey, type="nps", is_outcome=True)
     for (month, day), value in DAYS.items():
         when = dt.datetime(2026, month, day, 9, 0, tzinfo=dt.UTC)
@@ -65,6 +66,21 @@ def test_scores_for_ranges_inside_months_and_at_the_ends_of_the_calendar(
     (result,) = response.json()["results"]
     (figures,) = result["questions"]
     assert (figures["n"], figures["score"]) == (n, score)
+
+
+def test_an_anonymous_survey_is_reported_by_whole_months(world, login, nps_survey):
+    """21 Jan - 20 Mar covers January to March whole: all 20 answers, 10 promoters, 10
+    detractors -> 0.0; 1 - 10 March and 1 - 11 March are the same figures (March: 5 and 5)."""
+    nps_survey.anonymous = True
+    nps_survey.save(update_fields=["anonymous"])
+    client = login(world.hr_admin)
+    (result,) = _scores(client, nps_survey, start="2026-01-21", end="2026-03-20").json()["results"]
+    assert (result["questions"][0]["n"], result["questions"][0]["score"]) == (20, 0.0)
+    march = [
+        _scores(client, nps_survey, start="2026-03-01", end=f"2026-03-{day}").json()
+        for day in ("10", "11")
+    ]
+    assert march[0] == march[1] and march[0]["results"][0]["respondents"] == 10
 
 
 @pytest.mark.parametrize("period", ["week", "month", "quarter"])

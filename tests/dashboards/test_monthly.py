@@ -26,6 +26,9 @@ def at(day: str, hour: int = 10) -> dt.datetime:
 
 @pytest.fixture
 def survey(nps_survey):
+    """Not anonymous: an anonymous survey is read by whole months only, never partial ones."""
+    nps_survey.anonymous = False
+    nps_survey.save(update_fields=["anonymous"])
     return nps_survey
 
 

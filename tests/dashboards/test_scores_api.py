@@ -150,13 +150,15 @@ def test_whole_survey_adds_every_team(world, login, scored):
     ("period", "label"), [("week", "2026-W07"), ("month", "2026-02"), ("quarter", "2026-Q1")]
 )
 def test_periods_are_labelled(world, login, scored, period, label):
+    scored.anonymous = False  # weeks are for surveys that are not anonymous
+    scored.save(update_fields=["anonymous"])
     body = login(world.hr_admin).get(url(scored, period=period)).json()
     assert [r["period"] for r in body["results"]] == [label]
     assert body["results"][0]["respondents"] == 20
 
 
 def test_iso_week_of_late_december_belongs_to_next_year(world, login):
-    survey = SurveyFactory(organization=world.org)
+    survey = SurveyFactory(organization=world.org, anonymous=False)
     question = QuestionFactory(survey=survey, type="nps")
     for day in (
         dt.datetime(2025, 12, 30, 12, tzinfo=dt.UTC),
@@ -177,10 +179,25 @@ def test_iso_week_of_late_december_belongs_to_next_year(world, login):
 
 
 def test_start_and_end_filter_by_day(world, login, scored):
+    scored.anonymous = False
+    scored.save(update_fields=["anonymous"])
     body = login(world.hr_admin).get(url(scored, start="2026-02-11", end="2026-03-01")).json()
     assert body["results"] == []
     body = login(world.hr_admin).get(url(scored, start="2026-02-10", end="2026-02-10")).json()
     assert body["results"][0]["respondents"] == 20
+
+
+def test_an_anonymous_survey_is_read_by_whole_months(world, login, scored):
+    """Its answers are all on 10 February: 11 February - 1 March covers February and March."""
+    body = login(world.hr_admin).get(url(scored, start="2026-02-11", end="2026-03-01")).json()
+    assert body["results"][0]["respondents"] == 20
+    assert login(world.hr_admin).get(url(scored, start="2026-03-01")).json()["results"] == []
+
+
+def test_weeks_of_an_anonymous_survey_are_refused(world, login, scored):
+    response = login(world.hr_admin).get(url(scored, period="week"))
+    assert response.status_code == 400
+    assert "whole months" in response.json()["period"][0]
 
 
 def test_single_group_under_threshold_is_suppressed(world, login):

@@ -3,8 +3,6 @@ out by subtraction (complementary suppression), the organisation's own threshold
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from dashboards.selectors.tables import HIDDEN
@@ -175,14 +173,20 @@ def test_location_filter_cannot_isolate_a_small_team(world, login):
     assert "Kitchen secret" not in _export(client, "ex", params)
 
 
-def test_scores_for_a_week_inside_a_hidden_month_are_hidden_too(world, login):
+def test_weeks_of_an_anonymous_survey_are_refused_with_a_reason(world, login):
     data = ex_cx(world)
-    start = dt.date(2026, 3, 9)
-    params = {
-        "start": start.isoformat(),
-        "end": "2026-03-15",
-        "period": "week",
-        "team": data.kitchen.id,
-    }
-    trends = _rows(login(world.hr_admin).get("/dashboards/ex/", params), "trends")
-    assert trends["2026-W11"][1] == HIDDEN
+    params = {"start": "2026-03-09", "end": "2026-03-15", "period": "week", "team": data.kitchen.id}
+    page = login(world.hr_admin).get("/dashboards/ex/", params)
+    assert page.status_code == 400
+    assert "reported by whole months" in page.content.decode()
+    assert "tables" not in page.context
+
+
+def test_a_few_days_of_an_anonymous_survey_are_its_whole_month(world, login):
+    """9 - 15 March on the EX page is March: the figures, and the page says so."""
+    ex_cx(world)
+    client = login(world.hr_admin)
+    days = client.get("/dashboards/ex/", {"start": "2026-03-09", "end": "2026-03-15"})
+    march = client.get("/dashboards/ex/", MARCH_FILTER)
+    assert _rows(days, "heatmap") == _rows(march, "heatmap")
+    assert "1 Mar 2026 to 31 Mar 2026" in days.content.decode()

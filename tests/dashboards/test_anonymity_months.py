@@ -1,0 +1,112 @@
+"""An anonymous survey is reported by whole months, and a group's month too small to show is left
+out of its longer periods too, so no two date ranges, nor a range against its months, differ by
+a hidden month or by a few days (docs/dashboards.md, Anonymity).
+
+One anonymous eNPS pulse (threshold 5):
+
+              January        February       March
+    Alpha     6 x 10         2 x 0          6 x 10
+    Beta      6 x 0          7 x 10         6 x 8
+
+February: Alpha (2) is hidden, and Beta (7, the smallest other team) as its complement; the
+organisation's February (9) is shown.
+    Alpha, whole range: January and March only: 12 promoters of 12 -> 100.0 (not 12 of 14).
+    Beta, whole range: January and March: 6 detractors, 6 passives of 12 -> -50.0.
+    Everyone: every month shown: promoters 6 + 7 + 6 = 19, detractors 6 + 2 = 8 of 33 -> 33.3.
+Everyone (33) minus Alpha (12) minus Beta (12) is February's 9 people, which the trend shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dashboards.selectors.scores import metric_by_group
+from surveys.models import SurveyKind
+from tests.dashboards.dashdata import rebuild, store
+from tests.dashboards.test_alert_views import rule_data, url
+from tests.factories import QuestionFactory, SurveyFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+Q1 = {"start": dt.date(2026, 1, 1), "end": dt.date(2026, 3, 31)}
+
+
+def _day(month: int) -> dt.datetime:
+    return dt.datetime(2026, month, 12, 10, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def pulse(world):
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX, anonymous=True)
+    enps = QuestionFactory(survey=survey, type="nps", is_outcome=True)
+    alpha = TeamFactory(organization=world.org, name="Alpha")
+    beta = TeamFactory(organization=world.org, name="Beta")
+    for team, months in (
+        (alpha, {1: [10] * 6, 2: [0] * 2, 3: [10] * 6}),
+        (beta, {1: [0] * 6, 2: [10] * 7, 3: [8] * 6}),
+    ):
+        for month, scores in months.items():
+            store(survey=survey, team=team, columns={enps: scores}, when=_day(month))
+    rebuild(survey)
+    survey.teams = {"Alpha": alpha, "Beta": beta}
+    return survey
+
+
+def _figures(rows) -> dict:
+    return {
+        (row["group"]["name"] if row["group"] else None, row["period"]): (
+            row["respondents"],
+            row["value"],
+        )
+        for row in rows
+    }
+
+
+def test_a_hidden_month_is_left_out_of_the_whole_range(pulse):
+    months = metric_by_group(survey=pulse, metric="enps", group_by="team", period="month", **Q1)
+    assert _figures(months)[("Alpha", "2026-02")] == (2, None)
+    assert _figures(months)[("Beta", "2026-02")] == (7, None)  # Alpha's complement
+    whole = metric_by_group(survey=pulse, metric="enps", group_by="team", **Q1)
+    assert _figures(whole) == {("Alpha", "all"): (12, 100.0), ("Beta", "all"): (12, -50.0)}
+    quarter = metric_by_group(survey=pulse, metric="enps", group_by="team", period="quarter", **Q1)
+    assert _figures(quarter) == {
+        ("Alpha", "2026-Q1"): (12, 100.0),
+        ("Beta", "2026-Q1"): (12, -50.0),
+    }
+    (everyone,) = metric_by_group(survey=pulse, metric="enps", **Q1)
+    assert (everyone["respondents"], everyone["value"]) == (33, 33.3)
+
+
+def test_ranges_differ_by_shown_months_only(pulse):
+    """Alpha over January-February is Alpha's January: their difference is nothing."""
+    alpha = [pulse.teams["Alpha"].id]
+
+    def alpha_over(start: dt.date, end: dt.date) -> tuple:
+        (row,) = metric_by_group(survey=pulse, metric="enps", team_ids=alpha, start=start, end=end)
+        return row["respondents"], row["value"]
+
+    january = alpha_over(dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+    assert january == (6, 100.0)
+    assert alpha_over(dt.date(2026, 1, 1), dt.date(2026, 2, 28)) == january
+    # Days inside a month are the whole month: 5-20 January is January.
+    assert alpha_over(dt.date(2026, 1, 5), dt.date(2026, 1, 20)) == january
+
+
+def test_a_month_hidden_alone_is_hidden_alone(pulse):
+    (row,) = metric_by_group(
+        survey=pulse,
+        metric="enps",
+        team_ids=[pulse.teams["Alpha"].id],
+        start=dt.date(2026, 2, 1),
+        end=dt.date(2026, 2, 28),
+    )
+    assert (row["respondents"], row["value"], row["suppressed"]) == (2, None, True)
+
+
+def test_a_weekly_alert_rule_on_an_anonymous_survey_is_refused(world, login, pulse):
+    data = rule_data(world, survey=pulse.pk, period="week")
+    response = login(world.hr_admin).post(url("alert-rule-create"), data)
+    assert response.status_code == 400
+    assert "whole months" in response.context["form"].errors["period"][0]
