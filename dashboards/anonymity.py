@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Hashable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Mapping
 
 from django.conf import settings
 
@@ -64,3 +65,144 @@ def whole_months(
     if end is not None:
         end = end.replace(day=calendar.monthrange(end.year, end.month)[1])
     return start, end
+
+
+def two_way_suppressed(
+    cells: Mapping[tuple[Hashable, Hashable], int],
+    *,
+    threshold: int,
+    row_vertex: Callable[[Hashable], Hashable],
+    column_vertex: Callable[[Hashable], Hashable],
+) -> set[tuple[Hashable, Hashable]]:
+    """Keys (row, column) of a two-way table's cells to hide, given each cell's respondents
+    and which margins are published.
+
+    The table is teams x locations: each team's and each location's total is shown on its own
+    (or, hidden, only together with the others hidden beside it), and a cell is what a team
+    filter grouped by location, or a location filter grouped by team, shows. Hiding cells row by
+    row is not enough: a cell hidden as the complement within its row can be shown in its
+    column, and the row's total minus it gives the small cell. So the cells are decided for the
+    whole table at once:
+
+    1. Hide every cell with 1..threshold-1 respondents, and every cell of a row or column whose
+       vertex is not its own (a hidden team or location: `row_vertex(row)` and
+       `column_vertex(column)` name the total each one's cells add up to; hidden ones share
+       the total of the hidden ones beside them).
+    2. In every row and column with a total of its own, the hidden cells hold 0 or at least
+       `threshold` (else hide its smallest visible cell), as for siblings.
+    3. A small hidden cell that is a bridge of the graph of hidden cells (rows and columns as
+       vertices, each hidden cell an edge) can be worked out from the totals: with every total
+       known, a cell is determined exactly when no cycle of hidden cells runs through it. Hide
+       the smallest visible cell joining the bridge's two sides (else its whole row and
+       column), and repeat from 2 until nothing changes.
+    """
+    people = {key: n for key, n in cells.items() if n > 0}
+    vertices = {key: (("r", row_vertex(key[0])), ("c", column_vertex(key[1]))) for key in people}
+    hidden = {
+        key
+        for key, n in people.items()
+        if n < threshold
+        or vertices[key][0] != ("r", ("own", key[0]))
+        or vertices[key][1] != ("c", ("own", key[1]))
+    }
+    while True:
+        added = _close_lines(people, hidden, vertices, threshold)
+        if not added:
+            added = _join_bridges(people, hidden, vertices, threshold)
+        if not added:
+            return hidden
+        hidden |= added
+
+
+def _close_lines(people, hidden, vertices, threshold) -> set:
+    """Step 2: the smallest visible cell of each own row or column whose hidden cells hold
+    1..threshold-1 respondents."""
+    lines: dict = defaultdict(list)
+    for key in people:
+        for vertex in vertices[key]:
+            if vertex[1][0] == "own":
+                lines[vertex].append(key)
+    added = set()
+    for keys in lines.values():
+        hidden_total = sum(people[key] for key in keys if key in hidden)
+        if 0 < hidden_total < threshold:
+            visible = [(people[key], str(key), key) for key in keys if key not in hidden]
+            if visible:
+                added.add(min(visible)[2])
+    return added
+
+
+def _join_bridges(people, hidden, vertices, threshold) -> set:
+    """Step 3, for the first small hidden cell that is a bridge (one at a time: what joins
+    one bridge's sides often joins others')."""
+    edges = sorted(hidden, key=str)
+    for key in _bridges(edges, vertices):
+        if people[key] >= threshold:
+            continue  # worked out, but not small: it gives nothing away by itself
+        side = _side(edges, vertices, without=key, start=vertices[key][0])
+        joining = [
+            (people[other], str(other), other)
+            for other in people
+            if other not in hidden and (vertices[other][0] in side) != (vertices[other][1] in side)
+        ]
+        if joining:
+            return {min(joining)[2]}
+        row, column = vertices[key]
+        lines = {other for other in people if row in vertices[other] or column in vertices[other]}
+        if lines - hidden:
+            return lines - hidden
+    return set()
+
+
+def _bridges(edges: list, vertices: dict) -> list:
+    """The edges (cells) that are bridges of the multigraph, by Tarjan's low-link (iterative;
+    parallel edges are each other's cycle)."""
+    adjacent: dict = defaultdict(list)
+    for index, key in enumerate(edges):
+        u, v = vertices[key]
+        adjacent[u].append((v, index))
+        adjacent[v].append((u, index))
+    order: dict = {}
+    low: dict = {}
+    bridges = []
+    for root in adjacent:
+        if root in order:
+            continue
+        order[root] = low[root] = len(order)
+        stack = [(root, None, iter(adjacent[root]))]
+        while stack:
+            vertex, via, neighbours = stack[-1]
+            step = next(neighbours, None)
+            if step is None:
+                stack.pop()
+                if stack:
+                    parent = stack[-1][0]
+                    low[parent] = min(low[parent], low[vertex])
+                    if low[vertex] > order[parent]:
+                        bridges.append(edges[via])
+                continue
+            other, index = step
+            if index == via:
+                continue
+            if other in order:
+                low[vertex] = min(low[vertex], order[other])
+            else:
+                order[other] = low[other] = len(order)
+                stack.append((other, index, iter(adjacent[other])))
+    return bridges
+
+
+def _side(edges: list, vertices: dict, *, without, start) -> set:
+    """The vertices reachable from `start` over the edges but `without`."""
+    adjacent: dict = defaultdict(set)
+    for key in edges:
+        if key != without:
+            u, v = vertices[key]
+            adjacent[u].add(v)
+            adjacent[v].add(u)
+    seen, todo = {start}, [start]
+    while todo:
+        for other in adjacent[todo.pop()] - seen:
+            seen.add(other)
+            todo.append(other)
+    return seen

@@ -26,8 +26,9 @@ are the sums of its month cells, a month cell hidden in the month breakdown left
 (_anonymous_cells), so no two ranges differ by days or by a hidden month.
 Teams are decided within their departments (_team_hidden): a department's hidden teams hold
 0 or at least `threshold` people, so a department minus its visible teams gives nothing away.
-Known limits (docs/dashboards.md): cross-dimension subtraction between teams and locations (a
-location's figure within one team against that location's overall figure) is not checked.
+Teams against locations (a location filter grouped by team, a team filter grouped by location,
+or both filters) are cells of one team x location table, decided for the whole table at once
+(_hidden_across, anonymity.two_way_suppressed), so no row's complement is shown in a column.
 
 Signatures:
     score_cells(*, survey, group_by="none", period="all", start=None, end=None, team_ids=None,
@@ -75,7 +76,12 @@ from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
 from dashboards import metrics, pairs
-from dashboards.anonymity import suppressed_groups, threshold_for, whole_months
+from dashboards.anonymity import (
+    suppressed_groups,
+    threshold_for,
+    two_way_suppressed,
+    whole_months,
+)
 from dashboards.models import HISTOGRAM_FIELDS, PAIR_FIELDS, QuestionRollup, ResponseRollup
 from dashboards.monthly import as_dicts, column, rollup_rows
 from dashboards.reads import shared
@@ -301,10 +307,106 @@ def _hidden_cells(
             )
             hidden |= {key for key, c in counts.items() if 0 < whole[key]["n"] - c["n"] < threshold}
             hidden |= _hidden_as_siblings(**scope, narrowing=narrowing) & set(counts)
-        return hidden
-    if group_by in narrowing or group_by == "team":
-        return _breakdown_hidden(**scope, group_by=group_by, narrowing=narrowing)
-    return _suppress_siblings({key: c["people"] for key, c in counts.items()}, threshold=threshold)
+    elif group_by in narrowing or group_by == "team":
+        hidden = _breakdown_hidden(**scope, group_by=group_by, narrowing=narrowing)
+    else:
+        people = {key: c["people"] for key, c in counts.items()}
+        hidden = _suppress_siblings(people, threshold=threshold)
+    if _crosses(group_by, narrowing):
+        hidden |= _hidden_across(**scope, group_by=group_by, narrowing=narrowing)
+    return hidden
+
+
+def _crosses(group_by: str, narrowing: dict) -> bool:
+    """Whether the view's cells are team (or department) x location cells: a location filter
+    grouped by team or department, a team or department filter grouped by location, or both
+    filters at once."""
+    teams = "team" in narrowing or "department" in narrowing
+    locations = "location" in narrowing
+    if group_by == "none":
+        return teams and locations
+    return teams if group_by == "location" else locations
+
+
+def _hidden_across(*, survey, group_by, period, start, end, narrowing, threshold) -> set[tuple]:
+    """The cells of a team (or department) x location view that hold any cell the whole
+    team x location table hides (_across_table): a cell shown is then the sum of cells each
+    safe to show, and a hidden one tells nothing."""
+    department_of = _team_departments(survey)
+    teams, departments = narrowing.get("team"), narrowing.get("department")
+    locations = narrowing.get("location")
+    hidden = set()
+    for period_start, team, location in _across_table(
+        survey=survey, period=period, start=start, end=end, threshold=threshold
+    ):
+        department = department_of.get(team)
+        if (
+            (teams is None or team in teams)
+            and (departments is None or department in departments)
+            and (locations is None or location in locations)
+        ):
+            group = {"team": team, "department": department, "location": location}
+            hidden.add((period_start, group.get(group_by)))
+    return hidden
+
+
+def _across_table(*, survey, period, start, end, threshold) -> set[tuple]:
+    """Keys (period, team, location) of the team x location cells to hide, decided per period
+    for the whole table (dashboards.anonymity.two_way_suppressed), given which teams,
+    departments and locations their own breakdowns hide."""
+    key = ("across", survey.pk, period, start, end)
+    return shared(
+        key,
+        lambda: _across_table_read(
+            survey=survey, period=period, start=start, end=end, threshold=threshold
+        ),
+    )
+
+
+def _across_table_read(*, survey, period, start, end, threshold) -> set[tuple]:
+    names, rows = rollup_rows(
+        ResponseRollup,
+        survey_id=survey.pk,
+        start=start,
+        end=end,
+        where=Q(survey=survey),
+        values=["survey_id", "cycle_id", "team_id", "location_id"],
+        keys=lambda field: _keys("none", period, field),
+        sums={"n": "responses"},
+        by_month=period != "week",
+    )
+    period_at = column(names, "p_start")
+    cells: dict = defaultdict(dict)  # period -> {(team, location): people (the largest round)}
+    for row in rows:
+        table = cells[None if period_at is None else row[period_at]]
+        table[row[2], row[3]] = max(table.get((row[2], row[3]), 0), row[-1] or 0)
+    scope = {"survey": survey, "period": period, "start": start, "end": end, "narrowing": {}}
+    hidden = {
+        dim: _breakdown_hidden(**scope, group_by=dim, threshold=threshold)
+        for dim in ("team", "department", "location")
+    }
+    department_of = _team_departments(survey)
+    result = set()
+    for period_start, table in cells.items():
+
+        def row_vertex(team, period_start=period_start):
+            if (period_start, team) not in hidden["team"]:
+                return ("own", team)
+            department = department_of.get(team)
+            if (period_start, department) in hidden["department"]:
+                return ("hidden departments",)
+            return ("hidden in", department)
+
+        def column_vertex(location, period_start=period_start):
+            if (period_start, location) not in hidden["location"]:
+                return ("own", location)
+            return ("hidden locations",)
+
+        suppressed = two_way_suppressed(
+            table, threshold=threshold, row_vertex=row_vertex, column_vertex=column_vertex
+        )
+        result |= {(period_start, team, location) for team, location in suppressed}
+    return result
 
 
 def _breakdown_hidden(*, survey, group_by, period, start, end, narrowing, threshold) -> set[tuple]:
