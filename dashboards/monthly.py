@@ -293,7 +293,7 @@ def rollup_rows(
     survey_id: int,
     start: dt.date | None,
     end: dt.date | None,
-    where: Q,
+    where: Q | Callable[[str], Q],
     values: list[str],
     keys: Callable[[str], dict],
     sums: dict[str, str] | None = None,
@@ -304,8 +304,8 @@ def rollup_rows(
     .annotate(name=Sum(column) for sums)`, reading month rows for the whole months, as
     (names, rows): each row a tuple of `values`, the keys, `sums` and `arrays` in that order.
 
-    `where` must not name the date (the rows' own day or month); `keys(field)` gives the values()
-    expressions (e.g. a period truncation) over that date field. `arrays` {name: columns} gives
+    `where` must not name the date (the rows' own day or month), or is a function of that date
+    field, like `keys(field)`, which gives the values() expressions (e.g. a period truncation). `arrays` {name: columns} gives
     each name the list of those columns' sums (ints; a histogram's c0..c10). `by_month=False`
     (weekly periods, which straddle months) reads day rows only.
 
@@ -335,7 +335,7 @@ def rollup_rows(
         named = keys(field)
         names = [*values, *named, *sums, *arrays]
         query = (
-            model.objects.filter(where, condition)
+            model.objects.filter(where(field) if callable(where) else where, condition)
             .values(*values, **named)
             .annotate(**annotations)
             .order_by()

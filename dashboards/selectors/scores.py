@@ -71,7 +71,7 @@ from dataclasses import dataclass, field
 from typing import TypedDict, Unpack
 
 from django.db import connection
-from django.db.models import Count, F, FilteredRelation, Q, Sum
+from django.db.models import Count, F, FilteredRelation, Max, Q, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
@@ -82,8 +82,14 @@ from dashboards.anonymity import (
     two_way_suppressed,
     whole_months,
 )
-from dashboards.models import HISTOGRAM_FIELDS, PAIR_FIELDS, QuestionRollup, ResponseRollup
-from dashboards.monthly import as_dicts, column, rollup_rows
+from dashboards.models import (
+    HISTOGRAM_FIELDS,
+    PAIR_FIELDS,
+    QuestionRollup,
+    ResponseRollup,
+    ResponseRollupMonth,
+)
+from dashboards.monthly import as_dicts, column, month_end, rollup_rows
 from dashboards.reads import shared
 from responses.models import Answer
 from surveys.models import Driver, Invitation, Question, QuestionType, Survey, Team
@@ -202,14 +208,15 @@ def _rows(
 ) -> tuple[list[str], list[tuple]]:
     """SUMs over the rollups of the population, per group and period, as (names, tuples)
     (dashboards.monthly reads month rows for whole months; weeks straddle months, so weekly
-    periods read day rows)."""
+    periods read day rows). `extra` narrows the rows: a Q, or a function of the date field
+    ("day" or "month") giving one."""
+    population = _population(survey=survey, start=None, end=None, narrowing=narrowing)
     return rollup_rows(
         day_model,
         survey_id=survey.pk,
         start=start,
         end=end,
-        where=_population(survey=survey, start=None, end=None, narrowing=narrowing)
-        & (extra or Q()),
+        where=lambda field: population & (extra(field) if callable(extra) else extra or Q()),
         keys=lambda field: _keys(group_by, period, field, names=names),
         by_month=period != "week",
         **query,
@@ -504,14 +511,16 @@ def _histograms(*, survey, narrowing, only: Q | None = None, **scope) -> list[di
     return as_dicts(*_histogram_rows(survey=survey, narrowing=narrowing, only=only, **scope))
 
 
-def _histogram_rows(*, survey, narrowing, only: Q | None = None, **scope):
+def _histogram_rows(*, survey, narrowing, only: Q | None = None, left_out=None, **scope):
     """_histograms as (names, tuples): question_id, then g_id and p_start where the scope
-    has them, then hist."""
+    has them, then hist. `left_out` (a function of the date field giving a Q) names rows
+    to leave out."""
+    scored = Q(question__type__in=metrics.SCORED_TYPES) & (only or Q())
     return _rows(
         QuestionRollup,
         survey=survey,
         narrowing=narrowing,
-        extra=Q(question__type__in=metrics.SCORED_TYPES) & (only or Q()),
+        extra=scored if left_out is None else lambda field: scored & ~left_out(field),
         names=False,
         values=["question_id"],
         arrays={"hist": HISTOGRAM_FIELDS},
@@ -551,7 +560,11 @@ def score_cells(
         period = "month" if period == "week" else period
     scope = {"survey": survey, "group_by": group_by, "period": period, "start": start, "end": end}
     only = Q(question_id__in=list(question_ids)) if question_ids is not None else Q()
-    if survey.anonymous and period != "month":
+    if (
+        survey.anonymous
+        and period != "month"
+        and _small_months(survey=survey, start=start, end=end)
+    ):
         return _anonymous_cells(**scope, narrowing=narrowing, only=only)
     counts = _respondents(**scope, narrowing=narrowing)
     hidden = _hidden_cells(**scope, narrowing=narrowing, counts=counts)
@@ -569,10 +582,13 @@ def score_cells(
     return _with_histograms(cells, **scope, narrowing=narrowing, only=only)
 
 
-def _with_histograms(cells: dict[tuple, Cell], *, narrowing, only: Q, **scope) -> list[Cell]:
-    """The cells, ordered, each shown one given its questions' histograms of the scope."""
+def _with_histograms(
+    cells: dict[tuple, Cell], *, narrowing, only: Q, left_out=None, **scope
+) -> list[Cell]:
+    """The cells, ordered, each shown one given its questions' histograms of the scope (but
+    the rows `left_out` names: _histogram_rows)."""
     # Tuples (question_id, [g_id], [p_start], hist): the team x month scores read ~13,000.
-    names, rows = _histogram_rows(**scope, narrowing=narrowing, only=only)
+    names, rows = _histogram_rows(**scope, narrowing=narrowing, only=only, left_out=left_out)
     cell_key = _cell_keys(names)
     for row in rows:
         cell = cells.get(cell_key(row))
@@ -591,8 +607,8 @@ def _anonymous_cells(*, survey, group_by, period, start, end, narrowing, only: Q
     figure is then a sum of month cells that are each shown somewhere, so no two ranges, nor a
     range against its months, differ by a hidden month. A cell with no month left is hidden.
     Ranges are whole months (score_cells widened them), so no two differ by days either.
-    Histograms are read per month only when some month is left out; else the range's own
-    sums are those of its months.
+    The histograms are read once for the range, the left-out month cells' rows excluded in
+    the query (_month_cells), not per month and summed here.
     """
     scope = {"survey": survey, "group_by": group_by, "start": start, "end": end}
     months = _respondents(**scope, period="month", narrowing=narrowing)
@@ -620,20 +636,67 @@ def _anonymous_cells(*, survey, group_by, period, start, end, narrowing, only: Q
     for (month, group), key in fold.items():
         if cells[key].suppressed:  # nothing shown: its count, as any hidden cell's
             cells[key].respondents += months[month, group]["n"]
-    if not left_out & set(fold):
-        return _with_histograms(cells, **scope, period=period, narrowing=narrowing, only=only)
-    names, rows = _histogram_rows(**scope, period="month", narrowing=narrowing, only=only)
-    cell_key = _cell_keys(names)
-    for row in rows:
-        month_key = cell_key(row)
-        cell = cells.get(fold.get(month_key))
-        if cell is None or cell.suppressed or month_key in left_out:
-            continue
-        sums = cell.hists.get(row[0])
-        cell.hists[row[0]] = (
-            list(row[-1]) if sums is None else [a + b for a, b in zip(sums, row[-1], strict=True)]
-        )
-    return sorted(cells.values(), key=_cell_order)
+    dropped = left_out & set(fold)
+    return _with_histograms(
+        cells,
+        **scope,
+        period=period,
+        narrowing=narrowing,
+        only=only,
+        left_out=_month_cells(dropped, group_by) if dropped else None,
+    )
+
+
+def _month_cells(keys: set[tuple], group_by: str):
+    """A function of the rollups' date field giving a Q on the rows of these (month, group)
+    cells: per month, its groups' ids (a handful of months, each an IN list, so the database
+    tests a few conditions per row, not one per cell)."""
+    by_month: dict = defaultdict(set)
+    for month, group in keys:
+        by_month[month].add(group)
+    id_path = GROUP_BY[group_by][0] if GROUP_BY[group_by] else None
+
+    def groups(ids: set) -> Q:
+        if id_path is None:
+            return Q()
+        condition = Q(**{f"{id_path}__in": sorted(i for i in ids if i is not None)})
+        return condition | Q(**{f"{id_path}__isnull": True}) if None in ids else condition
+
+    def condition(field: str) -> Q:
+        result = Q(pk__in=[])
+        for month, ids in by_month.items():
+            when = (
+                Q(month=month) if field == "month" else Q(day__gte=month, day__lte=month_end(month))
+            )
+            result |= when & groups(ids)
+        return result
+
+    return condition
+
+
+def _small_months(*, survey: Survey, start: dt.date | None, end: dt.date | None) -> bool:
+    """Whether any team x location cell of a month in the range holds 1..threshold-1 people.
+
+    If none does, no month cell of any grouping is hidden (each is a union of such cells, and
+    nothing is hidden as a complement where nothing is small), so an anonymous survey's range
+    is read as one, like any survey's (_anonymous_cells would fold the same figures from 12
+    times the rows). One query, LIMIT 1, over the month rollups (the range is whole months).
+    """
+    months = Q(survey=survey)
+    if start is not None:
+        months &= Q(month__gte=start)
+    if end is not None:
+        months &= Q(month__lte=end)
+    return shared(
+        ("small months", survey.pk, start, end),
+        lambda: (
+            ResponseRollupMonth.objects.filter(months)
+            .values("team_id", "location_id", "month")
+            .annotate(people=Max("responses"))
+            .filter(people__gt=0, people__lt=threshold_for(survey.organization))
+            .exists()
+        ),
+    )
 
 
 def _period_start(period: str, month: dt.date | None) -> dt.date | None:
