@@ -1,24 +1,31 @@
 """Comments (free-text answers) with their sentiment, for the EX and CX dashboards.
 
-On an anonymous survey a comment is listed only when its team (the group) is shown, i.e. has at
-least the threshold of respondents in the filtered range and is not hidden as a complement, and
+On an anonymous survey a comment is listed only when its team's month (the group and period) is
+shown, i.e. has at least the threshold of respondents and is not hidden as a complement, and
 never next to the respondent's other answers: a comment row carries its text, question, team,
 sentiment and month, nothing that joins it to the rest of its response.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Left
 
 from dashboards.models import QuestionRollup
-from dashboards.monthly import rollup_sums
+from dashboards.monthly import month_end, rollup_sums
 from dashboards.selectors.common import Filters, answers_in_scope
 from dashboards.selectors.figures import scope_range
-from dashboards.selectors.scores import _narrowing, _population, score_cells
+from dashboards.selectors.scores import (
+    _day_bounds,
+    _month_cells,
+    _narrowing,
+    _population,
+    score_cells,
+)
 from dashboards.selectors.tables import Table
 from responses.models import SentimentLabel
 from surveys.models import Question, QuestionType
@@ -36,28 +43,38 @@ _FIELDS = (
 )
 
 
-def visible_team_filter(filters: Filters) -> tuple[Q, int]:
-    """(condition on the answer's team, number of teams hidden) for an anonymous survey: only
-    teams whose figures the scores API shows for the same range and narrowing."""
-    shown, hidden = _shown_teams(filters)
-    return _team_condition(shown, "response__team"), hidden
-
-
-def _shown_teams(filters: Filters) -> tuple[list[int | None], int]:
+def _shown_cells(filters: Filters) -> tuple[set[tuple], int]:
+    """Keys (month, team) of the month cells whose figures the scores show for the same range
+    and narrowing (an anonymous survey's months: a team's month too small to show lists no
+    comment even when the team's range is shown), and how many teams show no month."""
     cells = score_cells(
         survey=filters.survey,
         group_by="team",
-        period="all",
+        period="month",
         question_ids=(),  # suppression only: no histograms
         **scope_range(filters),
     )
-    shown = [cell.group["id"] for cell in cells if not cell.suppressed]
-    return shown, sum(1 for cell in cells if cell.suppressed)
+    shown = {(cell.period_start, cell.group["id"]) for cell in cells if not cell.suppressed}
+    teams = {cell.group["id"] for cell in cells}
+    return shown, len(teams - {team for _, team in shown})
+
+
+def _answers_in(shown: set[tuple]) -> Q:
+    """The shown cells as a condition on an answer: per month (a handful of conditions, not
+    one per cell), submitted in it and in one of its shown teams (None: the group of responses
+    without a team)."""
+    by_month: dict = defaultdict(list)
+    for month, team in shown:
+        by_month[month].append(team)
+    condition = Q(pk__in=[])
+    for month, teams in by_month.items():
+        condition |= _day_bounds(month, month_end(month)) & _team_condition(teams, "response__team")
+    return condition
 
 
 def _team_condition(shown: list[int | None], path: str) -> Q:
-    """The shown teams as a condition on `path` (the answer's "response__team", a rollup's
-    "team"); None in `shown` is the group of responses without a team."""
+    """The shown teams as a condition on `path` (the answer's "response__team"); None in
+    `shown` is the group of responses without a team."""
     condition = Q(**{f"{path}_id__in": [team for team in shown if team is not None]})
     if None in shown:
         condition |= Q(**{f"{path}__isnull": True})
@@ -70,40 +87,41 @@ def comments_queryset(*, filters: Filters) -> tuple[QuerySet, int]:
     return answers, hidden_teams
 
 
-def _comments(filters: Filters) -> tuple[QuerySet, Q, int]:
+def _comments(filters: Filters) -> tuple[QuerySet, Callable[[str], Q], int]:
     """The comments the filters allow, the same selection as a condition on rollup rows (for
-    counting them), and how many teams were left out for anonymity."""
+    counting them; a function of their date field, "day" or "month"), and how many teams were
+    left out for anonymity."""
     answers = (
         answers_in_scope(filters).filter(question__type=QuestionType.TEXT).exclude(value_text="")
     )
-    rollups = Q(question__type=QuestionType.TEXT)
-    hidden_teams = 0
-    if filters.survey.anonymous:
-        shown, hidden_teams = _shown_teams(filters)
-        answers = answers.filter(_team_condition(shown, "response__team"))
-        rollups &= _team_condition(shown, "team")
-    return answers, rollups, hidden_teams
+    if not filters.survey.anonymous:
+        return answers, lambda field: Q(question__type=QuestionType.TEXT), 0
+    shown, hidden_teams = _shown_cells(filters)
+    in_cells = _month_cells(shown, "team")
+    return (
+        answers.filter(_answers_in(shown)),
+        lambda field: Q(question__type=QuestionType.TEXT) & in_cells(field),
+        hidden_teams,
+    )
 
 
-def _counts(filters: Filters, rollups: Q, *, driver: str = "") -> dict:
+def _counts(filters: Filters, rollups: Callable[[str], Q], *, driver: str = "") -> dict:
     """Comments by sentiment, summed from the rollups (a text question's row counts its
     comments in `n` and their labels in pos/neu/neg): the same selection as the comment list
     without reading a comment (a scan of every comment in range took seconds at 1M answers).
     Comments not scored yet count from their scoring, a moment after they arrive."""
-    if driver:
-        rollups &= Q(question__driver=driver)
+    population = _population(
+        survey=filters.survey,
+        start=None,
+        end=None,
+        narrowing=_narrowing(filters.team_ids, filters.department_ids, filters.location_ids),
+    ) & (Q(question__driver=driver) if driver else Q())
     rows = rollup_sums(
         QuestionRollup,
         survey_id=filters.survey.pk,
         start=filters.start,
         end=filters.end,
-        where=_population(
-            survey=filters.survey,
-            start=None,
-            end=None,
-            narrowing=_narrowing(filters.team_ids, filters.department_ids, filters.location_ids),
-        )
-        & rollups,
+        where=lambda field: population & rollups(field),
         values=["survey_id"],
         keys=lambda field: {},
         sums={"total": "n", "positive": "pos", "neutral": "neu", "negative": "neg"},

@@ -41,6 +41,7 @@ def _day(month: int) -> dt.datetime:
 def pulse(world):
     survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX, anonymous=True)
     enps = QuestionFactory(survey=survey, type="nps", is_outcome=True)
+    comment = QuestionFactory(survey=survey, type="text", required=False)
     alpha = TeamFactory(organization=world.org, name="Alpha")
     beta = TeamFactory(organization=world.org, name="Beta")
     for team, months in (
@@ -48,7 +49,8 @@ def pulse(world):
         (beta, {1: [0] * 6, 2: [10] * 7, 3: [8] * 6}),
     ):
         for month, scores in months.items():
-            store(survey=survey, team=team, columns={enps: scores}, when=_day(month))
+            said = [f"{team.name} in month {month}"] * len(scores)
+            store(survey=survey, team=team, columns={enps: scores, comment: said}, when=_day(month))
     rebuild(survey)
     survey.teams = {"Alpha": alpha, "Beta": beta}
     return survey
@@ -110,3 +112,18 @@ def test_a_weekly_alert_rule_on_an_anonymous_survey_is_refused(world, login, pul
     response = login(world.hr_admin).post(url("alert-rule-create"), data)
     assert response.status_code == 400
     assert "whole months" in response.context["form"].errors["period"][0]
+
+
+def test_comments_of_a_left_out_month_are_not_listed(world, login, pulse):
+    """Alpha's range is shown, but its February (2 people) is not: their comments are not
+    listed, nor Beta's February (its complement)."""
+    params = {"survey": pulse.id, "start": "2026-01-01", "end": "2026-03-31", "period": "month"}
+    page = login(world.hr_admin).get("/dashboards/ex/", params)
+    listed = {c["value_text"] for c in page.context["comments"]["page"]}
+    assert listed == {
+        "Alpha in month 1",
+        "Alpha in month 3",
+        "Beta in month 1",
+        "Beta in month 3",
+    }
+    assert page.context["comments"]["counts"]["total"] == 24  # 6 + 6 + 6 + 6, none of February
