@@ -31,7 +31,8 @@ class Response(models.Model):
     cycle = models.ForeignKey(
         Cycle, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
     )
-    # Only for non-anonymous surveys: who answered (EX) and which agent served (CX).
+    # Who answered: only on a named EX survey. Which agent served: on any CX survey (the
+    # dashboards show figures per agent for surveys that are not anonymous only).
     respondent = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
     )

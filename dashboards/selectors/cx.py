@@ -155,10 +155,12 @@ def cx_dashboard(*, filters: Filters) -> dict:
         caption="By location",
         key="locations",
     )
-    too_many = agents_need_narrowing(filters)
+    # Anonymous: no table per agent (cx.html says why); a team's, location's or month's
+    # suppression cannot be kept across the agents who serve them.
+    too_many = not filters.survey.anonymous and agents_need_narrowing(filters)
     by_agent = (
         Table(key="agents", caption="By agent", headers=["Agent", "Responses"])
-        if too_many
+        if too_many or filters.survey.anonymous
         else agent_breakdown(filters=filters, metric_list=metric_list)
     )
     follow_ups = detractor_follow_ups(filters=filters)

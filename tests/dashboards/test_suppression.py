@@ -190,3 +190,18 @@ def test_a_few_days_of_an_anonymous_survey_are_its_whole_month(world, login):
     march = client.get("/dashboards/ex/", MARCH_FILTER)
     assert _rows(days, "heatmap") == _rows(march, "heatmap")
     assert "1 Mar 2026 to 31 Mar 2026" in days.content.decode()
+
+
+def test_an_anonymous_cx_survey_shows_no_figures_per_agent(world, login):
+    """Ann served Front desk's six and Bob Night shift's six (50.0 and 83.3 as named figures);
+    made anonymous, the survey's page and export show neither, and say why."""
+    data = ex_cx(world)
+    data.cx.anonymous = True
+    data.cx.save(update_fields=["anonymous"])
+    client = login(world.cx_manager)
+    params = {**MARCH_FILTER, "survey": data.cx.id}
+    page = client.get("/dashboards/cx/", params)
+    assert page.context["by_agent"].rows == []
+    assert 'id="agents-anonymous"' in page.content.decode()
+    export = _export(client, "cx", params)
+    assert "Ann" not in export and "Bob" not in export
