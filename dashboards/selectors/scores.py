@@ -26,9 +26,10 @@ are the sums of its month cells, a month cell hidden in the month breakdown left
 (_anonymous_cells), so no two ranges differ by days or by a hidden month.
 Teams are decided within their departments (_team_hidden): a department's hidden teams hold
 0 or at least `threshold` people, so a department minus its visible teams gives nothing away.
-Teams against locations (a location filter grouped by team, a team filter grouped by location,
-or both filters) are cells of one team x location table, decided for the whole table at once
-(_hidden_across, anonymity.two_way_suppressed), so no row's complement is shown in a column.
+A view by or within locations (a location breakdown or filter, alone or with teams) is built
+from team x location cells, each kept or left out of every location figure (_location_cells):
+cells of hidden teams, small cells, and in each team enough more that its left-out cells hold 0
+or the threshold. So no location minus its teams, nor teams against locations, gives a team.
 
 Signatures:
     score_cells(*, survey, group_by="none", period="all", start=None, end=None, team_ids=None,
@@ -76,12 +77,7 @@ from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
 from dashboards import metrics, pairs
-from dashboards.anonymity import (
-    suppressed_groups,
-    threshold_for,
-    two_way_suppressed,
-    whole_months,
-)
+from dashboards.anonymity import suppressed_groups, threshold_for, whole_months
 from dashboards.models import (
     HISTOGRAM_FIELDS,
     PAIR_FIELDS,
@@ -268,7 +264,11 @@ def _respondents(*, survey, group_by, period, start, end, narrowing) -> dict[tup
     )
 
 
-def _respondents_read(*, survey, group_by, period, start, end, narrowing) -> dict[tuple, dict]:
+def _respondents_read(
+    *, survey, group_by, period, start, end, narrowing, without=None
+) -> dict[tuple, dict]:
+    """_respondents, read; but the rows `without` names (a function of the date field giving a
+    Q) when given."""
     scope = {"group_by": group_by, "period": period, "start": start, "end": end}
     # survey_id keeps the GROUP BY non-empty when there is no group and no period.
     names, rows = _rows(
@@ -278,6 +278,7 @@ def _respondents_read(*, survey, group_by, period, start, end, narrowing) -> dic
         narrowing=narrowing,
         values=["survey_id", "cycle_id"],
         sums={"n": "responses"},
+        extra=None if without is None else lambda field: ~without(field),
     )
     cell_key = _cell_keys(names)
     name_at = column(names, "g_name")
@@ -319,101 +320,7 @@ def _hidden_cells(
     else:
         people = {key: c["people"] for key, c in counts.items()}
         hidden = _suppress_siblings(people, threshold=threshold)
-    if _crosses(group_by, narrowing):
-        hidden |= _hidden_across(**scope, group_by=group_by, narrowing=narrowing)
     return hidden
-
-
-def _crosses(group_by: str, narrowing: dict) -> bool:
-    """Whether the view's cells are team (or department) x location cells: a location filter
-    grouped by team or department, a team or department filter grouped by location, or both
-    filters at once."""
-    teams = "team" in narrowing or "department" in narrowing
-    locations = "location" in narrowing
-    if group_by == "none":
-        return teams and locations
-    return teams if group_by == "location" else locations
-
-
-def _hidden_across(*, survey, group_by, period, start, end, narrowing, threshold) -> set[tuple]:
-    """The cells of a team (or department) x location view that hold any cell the whole
-    team x location table hides (_across_table): a cell shown is then the sum of cells each
-    safe to show, and a hidden one tells nothing."""
-    department_of = _team_departments(survey)
-    teams, departments = narrowing.get("team"), narrowing.get("department")
-    locations = narrowing.get("location")
-    hidden = set()
-    for period_start, team, location in _across_table(
-        survey=survey, period=period, start=start, end=end, threshold=threshold
-    ):
-        department = department_of.get(team)
-        if (
-            (teams is None or team in teams)
-            and (departments is None or department in departments)
-            and (locations is None or location in locations)
-        ):
-            group = {"team": team, "department": department, "location": location}
-            hidden.add((period_start, group.get(group_by)))
-    return hidden
-
-
-def _across_table(*, survey, period, start, end, threshold) -> set[tuple]:
-    """Keys (period, team, location) of the team x location cells to hide, decided per period
-    for the whole table (dashboards.anonymity.two_way_suppressed), given which teams,
-    departments and locations their own breakdowns hide."""
-    key = ("across", survey.pk, period, start, end)
-    return shared(
-        key,
-        lambda: _across_table_read(
-            survey=survey, period=period, start=start, end=end, threshold=threshold
-        ),
-    )
-
-
-def _across_table_read(*, survey, period, start, end, threshold) -> set[tuple]:
-    names, rows = rollup_rows(
-        ResponseRollup,
-        survey_id=survey.pk,
-        start=start,
-        end=end,
-        where=Q(survey=survey),
-        values=["survey_id", "cycle_id", "team_id", "location_id"],
-        keys=lambda field: _keys("none", period, field),
-        sums={"n": "responses"},
-        by_month=period != "week",
-    )
-    period_at = column(names, "p_start")
-    cells: dict = defaultdict(dict)  # period -> {(team, location): people (the largest round)}
-    for row in rows:
-        table = cells[None if period_at is None else row[period_at]]
-        table[row[2], row[3]] = max(table.get((row[2], row[3]), 0), row[-1] or 0)
-    scope = {"survey": survey, "period": period, "start": start, "end": end, "narrowing": {}}
-    hidden = {
-        dim: _breakdown_hidden(**scope, group_by=dim, threshold=threshold)
-        for dim in ("team", "department", "location")
-    }
-    department_of = _team_departments(survey)
-    result = set()
-    for period_start, table in cells.items():
-
-        def row_vertex(team, period_start=period_start):
-            if (period_start, team) not in hidden["team"]:
-                return ("own", team)
-            department = department_of.get(team)
-            if (period_start, department) in hidden["department"]:
-                return ("hidden departments",)
-            return ("hidden in", department)
-
-        def column_vertex(location, period_start=period_start):
-            if (period_start, location) not in hidden["location"]:
-                return ("own", location)
-            return ("hidden locations",)
-
-        suppressed = two_way_suppressed(
-            table, threshold=threshold, row_vertex=row_vertex, column_vertex=column_vertex
-        )
-        result |= {(period_start, team, location) for team, location in suppressed}
-    return result
 
 
 def _breakdown_hidden(*, survey, group_by, period, start, end, narrowing, threshold) -> set[tuple]:
@@ -560,6 +467,8 @@ def score_cells(
         period = "month" if period == "week" else period
     scope = {"survey": survey, "group_by": group_by, "period": period, "start": start, "end": end}
     only = Q(question_id__in=list(question_ids)) if question_ids is not None else Q()
+    if _involves_locations(group_by, narrowing):
+        return _location_cells(**scope, narrowing=narrowing, only=only)
     if (
         survey.anonymous
         and period != "month"
@@ -656,19 +565,151 @@ def _month_cells(keys: set[tuple], group_by: str):
         by_month[month].add(group)
     id_path = GROUP_BY[group_by][0] if GROUP_BY[group_by] else None
 
-    def groups(ids: set) -> Q:
-        if id_path is None:
-            return Q()
-        condition = Q(**{f"{id_path}__in": sorted(i for i in ids if i is not None)})
-        return condition | Q(**{f"{id_path}__isnull": True}) if None in ids else condition
-
     def condition(field: str) -> Q:
         result = Q(pk__in=[])
         for month, ids in by_month.items():
-            when = (
-                Q(month=month) if field == "month" else Q(day__gte=month, day__lte=month_end(month))
+            in_groups = Q() if id_path is None else _ids_in(id_path, ids)
+            result |= _period_rows("month", month, field) & in_groups
+        return result
+
+    return condition
+
+
+def _ids_in(path: str, ids: Iterable) -> Q:
+    """`path` is one of the ids (None: the rows without one)."""
+    ids = set(ids)
+    condition = Q(**{f"{path}__in": sorted(i for i in ids if i is not None)})
+    return condition | Q(**{f"{path}__isnull": True}) if None in ids else condition
+
+
+def _period_rows(period: str, start: dt.date | None, field: str) -> Q:
+    """The rollup rows (of date `field`, "day" or "month") of the period starting `start`."""
+    if start is None:  # the whole range
+        return Q()
+    if period == "week":
+        return Q(day__gte=start, day__lte=start + dt.timedelta(days=6))
+    last = start if period == "month" else start.replace(month=start.month + 2)
+    if field == "month":
+        return Q(month__gte=start, month__lte=last)
+    return Q(day__gte=start, day__lte=month_end(last))
+
+
+# --- Locations: built from the team x location cells each safe to show ----------------------
+
+
+def _involves_locations(group_by: str, narrowing: dict) -> bool:
+    return group_by == "location" or "location" in narrowing
+
+
+def _location_cells(*, survey, group_by, period, start, end, narrowing, only: Q) -> list[Cell]:
+    """score_cells of a view by or within locations (a location breakdown, a location filter,
+    alone or with a team or department): sums of the team x location cells kept.
+
+    A location's figure minus its teams shown there is its teams hidden there, and teams and
+    locations cross: a location's groups hidden among themselves (as siblings) cannot keep
+    that from being one small team. So every location figure is built from team x location
+    cells, each kept or left out of all of them (_left_out_cells): a cell of a team the team
+    breakdown hides, a cell with fewer people than the threshold, and in each team enough more
+    that its left-out cells hold 0 or at least the threshold. Every location figure is then a
+    sum of kept cells of at least the threshold each: location figures subtracted give kept
+    cells, and a team's total minus its kept cells is its left-out cells together, 0 or at
+    least the threshold. A location cell with no kept team cell is hidden (its count shown as
+    any hidden cell's). Decided per period of the view, or per month on an anonymous survey
+    (its months folded like _anonymous_cells').
+    """
+    cell_period = "month" if survey.anonymous else period
+    left_out = _left_out_cells(survey=survey, period=cell_period, start=start, end=end)
+    rows_out = _location_rows(left_out, cell_period) if any(left_out) else None
+    scope = {"survey": survey, "group_by": group_by, "period": period, "start": start, "end": end}
+    every = _respondents(**scope, narrowing=narrowing)
+    kept = (
+        every
+        if rows_out is None
+        else _respondents_read(**scope, narrowing=narrowing, without=rows_out)
+    )
+    cells = {}
+    for key, count in every.items():
+        if count["n"]:
+            shown = kept.get(key, {}).get("n", 0)
+            cells[key] = Cell(
+                group=_group(group_by, key[1], count["name"]),
+                period=period_label(period, key[0]),
+                period_start=key[0],
+                respondents=shown or count["n"],
+                suppressed=not shown,
             )
-            result |= when & groups(ids)
+    return _with_histograms(cells, **scope, narrowing=narrowing, only=only, left_out=rows_out)
+
+
+def _left_out_cells(*, survey, period, start, end) -> tuple[set, set]:
+    """The team x location cells left out of location figures (_location_cells), per period:
+    (whole teams as keys (period, team), the rest as keys (period, team, location))."""
+    return shared(
+        ("left out cells", survey.pk, period, start, end),
+        lambda: _left_out_cells_read(survey=survey, period=period, start=start, end=end),
+    )
+
+
+def _left_out_cells_read(*, survey, period, start, end) -> tuple[set, set]:
+    threshold = threshold_for(survey.organization)
+    names, rows = rollup_rows(
+        ResponseRollup,
+        survey_id=survey.pk,
+        start=start,
+        end=end,
+        where=Q(survey=survey),
+        values=["survey_id", "cycle_id", "team_id", "location_id"],
+        keys=lambda field: _keys("none", period, field),
+        sums={"n": "responses"},
+        by_month=period != "week",
+    )
+    period_at = column(names, "p_start")
+    teams: dict = defaultdict(dict)  # (period, team) -> {location: people (the largest round)}
+    for row in rows:
+        cells = teams[None if period_at is None else row[period_at], row[2]]
+        cells[row[3]] = max(cells.get(row[3], 0), row[-1] or 0)
+    hidden_teams = _breakdown_hidden(
+        survey=survey,
+        group_by="team",
+        period=period,
+        start=start,
+        end=end,
+        narrowing={},
+        threshold=threshold,
+    )
+    whole, partial = set(), set()
+    for team_key, cells in teams.items():
+        present = {location: n for location, n in cells.items() if n > 0}
+        out = set(present) if team_key in hidden_teams else set()
+        out |= {location for location, n in present.items() if n < threshold}
+        kept = sorted((n, str(location), location) for location, n in present.items())
+        kept = [item for item in kept if item[2] not in out]
+        while kept and 0 < sum(present[location] for location in out) < threshold:
+            out.add(kept.pop(0)[2])
+        if out and out == set(present):
+            whole.add(team_key)
+        else:
+            partial |= {(*team_key, location) for location in out}
+    return whole, partial
+
+
+def _location_rows(left_out: tuple[set, set], period: str):
+    """A function of the rollups' date field giving a Q on the rows of the left-out cells: per
+    period, the whole teams' ids, and per location its teams' (a few conditions per row)."""
+    whole, partial = left_out
+    by_period: dict = defaultdict(lambda: (set(), defaultdict(set)))
+    for period_start, team in whole:
+        by_period[period_start][0].add(team)
+    for period_start, team, location in partial:
+        by_period[period_start][1][location].add(team)
+
+    def condition(field: str) -> Q:
+        result = Q(pk__in=[])
+        for period_start, (teams, by_location) in by_period.items():
+            rows = _ids_in("team_id", teams) if teams else Q(pk__in=[])
+            for location, located in by_location.items():
+                rows |= _ids_in("location_id", [location]) & _ids_in("team_id", located)
+            result |= _period_rows(period, period_start, field) & rows
         return result
 
     return condition
