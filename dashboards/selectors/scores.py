@@ -320,6 +320,14 @@ def _hidden_cells(
     else:
         people = {key: c["people"] for key, c in counts.items()}
         hidden = _suppress_siblings(people, threshold=threshold)
+    if group_by == "department" and "team" in narrowing:
+        # A department within chosen teams is those teams: hidden when one of them is.
+        asked, department_of = set(narrowing["team"]), _team_departments(survey)
+        hidden |= {
+            (period_start, department_of.get(team))
+            for period_start, team in _breakdown_hidden(**scope, group_by="team", narrowing={})
+            if team in asked
+        }
     return hidden
 
 

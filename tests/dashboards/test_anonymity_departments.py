@@ -92,6 +92,11 @@ def test_a_team_hidden_in_its_department_is_hidden_alone_too(org):
     big = org["teams"]["Big"]
     (row,) = metric_by_group(survey=org["survey"], metric="enps", team_ids=[big.id], **MARCH)
     assert row["suppressed"] and row["value"] is None
+    # Its department within it (a team filter grouped by department) is Big itself: hidden.
+    (row,) = metric_by_group(
+        survey=org["survey"], metric="enps", group_by="department", team_ids=[big.id], **MARCH
+    )
+    assert row["group"]["name"] == "North" and row["suppressed"] and row["value"] is None
 
 
 def test_a_department_hidden_as_a_complement_hides_all_its_teams(world):
