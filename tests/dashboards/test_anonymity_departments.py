@@ -18,12 +18,22 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
-from dashboards.selectors.scores import metric_by_group
+from dashboards.selectors.scores import metric_by_group, participation_by_group
 from dashboards.selectors.tables import HIDDEN
 from surveys.models import SurveyKind
 from tests.dashboards.dashdata import MARCH_FILTER, rebuild, store
-from tests.factories import DepartmentFactory, QuestionFactory, SurveyFactory, TeamFactory
+from tests.factories import (
+    CycleFactory,
+    DepartmentFactory,
+    InvitationFactory,
+    LocationFactory,
+    PersonFactory,
+    QuestionFactory,
+    SurveyFactory,
+    TeamFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +160,71 @@ def test_the_ex_page_and_its_department_filter_hide_the_same_teams(org, login):
 def _heatmap(page) -> dict[str, list]:
     table = next(table for table in page.context["tables"] if table.key == "heatmap")
     return {row[0]: row[1:] for row in table.rows}
+
+
+# --- Participation follows the same rules -------------------------------------------------------
+
+
+def _invite(world, survey, plan: dict) -> None:
+    """{team: (invited, answered)} in one round."""
+    cycle = CycleFactory(survey=survey, number=1)
+    for team, (invited, answered) in plan.items():
+        for n in range(invited):
+            InvitationFactory(
+                survey=survey,
+                cycle=cycle,
+                person=PersonFactory(organization=world.org, team=team),
+                team=team,
+                used_at=timezone.now() if n < answered else None,
+            )
+
+
+def _participation(survey, **filters) -> dict:
+    return {
+        row["group"]["name"]: row["responses"]
+        for row in participation_by_group(survey=survey, **filters)
+    }
+
+
+def test_participation_hides_teams_within_their_departments(org):
+    """Answered: Small 2 and Big 10 (North), East 6 and West 8 (South), all of 12 invited."""
+    world, teams = org["world"], org["teams"]
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX)
+    answered = {"Small": 2, "Big": 10, "East": 6, "West": 8}
+    _invite(world, survey, {teams[name]: (12, n) for name, n in answered.items()})
+    expected = {"Big": None, "East": 6, "Small": None, "West": 8}
+    assert _participation(survey) == expected
+    south = _participation(survey, department_ids=[org["south"].id])
+    assert south == {"East": 6, "West": 8}
+    assert _participation(survey, group_by="department") == {"North": 12, "South": 14}
+    # North within Big alone is Big: hidden.
+    assert _participation(survey, group_by="department", team_ids=[teams["Big"].id]) == {
+        "North": None
+    }
+
+
+def test_participation_of_a_location_adds_up_the_teams_shown_there(world):
+    """Cellar (2 answered, hidden with its complement Bar) and Kitchen (7) work at Hull: Hull's
+    participation is Kitchen's, 7 of 10 (70.0), so Hull minus Kitchen is nobody."""
+    drinks, food = (DepartmentFactory(organization=world.org, name=n) for n in ("Drinks", "Food"))
+    hull, york = (LocationFactory(organization=world.org, name=n) for n in ("Hull", "York"))
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX)
+    plan = {}
+    for name, department, place, counts in (
+        ("Cellar", drinks, hull, (4, 2)),
+        ("Bar", drinks, york, (9, 6)),
+        ("Kitchen", food, hull, (10, 7)),
+    ):
+        team = TeamFactory(organization=world.org, department=department, location=place, name=name)
+        plan[team] = counts
+    _invite(world, survey, plan)
+    rows = {
+        row["group"]["name"]: row
+        for row in participation_by_group(survey=survey, group_by="location")
+    }
+    assert (rows["Hull"]["invited"], rows["Hull"]["responses"], rows["Hull"]["rate"]) == (
+        10,
+        7,
+        70.0,
+    )
+    assert rows["York"]["suppressed"] and rows["York"]["responses"] is None
