@@ -203,6 +203,20 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     token_hash = factory.Sequence(lambda n: f"{n:064x}")
 
 
+def invite_teams(*, survey, cycle, plan: dict) -> None:
+    """Invitations of one round: {team: (invited, answered)}, each to a new person of the team;
+    the first `answered` of them used."""
+    for team, (invited, answered) in plan.items():
+        for n in range(invited):
+            InvitationFactory(
+                survey=survey,
+                cycle=cycle,
+                person=PersonFactory(organization=survey.organization, team=team),
+                team=team,
+                used_at=timezone.now() if n < answered else None,
+            )
+
+
 class AlertRuleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = AlertRule

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from dashboards.selectors.scores import metric_by_group, participation_by_group
 from dashboards.selectors.tables import HIDDEN
@@ -27,12 +26,11 @@ from tests.dashboards.dashdata import MARCH_FILTER, rebuild, store
 from tests.factories import (
     CycleFactory,
     DepartmentFactory,
-    InvitationFactory,
     LocationFactory,
-    PersonFactory,
     QuestionFactory,
     SurveyFactory,
     TeamFactory,
+    invite_teams,
 )
 
 pytestmark = pytest.mark.django_db
@@ -165,20 +163,6 @@ def _heatmap(page) -> dict[str, list]:
 # --- Participation follows the same rules -------------------------------------------------------
 
 
-def _invite(world, survey, plan: dict) -> None:
-    """{team: (invited, answered)} in one round."""
-    cycle = CycleFactory(survey=survey, number=1)
-    for team, (invited, answered) in plan.items():
-        for n in range(invited):
-            InvitationFactory(
-                survey=survey,
-                cycle=cycle,
-                person=PersonFactory(organization=world.org, team=team),
-                team=team,
-                used_at=timezone.now() if n < answered else None,
-            )
-
-
 def _participation(survey, **filters) -> dict:
     return {
         row["group"]["name"]: row["responses"]
@@ -191,7 +175,11 @@ def test_participation_hides_teams_within_their_departments(org):
     world, teams = org["world"], org["teams"]
     survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX)
     answered = {"Small": 2, "Big": 10, "East": 6, "West": 8}
-    _invite(world, survey, {teams[name]: (12, n) for name, n in answered.items()})
+    invite_teams(
+        survey=survey,
+        cycle=CycleFactory(survey=survey, number=1),
+        plan={teams[name]: (12, n) for name, n in answered.items()},
+    )
     expected = {"Big": None, "East": 6, "Small": None, "West": 8}
     assert _participation(survey) == expected
     south = _participation(survey, department_ids=[org["south"].id])
@@ -217,7 +205,7 @@ def test_participation_of_a_location_adds_up_the_teams_shown_there(world):
     ):
         team = TeamFactory(organization=world.org, department=department, location=place, name=name)
         plan[team] = counts
-    _invite(world, survey, plan)
+    invite_teams(survey=survey, cycle=CycleFactory(survey=survey, number=1), plan=plan)
     rows = {
         row["group"]["name"]: row
         for row in participation_by_group(survey=survey, group_by="location")

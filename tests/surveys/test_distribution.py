@@ -36,6 +36,7 @@ from tests.factories import (
     QuestionFactory,
     SurveyFactory,
     TeamFactory,
+    invite_teams,
 )
 
 pytestmark = pytest.mark.django_db
@@ -211,24 +212,16 @@ def test_reminding_twice_in_a_row_emails_nobody_twice(ex_survey, staff, run):
 # --- Participation ---------------------------------------------------------------------------------
 
 
-def _invite(world, survey, cycle, plan: dict) -> None:
-    for team, (invited, answered) in plan.items():
-        for n in range(invited):
-            InvitationFactory(
-                survey=survey,
-                cycle=cycle,
-                person=PersonFactory(organization=world.org, team=team),
-                team=team,
-                used_at=timezone.now() if n < answered else None,
-            )
-
-
 def test_participation_per_team_hides_small_teams_and_their_complement(world):
     survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX)  # threshold 5
     cycle = CycleFactory(survey=survey, number=1)
     small = TeamFactory(organization=world.org, name="Tiny")
     # (invited, answered): hidden by respondents, as every figure is.
-    _invite(world, survey, cycle, {world.team: (8, 6), world.other_team: (6, 5), small: (2, 1)})
+    invite_teams(
+        survey=survey,
+        cycle=cycle,
+        plan={world.team: (8, 6), world.other_team: (6, 5), small: (2, 1)},
+    )
     result = participation_by_team(survey=survey)
     rows = {row["team"]["name"]: row for row in result["teams"]}
     assert list(rows) == ["Front desk", "Night shift", "Tiny"]
@@ -251,7 +244,7 @@ def test_participation_hides_a_team_with_many_invited_but_few_respondents(world)
     """Hidden by who answered, not by who was invited: 3 of 10 is a group of 3 respondents."""
     survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX)
     cycle = CycleFactory(survey=survey, number=1)
-    _invite(world, survey, cycle, {world.team: (10, 3), world.other_team: (4, 0)})
+    invite_teams(survey=survey, cycle=cycle, plan={world.team: (10, 3), world.other_team: (4, 0)})
     rows = {row["team"]["name"]: row for row in participation_by_team(survey=survey)["teams"]}
     assert rows["Front desk"]["suppressed"] and rows["Front desk"]["answered"] is None
     # Nobody answered: nothing to hide (no respondent to protect), as on the dashboards.
@@ -274,7 +267,7 @@ def test_participation_hides_the_same_teams_as_the_ex_dashboard(world):
     latest = CycleFactory(survey=survey, number=2)
     teams = [TeamFactory(organization=world.org, name=f"T{i}") for i in range(4)]
     plan = dict(zip(teams, [(4, 3), (10, 3), (12, 11), (11, 4)], strict=True))
-    _invite(world, survey, latest, plan)
+    invite_teams(survey=survey, cycle=latest, plan=plan)
     distribution = participation_by_team(survey=survey)
     dashboard = [
         row
