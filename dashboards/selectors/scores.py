@@ -30,6 +30,9 @@ A view by or within locations (a location breakdown or filter, alone or with tea
 from team x location cells, each kept or left out of every location figure (_location_cells):
 cells of hidden teams, small cells, and in each team enough more that its left-out cells hold 0
 or the threshold. So no location minus its teams, nor teams against locations, gives a team.
+A department within chosen teams is those teams: hidden when one of them is. Participation
+follows the same rules (participation_by_group). tests/dashboards/test_anonymity_combinations.py
+checks them all together: no small group's answers are a combination of the cells shown.
 
 Signatures:
     score_cells(*, survey, group_by="none", period="all", start=None, end=None, team_ids=None,
