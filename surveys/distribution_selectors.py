@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from dashboards.anonymity import threshold_for
-from dashboards.selectors.scores import participation_by_group
+from dashboards.selectors.participation import participation_by_group
 from surveys.models import CustomerLink, Cycle, Invitation, Survey, SurveyStatus
 
 
@@ -13,7 +13,7 @@ def participation_by_team(*, survey: Survey, cycle: Cycle | None = None) -> dict
     """Invited and answered per team for one round (the latest when none is given).
 
     Counts come from invitations, which say whether someone answered but never what. Teams are
-    hidden by the dashboards' rule (dashboards.selectors.scores.participation_by_group): a
+    hidden by the dashboards' rule (dashboards.selectors.participation.participation_by_group): a
     team with fewer respondents than the anonymity threshold shows no answered count or rate,
     and siblings are hidden with it when needed so the total cannot be used to work it out.
     The same teams are hidden here as on the EX dashboard, so neither can fill in the other.

@@ -32,7 +32,7 @@ from dashboards.models import (
     QuestionRollup,
     WebhookEndpoint,
 )
-from dashboards.selectors import scores
+from dashboards.selectors import participation, scores
 from responses.models import Answer, Response, SentimentLabel
 from surveys.models import (
     Cycle,
@@ -215,7 +215,7 @@ def participation_figures(*, rule: AlertRule, survey: Survey, period: Period) ->
     """Participation % of each scope group in one cycle; `respondents` is the number invited."""
     rows = [
         row
-        for row in scores.participation_by_group(
+        for row in participation.participation_by_group(
             survey=survey, group_by=SCOPE_GROUP_BY[rule.scope], by_cycle=True, **_narrowing(rule)
         )
         if row["cycle"]["id"] == period.cycle_id

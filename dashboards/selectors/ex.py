@@ -12,10 +12,10 @@ from dashboards.selectors.figures import (
     scope_range,
     series,
 )
+from dashboards.selectors.participation import participation_by_group
 from dashboards.selectors.scores import (
     driver_favourability,
     driver_impact,
-    participation_by_group,
     scored_questions,
 )
 from dashboards.selectors.tables import HIDDEN, Table

@@ -20,7 +20,8 @@ from dashboards.selectors.common import (
     period_shift,
     period_starts,
 )
-from dashboards.selectors.scores import metric_by_group, participation_by_group, period_label
+from dashboards.selectors.participation import participation_by_group
+from dashboards.selectors.scores import metric_by_group, period_label
 from dashboards.selectors.tables import HIDDEN, Table
 from surveys.models import Invitation, Membership, Survey, SurveyKind
 from surveys.permissions import can_view_results, team_scope

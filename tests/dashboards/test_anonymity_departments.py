@@ -19,7 +19,8 @@ import datetime as dt
 
 import pytest
 
-from dashboards.selectors.scores import metric_by_group, participation_by_group
+from dashboards.selectors.participation import participation_by_group
+from dashboards.selectors.scores import metric_by_group
 from dashboards.selectors.tables import HIDDEN
 from surveys.models import SurveyKind
 from tests.dashboards.dashdata import MARCH_FILTER, rebuild, store

@@ -17,11 +17,11 @@ import pytest
 from django.urls import reverse
 
 from dashboards.scoring import scores_rebuild
+from dashboards.selectors.participation import participation_by_group
 from dashboards.selectors.scores import (
     driver_favourability,
     driver_impact,
     metric_by_group,
-    participation_by_group,
     survey_scores,
 )
 from surveys.models import SurveyKind

@@ -260,7 +260,7 @@ def test_participation_hides_a_team_with_many_invited_but_few_respondents(world)
 def test_participation_hides_the_same_teams_as_the_ex_dashboard(world):
     """The distribution page and the EX page's participation table cannot fill each other in:
     both hide the same teams of the same round (they once hid by invited and by answered)."""
-    from dashboards.selectors.scores import participation_by_group
+    from dashboards.selectors.participation import participation_by_group
 
     survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX)
     CycleFactory(survey=survey, number=1, closed=True)
