@@ -22,7 +22,7 @@ install: $(BIN)/python
 
 demo: install
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
-	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true TANDEM_BASE_URL=$(TANDEM_BASE_URL) $(BIN)/python manage.py seed_demo
 	DEBUG=true TANDEM_BASE_URL=$(TANDEM_BASE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The suite. Uses DATABASE_URL / REDIS_URL when set (PostgreSQL + Redis), else SQLite + eager Celery.

@@ -18,6 +18,18 @@ NOT_ENOUGH = "Not enough responses to protect anonymity"
 WEEKS_NOT_ANONYMOUS = (
     "Anonymous surveys are reported by whole months (a week or a few days can hold one person's "
     "answers): pick month, quarter or all."
+)  # the API's words (its period values); the pages and the alert form name their choices:
+WEEKS_NOT_ANONYMOUS_PAGE = (
+    "This survey is anonymous, so it is reported by whole months: choose Month, Quarter or "
+    "Whole range."
+)
+WEEKS_NOT_ON_OVERVIEW = (
+    "Some of the surveys on the overview are anonymous, so it is reported by whole months: "
+    "choose Month, Quarter or Whole range."
+)
+WEEKS_NOT_ANONYMOUS_RULE = (
+    "Anonymous surveys are reported by whole months, so their rules are monthly: choose Month "
+    "or Quarter."
 )
 
 

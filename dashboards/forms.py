@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from dashboards.anonymity import WEEKS_NOT_ANONYMOUS
+from dashboards.anonymity import WEEKS_NOT_ANONYMOUS_PAGE, WEEKS_NOT_ON_OVERVIEW
 from responses.models import SentimentLabel
 from surveys.models import Department, Driver, Location, Organization, Survey, SurveyKind, Team
 
@@ -176,6 +176,7 @@ class DashboardFilterForm(_DateRangeMixin, forms.Form):
             "period": DEFAULT_PERIOD,
         }
         super().__init__(with_defaults(data, **defaults))
+        self.organization = organization
         self.fields["survey"].queryset = Survey.objects.filter(
             organization=organization, kind__in=kinds
         ).order_by("-created_at", "-id")
@@ -219,7 +220,13 @@ class DashboardFilterForm(_DateRangeMixin, forms.Form):
             self.add_error("team", f"{team} is not in {department}.")
         survey = cleaned.get("survey")
         if survey is not None and survey.anonymous and cleaned.get("period") == "week":
-            self.add_error("period", WEEKS_NOT_ANONYMOUS)
+            self.add_error("period", WEEKS_NOT_ANONYMOUS_PAGE)
+        elif (
+            "survey" not in self.fields
+            and cleaned.get("period") == "week"
+            and Survey.objects.filter(organization=self.organization, anonymous=True).exists()
+        ):  # the overview: its cards read the organisation's latest surveys
+            self.add_error("period", WEEKS_NOT_ON_OVERVIEW)
         return cleaned
 
 

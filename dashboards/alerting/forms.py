@@ -8,7 +8,7 @@ from django.core.validators import URLValidator
 
 from dashboards.alerting.selectors import METRICS_FOR_KIND, owner_choices, survey_metrics
 from dashboards.alerting.targets import target_refusal
-from dashboards.anonymity import WEEKS_NOT_ANONYMOUS
+from dashboards.anonymity import WEEKS_NOT_ANONYMOUS_RULE
 from dashboards.models import AlertCondition, AlertMetric, AlertRule, AlertScope, WebhookEndpoint
 from surveys.forms import IdsChoiceField
 from surveys.models import Department, Location, Survey, Team
@@ -84,13 +84,11 @@ class AlertRuleForm(forms.ModelForm):
         if survey is not None and metric:
             self._clean_survey_metric(survey, metric)
         weekly_figure = metric not in (AlertMetric.DETRACTOR, AlertMetric.PARTICIPATION)
-        if (
-            survey is not None
-            and survey.anonymous
-            and data.get("period") == "week"
-            and weekly_figure
-        ):
-            self.add_error("period", WEEKS_NOT_ANONYMOUS)
+        if data.get("period") == "week" and weekly_figure:
+            # A rule on every survey of its kind reads each one: none may be anonymous.
+            surveys = [survey] if survey is not None else self.fields["survey"].queryset
+            if any(each.anonymous for each in surveys):
+                self.add_error("period", WEEKS_NOT_ANONYMOUS_RULE)
         if metric in METRIC_RANGE:
             self._clean_condition(data, metric)
         elif metric:

@@ -4,6 +4,8 @@ own functions), so suppression is the same as the API's."""
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from dashboards.selectors.common import Filters
 from dashboards.selectors.figures import (
     blank_reason,
@@ -157,12 +159,20 @@ def participation(*, filters: Filters) -> Table:
     rows = participation_by_group(
         survey=filters.survey, group_by="team", by_cycle=True, **filters.narrowing()
     )
+    caption = "Participation by team (latest round)"
     if rows:
         last = rows[-1]["cycle"]["number"] if rows[-1]["cycle"] else None
         rows = [row for row in rows if (row["cycle"]["number"] if row["cycle"] else None) == last]
+        cycle = filters.survey.cycles.filter(number=last).first() if last else None
+        if cycle is not None:
+            opened = timezone.localtime(cycle.opens_at).strftime("%-d %b %Y")
+            caption = (
+                f"Participation by team, round {cycle.number} (opened {opened}"
+                f"{'' if cycle.closed else ', still open'}): the latest round, whatever the dates"
+            )
     table = Table(
         key="participation",
-        caption="Participation by team (latest round)",
+        caption=caption,
         headers=["Team", "Invited", "Responses", "Participation %"],
     )
     for row in sorted(rows, key=lambda row: row["group"]["name"]):

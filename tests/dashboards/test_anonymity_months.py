@@ -127,3 +127,24 @@ def test_comments_of_a_left_out_month_are_not_listed(world, login, pulse):
         "Beta in month 3",
     }
     assert page.context["comments"]["counts"]["total"] == 24  # 6 + 6 + 6 + 6, none of February
+
+
+def test_a_weekly_alert_rule_on_every_survey_of_a_kind_is_refused(world, login, pulse):
+    """ "Every survey of this kind" reads the anonymous pulse too."""
+    data = rule_data(world, survey="", period="week")
+    response = login(world.hr_admin).post(url("alert-rule-create"), data)
+    assert response.status_code == 400
+    assert "monthly" in response.context["form"].errors["period"][0]
+
+
+def test_the_ex_page_says_which_round_its_participation_is(world, login, pulse):
+    from tests.factories import CycleFactory, invite_teams
+
+    round_two = CycleFactory(
+        survey=pulse, number=2, opens_at=dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC), closed=False
+    )
+    invite_teams(survey=pulse, cycle=round_two, plan={pulse.teams["Alpha"]: (7, 6)})
+    page = login(world.hr_admin).get("/dashboards/ex/", {"survey": pulse.id, "start": "2026-01-01"})
+    assert "Round 2 (opened 2 Mar 2026, still open): the latest round, whatever the dates." in (
+        page.content.decode()
+    )

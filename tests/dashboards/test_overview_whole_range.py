@@ -44,7 +44,18 @@ def test_team_lead_is_told_too(data, login):
     assert response.status_code == 200 and response.context["period_note"] == WHOLE_RANGE_NOTE
 
 
-@pytest.mark.parametrize("period", ["week", "month", "quarter"])
+def test_weeks_are_refused_when_an_overview_survey_is_anonymous(data, login):
+    """The EX pulse is anonymous: its cards cannot be weekly, so the overview is not."""
+    response = login(data.world.hr_admin).get("/dashboards/", {**MARCH_FILTER, "period": "week"})
+    assert response.status_code == 400
+    assert "Some of the surveys on the overview are anonymous" in response.content.decode()
+    data.ex.anonymous = False
+    data.ex.save(update_fields=["anonymous"])
+    response = login(data.world.hr_admin).get("/dashboards/", {**MARCH_FILTER, "period": "week"})
+    assert response.status_code == 200 and response.context["period_note"] == ""
+
+
+@pytest.mark.parametrize("period", ["month", "quarter"])
 def test_a_period_size_the_cards_use_needs_no_note(data, login, period):
     response = login(data.world.hr_admin).get("/dashboards/", {**MARCH_FILTER, "period": period})
     assert response.context["period_note"] == ""
