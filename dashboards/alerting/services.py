@@ -28,6 +28,7 @@ from dashboards.models import (
     Alert,
     AlertCondition,
     AlertMetric,
+    AlertPeriod,
     AlertRule,
     OutboxKind,
     OutboxMessage,
@@ -132,9 +133,18 @@ def _findings(rule: AlertRule, survey: Survey, response, day) -> list[Finding]:
         cycles = selectors.finished_cycles(survey=survey)
         figures = selectors.participation_figures
         return _threshold_findings(rule, survey, cycles, figures) if cycles else []
-    current = selectors.period_containing(rule.period, day)
-    periods = [current, selectors.period_before(rule.period, current)]
+    size = _period_size(rule, survey)
+    current = selectors.period_containing(size, day)
+    periods = [current, selectors.period_before(size, current)]
     return _threshold_findings(rule, survey, periods, selectors.score_figures)
+
+
+def _period_size(rule: AlertRule, survey: Survey) -> str:
+    """The rule's period, but a month for a weekly rule on an anonymous survey (reported by
+    whole months; such rules are refused now, one saved before is read monthly)."""
+    if rule.period == AlertPeriod.WEEK and survey.anonymous:
+        return AlertPeriod.MONTH
+    return rule.period
 
 
 def _threshold_findings(rule: AlertRule, survey: Survey, periods: list[Period], figures_of):
@@ -172,7 +182,7 @@ def _comment_group_findings(rule: AlertRule, survey: Survey, day) -> list[Findin
     """Anonymous EX: a group with >= 1 negative comment in the period and >= threshold
     respondents. The message gives a count, never a comment."""
     threshold = threshold_for(survey.organization)
-    period = selectors.period_containing(rule.period, day)
+    period = selectors.period_containing(_period_size(rule, survey), day)
     figures = selectors.negative_comment_figures(rule=rule, survey=survey, period=period)
     return [
         _finding(

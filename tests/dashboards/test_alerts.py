@@ -96,6 +96,16 @@ def test_enps_below_threshold_fires_only_strictly_below(world, ex_survey):
     assert not Alert.objects.filter(rule=at_40).exists()
 
 
+def test_a_weekly_rule_saved_on_an_anonymous_survey_is_read_monthly(world, ex_survey):
+    """Weekly rules are refused on anonymous surveys now; one saved before is evaluated on the
+    month (labelled as such), never on a week's figures."""
+    last = respond(ex_survey, world.team, [10, 10, 9, 7, 3])  # +40.0, as above
+    weekly = rule(world, threshold=40.1, period="week")
+    (alert,) = evaluate(ex_survey, last)
+    assert alert.rule == weekly and alert.value == 40.0
+    assert (alert.period_key, alert.period_label) == ("2026-02", "2026-02")
+
+
 def test_anonymous_ex_group_below_threshold_never_alerts(world, ex_survey, third_team):
     # Front desk 5 people: 10 promoter, 8 and 7 passives, 3 and 2 detractors: (1 - 2) / 5 = -20.0.
     # Night shift 4 people and Back office 1, both all detractors (-100), are under 5: never
