@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 from typing import TypedDict, Unpack
 
 from django.db import connection
-from django.db.models import Count, F, FilteredRelation, Max, Q, Sum
+from django.db.models import Count, F, FilteredRelation, Q, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
@@ -83,7 +83,6 @@ from dashboards.models import (
     PAIR_FIELDS,
     QuestionRollup,
     ResponseRollup,
-    ResponseRollupMonth,
 )
 from dashboards.monthly import as_dicts, column, month_end, rollup_rows
 from dashboards.reads import shared
@@ -477,11 +476,7 @@ def score_cells(
     only = Q(question_id__in=list(question_ids)) if question_ids is not None else Q()
     if _involves_locations(group_by, narrowing):
         return _location_cells(**scope, narrowing=narrowing, only=only)
-    if (
-        survey.anonymous
-        and period != "month"
-        and _small_months(survey=survey, start=start, end=end)
-    ):
+    if survey.anonymous and period != "month":
         return _anonymous_cells(**scope, narrowing=narrowing, only=only)
     counts = _respondents(**scope, narrowing=narrowing)
     hidden = _hidden_cells(**scope, narrowing=narrowing, counts=counts)
@@ -721,31 +716,6 @@ def _location_rows(left_out: tuple[set, set], period: str):
         return result
 
     return condition
-
-
-def _small_months(*, survey: Survey, start: dt.date | None, end: dt.date | None) -> bool:
-    """Whether any team x location cell of a month in the range holds 1..threshold-1 people.
-
-    If none does, no month cell of any grouping is hidden (each is a union of such cells, and
-    nothing is hidden as a complement where nothing is small), so an anonymous survey's range
-    is read as one, like any survey's (_anonymous_cells would fold the same figures from 12
-    times the rows). One query, LIMIT 1, over the month rollups (the range is whole months).
-    """
-    months = Q(survey=survey)
-    if start is not None:
-        months &= Q(month__gte=start)
-    if end is not None:
-        months &= Q(month__lte=end)
-    return shared(
-        ("small months", survey.pk, start, end),
-        lambda: (
-            ResponseRollupMonth.objects.filter(months)
-            .values("team_id", "location_id", "month")
-            .annotate(people=Max("responses"))
-            .filter(people__gt=0, people__lt=threshold_for(survey.organization))
-            .exists()
-        ),
-    )
 
 
 def _period_start(period: str, month: dt.date | None) -> dt.date | None:
