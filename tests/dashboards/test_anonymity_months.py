@@ -148,3 +148,11 @@ def test_the_ex_page_says_which_round_its_participation_is(world, login, pulse):
     assert "Round 2 (opened 2 Mar 2026, still open): the latest round, whatever the dates." in (
         page.content.decode()
     )
+
+
+def test_a_hidden_teams_comments_card_says_why_it_is_empty(world, login, pulse):
+    params = {"survey": pulse.id, "start": "2026-02-01", "end": "2026-02-28"}
+    page = login(world.hr_admin).get("/dashboards/ex/", {**params, "team": pulse.teams["Alpha"].id})
+    assert "No comments to show: 1 team in this range is hidden to protect anonymity" in (
+        page.content.decode()
+    )
