@@ -4,6 +4,11 @@ A group with fewer respondents than the threshold is never shown. Hiding it alon
 when its parent total is shown (the organisation, a department, a period): the hidden group could
 be worked out by subtraction. So siblings are hidden too (complementary suppression) until the
 hidden groups together hold at least `threshold` respondents, or every sibling is hidden.
+
+Across views and requests (dashboards.selectors.scores applies them; docs/dashboards.md says
+them to users): teams are hidden within their departments; locations add up only the team x
+location cells safe to show; an anonymous survey is read by whole months (`whole_months`), a
+group's hidden month left out of its longer periods.
 """
 
 from __future__ import annotations
