@@ -86,8 +86,12 @@ class AlertRuleForm(forms.ModelForm):
         weekly_figure = metric not in (AlertMetric.DETRACTOR, AlertMetric.PARTICIPATION)
         if data.get("period") == "week" and weekly_figure:
             # A rule on every survey of its kind reads each one: none may be anonymous.
-            surveys = [survey] if survey is not None else self.fields["survey"].queryset
-            if any(each.anonymous for each in surveys):
+            anonymous = (
+                survey.anonymous
+                if survey is not None
+                else self.fields["survey"].queryset.filter(anonymous=True).exists()
+            )
+            if anonymous:
                 self.add_error("period", WEEKS_NOT_ANONYMOUS_RULE)
         if metric in METRIC_RANGE:
             self._clean_condition(data, metric)

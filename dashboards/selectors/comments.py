@@ -21,6 +21,7 @@ from dashboards.selectors.common import Filters, answers_in_scope
 from dashboards.selectors.figures import scope_range
 from dashboards.selectors.scores import (
     _day_bounds,
+    _ids_in,
     _month_cells,
     _narrowing,
     _population,
@@ -68,16 +69,7 @@ def _answers_in(shown: set[tuple]) -> Q:
         by_month[month].append(team)
     condition = Q(pk__in=[])
     for month, teams in by_month.items():
-        condition |= _day_bounds(month, month_end(month)) & _team_condition(teams, "response__team")
-    return condition
-
-
-def _team_condition(shown: list[int | None], path: str) -> Q:
-    """The shown teams as a condition on `path` (the answer's "response__team"); None in
-    `shown` is the group of responses without a team."""
-    condition = Q(**{f"{path}_id__in": [team for team in shown if team is not None]})
-    if None in shown:
-        condition |= Q(**{f"{path}__isnull": True})
+        condition |= _day_bounds(month, month_end(month)) & _ids_in("response__team_id", teams)
     return condition
 
 

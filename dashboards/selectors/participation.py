@@ -42,9 +42,10 @@ def participation_by_group(
     """
     threshold = threshold_for(survey.organization)
     teams = _participation_teams(survey=survey, by_cycle=by_cycle, cycle_id=cycle_id)
+    departments = _summed(teams, "department")
     hidden_teams = _team_hidden(
         {(row["cycle"], row["team"]): row["responses"] for row in teams},
-        _summed(teams, "department"),
+        departments,
         department_of={row["team"]: row["department"] for row in teams},
         threshold=threshold,
     )
@@ -81,7 +82,7 @@ def participation_by_group(
             narrowing=narrowing,
             hidden_teams=hidden_teams,
             totals=_summed(teams, "none"),
-            departments=_summed(teams, "department"),
+            departments=departments,
             threshold=threshold,
         )
     )
@@ -160,7 +161,7 @@ def _participation_hidden(
     if group_by == "team":
         return set(cells) & hidden_teams
     if group_by == "department":
-        hidden = {key for key in _suppress_siblings(departments, threshold=threshold)}
+        hidden = _suppress_siblings(departments, threshold=threshold)
     elif group_by == "none" and "department" in narrowing and "team" not in narrowing:
         ids = narrowing["department"]
         hidden = {

@@ -527,28 +527,27 @@ def _anonymous_cells(*, survey, group_by, period, start, end, narrowing, only: Q
     left_out = _hidden_cells(
         **scope, period="month", narrowing=narrowing, counts=months, periods_are_siblings=False
     )
-    cells: dict[tuple, Cell] = {}
-    fold: dict[tuple, tuple] = {}
+    names: dict[tuple, str] = {}
+    every: dict[tuple, int] = defaultdict(int)
+    kept: dict[tuple, int] = defaultdict(int)
     for (month, group), count in months.items():
-        if not count["n"]:
-            continue
-        key = fold[month, group] = (_period_start(period, month), group)
-        cell = cells.get(key)
-        if cell is None:
-            cell = cells[key] = Cell(
-                group=_group(group_by, group, count["name"]),
-                period=period_label(period, key[0]),
-                period_start=key[0],
-                respondents=0,
-                suppressed=True,
-            )
+        key = (_period_start(period, month), group)
+        names.setdefault(key, count["name"])
+        every[key] += count["n"]
         if (month, group) not in left_out:
-            cell.respondents += count["n"]
-            cell.suppressed = False
-    for (month, group), key in fold.items():
-        if cells[key].suppressed:  # nothing shown: its count, as any hidden cell's
-            cells[key].respondents += months[month, group]["n"]
-    dropped = left_out & set(fold)
+            kept[key] += count["n"]
+    cells = {
+        key: Cell(
+            group=_group(group_by, key[1], names[key]),
+            period=period_label(period, key[0]),
+            period_start=key[0],
+            respondents=kept[key] or n,  # a hidden cell shows its count, as any hidden cell's
+            suppressed=not kept[key],
+        )
+        for key, n in every.items()
+        if n
+    }
+    dropped = {key for key in left_out if months.get(key, {}).get("n")}
     return _with_histograms(
         cells,
         **scope,
