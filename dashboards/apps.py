@@ -6,4 +6,7 @@ class DashboardsConfig(AppConfig):
     name = "dashboards"
 
     def ready(self) -> None:
-        from dashboards import signals  # noqa: F401 - connects the outcome receivers
+        from dashboards import (
+            lookups,  # noqa: F401 - registers __anyof
+            signals,  # noqa: F401 - connects the outcome receivers
+        )

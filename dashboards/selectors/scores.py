@@ -580,7 +580,7 @@ def _month_cells(keys: set[tuple], group_by: str):
 def _ids_in(path: str, ids: Iterable) -> Q:
     """`path` is one of the ids (None: the rows without one)."""
     ids = set(ids)
-    condition = Q(**{f"{path}__in": sorted(i for i in ids if i is not None)})
+    condition = Q(**{f"{path}__anyof": sorted(i for i in ids if i is not None)})
     return condition | Q(**{f"{path}__isnull": True}) if None in ids else condition
 
 
