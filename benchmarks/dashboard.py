@@ -12,6 +12,11 @@ plain SQL GROUP BY over the raw answers computing the same figures for the same 
 range and team: every question's histogram (conditional counts 0..10), total and sentiment
 counts per team and month. Figures: p50/p95 in ms, ratio = page p50 / baseline p50.
 
+Each case is measured twice (dashboards.results_cache): **computed**, with nothing kept
+(TANDEM_RESULTS_CACHE_SECONDS=0: what the first view after a scored batch or any other change
+costs), and **kept**, the same requests with the page kept after the first one (what every
+view until the next change costs; the cache is Redis when REDIS_URL is set, as in production).
+
 Targets (issue 8): every page under 10% of its baseline and under 150 ms p95.
 """
 
@@ -178,7 +183,7 @@ def run(
     out=print,
 ) -> dict:
     """Measure every case; returns {"rows": [...], "met": bool}. Prints a Markdown table."""
-    from django.test import Client
+    from django.test import Client, override_settings
 
     organization = data_ensure(answers=answers, teams=teams, months=months, out=out)
     people = bench_people(organization)
@@ -189,42 +194,64 @@ def run(
             continue
         client = Client()
         client.force_login(people[case.role])
-        if explain_top:
-            explain(case, client, top=explain_top, out=out)
-        page = summary(timings(lambda c=client, u=case.url: _get(c, u), repeat=repeat))
+        with override_settings(TANDEM_RESULTS_CACHE_SECONDS=0):
+            if explain_top:
+                explain(case, client, top=explain_top, out=out)
+            computed = summary(timings(lambda c=client, u=case.url: _get(c, u), repeat=repeat))
+        # the first (untimed) request computes the page and keeps it
+        kept = summary(timings(lambda c=client, u=case.url: _get(c, u), repeat=repeat))
         key = (case.surveys, case.start, case.end, case.team_id)
         if key not in baselines:
             baselines[key] = summary(
                 timings(lambda c=case: list(raw_queryset(c)), repeat=max(3, repeat // 4))
             )
         raw = baselines[key]
-        ratio = page["p50"] / raw["p50"]
-        ok = ratio < TARGET_RATIO and page["p95"] < TARGET_P95
-        results.append({"case": case, "page": page, "raw": raw, "ratio": ratio, "met": ok})
-        rows.append(
-            [
-                case.page,
-                case.scope,
-                ms(page["p50"]),
-                ms(page["p95"]),
-                ms(raw["p50"]),
-                f"{ratio:.1%}",
-                verdict(ok),
-            ]
-        )
+        for served, page in (("computed", computed), ("kept", kept)):
+            ratio = page["p50"] / raw["p50"]
+            ok = ratio < TARGET_RATIO and page["p95"] < TARGET_P95
+            results.append(
+                {
+                    "case": case,
+                    "served": served,
+                    "page": page,
+                    "raw": raw,
+                    "ratio": ratio,
+                    "met": ok,
+                }
+            )
+            rows.append(
+                [
+                    case.page,
+                    case.scope,
+                    served,
+                    ms(page["p50"]),
+                    ms(page["p95"]),
+                    ms(raw["p50"]),
+                    f"{ratio:.1%}",
+                    verdict(ok),
+                ]
+            )
     out(
         f"\nDashboards at {answers:,} answers ({teams} teams, {months} months), "
         f"{repeat} requests each; baseline = one raw GROUP BY (p50)\n"
     )
     table(
-        ["Page", "Scope", "p50 ms", "p95 ms", "Raw SQL p50 ms", "Page / raw", "Target"],
+        ["Page", "Scope", "Served", "p50 ms", "p95 ms", "Raw SQL p50 ms", "Page / raw", "Target"],
         rows,
         out=out,
     )
     met = all(result["met"] for result in results)
+    for served in ("computed", "kept"):
+        mine = [result for result in results if result["served"] == served]
+        out(
+            f"{served.capitalize()}: under {TARGET_RATIO:.0%} of raw SQL "
+            f"{sum(r['ratio'] < TARGET_RATIO for r in mine)} of {len(mine)}, under "
+            f"{TARGET_P95 * 1000:.0f} ms p95 {sum(r['page']['p95'] < TARGET_P95 for r in mine)} "
+            f"of {len(mine)}"
+        )
     out(
         f"\nTarget (< {TARGET_RATIO:.0%} of raw and < {TARGET_P95 * 1000:.0f} ms p95 on every "
-        f"page): {verdict(met)}"
+        f"page, computed and kept): {verdict(met)}"
     )
     return {"results": results, "met": met}
 

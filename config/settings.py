@@ -297,6 +297,9 @@ TANDEM_RECONCILE_SECONDS = env_int("TANDEM_RECONCILE_SECONDS", 120)
 # A scoring task waits until its response is this many milliseconds old before it lists its
 # survey's backlog: responses arriving meanwhile join it instead of queueing tasks of their own.
 TANDEM_SCORING_GATHER_MS = env_int("TANDEM_SCORING_GATHER_MS", 100)
+# Dashboard pages and scores API answers are kept in the cache until their organisation's
+# results change (dashboards.results_cache), at most this many seconds; 0 keeps none.
+TANDEM_RESULTS_CACHE_SECONDS = env_int("TANDEM_RESULTS_CACHE_SECONDS", 600)
 # Web processes collect garbage every this many allocations, not CPython's 700 (config.memory).
 TANDEM_GC_THRESHOLD = max(700, env_int("TANDEM_GC_THRESHOLD", 10_000))
 # Scores responses left unscored (e.g. the broker was down when they were stored).

@@ -8,6 +8,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dashboards import results_cache
 from dashboards.anonymity import WEEKS_NOT_ANONYMOUS
 from dashboards.reads import shared_reads
 from dashboards.selectors.scores import GROUP_BY, PERIODS, survey_scores
@@ -145,6 +146,14 @@ class SurveyScoresView(APIView):
         if survey.anonymous and query.validated_data["period"] == "week":
             raise serializers.ValidationError({"period": [WEEKS_NOT_ANONYMOUS]})
         team_ids = [team_id] if team_id is not None else None
-        with shared_reads():  # the anonymity rules read some respondents twice
-            body = survey_scores(survey=survey, team_ids=team_ids, **query.validated_data)
+        # Kept until the organisation's results change (dashboards.results_cache)
+        key = results_cache.kept_key(
+            organization=survey.organization,
+            parts=("scores", survey.pk, team_id, sorted(query.validated_data.items())),
+        )
+        body = results_cache.kept(key)
+        if body is None:
+            with shared_reads():  # the anonymity rules read some respondents twice
+                body = survey_scores(survey=survey, team_ids=team_ids, **query.validated_data)
+            results_cache.keep(key, body)
         return Response(body)

@@ -8,5 +8,5 @@ class DashboardsConfig(AppConfig):
     def ready(self) -> None:
         from dashboards import (
             lookups,  # noqa: F401 - registers __anyof
-            signals,  # noqa: F401 - connects the outcome receivers
+            signals,  # noqa: F401 - connects the outcome and alert receivers
         )

@@ -1,4 +1,6 @@
-"""A survey whose outcome question changes gets its rollups' pair moments rebuilt.
+"""A survey whose outcome question changes gets its rollups' pair moments rebuilt; an alert or
+alert rule written moves its organisation's results version on (surveys.signals: the overview
+lists open alerts).
 
 Driver impact reads pair moments from the rollups only while they are against the survey's
 current outcome question (dashboards.pairs); a write that makes another question the outcome,
@@ -15,8 +17,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from dashboards import pairs
-from dashboards.models import PairOutcome
+from dashboards.models import Alert, AlertRule, PairOutcome
 from surveys.models import Question
+from surveys.signals import results_changed
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +34,14 @@ def _question_written(sender, instance: Question, **kwargs) -> None:
     ):
         return  # neither the outcome now nor the one the pairs are against
     transaction.on_commit(lambda: pairs_rebuild_if_stale(survey_id))
+
+
+@receiver(post_save, sender=Alert)
+@receiver(post_delete, sender=Alert)
+@receiver(post_save, sender=AlertRule)
+@receiver(post_delete, sender=AlertRule)
+def _alert_written(sender, instance, **kwargs) -> None:
+    results_changed(organization_id=instance.organization_id)
 
 
 def pairs_rebuild_if_stale(survey_id: int) -> None:

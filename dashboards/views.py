@@ -4,17 +4,27 @@ Thin views: each page builder validates the filters (bad filters: the page with 
 errors and a list of the bad parameters, status 400), narrows them to what the member may see, and
 calls the dashboard's selector. The export of a page is the same builder's tables, so it holds
 exactly what the page shows; with bad filters it is a 400 in plain text naming them.
+
+A page's content is kept (dashboards.results_cache) per role, team and query string until the
+organisation's results change; its access checks run on every request, and so does the audit
+entry of comments viewed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
 from config.audit import AuditAction, audit_record
+from dashboards import results_cache
 from dashboards.exports import FORMATS, export_response
 from dashboards.forms import CommentFilterForm, DashboardFilterForm, LinkFilterForm
 from dashboards.reads import shared_reads
@@ -72,13 +82,16 @@ def _kept_filters(form) -> dict[str, str]:
     return {name: form.data[name] for name in form.base_fields if form.data.get(name)}
 
 
-# --- Page builders: (context, status) ------------------------------------------------------------
+# --- Page builders: (context, status), after the page's check ----------------------------------
+
+
+def _overview_check(request) -> None:
+    if not can_view_results(request.membership):
+        raise PermissionDenied("Your role does not give access to results.")
 
 
 def _overview_page(request) -> tuple[dict, int]:
     membership = request.membership
-    if not can_view_results(membership):
-        raise PermissionDenied("Your role does not give access to results.")
     form = DashboardFilterForm(
         request.GET,
         organization=membership.organization,
@@ -95,12 +108,15 @@ def _overview_page(request) -> tuple[dict, int]:
     }, 200
 
 
+def _results_check(request, kind: str) -> None:
+    if not can_view_results(request.membership, kind):
+        raise PermissionDenied("Your role does not give access to these results.")
+    _surveys_in_org(request, ("survey",))
+
+
 def _results_page(request, kind: str) -> tuple[dict, int]:
     """The EX or CX dashboard of one survey, with its comments."""
     membership = request.membership
-    if not can_view_results(membership, kind):
-        raise PermissionDenied("Your role does not give access to these results.")
-    _surveys_in_org(request, ("survey",))
     organization = membership.organization
     form = DashboardFilterForm(
         request.GET,
@@ -146,9 +162,12 @@ def _audit(request, action: str, survey: Survey | None, **detail) -> None:
     )
 
 
+def _link_check(request) -> None:
+    _surveys_in_org(request, ("ex_survey", "cx_survey"))
+
+
 def _link_page(request) -> tuple[dict, int]:
     membership = request.membership
-    _surveys_in_org(request, ("ex_survey", "cx_survey"))
     organization = membership.organization
     ex_default = default_survey_for_metric(
         organization=organization,
@@ -210,11 +229,29 @@ def _link_page(request) -> tuple[dict, int]:
     return context, 200
 
 
+@dataclass(frozen=True)
+class Page:
+    build: Callable  # request -> (context, status)
+    check: Callable  # request -> None: its access checks (raises), made before a kept page
+    template: str  # the content (extends dashboards/_base.html)
+    title: str
+
+
 PAGES = {
-    "overview": (_overview_page, "dashboards/overview.html"),
-    "ex": (lambda request: _results_page(request, SurveyKind.EX), "dashboards/ex.html"),
-    "cx": (lambda request: _results_page(request, SurveyKind.CX), "dashboards/cx.html"),
-    "link": (_link_page, "dashboards/link.html"),
+    "overview": Page(_overview_page, _overview_check, "dashboards/overview.html", "Overview"),
+    "ex": Page(
+        lambda request: _results_page(request, SurveyKind.EX),
+        lambda request: _results_check(request, SurveyKind.EX),
+        "dashboards/ex.html",
+        "Employee experience",
+    ),
+    "cx": Page(
+        lambda request: _results_page(request, SurveyKind.CX),
+        lambda request: _results_check(request, SurveyKind.CX),
+        "dashboards/cx.html",
+        "Customer experience",
+    ),
+    "link": Page(_link_page, _link_check, "dashboards/link.html", "EX→CX link"),
 }
 
 
@@ -245,15 +282,42 @@ def _without(query: QueryDict, names: set[str]) -> str:
 
 
 def _page(request, name: str):
-    builder, template = PAGES[name]
+    page = PAGES[name]
+    page.check(request)
+    membership = request.membership
+    key = results_cache.kept_key(
+        organization=membership.organization,
+        parts=("page", name, membership.role, team_scope(membership), sorted(request.GET.lists())),
+    )
+    content, status = results_cache.kept(key), 200
+    if content is None:
+        content, status = _content(request, name, page)
+        if status == 200:
+            results_cache.keep(key, content)
+    elif content["comments_of"] is not None:  # as the builder does when it lists comments
+        _audit(
+            request, AuditAction.COMMENTS_VIEW, Survey(pk=content["comments_of"]), dashboard=name
+        )
+    return render(
+        request,
+        "dashboards/page.html",
+        {"title": page.title, "content": mark_safe(content["html"])},  # noqa: S308 - our template's output
+        status=status,
+    )
+
+
+def _content(request, name: str, page: Page) -> tuple[dict, int]:
+    """The page's content as HTML, with the survey whose comments it lists (or None)."""
     with shared_reads():  # the page's panels share equal reads (dashboards.reads)
-        context, status = builder(request)
+        context, status = page.build(request)
     if status == 400:
         errors = _filter_errors(context)
         bad = {error["name"] for error in errors if error["name"]}
         context["filter_errors"] = errors
         context["valid_query"] = _without(request.GET, bad) if bad else None
-    return render(request, template, {**context, "dashboard": name}, status=status)
+    html = render_to_string(page.template, {**context, "dashboard": name}, request)
+    comments_of = context["filters"].survey.pk if context.get("has_comments") else None
+    return {"html": html, "comments_of": comments_of}, status
 
 
 # --- Views ---------------------------------------------------------------------------------------
@@ -291,8 +355,9 @@ def export(request, dashboard: str, fmt: str):
         raise Http404("No such export.")
     if request.membership.role not in DASHBOARD_ROLES[dashboard]:
         raise PermissionDenied("Your role does not give access to this dashboard.")
-    builder, _ = PAGES[dashboard]
-    context, status = builder(request)
+    page = PAGES[dashboard]
+    page.check(request)
+    context, status = page.build(request)
     if status != 200:  # a short answer naming the bad parameters, not an HTML page saved as CSV
         lines = [f"- {e['name'] or e['label']}: {e['message']}" for e in _filter_errors(context)]
         return HttpResponseBadRequest(

@@ -37,7 +37,7 @@ from surveys.models import (
     Team,
     token_hash,
 )
-from surveys.signals import survey_revision_bump
+from surveys.signals import results_changed, survey_revision_bump
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +125,8 @@ def invitations_send(
             )
         )
     created = Invitation.objects.bulk_create(rows)
+    if created:  # participation counts them (bulk_create sends no signal)
+        results_changed(organization_id=survey.organization_id)
     pairs = [(row.pk, token) for row, token in zip(created, tokens, strict=True)] + reissued
     transaction.on_commit(lambda: _emails_queue(pairs, kind=INVITE))
     return len(pairs)

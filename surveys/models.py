@@ -25,6 +25,11 @@ class Organization(models.Model):
     # Responses before this moment were purged (surveys.privacy): their rollups are the only
     # record left, so scoring must never recompute a day before it. Only ever moves forward.
     purged_before = models.DateTimeField(null=True, blank=True, editable=False)
+    # Moves on with every write that changes what the organisation's dashboards show (scored
+    # responses, its structure, surveys, rounds, alerts: surveys.signals.results_changed).
+    # Dashboards are kept per version (dashboards.results_cache). Only ever moved on by that
+    # UPDATE: save() leaves it alone, so an instance read earlier never writes back an older one.
+    results_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -37,6 +42,15 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "results_version"
+            ]
+        super().save(*args, **kwargs)
 
 
 class Department(models.Model):

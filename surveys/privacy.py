@@ -23,6 +23,7 @@ from rest_framework.authtoken.models import Token
 from config.audit import AuditAction, audit_record
 from responses.models import Answer, Response
 from surveys.models import AuditLog, Invitation, Membership, Organization, Person
+from surveys.signals import results_changed
 
 PURGE_BATCH = 1000
 
@@ -89,6 +90,8 @@ def retention_purge(*, organization: Organization, now: dt.datetime | None = Non
         responses += per_model.get(Response._meta.label, 0)
         answers += per_model.get(Answer._meta.label, 0)
     if responses:
+        # Figures stay (rollups are kept), but the comments listed with them are gone.
+        results_changed(organization_id=organization.pk)
         audit_record(
             organization=organization,
             user=None,

@@ -22,6 +22,7 @@ def test_dashboard_benchmark_smoke_prints_every_page_against_raw_sql():
     pages = {(r["case"].page, r["case"].scope) for r in result["results"]}
     assert ("overview", "team") in pages and ("scores API", "organisation") in pages
     assert len(pages) == 10
+    assert {r["served"] for r in result["results"]} == {"computed", "kept"}
     assert all(r["ratio"] > 0 and r["page"]["p95"] > 0 for r in result["results"])
 
 

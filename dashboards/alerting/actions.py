@@ -13,10 +13,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from dashboards.models import Alert, AlertNote, AlertRule, AlertStatus, WebhookEndpoint
+from surveys.signals import results_changed
 
 
 def _first_response(alert: Alert, now) -> None:
+    """Stamp the first response; every action on an alert calls this, so it also moves the
+    organisation's results version on (the overview lists open alerts; QuerySet.update sends
+    no signal)."""
     Alert.objects.filter(id=alert.id, first_response_at__isnull=True).update(first_response_at=now)
+    results_changed(organization_id=alert.organization_id)
 
 
 def alert_acknowledge(*, alert: Alert, user: AbstractBaseUser) -> bool:

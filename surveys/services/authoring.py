@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from surveys.library import template_get
 from surveys.models import Organization, Question, Survey, SurveyStatus
-from surveys.signals import survey_revision_bump
+from surveys.signals import results_changed, survey_revision_bump
 from surveys.validation import (
     FROZEN_MESSAGE,
     condition_clean,
@@ -246,6 +246,7 @@ def survey_publish(*, survey: Survey) -> Survey:
     Survey.objects.filter(pk=survey.pk, status=SurveyStatus.DRAFT).update(
         status=SurveyStatus.LIVE, published_at=now
     )
+    results_changed(organization_id=survey.organization_id)  # QuerySet.update sends no signal
     survey.refresh_from_db()
     return survey
 
@@ -259,6 +260,7 @@ def survey_close(*, survey: Survey) -> Survey:
     Survey.objects.filter(pk=survey.pk, status=SurveyStatus.LIVE).update(
         status=SurveyStatus.CLOSED, closed_at=timezone.now()
     )
+    results_changed(organization_id=survey.organization_id)
     survey.refresh_from_db()
     return survey
 

@@ -14,6 +14,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 
 from surveys.models import Department, Location, Membership, Organization, Person, Role, Team
+from surveys.signals import results_changed
 
 MAX_ROWS = 10_000
 NAME_MAX = 200
@@ -342,6 +343,8 @@ def _people_save(
         (changed if person.pk else new).append(person)
     Person.objects.bulk_create(new)
     Person.objects.bulk_update(changed, ["name", "team", "is_lead", "is_active"])
+    # bulk_create and bulk_update send no signal (teams moved above too)
+    results_changed(organization_id=organization.pk)
     report.created, report.updated = len(new), len(changed)
 
 

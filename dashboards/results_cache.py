@@ -1,0 +1,65 @@
+"""Dashboards kept until what they show changes.
+
+A dashboard page (everything below the navigation bar) and a scores API answer are computed
+from the rollups, the organisation's structure, its surveys and alerts, for one role, team,
+language, day and set of filters. They are kept in the cache under a key made of all of those
+and the organisation's `results_version`, which moves on with every write that changes what
+they show (surveys.signals.results_changed: every scored batch, every write to the structure,
+surveys, rounds and alerts). So a kept page is served only while it is the page that would be
+computed now, for the same people: the anonymity rules were applied when it was computed.
+
+    key = kept_key(organization=org, parts=("page", "ex", role, team_id, query))
+    value = kept(key)          # None: compute it, then keep(key, value)
+
+TANDEM_RESULTS_CACHE_SECONDS bounds how long one is kept (0: nothing is kept). A cache that
+cannot be reached is skipped, with a warning: the page is computed as if nothing were kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone, translation
+
+from surveys.models import Organization
+
+logger = logging.getLogger(__name__)
+
+
+def kept_key(*, organization: Organization, parts: tuple) -> str | None:
+    """The key of what `parts` names for this organisation now; None when nothing is kept."""
+    if settings.TANDEM_RESULTS_CACHE_SECONDS <= 0:
+        return None
+    whole = (
+        # created_at: SQLite gives a deleted organisation's id to the next one
+        organization.created_at.isoformat() if organization.created_at else "",
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        timezone.localdate().isoformat(),  # default ranges and partial months follow the day
+        parts,
+    )
+    digest = hashlib.sha256(repr(whole).encode()).hexdigest()[:40]
+    return f"results:{organization.pk}:{organization.results_version}:{digest}"
+
+
+def kept(key: str | None) -> Any:
+    if key is None:
+        return None
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - a cache outage must not take the dashboards down
+        logger.warning("Could not read a kept dashboard; computing it.", exc_info=True)
+        return None
+
+
+def keep(key: str | None, value: Any) -> None:
+    if key is None:
+        return
+    try:
+        cache.set(key, value, settings.TANDEM_RESULTS_CACHE_SECONDS)
+    except Exception:  # noqa: BLE001
+        logger.warning("Could not keep a dashboard.", exc_info=True)

@@ -1,0 +1,187 @@
+"""Kept dashboards (dashboards.results_cache): a page or scores answer is served again only
+while nothing it shows has changed, only to the same role and team, and its access checks and
+audit entries still run on every request."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from config.audit import AuditAction
+from dashboards import results_cache
+from dashboards.alerting.actions import alert_acknowledge
+from dashboards.scoring import responses_score
+from surveys.models import AuditLog, Organization
+from surveys.services.authoring import survey_close
+from tests.dashboards.dashdata import MARCH, MARCH_FILTER, ex_cx
+from tests.factories import AlertFactory, response_with_answers
+
+pytestmark = pytest.mark.django_db
+
+EX_PAGE = "/dashboards/ex/"
+
+
+@pytest.fixture
+def data(world):
+    return ex_cx(world)
+
+
+def _client(membership) -> Client:
+    client = Client()
+    client.force_login(membership.user)
+    return client
+
+
+def _main(response) -> str:
+    """The page's main content (the navigation bar holds the user's name and a CSRF token)."""
+    assert response.status_code == 200
+    html = response.content.decode()
+    return html[html.index('<main id="main"') :]
+
+
+def _version(org: Organization) -> int:
+    return Organization.objects.values_list("results_version", flat=True).get(pk=org.pk)
+
+
+def _scores(client, survey) -> dict:
+    response = client.get(f"/api/v1/surveys/{survey.id}/scores/", {"group_by": "team"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def _enps(body: dict, team: str) -> float | None:
+    result = next(r for r in body["results"] if r["group"] and r["group"]["name"] == team)
+    return next((q["score"] for q in result.get("questions", []) if q["type"] == "nps"), None)
+
+
+def test_a_page_seen_again_is_the_same_page_in_a_few_queries(data, django_assert_max_num_queries):
+    client = _client(data.world.hr_admin)
+    params = {**MARCH_FILTER, "survey": data.ex.id}
+    first = _main(client.get(EX_PAGE, params))
+    # session, user, membership, the survey id's organisation, the audit entry (comments shown)
+    with django_assert_max_num_queries(6):
+        again = _main(client.get(EX_PAGE, params))
+    assert again == first and "Front desk" in again
+    # Comments were listed both times: both views are in the audit log.
+    views = AuditLog.objects.filter(action=AuditAction.COMMENTS_VIEW, object_id=str(data.ex.id))
+    assert views.count() == 2
+
+
+def test_other_filters_another_role_or_team_get_their_own_page(data):
+    admin = _client(data.world.hr_admin)
+    lead = _client(data.world.team_lead)
+    params = {**MARCH_FILTER, "survey": data.ex.id}
+    whole = _main(admin.get(EX_PAGE, params))
+    assert "Night shift" in whole
+    # The team lead asks for the same query: only their own team, never the kept admin page.
+    own = _main(lead.get(EX_PAGE, params))
+    assert own != whole and "Night shift" not in own
+    narrowed = _main(admin.get(EX_PAGE, {**params, "team": data.world.team.id}))
+    assert narrowed != whole
+
+
+def test_a_scored_response_shows_at_once(data):
+    client = _client(data.world.hr_admin)
+    before = _scores(client, data.ex)
+    assert _enps(before, "Front desk") == 16.7  # (3 - 2) / 6
+    version = _version(data.world.org)
+    response = response_with_answers(
+        survey=data.ex, team=data.world.team, answers={data.enps: 10}, submitted_at=MARCH
+    )
+    responses_score(survey_id=data.ex.id, ids=[response.id])
+    assert _version(data.world.org) > version
+    assert _enps(_scores(client, data.ex), "Front desk") == 28.6  # (4 - 2) / 7
+
+
+def test_a_renamed_team_shows_at_once(data):
+    client = _client(data.world.hr_admin)
+    params = {**MARCH_FILTER, "survey": data.ex.id}
+    assert "Front desk" in _main(client.get(EX_PAGE, params))
+    data.world.team.name = "Reception"
+    data.world.team.save()
+    page = _main(client.get(EX_PAGE, params))
+    assert "Reception" in page and "Front desk" not in page
+
+
+def test_an_acknowledged_alert_leaves_the_overview_at_once(data):
+    alert = AlertFactory(organization=data.world.org, survey=data.ex, message="eNPS fell below 10")
+    client = _client(data.world.hr_admin)
+    assert "eNPS fell below 10" in _main(client.get("/dashboards/", MARCH_FILTER))
+    alert_acknowledge(alert=alert, user=data.world.hr_admin.user)
+    overview = _main(client.get("/dashboards/", MARCH_FILTER))
+    assert re.search(r"Acknowledged</span> <a [^>]*>eNPS fell below 10", overview)
+
+
+def test_writes_without_signals_move_the_version_on(data):
+    version = _version(data.world.org)
+    survey_close(survey=data.cx)  # a QuerySet.update
+    assert _version(data.world.org) == version + 1
+
+
+def test_an_organisation_read_earlier_never_writes_back_an_older_version(data):
+    org = Organization.objects.get(pk=data.world.org.pk)  # read at version v
+    data.world.team.save()  # v + 1, elsewhere
+    moved = _version(data.world.org)
+    org.name = "Acme Retail Group"
+    org.save()  # its own write moves it on; the v it holds is not written back
+    assert _version(data.world.org) == moved + 1
+
+
+def test_access_is_checked_before_a_kept_page(data):
+    params = {**MARCH_FILTER, "survey": data.ex.id}
+    _main(_client(data.world.hr_admin).get(EX_PAGE, params))
+    # Staff, and another organisation's HR admin, never get the kept page.
+    assert _client(data.world.staff).get(EX_PAGE, params).status_code == 403
+    assert _client(data.world.outsider).get(EX_PAGE, params).status_code == 404
+
+
+def test_the_scores_api_is_kept_and_follows_changes(data, django_assert_max_num_queries):
+    client = _client(data.world.hr_admin)
+    first = _scores(client, data.ex)
+    with django_assert_max_num_queries(5):  # session, user, membership, survey (+ org)
+        assert _scores(client, data.ex) == first
+    data.world.org.anonymity_threshold = 7  # Front desk (6) is now too small
+    data.world.org.save()
+    assert _enps(_scores(client, data.ex), "Front desk") is None
+
+
+def test_keys_follow_language_and_version(data):
+    org = Organization.objects.get(pk=data.world.org.pk)
+    key = results_cache.kept_key(organization=org, parts=("page", "ex"))
+    with translation.override("fr"):
+        assert results_cache.kept_key(organization=org, parts=("page", "ex")) != key
+    org.results_version += 1
+    assert results_cache.kept_key(organization=org, parts=("page", "ex")) != key
+
+
+def test_nothing_is_kept_when_turned_off(data, settings):
+    settings.TANDEM_RESULTS_CACHE_SECONDS = 0
+    client = _client(data.world.hr_admin)
+    _scores(client, data.ex)
+    with CaptureQueriesContext(connection) as queries:
+        _scores(client, data.ex)
+    assert len(queries) > 5  # computed again: the rollups read
+
+
+class _Down(LocMemCache):
+    """A cache that cannot be reached."""
+
+    def get(self, *args, **kwargs):
+        raise ConnectionError("cache down")
+
+    def set(self, *args, **kwargs):
+        raise ConnectionError("cache down")
+
+
+def test_a_cache_that_is_down_is_skipped(data, monkeypatch, caplog):
+    monkeypatch.setattr(results_cache, "cache", _Down("down", {}))
+    client = _client(data.world.hr_admin)
+    assert "Front desk" in _main(client.get(EX_PAGE, {**MARCH_FILTER, "survey": data.ex.id}))
+    assert _enps(_scores(client, data.ex), "Front desk") == 16.7
+    assert "Could not read a kept dashboard" in caplog.text
