@@ -149,6 +149,7 @@ class SurveyScoresView(APIView):
         # Kept until the organisation's results change (dashboards.results_cache)
         key = results_cache.kept_key(
             organization=survey.organization,
+            kinds=(survey.kind,),
             parts=("scores", survey.pk, team_id, sorted(query.validated_data.items())),
         )
         body = results_cache.kept(key)

@@ -3,12 +3,14 @@
 A dashboard page (everything below the navigation bar) and a scores API answer are computed
 from the rollups, the organisation's structure, its surveys and alerts, for one role, team,
 language, day and set of filters. They are kept in the cache under a key made of all of those
-and the organisation's `results_version`, which moves on with every write that changes what
-they show (surveys.signals.results_changed: every scored batch, every write to the structure,
-surveys, rounds and alerts). So a kept page is served only while it is the page that would be
-computed now, for the same people: the anonymity rules were applied when it was computed.
+and the organisation's results versions, which move on with every write that changes what
+they show (surveys.signals: every scored batch, every write to the structure, surveys, rounds
+and alerts). So a kept page is served only while it is the page that would be computed now,
+for the same people: the anonymity rules were applied when it was computed. A page showing
+employee surveys only follows their scored batches, not customers' (and the other way round):
+`kinds`.
 
-    key = kept_key(organization=org, parts=("page", "ex", role, team_id, query))
+    key = kept_key(organization=org, kinds=("ex",), parts=("page", "ex", role, team_id, query))
     value = kept(key)          # None: compute it, then keep(key, value)
 
 TANDEM_RESULTS_CACHE_SECONDS bounds how long one is kept (0: nothing is kept). A cache that
@@ -30,10 +32,13 @@ from surveys.models import Organization
 logger = logging.getLogger(__name__)
 
 
-def kept_key(*, organization: Organization, parts: tuple) -> str | None:
-    """The key of what `parts` names for this organisation now; None when nothing is kept."""
+def kept_key(*, organization: Organization, kinds: tuple[str, ...], parts: tuple) -> str | None:
+    """The key of what `parts` names for this organisation now, showing surveys of `kinds`
+    ("ex", "cx"); None when nothing is kept."""
     if settings.TANDEM_RESULTS_CACHE_SECONDS <= 0:
         return None
+    versions = [organization.results_version]
+    versions += [getattr(organization, f"{kind}_results_version") for kind in sorted(kinds)]
     whole = (
         # created_at: SQLite gives a deleted organisation's id to the next one
         organization.created_at.isoformat() if organization.created_at else "",
@@ -43,7 +48,7 @@ def kept_key(*, organization: Organization, parts: tuple) -> str | None:
         parts,
     )
     digest = hashlib.sha256(repr(whole).encode()).hexdigest()[:40]
-    return f"results:{organization.pk}:{organization.results_version}:{digest}"
+    return f"results:{organization.pk}:{'.'.join(map(str, versions))}:{digest}"
 
 
 def kept(key: str | None) -> Any:

@@ -56,7 +56,7 @@ from dashboards.monthly import month_refresh, months_rebuild
 from dashboards.rowdiff import delete_then_insert, rows_replace
 from responses.models import Answer, Response
 from surveys.models import Organization, Question, QuestionType, Survey
-from surveys.signals import results_changed
+from surveys.signals import results_scored
 
 logger = logging.getLogger(__name__)
 
@@ -563,13 +563,13 @@ def responses_score(*, survey_id: int, ids: list[int]) -> list[int]:
         with transaction.atomic():
             for bucket in sorted(buckets, key=lambda b: (b.team_id or 0, b.day)):
                 bucket_recompute(bucket, sentiment_for=buckets[bucket])
-            results_changed(survey_id=survey_id)
+            results_scored(survey_id=survey_id)
             return _mark_scored(ids)
     with transaction.atomic():
         _locks(_add_lock(survey_id), shared=_survey_lock(survey_id))
         sentiment_fill(answers=Answer.objects.filter(response_id__in=ids))
         _counts_add(survey_id=survey_id, ids=ids)
-        results_changed(survey_id=survey_id)  # kept dashboards are computed again
+        results_scored(survey_id=survey_id)  # kept dashboards are computed again
         return _mark_scored(ids)
 
 
@@ -691,7 +691,7 @@ def survey_rebuild(*, survey_id: int) -> dict:
         written += months_rebuild(survey_id=survey_id)
         # Every stored response is in the rollups now: a scoring task must not add it again.
         Response.objects.filter(survey_id=survey_id, counted=False).update(counted=True)
-        results_changed(survey_id=survey_id)
+        results_scored(survey_id=survey_id)
     return {
         "survey": survey_id,
         "responses": Response.objects.filter(survey_id=survey_id).count(),

@@ -235,6 +235,7 @@ class Page:
     check: Callable  # request -> None: its access checks (raises), made before a kept page
     template: str  # the content (extends dashboards/_base.html)
     title: str
+    kinds: tuple[str, ...] = (SurveyKind.EX, SurveyKind.CX)  # of the surveys it shows
 
 
 PAGES = {
@@ -244,12 +245,14 @@ PAGES = {
         lambda request: _results_check(request, SurveyKind.EX),
         "dashboards/ex.html",
         "Employee experience",
+        (SurveyKind.EX,),
     ),
     "cx": Page(
         lambda request: _results_page(request, SurveyKind.CX),
         lambda request: _results_check(request, SurveyKind.CX),
         "dashboards/cx.html",
         "Customer experience",
+        (SurveyKind.CX,),
     ),
     "link": Page(_link_page, _link_check, "dashboards/link.html", "EX→CX link"),
 }
@@ -287,6 +290,7 @@ def _page(request, name: str):
     membership = request.membership
     key = results_cache.kept_key(
         organization=membership.organization,
+        kinds=page.kinds,
         parts=("page", name, membership.role, team_scope(membership), sorted(request.GET.lists())),
     )
     content, status = results_cache.kept(key), 200

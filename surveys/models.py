@@ -9,6 +9,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+RESULTS_VERSIONS = ("results_version", "ex_results_version", "cx_results_version")
+
 
 class Organization(models.Model):
     name = models.CharField(max_length=200, unique=True)
@@ -25,11 +27,16 @@ class Organization(models.Model):
     # Responses before this moment were purged (surveys.privacy): their rollups are the only
     # record left, so scoring must never recompute a day before it. Only ever moves forward.
     purged_before = models.DateTimeField(null=True, blank=True, editable=False)
-    # Moves on with every write that changes what the organisation's dashboards show (scored
-    # responses, its structure, surveys, rounds, alerts: surveys.signals.results_changed).
-    # Dashboards are kept per version (dashboards.results_cache). Only ever moved on by that
-    # UPDATE: save() leaves it alone, so an instance read earlier never writes back an older one.
+    # Versions of what the organisation's dashboards show (surveys.signals.results_changed):
+    # results_version moves on with every write to its structure, surveys, rounds and alerts;
+    # ex_ and cx_results_version with every scored batch of its employee or customer surveys.
+    # Dashboards are kept per version (dashboards.results_cache): an EX page follows
+    # results_version and ex_results_version, so customers' answers do not make it computed
+    # again. Only ever moved on by that UPDATE: save() leaves them alone, so an instance read
+    # earlier never writes back an older one.
     results_version = models.PositiveBigIntegerField(default=0, editable=False)
+    ex_results_version = models.PositiveBigIntegerField(default=0, editable=False)
+    cx_results_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -48,7 +55,7 @@ class Organization(models.Model):
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "results_version"
+                if not field.primary_key and field.name not in RESULTS_VERSIONS
             ]
         super().save(*args, **kwargs)
 

@@ -6,12 +6,13 @@ revision); the survey row is read on every submission anyway, so a new revision 
 by every process. Writes that send no signal (bulk_update, QuerySet.update) call
 `survey_revision_bump` themselves.
 
-dashboards.results_cache keeps dashboards per organisation results version: `results_changed`
-moves it on. Scoring calls it in each transaction that changes rollups (dashboards.scoring);
-`survey_revision_bump` (questions and rounds), and the receivers below, on every save or
-delete of the organisation, its departments, locations, teams, people and surveys (alerts:
-dashboards.signals);
-writes that send no signal (bulk_create, bulk_update, QuerySet.update) call it themselves.
+dashboards.results_cache keeps dashboards per organisation results versions: `results_scored`
+moves its EX or CX version on, in each scoring transaction that changes rollups
+(dashboards.scoring); `results_changed` moves the version every page follows on, from
+`survey_revision_bump` (questions and rounds) and the receivers below, on every save or delete
+of the organisation, its departments, locations, teams, people and surveys (alerts:
+dashboards.signals); writes that send no signal (bulk_create, bulk_update, QuerySet.update)
+call it themselves.
 Invitations and responses have no receiver: a cascade deleting thousands of them would send a
 signal each (and Django would load them all to send it).
 """
@@ -57,12 +58,21 @@ def _child_written(sender, instance, **kwargs) -> None:
 
 def results_changed(*, organization_id: int | None = None, survey_id: int | None = None) -> None:
     """What the organisation's dashboards show changed (named by the organisation or by one of
-    its surveys): kept dashboards of it are not served again. Within the caller's transaction."""
+    its surveys): no kept dashboard of it is served again. Within the caller's transaction."""
     if organization_id is not None:
         organizations = Organization.objects.filter(pk=organization_id)
     else:
         organizations = Organization.objects.filter(surveys__pk=survey_id)
     organizations.update(results_version=F("results_version") + 1)
+
+
+def results_scored(*, survey_id: int) -> None:
+    """A scored batch of this survey: kept dashboards of its kind (EX or CX) and those showing
+    both kinds are not served again; the other kind's are."""
+    row = Survey.objects.filter(pk=survey_id).values_list("organization_id", "kind").first()
+    if row is not None:
+        version = f"{row[1]}_results_version"
+        Organization.objects.filter(pk=row[0]).update(**{version: F(version) + 1})
 
 
 # Questions and rounds: through survey_revision_bump (above).

@@ -45,8 +45,8 @@ def _main(response) -> str:
     return html[html.index('<main id="main"') :]
 
 
-def _version(org: Organization) -> int:
-    return Organization.objects.values_list("results_version", flat=True).get(pk=org.pk)
+def _version(org: Organization, name: str = "results_version") -> int:
+    return Organization.objects.values_list(name, flat=True).get(pk=org.pk)
 
 
 def _scores(client, survey) -> dict:
@@ -90,13 +90,32 @@ def test_a_scored_response_shows_at_once(data):
     client = _client(data.world.hr_admin)
     before = _scores(client, data.ex)
     assert _enps(before, "Front desk") == 16.7  # (3 - 2) / 6
-    version = _version(data.world.org)
+    version = _version(data.world.org, "ex_results_version")
     response = response_with_answers(
         survey=data.ex, team=data.world.team, answers={data.enps: 10}, submitted_at=MARCH
     )
     responses_score(survey_id=data.ex.id, ids=[response.id])
-    assert _version(data.world.org) > version
+    assert _version(data.world.org, "ex_results_version") == version + 1
     assert _enps(_scores(client, data.ex), "Front desk") == 28.6  # (4 - 2) / 7
+
+
+def test_customers_answers_leave_the_employee_page_kept(data, django_assert_max_num_queries):
+    """A scored CX batch moves the CX version on: the CX page and the overview are computed
+    again, the EX page stays kept (and the other way round)."""
+    admin, manager = _client(data.world.hr_admin), _client(data.world.cx_manager)
+    ex_params = {**MARCH_FILTER, "survey": data.ex.id}
+    cx_params = {**MARCH_FILTER, "survey": data.cx.id}
+    ex_page = _main(admin.get(EX_PAGE, ex_params))
+    cx_page = _main(manager.get("/dashboards/cx/", cx_params))
+    overview = _main(manager.get("/dashboards/", MARCH_FILTER))
+    response = response_with_answers(
+        survey=data.cx, team=data.world.team, answers={data.csat: 5}, submitted_at=MARCH
+    )
+    responses_score(survey_id=data.cx.id, ids=[response.id])
+    with django_assert_max_num_queries(6):
+        assert _main(admin.get(EX_PAGE, ex_params)) == ex_page
+    assert _main(manager.get("/dashboards/cx/", cx_params)) != cx_page  # 7 answers now
+    assert _main(manager.get("/dashboards/", MARCH_FILTER)) != overview
 
 
 def test_a_renamed_team_shows_at_once(data):
@@ -153,11 +172,11 @@ def test_the_scores_api_is_kept_and_follows_changes(data, django_assert_max_num_
 
 def test_keys_follow_language_and_version(data):
     org = Organization.objects.get(pk=data.world.org.pk)
-    key = results_cache.kept_key(organization=org, parts=("page", "ex"))
+    key = results_cache.kept_key(organization=org, kinds=("ex",), parts=("page", "ex"))
     with translation.override("fr"):
-        assert results_cache.kept_key(organization=org, parts=("page", "ex")) != key
+        assert results_cache.kept_key(organization=org, kinds=("ex",), parts=("page", "ex")) != key
     org.results_version += 1
-    assert results_cache.kept_key(organization=org, parts=("page", "ex")) != key
+    assert results_cache.kept_key(organization=org, kinds=("ex",), parts=("page", "ex")) != key
 
 
 def test_nothing_is_kept_when_turned_off(data, settings):
