@@ -17,7 +17,8 @@
 4. Results: 100,000 answers (20,000 responses x 5) bulk-loaded into a survey of each; then the
    peer's results request (GET /survey/csv/<id>/: it builds the CSV of all responses) once,
    bounded by `--results-timeout`, and Tandem's (the scores API for that survey by team, read
-   from rollups) `--repeat` times, p50.
+   from rollups) `--repeat` times, p50, computed each time (TANDEM_RESULTS_CACHE_SECONDS=0: the
+   peer builds its CSV on every request, so Tandem is not measured serving a kept answer).
 Targets (issue 8): Tandem >= 3x the peer's submission rate and >= 100x faster on results.
 """
 
@@ -361,7 +362,11 @@ def run(*, seconds: float, rounds: int, results_timeout: int, repeat: int, out=p
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/11")
     tandem_slices, peer_slices = [], []
     with (
-        Stack(database_url=database_url(), redis_url=redis_url) as stack,
+        Stack(
+            database_url=database_url(),
+            redis_url=redis_url,
+            env={"TANDEM_RESULTS_CACHE_SECONDS": "0"},  # results computed on every request
+        ) as stack,
         PeerServer(project, timeout=results_timeout + 30) as server,
     ):
         tandem_form = targets(fixture, url=stack.url)["form"]

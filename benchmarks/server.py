@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from benchmarks.common import BENCH_ENV, ROOT
 
@@ -76,10 +76,15 @@ class Stack:
     # gunicorn workers: 2, as issue 8 measures ingestion; None: gunicorn.conf.py's production
     # default (2 x cores + 1), as the load test runs it.
     web_workers: int | None = 2
+    env: dict[str, str] = field(default_factory=dict)  # more settings for gunicorn and the worker
 
     def __enter__(self) -> Stack:
         self.port = self.port or free_port()
-        env = {**server_env(self.database_url, self.redis_url), "GUNICORN_BIND": self.address}
+        env = {
+            **server_env(self.database_url, self.redis_url),
+            **self.env,
+            "GUNICORN_BIND": self.address,
+        }
         if self.web_workers is not None:
             env["WEB_CONCURRENCY"] = str(self.web_workers)
         self.processes: list[subprocess.Popen] = []
