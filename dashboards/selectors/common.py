@@ -6,11 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from dashboards.anonymity import threshold_for, whole_months
 from dashboards.forms import METRIC_TYPES
 from dashboards.models import ResponseRollup, ResponseRollupMonth
+from dashboards.reads import shared
 from dashboards.selectors.scores import _day_bounds
 from responses.models import Answer
 from surveys.models import Driver, Membership, Organization, Question, QuestionType, Survey
@@ -123,10 +124,29 @@ def default_survey(
 ) -> Survey | None:
     """The survey a dashboard opens on: of these kinds (with a question matching `questions`),
     the one answered most recently (by `team_id`'s people, for a team lead), else the newest.
-    Two subqueries per survey row: organisations have tens of surveys, not thousands."""
+    The order of the surveys is read once per request (the overview asks for five metrics)."""
+    ranked = shared(
+        ("surveys_ranked", organization.pk, tuple(kinds), team_id),
+        lambda: _surveys_ranked(organization=organization, kinds=kinds, team_id=team_id),
+    )
+    if questions is not None and ranked:
+        having = set(
+            Question.objects.filter(questions, survey_id__in=[s.pk for s in ranked]).values_list(
+                "survey_id", flat=True
+            )
+        )
+        ranked = [survey for survey in ranked if survey.pk in having]
+    return ranked[0] if ranked else None
+
+
+def _surveys_ranked(
+    *, organization: Organization, kinds: tuple[str, ...], team_id: int | None
+) -> list[Survey]:
+    """The surveys of these kinds, the one a dashboard opens on first: those answered (by
+    `team_id`'s people), the most recently answered first (ties: the busiest), then the others,
+    the newest first. Two subqueries per survey row: organisations have tens of surveys, not
+    thousands."""
     surveys = Survey.objects.filter(organization=organization, kind__in=kinds)
-    if questions is not None:
-        surveys = surveys.filter(id__in=Question.objects.filter(questions).values("survey_id"))
     answers = ResponseRollup.objects.filter(survey_id=OuterRef("pk"))
     # The total from month rows (the sums of the day rows): a busy survey has ~40,000 day rows.
     months = ResponseRollupMonth.objects.filter(survey_id=OuterRef("pk"))
@@ -135,17 +155,17 @@ def default_survey(
         months = months.filter(team_id=team_id)
     last_day = answers.order_by("-day").values("day")[:1]
     total = months.order_by().values("survey_id").annotate(n=Sum("responses")).values("n")
-    answered = surveys.annotate(last_day=Subquery(last_day), total=Subquery(total))
-    survey = (
-        # Ties on the last day (surveys running every day): the busiest one.
-        answered.filter(last_day__isnull=False)
-        .order_by("-last_day", "-total", "-created_at", "-id")
-        .first()
-        or surveys.order_by("-created_at", "-id").first()
+    ranked = list(
+        surveys.annotate(last_day=Subquery(last_day), total=Subquery(total)).order_by(
+            F("last_day").desc(nulls_last=True),
+            F("total").desc(nulls_last=True),
+            "-created_at",
+            "-id",
+        )
     )
-    if survey is not None:
+    for survey in ranked:
         survey.organization = organization  # read as the page's threshold: no query for it
-    return survey
+    return ranked
 
 
 def default_survey_for_metric(
