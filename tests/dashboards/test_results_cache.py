@@ -17,10 +17,10 @@ from config.audit import AuditAction
 from dashboards import results_cache
 from dashboards.alerting.actions import alert_acknowledge
 from dashboards.scoring import responses_score
-from surveys.models import AuditLog, Organization
+from surveys.models import AuditLog, Organization, SurveyKind
 from surveys.services.authoring import survey_close
 from tests.dashboards.dashdata import MARCH, MARCH_FILTER, ex_cx
-from tests.factories import AlertFactory, response_with_answers
+from tests.factories import AlertFactory, QuestionFactory, SurveyFactory, response_with_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +116,23 @@ def test_customers_answers_leave_the_employee_page_kept(data, django_assert_max_
         assert _main(admin.get(EX_PAGE, ex_params)) == ex_page
     assert _main(manager.get("/dashboards/cx/", cx_params)) != cx_page  # 7 answers now
     assert _main(manager.get("/dashboards/", MARCH_FILTER)) != overview
+
+
+def test_the_filter_bar_follows_the_default_survey(data):
+    """The filter bar is kept across scored batches, but drawn again when they change which
+    survey the page opens on (the most recently answered)."""
+    newer = SurveyFactory(organization=data.world.org, kind=SurveyKind.EX, title="Pulse 2")
+    enps = QuestionFactory(survey=newer, type="nps", text="Recommend us?")
+    client = _client(data.world.hr_admin)
+    selected = re.compile(r'<option value="(\d+)" selected>')
+    assert selected.findall(_main(client.get(EX_PAGE, MARCH_FILTER))) == [str(data.ex.id)]
+    later = MARCH.replace(day=20)
+    response = response_with_answers(
+        survey=newer, team=data.world.team, answers={enps: 9}, submitted_at=later
+    )
+    responses_score(survey_id=newer.id, ids=[response.id])  # the EX version only
+    page = _main(client.get(EX_PAGE, MARCH_FILTER))
+    assert selected.findall(page)[0] == str(newer.id) and "Pulse 2" in page
 
 
 def test_a_renamed_team_shows_at_once(data):
