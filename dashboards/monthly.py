@@ -305,9 +305,10 @@ def rollup_rows(
     (names, rows): each row a tuple of `values`, the keys, `sums` and `arrays` in that order.
 
     `where` must not name the date (the rows' own day or month), or is a function of that date
-    field, like `keys(field)`, which gives the values() expressions (e.g. a period truncation). `arrays` {name: columns} gives
-    each name the list of those columns' sums (ints; a histogram's c0..c10). `by_month=False`
-    (weekly periods, which straddle months) reads day rows only.
+    field, like `keys(field)`, which gives the values() expressions (e.g. a period truncation).
+    `arrays` {name: columns} gives each name the list of those columns' sums (ints; a
+    histogram's c0..c10). `by_month=False` (weekly periods, which straddle months) reads day
+    rows only.
 
     Tuples, with an array's sums fetched as plain columns and gathered into a list here: the
     team x month scores read ~13,000 histogram rows, and a dict per row (Django's values())

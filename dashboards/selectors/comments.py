@@ -8,7 +8,6 @@ sentiment and month, nothing that joins it to the rest of its response.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 
 from django.core.paginator import Paginator
@@ -20,8 +19,8 @@ from dashboards.monthly import month_end, rollup_sums
 from dashboards.selectors.common import Filters, answers_in_scope
 from dashboards.selectors.figures import scope_range
 from dashboards.selectors.scores import (
+    _cells_by_month,
     _day_bounds,
-    _ids_in,
     _month_cells,
     _narrowing,
     _population,
@@ -61,16 +60,11 @@ def _shown_cells(filters: Filters) -> tuple[set[tuple], int]:
 
 
 def _answers_in(shown: set[tuple]) -> Q:
-    """The shown cells as a condition on an answer: per month (a handful of conditions, not
-    one per cell), submitted in it and in one of its shown teams (None: the group of responses
-    without a team)."""
-    by_month: dict = defaultdict(list)
-    for month, team in shown:
-        by_month[month].append(team)
-    condition = Q(pk__in=[])
-    for month, teams in by_month.items():
-        condition |= _day_bounds(month, month_end(month)) & _ids_in("response__team_id", teams)
-    return condition
+    """The shown cells as a condition on an answer: submitted in the month, in one of its shown
+    teams (None: the group of responses without a team)."""
+    return _cells_by_month(
+        shown, "response__team_id", lambda month: _day_bounds(month, month_end(month))
+    )
 
 
 def comments_queryset(*, filters: Filters) -> tuple[QuerySet, int]:

@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypedDict, Unpack
 
@@ -527,26 +527,14 @@ def _anonymous_cells(*, survey, group_by, period, start, end, narrowing, only: Q
     left_out = _hidden_cells(
         **scope, period="month", narrowing=narrowing, counts=months, periods_are_siblings=False
     )
-    names: dict[tuple, str] = {}
-    every: dict[tuple, int] = defaultdict(int)
+    every: dict[tuple, dict] = {}
     kept: dict[tuple, int] = defaultdict(int)
     for (month, group), count in months.items():
         key = (_period_start(period, month), group)
-        names.setdefault(key, count["name"])
-        every[key] += count["n"]
+        every.setdefault(key, {"name": count["name"], "n": 0})["n"] += count["n"]
         if (month, group) not in left_out:
             kept[key] += count["n"]
-    cells = {
-        key: Cell(
-            group=_group(group_by, key[1], names[key]),
-            period=period_label(period, key[0]),
-            period_start=key[0],
-            respondents=kept[key] or n,  # a hidden cell shows its count, as any hidden cell's
-            suppressed=not kept[key],
-        )
-        for key, n in every.items()
-        if n
-    }
+    cells = _kept_cells(every, kept, group_by=group_by, period=period)
     dropped = {key for key in left_out if months.get(key, {}).get("n")}
     return _with_histograms(
         cells,
@@ -558,23 +546,45 @@ def _anonymous_cells(*, survey, group_by, period, start, end, narrowing, only: Q
     )
 
 
+def _kept_cells(
+    every: dict[tuple, dict], kept: dict[tuple, int], *, group_by: str, period: str
+) -> dict[tuple, Cell]:
+    """Cells whose figures add up only the parts kept (`every`: {key: {"name", "n"}} of all
+    parts, `kept`: {key: n} of those kept): a cell with none kept is hidden, its count shown
+    as any hidden cell's."""
+    return {
+        key: Cell(
+            group=_group(group_by, key[1], count["name"]),
+            period=period_label(period, key[0]),
+            period_start=key[0],
+            respondents=kept.get(key, 0) or count["n"],
+            suppressed=not kept.get(key, 0),
+        )
+        for key, count in every.items()
+        if count["n"]
+    }
+
+
 def _month_cells(keys: set[tuple], group_by: str):
     """A function of the rollups' date field giving a Q on the rows of these (month, group)
-    cells: per month, its groups' ids (a handful of months, each an IN list, so the database
-    tests a few conditions per row, not one per cell)."""
+    cells (_cells_by_month)."""
+    id_path = GROUP_BY[group_by][0] if GROUP_BY[group_by] else None
+    return lambda field: _cells_by_month(
+        keys, id_path, lambda month: _period_rows("month", month, field)
+    )
+
+
+def _cells_by_month(keys: set[tuple], id_path: str | None, in_month: Callable[[dt.date], Q]) -> Q:
+    """A Q on the rows of these (month, group) cells: per month (`in_month(month)`, its rows),
+    its groups' ids at `id_path` (None: no group). A handful of months, each an id list, so
+    the database tests a few conditions per row, not one per cell."""
     by_month: dict = defaultdict(set)
     for month, group in keys:
         by_month[month].add(group)
-    id_path = GROUP_BY[group_by][0] if GROUP_BY[group_by] else None
-
-    def condition(field: str) -> Q:
-        result = Q(pk__in=[])
-        for month, ids in by_month.items():
-            in_groups = Q() if id_path is None else _ids_in(id_path, ids)
-            result |= _period_rows("month", month, field) & in_groups
-        return result
-
-    return condition
+    result = Q(pk__in=[])
+    for month, ids in by_month.items():
+        result |= in_month(month) & (Q() if id_path is None else _ids_in(id_path, ids))
+    return result
 
 
 def _ids_in(path: str, ids: Iterable) -> Q:
@@ -629,17 +639,9 @@ def _location_cells(*, survey, group_by, period, start, end, narrowing, only: Q)
         if rows_out is None
         else _respondents_read(**scope, narrowing=narrowing, without=rows_out)
     )
-    cells = {}
-    for key, count in every.items():
-        if count["n"]:
-            shown = kept.get(key, {}).get("n", 0)
-            cells[key] = Cell(
-                group=_group(group_by, key[1], count["name"]),
-                period=period_label(period, key[0]),
-                period_start=key[0],
-                respondents=shown or count["n"],
-                suppressed=not shown,
-            )
+    cells = _kept_cells(
+        every, {key: count["n"] for key, count in kept.items()}, group_by=group_by, period=period
+    )
     return _with_histograms(cells, **scope, narrowing=narrowing, only=only, left_out=rows_out)
 
 
