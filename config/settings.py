@@ -300,6 +300,16 @@ TANDEM_SCORING_GATHER_MS = env_int("TANDEM_SCORING_GATHER_MS", 100)
 # Dashboard pages and scores API answers are kept in the cache until their organisation's
 # results change (dashboards.results_cache), at most this many seconds; 0 keeps none.
 TANDEM_RESULTS_CACHE_SECONDS = env_int("TANDEM_RESULTS_CACHE_SECONDS", 600)
+# After a scored batch the worker computes again the pages viewed in the last hour, the most
+# recent first, at most this many per organisation (dashboards.refresh); 0 computes none ahead.
+TANDEM_RESULTS_REFRESH_PAGES = env_int("TANDEM_RESULTS_REFRESH_PAGES", 20)
+# ... at most once in this many seconds per organisation; a sweep this often catches up with the
+# batches scored in between.
+TANDEM_RESULTS_REFRESH_SECONDS = max(1, env_int("TANDEM_RESULTS_REFRESH_SECONDS", 30))
+CELERY_BEAT_SCHEDULE["results-refresh-sweep"] = {
+    "task": "dashboards.tasks.results_refresh_sweep",
+    "schedule": float(TANDEM_RESULTS_REFRESH_SECONDS),
+}
 # Web processes collect garbage every this many allocations, not CPython's 700 (config.memory).
 TANDEM_GC_THRESHOLD = max(700, env_int("TANDEM_GC_THRESHOLD", 10_000))
 # Scores responses left unscored (e.g. the broker was down when they were stored).

@@ -15,12 +15,17 @@ employee surveys only follows their scored batches, not customers' (and the othe
 
 TANDEM_RESULTS_CACHE_SECONDS bounds how long one is kept (0: nothing is kept). A cache that
 cannot be reached is skipped, with a warning: the page is computed as if nothing were kept.
+
+The pages computed for members' views in the last hour are noted (`viewed_note`, one note per
+page, role, team, query string and language, with the member who viewed it last), so that the
+worker can compute them again after a scored batch (dashboards.refresh).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
@@ -68,3 +73,38 @@ def keep(key: str | None, value: Any) -> None:
         cache.set(key, value, settings.TANDEM_RESULTS_CACHE_SECONDS)
     except Exception:  # noqa: BLE001
         logger.warning("Could not keep a dashboard.", exc_info=True)
+
+
+VIEWED_SECONDS = 3600  # pages viewed this recently are computed again after scored batches
+VIEWED_MAX = 200  # notes kept per organisation, the most recent
+
+
+def _viewed_key(organization_id: int) -> str:
+    return f"results:viewed:{organization_id}"
+
+
+def viewed_note(*, organization_id: int, page: tuple, user_id: int) -> None:
+    """Note that `page` (its name, role, team, query string and language) was computed for a
+    view by the member `user_id`. A lost note only means that page is not computed ahead."""
+    if settings.TANDEM_RESULTS_CACHE_SECONDS <= 0 or settings.TANDEM_RESULTS_REFRESH_PAGES <= 0:
+        return
+    key = _viewed_key(organization_id)
+    try:
+        notes = cache.get(key) or {}
+        notes[page] = (user_id, time.time())
+        latest = sorted(notes.items(), key=lambda item: item[1][1], reverse=True)
+        cache.set(key, dict(latest[:VIEWED_MAX]), VIEWED_SECONDS)
+    except Exception:  # noqa: BLE001
+        logger.warning("Could not note a dashboard viewed.", exc_info=True)
+
+
+def viewed_pages(organization_id: int) -> list[tuple[tuple, int]]:
+    """(page, user id) of the pages noted in the last VIEWED_SECONDS, the most recent first."""
+    try:
+        notes = cache.get(_viewed_key(organization_id)) or {}
+    except Exception:  # noqa: BLE001
+        logger.warning("Could not read the dashboards viewed.", exc_info=True)
+        return []
+    since = time.time() - VIEWED_SECONDS
+    latest = sorted(notes.items(), key=lambda item: item[1][1], reverse=True)
+    return [(page, user_id) for page, (user_id, at) in latest if at >= since]

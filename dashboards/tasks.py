@@ -14,7 +14,7 @@ from celery import current_app, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from dashboards import queueing, scoring
+from dashboards import queueing, refresh, scoring
 from dashboards.alerting import tasks as alerting_tasks  # noqa: F401 - registers them for autodiscovery
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,8 @@ def response_score(response_id: int) -> None:
         logger.info("response_score: response %s no longer exists, nothing to do", response_id)
         return
     logger.info("response_score: response %s scored: %s", response_id, done)
+    if done["responses_marked"]:  # kept pages of this kind are out of date: computed ahead
+        refresh.refresh_soon(survey_id=done["survey"])
     for next_id in done["backlog_next"]:  # the batch was full and more wait: the next batch
         scoring_queue(next_id, done["survey"])
 
@@ -90,3 +92,18 @@ def scores_rebuild(survey_id: int | None = None) -> None:
     """Recompute the rollups of one survey (or all) from scratch."""
     done = scoring.scores_rebuild(survey_id=survey_id)
     logger.info("scores_rebuild: survey %s: %s", survey_id or "all", done)
+
+
+@shared_task(**_DATABASE_RETRY)
+def results_refresh(organization_id: int) -> None:
+    """Compute again the organisation's dashboards viewed in the last hour (dashboards.refresh)."""
+    done = refresh.pages_refresh(organization_id=organization_id)
+    logger.info("results_refresh: organisation %s: %s", organization_id, done)
+
+
+@shared_task(**_DATABASE_RETRY)
+def results_refresh_sweep() -> None:
+    """Refresh the organisations whose results moved on since their last refresh."""
+    refreshed = refresh.refresh_sweep()
+    if refreshed:
+        logger.info("results_refresh_sweep: organisations %s refreshed", refreshed)

@@ -19,6 +19,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
@@ -287,17 +288,23 @@ def _without(query: QueryDict, names: set[str]) -> str:
 def _page(request, name: str):
     page = PAGES[name]
     page.check(request)
-    membership = request.membership
-    key = results_cache.kept_key(
-        organization=membership.organization,
-        kinds=page.kinds,
-        parts=("page", name, membership.role, team_scope(membership), sorted(request.GET.lists())),
-    )
+    key = page_key(request, name)
     content, status = results_cache.kept(key), 200
     if content is None:
-        content, status = _content(request, name, page)
-        if status == 200:
-            results_cache.keep(key, content)
+        content, status = page_keep(request, name, key)
+        if status == 200:  # computed ahead after scored batches from now on (dashboards.refresh)
+            membership = request.membership
+            results_cache.viewed_note(
+                organization_id=membership.organization_id,
+                page=(
+                    name,
+                    membership.role,
+                    team_scope(membership),
+                    request.GET.urlencode(),
+                    translation.get_language(),
+                ),
+                user_id=request.user.pk,
+            )
     elif content["comments_of"] is not None:  # as the builder does when it lists comments
         _audit(
             request, AuditAction.COMMENTS_VIEW, Survey(pk=content["comments_of"]), dashboard=name
@@ -308,6 +315,24 @@ def _page(request, name: str):
         {"title": page.title, "content": mark_safe(content["html"])},  # noqa: S308 - our template's output
         status=status,
     )
+
+
+def page_key(request, name: str) -> str | None:
+    """The key the page is kept under for this member's request (after its check)."""
+    membership = request.membership
+    return results_cache.kept_key(
+        organization=membership.organization,
+        kinds=PAGES[name].kinds,
+        parts=("page", name, membership.role, team_scope(membership), sorted(request.GET.lists())),
+    )
+
+
+def page_keep(request, name: str, key: str | None) -> tuple[dict, int]:
+    """The page's content computed, and kept under `key` when it is a page (not a 400)."""
+    content, status = _content(request, name, PAGES[name])
+    if status == 200:
+        results_cache.keep(key, content)
+    return content, status
 
 
 def _content(request, name: str, page: Page) -> tuple[dict, int]:

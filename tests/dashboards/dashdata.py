@@ -23,6 +23,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.test import Client
+
 from dashboards.scoring import survey_rebuild
 from surveys.models import Person, Question, Survey, SurveyKind, Team
 from tests.factories import (
@@ -146,3 +148,17 @@ def ex_cx(world) -> ExCx:
     return ExCx(
         world, kitchen, ex, cx, enps, engagement, recognition, comment, csat, cx_comment, ann, bob
     )
+
+
+def signed_in(membership) -> Client:
+    """A test client signed in as the member."""
+    client = Client()
+    client.force_login(membership.user)
+    return client
+
+
+def main_of(response) -> str:
+    """A page's main content (the navigation bar holds the user's name and a CSRF token)."""
+    assert response.status_code == 200
+    html = response.content.decode()
+    return html[html.index('<main id="main"') :]

@@ -9,7 +9,6 @@ import re
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
@@ -19,7 +18,7 @@ from dashboards.alerting.actions import alert_acknowledge
 from dashboards.scoring import responses_score
 from surveys.models import AuditLog, Organization, SurveyKind
 from surveys.services.authoring import survey_close
-from tests.dashboards.dashdata import MARCH, MARCH_FILTER, ex_cx
+from tests.dashboards.dashdata import MARCH, MARCH_FILTER, ex_cx, main_of, signed_in
 from tests.factories import AlertFactory, QuestionFactory, SurveyFactory, response_with_answers
 
 pytestmark = pytest.mark.django_db
@@ -30,19 +29,6 @@ EX_PAGE = "/dashboards/ex/"
 @pytest.fixture
 def data(world):
     return ex_cx(world)
-
-
-def _client(membership) -> Client:
-    client = Client()
-    client.force_login(membership.user)
-    return client
-
-
-def _main(response) -> str:
-    """The page's main content (the navigation bar holds the user's name and a CSRF token)."""
-    assert response.status_code == 200
-    html = response.content.decode()
-    return html[html.index('<main id="main"') :]
 
 
 def _version(org: Organization, name: str = "results_version") -> int:
@@ -61,12 +47,12 @@ def _enps(body: dict, team: str) -> float | None:
 
 
 def test_a_page_seen_again_is_the_same_page_in_a_few_queries(data, django_assert_max_num_queries):
-    client = _client(data.world.hr_admin)
+    client = signed_in(data.world.hr_admin)
     params = {**MARCH_FILTER, "survey": data.ex.id}
-    first = _main(client.get(EX_PAGE, params))
+    first = main_of(client.get(EX_PAGE, params))
     # session, user, membership, the survey id's organisation, the audit entry (comments shown)
     with django_assert_max_num_queries(6):
-        again = _main(client.get(EX_PAGE, params))
+        again = main_of(client.get(EX_PAGE, params))
     assert again == first and "Front desk" in again
     # Comments were listed both times: both views are in the audit log.
     views = AuditLog.objects.filter(action=AuditAction.COMMENTS_VIEW, object_id=str(data.ex.id))
@@ -74,20 +60,20 @@ def test_a_page_seen_again_is_the_same_page_in_a_few_queries(data, django_assert
 
 
 def test_other_filters_another_role_or_team_get_their_own_page(data):
-    admin = _client(data.world.hr_admin)
-    lead = _client(data.world.team_lead)
+    admin = signed_in(data.world.hr_admin)
+    lead = signed_in(data.world.team_lead)
     params = {**MARCH_FILTER, "survey": data.ex.id}
-    whole = _main(admin.get(EX_PAGE, params))
+    whole = main_of(admin.get(EX_PAGE, params))
     assert "Night shift" in whole
     # The team lead asks for the same query: only their own team, never the kept admin page.
-    own = _main(lead.get(EX_PAGE, params))
+    own = main_of(lead.get(EX_PAGE, params))
     assert own != whole and "Night shift" not in own
-    narrowed = _main(admin.get(EX_PAGE, {**params, "team": data.world.team.id}))
+    narrowed = main_of(admin.get(EX_PAGE, {**params, "team": data.world.team.id}))
     assert narrowed != whole
 
 
 def test_a_scored_response_shows_at_once(data):
-    client = _client(data.world.hr_admin)
+    client = signed_in(data.world.hr_admin)
     before = _scores(client, data.ex)
     assert _enps(before, "Front desk") == 16.7  # (3 - 2) / 6
     version = _version(data.world.org, "ex_results_version")
@@ -102,20 +88,20 @@ def test_a_scored_response_shows_at_once(data):
 def test_customers_answers_leave_the_employee_page_kept(data, django_assert_max_num_queries):
     """A scored CX batch moves the CX version on: the CX page and the overview are computed
     again, the EX page stays kept (and the other way round)."""
-    admin, manager = _client(data.world.hr_admin), _client(data.world.cx_manager)
+    admin, manager = signed_in(data.world.hr_admin), signed_in(data.world.cx_manager)
     ex_params = {**MARCH_FILTER, "survey": data.ex.id}
     cx_params = {**MARCH_FILTER, "survey": data.cx.id}
-    ex_page = _main(admin.get(EX_PAGE, ex_params))
-    cx_page = _main(manager.get("/dashboards/cx/", cx_params))
-    overview = _main(manager.get("/dashboards/", MARCH_FILTER))
+    ex_page = main_of(admin.get(EX_PAGE, ex_params))
+    cx_page = main_of(manager.get("/dashboards/cx/", cx_params))
+    overview = main_of(manager.get("/dashboards/", MARCH_FILTER))
     response = response_with_answers(
         survey=data.cx, team=data.world.team, answers={data.csat: 5}, submitted_at=MARCH
     )
     responses_score(survey_id=data.cx.id, ids=[response.id])
     with django_assert_max_num_queries(6):
-        assert _main(admin.get(EX_PAGE, ex_params)) == ex_page
-    assert _main(manager.get("/dashboards/cx/", cx_params)) != cx_page  # 7 answers now
-    assert _main(manager.get("/dashboards/", MARCH_FILTER)) != overview
+        assert main_of(admin.get(EX_PAGE, ex_params)) == ex_page
+    assert main_of(manager.get("/dashboards/cx/", cx_params)) != cx_page  # 7 answers now
+    assert main_of(manager.get("/dashboards/", MARCH_FILTER)) != overview
 
 
 def test_the_filter_bar_follows_the_default_survey(data):
@@ -123,34 +109,34 @@ def test_the_filter_bar_follows_the_default_survey(data):
     survey the page opens on (the most recently answered)."""
     newer = SurveyFactory(organization=data.world.org, kind=SurveyKind.EX, title="Pulse 2")
     enps = QuestionFactory(survey=newer, type="nps", text="Recommend us?")
-    client = _client(data.world.hr_admin)
+    client = signed_in(data.world.hr_admin)
     selected = re.compile(r'<option value="(\d+)" selected>')
-    assert selected.findall(_main(client.get(EX_PAGE, MARCH_FILTER))) == [str(data.ex.id)]
+    assert selected.findall(main_of(client.get(EX_PAGE, MARCH_FILTER))) == [str(data.ex.id)]
     later = MARCH.replace(day=20)
     response = response_with_answers(
         survey=newer, team=data.world.team, answers={enps: 9}, submitted_at=later
     )
     responses_score(survey_id=newer.id, ids=[response.id])  # the EX version only
-    page = _main(client.get(EX_PAGE, MARCH_FILTER))
+    page = main_of(client.get(EX_PAGE, MARCH_FILTER))
     assert selected.findall(page)[0] == str(newer.id) and "Pulse 2" in page
 
 
 def test_a_renamed_team_shows_at_once(data):
-    client = _client(data.world.hr_admin)
+    client = signed_in(data.world.hr_admin)
     params = {**MARCH_FILTER, "survey": data.ex.id}
-    assert "Front desk" in _main(client.get(EX_PAGE, params))
+    assert "Front desk" in main_of(client.get(EX_PAGE, params))
     data.world.team.name = "Reception"
     data.world.team.save()
-    page = _main(client.get(EX_PAGE, params))
+    page = main_of(client.get(EX_PAGE, params))
     assert "Reception" in page and "Front desk" not in page
 
 
 def test_an_acknowledged_alert_leaves_the_overview_at_once(data):
     alert = AlertFactory(organization=data.world.org, survey=data.ex, message="eNPS fell below 10")
-    client = _client(data.world.hr_admin)
-    assert "eNPS fell below 10" in _main(client.get("/dashboards/", MARCH_FILTER))
+    client = signed_in(data.world.hr_admin)
+    assert "eNPS fell below 10" in main_of(client.get("/dashboards/", MARCH_FILTER))
     alert_acknowledge(alert=alert, user=data.world.hr_admin.user)
-    overview = _main(client.get("/dashboards/", MARCH_FILTER))
+    overview = main_of(client.get("/dashboards/", MARCH_FILTER))
     assert re.search(r"Acknowledged</span> <a [^>]*>eNPS fell below 10", overview)
 
 
@@ -171,14 +157,14 @@ def test_an_organisation_read_earlier_never_writes_back_an_older_version(data):
 
 def test_access_is_checked_before_a_kept_page(data):
     params = {**MARCH_FILTER, "survey": data.ex.id}
-    _main(_client(data.world.hr_admin).get(EX_PAGE, params))
+    main_of(signed_in(data.world.hr_admin).get(EX_PAGE, params))
     # Staff, and another organisation's HR admin, never get the kept page.
-    assert _client(data.world.staff).get(EX_PAGE, params).status_code == 403
-    assert _client(data.world.outsider).get(EX_PAGE, params).status_code == 404
+    assert signed_in(data.world.staff).get(EX_PAGE, params).status_code == 403
+    assert signed_in(data.world.outsider).get(EX_PAGE, params).status_code == 404
 
 
 def test_the_scores_api_is_kept_and_follows_changes(data, django_assert_max_num_queries):
-    client = _client(data.world.hr_admin)
+    client = signed_in(data.world.hr_admin)
     first = _scores(client, data.ex)
     with django_assert_max_num_queries(5):  # session, user, membership, survey (+ org)
         assert _scores(client, data.ex) == first
@@ -198,7 +184,7 @@ def test_keys_follow_language_and_version(data):
 
 def test_nothing_is_kept_when_turned_off(data, settings):
     settings.TANDEM_RESULTS_CACHE_SECONDS = 0
-    client = _client(data.world.hr_admin)
+    client = signed_in(data.world.hr_admin)
     _scores(client, data.ex)
     with CaptureQueriesContext(connection) as queries:
         _scores(client, data.ex)
@@ -217,7 +203,7 @@ class _Down(LocMemCache):
 
 def test_a_cache_that_is_down_is_skipped(data, monkeypatch, caplog):
     monkeypatch.setattr(results_cache, "cache", _Down("down", {}))
-    client = _client(data.world.hr_admin)
-    assert "Front desk" in _main(client.get(EX_PAGE, {**MARCH_FILTER, "survey": data.ex.id}))
+    client = signed_in(data.world.hr_admin)
+    assert "Front desk" in main_of(client.get(EX_PAGE, {**MARCH_FILTER, "survey": data.ex.id}))
     assert _enps(_scores(client, data.ex), "Front desk") == 16.7
     assert "Could not read a kept dashboard" in caplog.text

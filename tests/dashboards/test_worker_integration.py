@@ -10,11 +10,13 @@ pytest-django's live server, publishing for real instead of eagerly.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import urllib.parse
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -205,3 +207,47 @@ def test_worker_keeps_its_database_connection_between_tasks(world, cx_survey, wo
         seen.append(_other_backends())
     assert seen[0], "the worker's connection closed after its task"
     assert seen[0] == seen[1] == seen[2]  # the same backend, started once
+
+
+@pytest.fixture
+def shared_cache(broker, settings):
+    """This process and the worker share one Redis cache (the broker's server, database 1), as
+    web processes and workers do in production."""
+    url = broker.rsplit("/", 1)[0] + "/1"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "ahead",
+        }
+    }
+    cache.clear()
+    yield {"CACHE_URL": url, "CACHE_KEY_PREFIX": "ahead"}
+    cache.clear()
+
+
+def test_the_worker_computes_viewed_pages_ahead(
+    world, cx_survey, shared_cache, web_publishes, live_server, login, django_assert_max_num_queries
+):
+    """The CX manager views the CX page; customers answer over HTTP; the worker scores them and
+    computes the page again (dashboards.refresh): the manager's next view is kept, with the new
+    count, in the few queries of a kept page."""
+    client = login(world.cx_manager)
+    params = {"survey": cx_survey.id}
+    count = re.compile(r'<th scope="row">Front desk</th><td>(\d+)</td>')
+    assert count.findall(client.get("/dashboards/cx/", params).content.decode()) == []
+    # Stored before the worker starts, so that it scores them in one batch and then refreshes.
+    for nps in (10, 9, 3):
+        answers = {cx_survey.nps: nps, cx_survey.csat: 5}
+        assert _submit(live_server.url, cx_survey, world, answers) in (201, 302)
+    with celery_worker(broker_url=web_publishes, env=shared_cache) as worker:
+        wait_for(
+            lambda: "results_refresh: organisation" in worker.log_text(),
+            what="the page computed ahead",
+            log=worker.log,
+        )
+        assert "{'computed': 1, 'kept': 0, 'skipped': 0}" in worker.log_text()
+    assert not Response.objects.filter(survey=cx_survey, scored_at__isnull=True).exists()
+    with django_assert_max_num_queries(6):  # session, user, membership, survey id's organisation
+        html = client.get("/dashboards/cx/", params).content.decode()
+    assert count.findall(html) == ["3"]
