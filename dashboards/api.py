@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import translation
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -145,16 +146,34 @@ class SurveyScoresView(APIView):
         query.is_valid(raise_exception=True)
         if survey.anonymous and query.validated_data["period"] == "week":
             raise serializers.ValidationError({"period": [WEEKS_NOT_ANONYMOUS]})
-        team_ids = [team_id] if team_id is not None else None
         # Kept until the organisation's results change (dashboards.results_cache)
-        key = results_cache.kept_key(
-            organization=survey.organization,
-            kinds=(survey.kind,),
-            parts=("scores", survey.pk, team_id, sorted(query.validated_data.items())),
-        )
+        asked = tuple(sorted(query.validated_data.items()))
+        key = scores_key(survey, team_id, asked)
         body = results_cache.kept(key)
         if body is None:
-            with shared_reads():  # the anonymity rules read some respondents twice
-                body = survey_scores(survey=survey, team_ids=team_ids, **query.validated_data)
-            results_cache.keep(key, body)
+            body = scores_keep(survey, team_id, asked, key)
+            results_cache.viewed_note(  # computed ahead after scored batches (dashboards.refresh)
+                organization_id=survey.organization_id,
+                page=("scores", survey.pk, team_id, asked, translation.get_language()),
+                user_id=request.user.pk,
+            )
         return Response(body)
+
+
+def scores_key(survey: Survey, team_id: int | None, asked: tuple) -> str | None:
+    """The key a scores answer is kept under: the survey, the team it is narrowed to (a team
+    lead's) and the validated query (`asked`: its sorted items)."""
+    return results_cache.kept_key(
+        organization=survey.organization,
+        kinds=(survey.kind,),
+        parts=("scores", survey.pk, team_id, list(asked)),
+    )
+
+
+def scores_keep(survey: Survey, team_id: int | None, asked: tuple, key: str | None) -> dict:
+    """The scores answer computed, and kept under `key`."""
+    team_ids = [team_id] if team_id is not None else None
+    with shared_reads():  # the anonymity rules read some respondents twice
+        body = survey_scores(survey=survey, team_ids=team_ids, **dict(asked))
+    results_cache.keep(key, body)
+    return body

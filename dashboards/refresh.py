@@ -5,7 +5,7 @@ every scored batch of its kind moves them on: the first view after a batch used 
 page (100–300 ms at a million answers). So the pages members viewed in the last hour are noted
 (`results_cache.viewed_note`) and the worker computes them again after a scored batch, the most
 recently viewed first, at most TANDEM_RESULTS_REFRESH_PAGES of them: the next view finds its
-page kept.
+page kept. Scores API answers too (the same for every member allowed to ask them).
 
 - `refresh_soon`: after a scoring task marked responses, `results_refresh` is queued for the
   organisation unless a refresh began there in the last TANDEM_RESULTS_REFRESH_SECONDS;
@@ -105,8 +105,6 @@ def refresh_sweep() -> list[int]:
 def pages_refresh(*, organization_id: int) -> dict[str, int]:
     """Compute the organisation's noted pages that are not kept, and keep them. Returns how
     many were computed, found kept, and skipped (the member lost access; the page is a 400)."""
-    from dashboards import views  # views import results_cache; this module is the worker's
-
     done = {"computed": 0, "kept": 0, "skipped": 0}
     if settings.TANDEM_RESULTS_CACHE_SECONDS <= 0:
         return done
@@ -119,29 +117,58 @@ def pages_refresh(*, organization_id: int) -> dict[str, int]:
     except Exception:  # noqa: BLE001
         logger.warning("Could not note the dashboards' refresh.", exc_info=True)
     noted = results_cache.viewed_pages(organization_id)[: settings.TANDEM_RESULTS_REFRESH_PAGES]
-    for (name, _role, _team, query, language), user_id in noted:
-        request = _request(name=name, query=query, user_id=user_id, organization_id=organization_id)
-        with translation.override(language):
-            try:
-                if request is None:
-                    raise PermissionDenied
-                views.PAGES[name].check(request)
-            except (PermissionDenied, Http404):
-                done["skipped"] += 1
-                continue
-            key = views.page_key(request, name)
-            if results_cache.kept(key) is not None:
-                done["kept"] += 1
-                continue
-            _, status = views.page_keep(request, name, key)
-            done["computed" if status == 200 else "skipped"] += 1
+    for page, user_id in noted:
+        with translation.override(page[-1]):  # each page's language, last in its note
+            if page[0] == "scores":
+                done[_scores_refresh(page, organization_id=organization_id)] += 1
+            else:
+                done[_page_refresh(page, user_id=user_id, organization_id=organization_id)] += 1
     return done
+
+
+def _page_refresh(page: tuple, *, user_id: int, organization_id: int) -> str:
+    """A dashboard page (name, role, team, query string, language) as its member's request."""
+    from dashboards import views
+
+    name, _role, _team, query, _language = page
+    request = _request(name=name, query=query, user_id=user_id, organization_id=organization_id)
+    try:
+        if request is None:
+            raise PermissionDenied
+        views.PAGES[name].check(request)
+    except (PermissionDenied, Http404):
+        return "skipped"
+    key = views.page_key(request, name)
+    if results_cache.kept(key) is not None:
+        return "kept"
+    _, status = views.page_keep(request, name, key)
+    return "computed" if status == 200 else "skipped"
+
+
+def _scores_refresh(page: tuple, *, organization_id: int) -> str:
+    """A scores API answer ("scores", survey id, team id, validated query, language): the
+    same for every member allowed to ask it (the API checks access before its lookup)."""
+    from dashboards.api import scores_keep, scores_key
+
+    _scores, survey_id, team_id, asked, _language = page
+    survey = (
+        Survey.objects.select_related("organization")
+        .filter(pk=survey_id, organization_id=organization_id)
+        .first()
+    )
+    if survey is None:
+        return "skipped"
+    key = scores_key(survey, team_id, asked)
+    if results_cache.kept(key) is not None:
+        return "kept"
+    scores_keep(survey, team_id, asked, key)
+    return "computed"
 
 
 def _request(*, name: str, query: str, user_id: int, organization_id: int):
     """The GET request the member would make for the page now, or None when they no longer may
     see it (gone, inactive, in another organisation, another role)."""
-    from dashboards.views import DASHBOARD_ROLES
+    from dashboards.views import DASHBOARD_ROLES  # views import results_cache; this is the worker's
 
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     membership = membership_for_user(user=user) if user is not None else None

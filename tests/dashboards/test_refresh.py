@@ -160,3 +160,21 @@ def test_nothing_is_noted_when_pages_are_not_kept(data, settings):
     main_of(signed_in(data.world.hr_admin).get(EX_PAGE, MARCH_FILTER))
     assert results_cache.viewed_pages(data.world.org.pk) == []
     assert refresh.pages_refresh(organization_id=data.world.org.pk)["computed"] == 0
+
+
+def test_scores_api_answers_are_computed_ahead_too(data, django_assert_max_num_queries):
+    client = signed_in(data.world.hr_admin)
+    url = f"/api/v1/surveys/{data.ex.id}/scores/"
+
+    def front_desk_enps():
+        body = client.get(url, {"group_by": "team"}).json()
+        result = next(r for r in body["results"] if r["group"]["name"] == "Front desk")
+        return next(q["score"] for q in result["questions"] if q["type"] == "nps")
+
+    assert front_desk_enps() == 16.7  # (3 - 2) / 6
+    _score_one(data)
+    assert refresh.pages_refresh(organization_id=data.world.org.pk)["computed"] == 1
+    with django_assert_max_num_queries(5):  # session, user, membership, survey (+ org)
+        assert front_desk_enps() == 28.6  # (4 - 2) / 7
+    data.ex.delete()
+    assert refresh.pages_refresh(organization_id=data.world.org.pk)["skipped"] == 1
