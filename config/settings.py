@@ -306,6 +306,10 @@ TANDEM_RESULTS_REFRESH_PAGES = env_int("TANDEM_RESULTS_REFRESH_PAGES", 20)
 # ... at most once in this many seconds per organisation; a sweep this often catches up with the
 # batches scored in between.
 TANDEM_RESULTS_REFRESH_SECONDS = max(1, env_int("TANDEM_RESULTS_REFRESH_SECONDS", 30))
+# While workers compute pages ahead, a page out of date only by scored batches is served for
+# up to this many seconds after it was computed (the worker's refresh replaces it meanwhile), so
+# a busy survey's pages stay kept; changes to teams, people, surveys or alerts show at once.
+TANDEM_RESULTS_STALE_SECONDS = env_int("TANDEM_RESULTS_STALE_SECONDS", 60)
 CELERY_BEAT_SCHEDULE["results-refresh-sweep"] = {
     "task": "dashboards.tasks.results_refresh_sweep",
     "schedule": float(TANDEM_RESULTS_REFRESH_SECONDS),

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 
-from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -52,11 +51,7 @@ def _began(organization_id: int) -> str:
 
 
 def enabled() -> bool:
-    return (
-        settings.TANDEM_RESULTS_CACHE_SECONDS > 0
-        and settings.TANDEM_RESULTS_REFRESH_PAGES > 0
-        and not current_app.conf.task_always_eager
-    )
+    return settings.TANDEM_RESULTS_CACHE_SECONDS > 0 and results_cache.ahead()
 
 
 def refresh_soon(*, survey_id: int) -> bool:
@@ -139,7 +134,7 @@ def _page_refresh(page: tuple, *, user_id: int, organization_id: int) -> str:
     except (PermissionDenied, Http404):
         return "skipped"
     key = views.page_key(request, name)
-    if results_cache.kept(key) is not None:
+    if results_cache.kept(key, up_to_date=True) is not None:
         return "kept"
     _, status = views.page_keep(request, name, key)
     return "computed" if status == 200 else "skipped"
@@ -159,7 +154,7 @@ def _scores_refresh(page: tuple, *, organization_id: int) -> str:
     if survey is None:
         return "skipped"
     key = scores_key(survey, team_id, asked)
-    if results_cache.kept(key) is not None:
+    if results_cache.kept(key, up_to_date=True) is not None:
         return "kept"
     scores_keep(survey, team_id, asked, key)
     return "computed"

@@ -307,6 +307,28 @@ def celery_worker(
             service.stop()
 
 
+@contextlib.contextmanager
+def shared_cache(redis_url: str, *, prefix: str) -> Iterator[dict[str, str]]:
+    """This process's cache on `redis_url` (as in production, config.settings), emptied before
+    and after; yields the environment that gives a worker the same cache."""
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    caches = {
+        "default": {
+            "BACKEND": "config.cache.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    with override_settings(CACHES=caches):
+        cache.clear()
+        try:
+            yield {"CACHE_URL": redis_url, "CACHE_KEY_PREFIX": prefix}
+        finally:
+            cache.clear()
+
+
 def publisher_reset() -> None:
     """Forget this process's cached broker connections (the next publish reconnects)."""
     from config import celery_app

@@ -24,7 +24,14 @@ import pytest
 from django.conf import settings
 
 from config import celery_app
-from tests.processes import celery_worker, publishing_to, redis_server, scratch_dir, wait_for
+from tests.processes import (
+    celery_worker,
+    publishing_to,
+    redis_server,
+    scratch_dir,
+    shared_cache,
+    wait_for,
+)
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls there unless told.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -129,6 +136,7 @@ MAIL_SEPARATOR = "\n" + "-" * 79 + "\n"  # what Django's filebased backend write
 @dataclass
 class WorkerStack:
     broker_url: str
+    cache_url: str  # the worker's cache, this process's while `worker` is used
     outbox: Path  # the worker's EMAIL_FILE_PATH
     log: Path
 
@@ -174,8 +182,13 @@ def worker_stack(browser, django_db_setup, live_server):
             "EMAIL_FILE_PATH": str(outbox),
             "TANDEM_BASE_URL": live_server.url,  # the links in the emails point at this server
         }
+        # The worker's cache is the web side's (`worker` below), as in production: it computes
+        # the pages viewed ahead after scored batches (dashboards.refresh).
+        env.update(CACHE_URL=redis.url(1), CACHE_KEY_PREFIX="journeys")
         with celery_worker(broker_url=redis.url(), env=env) as worker:
-            yield WorkerStack(broker_url=redis.url(), outbox=outbox, log=worker.log)
+            yield WorkerStack(
+                broker_url=redis.url(), cache_url=redis.url(1), outbox=outbox, log=worker.log
+            )
 
 
 @pytest.fixture
@@ -186,7 +199,10 @@ def worker(worker_stack, transactional_db):
     # imported after that (say dashboards.tasks, first imported by a view) is never added.
     celery_app.loader.import_default_modules()
     worker_stack.clear_outbox()
-    with publishing_to(worker_stack.broker_url):
+    with (
+        publishing_to(worker_stack.broker_url),
+        shared_cache(worker_stack.cache_url, prefix="journeys"),
+    ):
         yield worker_stack
 
 

@@ -5,6 +5,9 @@ Celery worker sharing a Redis cache) is in test_worker_integration.py."""
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import pytest
 from celery import current_app
 
@@ -178,3 +181,38 @@ def test_scores_api_answers_are_computed_ahead_too(data, django_assert_max_num_q
         assert front_desk_enps() == 28.6  # (4 - 2) / 7
     data.ex.delete()
     assert refresh.pages_refresh(organization_id=data.world.org.pk)["skipped"] == 1
+
+
+def test_a_page_out_of_date_by_scored_batches_is_served_for_a_minute(
+    data, publishing, monkeypatch, django_assert_max_num_queries
+):
+    """While workers compute pages ahead, a busy survey's pages stay kept: out of date only by
+    scored batches, a page is served up to TANDEM_RESULTS_STALE_SECONDS after it was computed
+    (the refresh replaces it meanwhile); any other change shows at once."""
+    client = signed_in(data.world.hr_admin)
+    params = {**MARCH_FILTER, "survey": data.ex.id}
+    before = main_of(client.get(EX_PAGE, params))
+    _score_one(data)
+    with django_assert_max_num_queries(6):
+        assert main_of(client.get(EX_PAGE, params)) == before  # 6 responses, one batch ago
+    assert refresh.pages_refresh(organization_id=data.world.org.pk)["computed"] == 1
+    assert FRONT_DESK.format(7) in main_of(client.get(EX_PAGE, params))
+    _score_one(data)
+    assert FRONT_DESK.format(7) in main_of(client.get(EX_PAGE, params))
+    later = time.time() + 61
+    monkeypatch.setattr(results_cache, "time", SimpleNamespace(time=lambda: later))
+    assert FRONT_DESK.format(8) in main_of(client.get(EX_PAGE, params))  # a minute on: computed
+    _score_one(data)
+    data.world.team.name = "Reception"
+    data.world.team.save()
+    renamed = main_of(client.get(EX_PAGE, params))
+    assert '<th scope="row">Reception</th><td>9</td>' in renamed
+
+
+def test_without_workers_computing_ahead_a_scored_batch_shows_at_once(data, settings):
+    settings.TANDEM_RESULTS_STALE_SECONDS = 3600
+    client = signed_in(data.world.hr_admin)  # eager Celery (the embedded default)
+    params = {**MARCH_FILTER, "survey": data.ex.id}
+    main_of(client.get(EX_PAGE, params))
+    _score_one(data)
+    assert FRONT_DESK.format(7) in main_of(client.get(EX_PAGE, params))

@@ -16,7 +16,6 @@ import urllib.parse
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -35,6 +34,7 @@ from tests.processes import (
     publishing_to,
     redirect_publisher,
     redis_server,
+    shared_cache,
     wait_for,
 )
 
@@ -210,24 +210,21 @@ def test_worker_keeps_its_database_connection_between_tasks(world, cx_survey, wo
 
 
 @pytest.fixture
-def shared_cache(broker, settings):
+def cache_with_worker(broker):
     """This process and the worker share one Redis cache (the broker's server, database 1), as
     web processes and workers do in production."""
-    url = broker.rsplit("/", 1)[0] + "/1"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "ahead",
-        }
-    }
-    cache.clear()
-    yield {"CACHE_URL": url, "CACHE_KEY_PREFIX": "ahead"}
-    cache.clear()
+    with shared_cache(broker.rsplit("/", 1)[0] + "/1", prefix="ahead") as env:
+        yield env
 
 
 def test_the_worker_computes_viewed_pages_ahead(
-    world, cx_survey, shared_cache, web_publishes, live_server, login, django_assert_max_num_queries
+    world,
+    cx_survey,
+    cache_with_worker,
+    web_publishes,
+    live_server,
+    login,
+    django_assert_max_num_queries,
 ):
     """The CX manager views the CX page; customers answer over HTTP; the worker scores them and
     computes the page again (dashboards.refresh): the manager's next view is kept, with the new
@@ -240,7 +237,7 @@ def test_the_worker_computes_viewed_pages_ahead(
     for nps in (10, 9, 3):
         answers = {cx_survey.nps: nps, cx_survey.csat: 5}
         assert _submit(live_server.url, cx_survey, world, answers) in (201, 302)
-    with celery_worker(broker_url=web_publishes, env=shared_cache) as worker:
+    with celery_worker(broker_url=web_publishes, env=cache_with_worker) as worker:
         wait_for(
             lambda: "results_refresh: organisation" in worker.log_text(),
             what="the page computed ahead",
