@@ -1,10 +1,10 @@
 """Every benchmark in turn, each in its own process; `make bench` runs this.
 
-    python -m benchmarks.run_all                    # full size (about 15 minutes on 2 cores)
+    python -m benchmarks.run_all                    # full size (about 20 minutes on 2 cores)
     python -m benchmarks.run_all --smoke            # dashboard + scoring at 10,000 answers
     python -m benchmarks.run_all --output out.md    # also write everything printed to a file
 
-Needs DATABASE_URL (PostgreSQL) and, for ingest/load/peer, REDIS_URL and wrk. The first full run
+Needs DATABASE_URL (PostgreSQL) and, for live/ingest/load/peer, REDIS_URL and wrk. The first full run
 generates the million answers (a few minutes); later runs reuse them.
 """
 
@@ -20,6 +20,7 @@ from benchmarks.common import ROOT
 
 FULL = [
     ("dashboard", []),
+    ("live", []),
     ("scoring", []),
     ("ingest", []),
     ("load", []),

@@ -1,0 +1,258 @@
+"""Dashboards while answers arrive: what members wait for on a busy day (issue 8).
+
+    python -m benchmarks.live                       # 1,000,000 answers, two phases of 60 s
+    python -m benchmarks.live --duration 20 --rate 20
+
+The production stack (gunicorn with 2 workers and a Celery worker: benchmarks.server.Stack)
+serves the dashboard benchmark's ten cases (benchmarks.dashboard.cases: the overview, EX, CX
+and link pages and the scores API, organisation and team) over HTTP to `--viewers` members
+signed in, each requesting the cases in turn (`--think` seconds apart), while answers arrive
+through the responses API at `--rate` per second, half to the employee survey the pages show
+and half to the customer survey, each scored by the worker as it comes (a scored batch every
+few hundred milliseconds). Two phases on the same data:
+
+- **not ahead** (TANDEM_RESULTS_REFRESH_PAGES=0, as before dashboards.refresh): every scored
+  batch makes the next view of its kind's pages compute them;
+- **ahead** (the defaults): the worker computes the pages viewed ahead after scored batches, and
+  a page behind only by scored batches is served until TANDEM_RESULTS_STALE_SECONDS old.
+
+Printed per case and phase: p50 / p95 of the views, and p50 against the case's raw GROUP BY
+(benchmarks.dashboard.raw_queryset, measured in the same run). The answers added are deleted at
+the end and both surveys' rollups rebuilt, so the data is as generated for the next benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import threading
+import time
+import urllib.request
+
+from benchmarks.common import (
+    bench_people,
+    data_ensure,
+    django_setup,
+    ms,
+    summary,
+    table,
+    timings,
+    verdict,
+)
+
+PHASES = {
+    "not ahead": {"TANDEM_RESULTS_REFRESH_PAGES": "0"},
+    "ahead": {},
+}
+VALUES = {"nps": range(11), "csat": range(1, 6), "ces": range(1, 8), "likert": range(1, 6)}
+
+
+def _session(user) -> str:
+    """A session cookie for `user` (sessions are database rows: gunicorn reads it)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def _poster(base: str, surveys: list[dict], rate: float, stop: threading.Event, sent: list):
+    """POST answers to the responses API at `rate` per second, surveys in turn, random teams."""
+    pick = random.Random(8)
+    interval, due, turn = 1 / rate, time.monotonic(), 0
+    while not stop.is_set():
+        survey = surveys[turn % len(surveys)]
+        turn += 1
+        answers = [
+            {"question": pk, "value": pick.choice(VALUES[kind])} for pk, kind in survey["questions"]
+        ]
+        body = json.dumps({"team": pick.choice(survey["teams"]), "answers": answers}).encode()
+        request = urllib.request.Request(
+            f"{base}/api/v1/surveys/{survey['id']}/responses/",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Token {survey['token']}",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            sent.append(response.status)
+        due += interval
+        time.sleep(max(0.0, due - time.monotonic()))
+
+
+def _viewer(base, cases, cookies, think, stop, seen: dict, seed: int) -> None:
+    order = list(cases)
+    random.Random(seed).shuffle(order)
+    while not stop.is_set():
+        for case in order:
+            if stop.is_set():
+                return
+            request = urllib.request.Request(
+                base + case.url, headers={"Cookie": f"sessionid={cookies[case.role]}"}
+            )
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=60) as response:
+                response.read()
+                assert response.status == 200, (case.url, response.status)
+            seen.setdefault((case.page, case.scope), []).append(time.perf_counter() - started)
+            time.sleep(think)
+
+
+def _phase(stack, cases, cookies, surveys, *, duration, rate, viewers, think) -> dict:
+    stop = threading.Event()
+    sent: list[int] = []
+    seen: dict = {}
+    threads = [threading.Thread(target=_poster, args=(stack.url, surveys, rate, stop, sent))]
+    threads += [
+        threading.Thread(target=_viewer, args=(stack.url, cases, cookies, think, stop, seen, n))
+        for n in range(viewers)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(duration)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return {"seen": seen, "sent": len(sent), "created": sum(1 for s in sent if s == 201)}
+
+
+def _surveys(cases_surveys: tuple[int, int], people: dict) -> list[dict]:
+    from rest_framework.authtoken.models import Token
+
+    from surveys.models import Survey, Team
+
+    found = []
+    for pk, role in zip(cases_surveys, ("hr_admin", "cx_manager"), strict=True):
+        survey = Survey.objects.get(pk=pk)
+        token, _ = Token.objects.get_or_create(user=people[role])
+        questions = survey.questions.filter(type__in=VALUES).order_by("order", "id")
+        teams = Team.objects.filter(organization_id=survey.organization_id)
+        found.append(
+            {
+                "id": pk,
+                "token": token.key,
+                "questions": list(questions.values_list("id", "type")),
+                "teams": list(teams.values_list("id", flat=True)),
+            }
+        )
+    return found
+
+
+def _restore(survey_ids: list[int], after_id: int, out) -> None:
+    """Delete the responses added by the run and rebuild both surveys' rollups."""
+    from django.db import connection
+
+    from benchmarks.common import tables_vacuum
+    from dashboards.scoring import scores_rebuild
+
+    added = "SELECT id FROM responses_response WHERE survey_id = ANY(%s) AND id > %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE dashboards_alert SET response_id = NULL WHERE response_id IN ({added})",
+            [survey_ids, after_id],
+        )
+        cursor.execute(
+            f"DELETE FROM responses_answer WHERE response_id IN ({added})", [survey_ids, after_id]
+        )
+        cursor.execute(
+            "DELETE FROM responses_response WHERE survey_id = ANY(%s) AND id > %s",
+            [survey_ids, after_id],
+        )
+        removed = cursor.rowcount
+    for pk in survey_ids:
+        scores_rebuild(survey_id=pk)
+    tables_vacuum()
+    out(f"Restored: {removed:,} responses added by the run deleted, rollups rebuilt.")
+
+
+def run(*, duration: float, rate: float, viewers: int, think: float, out=print) -> dict:
+    import datetime as dt
+
+    from django.conf import settings
+    from django.db.models import Max
+
+    from benchmarks.dashboard import TARGET_P95, TARGET_RATIO, cases, raw_queryset
+    from benchmarks.server import Stack
+    from responses.models import Response
+
+    organization = data_ensure(answers=1_000_000, teams=200, months=12, out=out)
+    people = bench_people(organization)
+    every = cases(organization=organization, people=people)
+    cookies = {role: _session(people[role]) for role in ("hr_admin", "cx_manager", "team_lead")}
+    ex, cx = every[2].surveys[0], every[4].surveys[0]
+    surveys = _surveys((ex, cx), people)
+    after_id = Response.objects.aggregate(last=Max("id"))["last"] or 0
+    today = dt.date.today()
+    raw: dict[tuple, float] = {}
+    for case in every:  # before any answer is added, as the dashboard benchmark measures it
+        key = (case.surveys, case.start, case.end, case.team_id)
+        if key not in raw:
+            raw[key] = summary(timings(lambda c=case: list(raw_queryset(c)), repeat=3))["p50"]
+    results: dict[str, dict] = {}
+    try:
+        for phase, env in PHASES.items():
+            with Stack(
+                database_url=os.environ["DATABASE_URL"], redis_url=settings.REDIS_URL, env=env
+            ) as stack:
+                out(f"Phase “{phase}”: {duration:.0f} s, {rate:g} answers/s, {viewers} viewers")
+                results[phase] = _phase(
+                    stack, every, cookies, surveys,
+                    duration=duration, rate=rate, viewers=viewers, think=think,
+                )  # fmt: skip
+    finally:
+        _restore([ex, cx], after_id, out)
+    rows, verdicts = [], {}
+    for case in every:
+        base = raw[(case.surveys, case.start, case.end, case.team_id)]
+        for phase, result in results.items():
+            samples = result["seen"].get((case.page, case.scope), [])
+            if not samples:
+                continue
+            figures = summary(samples)
+            ratio = figures["p50"] / base
+            ok = ratio < TARGET_RATIO and figures["p95"] < TARGET_P95
+            verdicts.setdefault(phase, []).append(ok)
+            rows.append(
+                [
+                    case.page,
+                    case.scope,
+                    phase,
+                    str(figures["n"]),
+                    ms(figures["p50"]),
+                    ms(figures["p95"]),
+                    ms(base),
+                    f"{ratio:.1%}",
+                    verdict(ok),
+                ]
+            )
+    out(
+        f"\nDashboards while answers arrive ({rate:g}/s through the API, scored by the worker), "
+        f"{viewers} viewers, {today}; baseline = the case's raw GROUP BY (p50)\n"
+    )
+    header = ["Page", "Scope", "Phase", "Views", "p50 ms", "p95 ms", "Raw SQL p50 ms"]
+    table(header + ["Page / raw", "Target"], rows, out=out)
+    for phase, result in results.items():
+        met = sum(verdicts.get(phase, []))
+        out(
+            f"{phase}: {result['created']:,} of {result['sent']:,} answers stored; "
+            f"under 10% of raw SQL and 150 ms p95: {met} of {len(verdicts.get(phase, []))} cases"
+        )
+    return {"rows": rows, "results": {k: v["created"] for k, v in results.items()}}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=60, help="seconds per phase (60)")
+    parser.add_argument("--rate", type=float, default=10, help="answers per second (10)")
+    parser.add_argument("--viewers", type=int, default=2, help="members viewing (2)")
+    parser.add_argument("--think", type=float, default=0.2, help="seconds between views (0.2)")
+    args = parser.parse_args(argv)
+    django_setup()
+    run(duration=args.duration, rate=args.rate, viewers=args.viewers, think=args.think)
+
+
+if __name__ == "__main__":
+    main()
