@@ -6,7 +6,7 @@
 The production stack (gunicorn with 2 workers and a Celery worker: benchmarks.server.Stack)
 serves the dashboard benchmark's ten cases (benchmarks.dashboard.cases: the overview, EX, CX
 and link pages and the scores API, organisation and team) over HTTP to `--viewers` members
-signed in, each requesting the cases in turn (`--think` seconds apart), while answers arrive
+signed in, each requesting the cases in turn (`--think` seconds apart), from nothing kept, while answers arrive
 through the responses API at `--rate` per second, half to the employee survey the pages show
 and half to the customer survey, each scored by the worker as it comes (a scored batch every
 few hundred milliseconds). Two phases on the same data:
@@ -194,8 +194,10 @@ def run(*, duration: float, rate: float, viewers: int, think: float, out=print) 
     results: dict[str, dict] = {}
     try:
         for phase, env in PHASES.items():
+            # Each phase starts with nothing kept (its own cache keys): first views compute.
+            cold = {**env, "CACHE_KEY_PREFIX": f"live-{phase}-{time.time():.0f}".replace(" ", "-")}
             with Stack(
-                database_url=os.environ["DATABASE_URL"], redis_url=settings.REDIS_URL, env=env
+                database_url=os.environ["DATABASE_URL"], redis_url=settings.REDIS_URL, env=cold
             ) as stack:
                 out(f"Phase “{phase}”: {duration:.0f} s, {rate:g} answers/s, {viewers} viewers")
                 results[phase] = _phase(
