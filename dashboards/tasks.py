@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 from celery import current_app, shared_task
 from django.conf import settings
@@ -97,8 +98,14 @@ def scores_rebuild(survey_id: int | None = None) -> None:
 @shared_task(**_DATABASE_RETRY)
 def results_refresh(organization_id: int) -> None:
     """Compute again the organisation's dashboards viewed in the last hour (dashboards.refresh)."""
+    started = time.monotonic()
     done = refresh.pages_refresh(organization_id=organization_id)
-    logger.info("results_refresh: organisation %s: %s", organization_id, done)
+    logger.info(
+        "results_refresh: organisation %s: %s in %.2f s",
+        organization_id,
+        done,
+        time.monotonic() - started,
+    )
 
 
 @shared_task(**_DATABASE_RETRY)
