@@ -160,7 +160,7 @@ class SurveyScoresView(APIView):
         return Response(body)
 
 
-def scores_key(survey: Survey, team_id: int | None, asked: tuple) -> str | None:
+def scores_key(survey: Survey, team_id: int | None, asked: tuple) -> results_cache.Key | None:
     """The key a scores answer is kept under: the survey, the team it is narrowed to (a team
     lead's) and the validated query (`asked`: its sorted items)."""
     return results_cache.kept_key(
@@ -170,7 +170,9 @@ def scores_key(survey: Survey, team_id: int | None, asked: tuple) -> str | None:
     )
 
 
-def scores_keep(survey: Survey, team_id: int | None, asked: tuple, key: str | None) -> dict:
+def scores_keep(
+    survey: Survey, team_id: int | None, asked: tuple, key: results_cache.Key | None
+) -> dict:
     """The scores answer computed, and kept under `key`."""
     team_ids = [team_id] if team_id is not None else None
     with shared_reads():  # the anonymity rules read some respondents twice

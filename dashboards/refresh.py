@@ -127,9 +127,9 @@ def _page_refresh(page: tuple, *, user_id: int, organization_id: int) -> str:
 
     name, _role, _team, query, _language = page
     request = _request(name=name, query=query, user_id=user_id, organization_id=organization_id)
+    if request is None:
+        return "skipped"
     try:
-        if request is None:
-            raise PermissionDenied
         views.PAGES[name].check(request)
     except (PermissionDenied, Http404):
         return "skipped"
@@ -174,6 +174,8 @@ def _request(*, name: str, query: str, user_id: int, organization_id: int):
     ):
         return None
     path = reverse(f"dashboards:{name}")
+    # A plain GET request object, as Django builds one (the page reads its query string, user
+    # and membership; nothing is sent anywhere).
     request = RequestFactory().get(f"{path}?{query}" if query else path)
     request.user = user
     request.membership = membership

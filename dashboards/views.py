@@ -317,7 +317,7 @@ def _page(request, name: str):
     )
 
 
-def page_key(request, name: str) -> str | None:
+def page_key(request, name: str) -> results_cache.Key | None:
     """The key the page is kept under for this member's request (after its check)."""
     membership = request.membership
     return results_cache.kept_key(
@@ -327,7 +327,7 @@ def page_key(request, name: str) -> str | None:
     )
 
 
-def page_keep(request, name: str, key: str | None) -> tuple[dict, int]:
+def page_keep(request, name: str, key: results_cache.Key | None) -> tuple[dict, int]:
     """The page's content computed, and kept under `key` when it is a page (not a 400)."""
     content, status = _content(request, name, PAGES[name])
     if status == 200:

@@ -95,6 +95,13 @@ def series(*, filters: Filters, metrics: list[tuple[str, str]], caption: str, ke
             cells += _cells(row)
         table.rows.append(cells)
     table.chart = {"type": "line", "labels": [row[0] for row in table.rows], "datasets": datasets}
+    plotted = {i for dataset in datasets for i, v in enumerate(dataset["data"]) if v is not None}
+    scales = [SCALE[metric] for metric, _ in metrics if metric in SCALE]
+    if len(plotted) == 1 and len(scales) == len(metrics):
+        # One point: the metrics' whole scale, not a sliver around it (charts.js also centres
+        # a lone period instead of drawing it at the left edge).
+        table.chart["min"] = min(low for low, _ in scales)
+        table.chart["max"] = max(high for _, high in scales)
     return explain_blank_chart(table, threshold=filters.threshold) if metrics else table
 
 

@@ -47,6 +47,9 @@
         y: axis(spec.y_label, spec.min, spec.max)
       }
     };
+    if (spec.type === "line" && (spec.labels || []).length === 1) {
+      options.scales.x.offset = true;  // a lone period in the middle, not on the left edge
+    }
     if (spec.type === "scatter") {
       options.plugins.tooltip = { callbacks: { label: pointLabel } };
       options.scales.x = Object.assign({ type: "linear", position: "bottom" }, axis(spec.x_label, spec.x_min, spec.x_max));
