@@ -57,7 +57,7 @@ class QuestionCounts(models.Model):
     pair_* are the moments of (this answer x, the same response's answer y to the survey's
     outcome question) over the responses that answered both: n, sums of x, y, x², y² and xy,
     against the outcome named by the survey's PairOutcome. Driver impact's correlation is then
-    a SUM over rollups, not a join over answers (dashboards.selectors.scores.driver_impact).
+    a SUM over rollups, not a join over answers (dashboards.selectors.drivers.driver_impact).
     """
 
     n = models.PositiveIntegerField(default=0)

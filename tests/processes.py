@@ -331,10 +331,15 @@ def shared_cache(redis_url: str, *, prefix: str) -> Iterator[dict[str, str]]:
 
 def publisher_reset() -> None:
     """Forget this process's cached broker connections (the next publish reconnects)."""
+    from celery import _state
+
     from config import celery_app
 
     celery_app.close()
     celery_app.amqp._producer_pool = None
+    # close() also drops the app from Celery's active apps: a shared task first imported after
+    # that (say surveys.tasks, by a later test's view) would never be added to it.
+    _state._register_app(celery_app)
 
 
 @contextlib.contextmanager

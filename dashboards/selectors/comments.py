@@ -20,10 +20,10 @@ from dashboards.selectors.common import Filters, answers_in_scope
 from dashboards.selectors.figures import scope_range
 from dashboards.selectors.scores import (
     _cells_by_month,
-    _day_bounds,
     _month_cells,
     _narrowing,
     _population,
+    day_bounds,
     score_cells,
 )
 from dashboards.selectors.tables import Table
@@ -63,7 +63,7 @@ def _answers_in(shown: set[tuple]) -> Q:
     """The shown cells as a condition on an answer: submitted in the month, in one of its shown
     teams (None: the group of responses without a team)."""
     return _cells_by_month(
-        shown, "response__team_id", lambda month: _day_bounds(month, month_end(month))
+        shown, "response__team_id", lambda month: day_bounds(month, month_end(month))
     )
 
 

@@ -12,7 +12,7 @@ from dashboards.anonymity import threshold_for, whole_months
 from dashboards.forms import METRIC_TYPES
 from dashboards.models import ResponseRollup, ResponseRollupMonth
 from dashboards.reads import shared
-from dashboards.selectors.scores import _day_bounds
+from dashboards.selectors.scores import day_bounds
 from responses.models import Answer
 from surveys.models import Driver, Membership, Organization, Question, QuestionType, Survey
 from surveys.permissions import team_scope
@@ -96,7 +96,7 @@ def answers_in_scope(filters: Filters) -> QuerySet[Answer]:
     """The survey's answers inside the date range and the team/department/location narrowing
     (for the few figures rollups cannot give: comments, agents, follow-ups)."""
     answers = Answer.objects.filter(
-        _day_bounds(filters.start, filters.end), response__survey=filters.survey
+        day_bounds(filters.start, filters.end), response__survey=filters.survey
     )
     for key, ids in filters.narrowing().items():
         if ids is not None:

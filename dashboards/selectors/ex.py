@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from dashboards.selectors.common import Filters
+from dashboards.selectors.drivers import driver_favourability, driver_impact
 from dashboards.selectors.figures import (
     blank_reason,
     explain_blank_chart,
@@ -15,11 +16,7 @@ from dashboards.selectors.figures import (
     series,
 )
 from dashboards.selectors.participation import participation_by_group
-from dashboards.selectors.scores import (
-    driver_favourability,
-    driver_impact,
-    scored_questions,
-)
+from dashboards.selectors.scores import scored_questions
 from dashboards.selectors.tables import HIDDEN, Table
 from surveys.models import Driver, QuestionType, Team
 

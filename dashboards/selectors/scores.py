@@ -1,9 +1,8 @@
 """Scores read from the rollup tables, with the anonymity rule applied. Other modules build on these.
 
 Every figure is a SQL SUM over QuestionRollup / ResponseRollup rows grouped by group and period;
-the formulas in dashboards.metrics then turn the summed histograms into scores. Driver impact's
-correlations are SUMs of the rollups' pair moments too (dashboards.pairs); only while those are
-against another outcome question (until the survey's rebuild) does it read answers, in SQL too.
+the formulas in dashboards.metrics then turn the summed histograms into scores. Drivers
+(favourability and impact) are in dashboards.selectors.drivers, on these functions.
 
 Filters shared by the functions below (all keyword-only; the ScoreFilters TypedDict):
     group_by   "none" | "team" | "department" (the team's) | "location"        (GROUP_BY)
@@ -49,18 +48,11 @@ Signatures:
         survey's outcome question of that type, else its first question of that type.
         Rows: {"group", "period", "period_start", "value", "n", "respondents", "suppressed"}
         (value/n None when suppressed or nobody answered; engagement's n is its largest item n).
-    driver_favourability(**same) -> list[dict]
-        Rows: {"group", "period", "period_start", "respondents", "suppressed",
-               "drivers": {driver: {"favourable": float | None, "n": int}}}  (mean item favourability)
-    (participation_by_group lives in dashboards.selectors.participation, on these rules.)
-    driver_impact(*, survey, team_ids=None, start=None, end=None) -> dict
-        {"outcome": {"question", "text", "type"} | None, "respondents", "min_n", "status",
-         "drivers": [{"question", "text", "driver", "n", "impact", "favourable", "note",
-                      "focus"}], "focus": question id | None}, drivers ranked by impact;
-        status "ok" | "not enough data" | "no outcome question" | "no driver questions".
+    (participation_by_group lives in dashboards.selectors.participation, driver_favourability
+    and driver_impact in dashboards.selectors.drivers, on these rules.)
     Helpers: period_label(period, start), scored_questions(*, survey),
     engagement_question_ids(questions), metric_question(*, questions, metric, question_id),
-    _day_bounds(start, end) (a Q on response__submitted_at for those days; used by common.py).
+    day_bounds(start, end) (a Q on response__submitted_at for those days).
 """
 
 from __future__ import annotations
@@ -71,22 +63,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypedDict, Unpack
 
-from django.db import connection
-from django.db.models import Count, F, FilteredRelation, Q, Sum
+from django.db.models import F, Q
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
-from dashboards import metrics, pairs
+from dashboards import metrics
 from dashboards.anonymity import suppressed_groups, threshold_for, whole_months
 from dashboards.models import (
     HISTOGRAM_FIELDS,
-    PAIR_FIELDS,
     QuestionRollup,
     ResponseRollup,
 )
 from dashboards.monthly import as_dicts, column, month_end, rollup_rows
 from dashboards.reads import shared
-from responses.models import Answer
 from surveys.models import Driver, Question, QuestionType, Survey, Team
 
 # group_by -> (id path, name path, name of the NULL group) on rollups (and responses)
@@ -111,7 +100,6 @@ _METRIC_TYPE = {
     "favourability": "likert",
 }
 _METRIC_FIELD = {"nps": "score", "csat": "score", "ces": "mean", "likert": "favourable"}
-DRIVER_MIN_N = 25
 
 
 class ScoreFilters(TypedDict, total=False):
@@ -867,41 +855,10 @@ def _metric_row(cell: Cell, metric: str, ids: list[int], types: dict[int, str]) 
     }
 
 
-def driver_favourability(*, survey: Survey, **filters: Unpack[ScoreFilters]) -> list[dict]:
-    """Per group and period, each driver's favourability (mean of its Likert items'), with n."""
-    by_driver: dict[str, list[int]] = defaultdict(list)
-    for q in scored_questions(survey=survey):
-        if q["type"] == QuestionType.LIKERT and q["driver"]:
-            by_driver[q["driver"]].append(q["id"])
-    ids = [qid for ids in by_driver.values() for qid in ids]
-    cells = score_cells(survey=survey, question_ids=ids, **filters)
-    rows = []
-    for cell in cells:
-        drivers = {}
-        for driver, ids in by_driver.items():
-            hists = [cell.hists[qid] for qid in ids if qid in cell.hists]
-            if hists:
-                drivers[driver] = {
-                    "favourable": metrics.engagement(hists),
-                    "n": max(map(sum, hists)),
-                }
-        rows.append(
-            {
-                "group": cell.group,
-                "period": cell.period,
-                "period_start": cell.period_start,
-                "respondents": cell.respondents,
-                "suppressed": cell.suppressed,
-                "drivers": {} if cell.suppressed else drivers,
-            }
-        )
-    return rows
+# --- Days ---------------------------------------------------------------------------------------
 
 
-# --- Driver impact ------------------------------------------------------------------------------
-
-
-def _day_bounds(start: dt.date | None, end: dt.date | None) -> Q:
+def day_bounds(start: dt.date | None, end: dt.date | None) -> Q:
     """Responses submitted on days start..end in the site's time zone (index-friendly range)."""
     tz = timezone.get_default_timezone()
     condition = Q()
@@ -913,172 +870,3 @@ def _day_bounds(start: dt.date | None, end: dt.date | None) -> Q:
         next_day = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
         condition &= Q(response__submitted_at__lt=next_day)
     return condition
-
-
-def _pair_stats(
-    *, survey: Survey, outcome_id: int, driver_ids: list[int], team_ids, start, end
-) -> dict:
-    """{question_id: (n, r)} over respondents who answered both the item and the outcome.
-
-    One query: the answers joined to the same response's outcome answer (a self-join through
-    FilteredRelation). PostgreSQL computes corr() itself; elsewhere r comes from the sums.
-    """
-    queryset = Answer.objects.annotate(
-        outcome=FilteredRelation(
-            "response__answers", condition=Q(response__answers__question_id=outcome_id)
-        )
-    ).filter(
-        _day_bounds(start, end),
-        question_id__in=driver_ids,
-        value_int__isnull=False,
-        outcome__value_int__isnull=False,
-        response__survey=survey,
-    )
-    if team_ids is not None:
-        queryset = queryset.filter(response__team_id__in=list(team_ids))
-    x, y = F("value_int"), F("outcome__value_int")
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.aggregates import Corr
-
-        rows = queryset.values("question_id").annotate(n=Count("id"), r=Corr(x, y)).order_by()
-        return {row["question_id"]: (row["n"], row["r"]) for row in rows}
-    rows = (
-        queryset.values("question_id")
-        .annotate(
-            n=Count("id"), sx=Sum(x), sy=Sum(y), sxx=Sum(x * x), syy=Sum(y * y), sxy=Sum(x * y)
-        )
-        .order_by()
-    )
-    return {
-        row["question_id"]: (
-            row["n"],
-            metrics.pearson_from_sums(
-                n=row["n"],
-                sx=row["sx"],
-                sy=row["sy"],
-                sxx=row["sxx"],
-                syy=row["syy"],
-                sxy=row["sxy"],
-            ),
-        )
-        for row in rows
-    }
-
-
-def _driver_sums(*, survey, driver_ids, narrowing, **scope) -> tuple[dict, dict]:
-    """({question_id: (n, r)}, {question_id: favourable %}) of the driver items, from one SUM
-    over their rollups: the pair moments give r (exactly as a correlation of the answers would),
-    the histogram the favourability."""
-    rows = _sums(
-        QuestionRollup,
-        survey=survey,
-        narrowing=narrowing,
-        extra=Q(question_id__in=driver_ids),
-        values=["question_id"],
-        sums={name: name for name in PAIR_FIELDS},
-        arrays={"hist": HISTOGRAM_FIELDS},
-        **scope,
-    )
-    stats, favourable = {}, {}
-    for row in rows:
-        n, sx, sy, sxx, syy, sxy = (int(row[name] or 0) for name in PAIR_FIELDS)
-        r = metrics.pearson_from_sums(n=n, sx=sx, sy=sy, sxx=sxx, syy=syy, sxy=sxy)
-        stats[row["question_id"]] = (n, r)
-        favourable[row["question_id"]] = metrics.favourability(row["hist"])["favourable"]
-    return stats, favourable
-
-
-def driver_impact(
-    *,
-    survey: Survey,
-    team_ids: Iterable[int] | None = None,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-) -> dict:
-    """Each driver item's correlation with the outcome question, ranked, with a "focus here" pick.
-
-    1. Pearson's r per driver-tagged Likert item against the outcome, with n (one SQL query).
-    2. Shown only for n >= max(25, threshold); otherwise "not enough data".
-    3. Favourability of each item from the rollups (same filters).
-    4. Rank by impact; focus = highest impact x (100 - favourable) among positive impacts.
-    """
-    team_ids = list(team_ids) if team_ids is not None else None
-    questions = scored_questions(survey=survey)
-    outcome = next((q for q in questions if q["is_outcome"]), None)
-    drivers = [
-        q
-        for q in questions
-        if q["type"] == QuestionType.LIKERT and q["driver"] and q is not outcome
-    ]
-    narrowing = _narrowing(team_ids, None, None)
-    scope = {"survey": survey, "group_by": "none", "period": "all", "start": start, "end": end}
-    counts = _respondents(**scope, narrowing=narrowing)
-    respondents = sum(row["n"] or 0 for row in counts.values())
-    result = {
-        "outcome": outcome
-        and {"question": outcome["id"], "text": outcome["text"], "type": outcome["type"]},
-        "respondents": respondents,
-        "min_n": max(DRIVER_MIN_N, threshold_for(survey.organization)),
-        "status": "ok",
-        "drivers": [],
-        "focus": None,
-    }
-    if outcome is None or not drivers:
-        result["status"] = "no outcome question" if outcome is None else "no driver questions"
-        return result
-    driver_ids = [q["id"] for q in drivers]
-    # The selection's own cell, hidden by score_cells' rule for an ungrouped total (under the
-    # threshold, a complement, or the rest of the organisation would be).
-    if not respondents or set(counts) & _hidden_cells(**scope, narrowing=narrowing, counts=counts):
-        # Nothing of a hidden selection: no item's favourability, no correlation (one person's
-        # answers, on an anonymous survey, in a team export of one day).
-        rows = [
-            _driver_row(q, (0, None), None, result["min_n"]) | {"focus": False} for q in drivers
-        ]
-        result.update(drivers=rows, status="not enough data")
-        return result
-    if pairs.against(survey_id=survey.pk, question_id=outcome["id"]):
-        stats, favourable = _driver_sums(driver_ids=driver_ids, narrowing=narrowing, **scope)
-    else:  # the rollups' pairs are against another outcome until the survey's rebuild
-        stats = _pair_stats(
-            survey=survey,
-            outcome_id=outcome["id"],
-            driver_ids=driver_ids,
-            team_ids=team_ids,
-            start=start,
-            end=end,
-        )
-        favourable = {
-            row["question_id"]: metrics.favourability(row["hist"])["favourable"]
-            for row in _histograms(**scope, narrowing=narrowing)
-        }
-    rows = [
-        _driver_row(q, stats.get(q["id"], (0, None)), favourable.get(q["id"]), result["min_n"])
-        for q in drivers
-    ]
-    rows.sort(key=lambda row: (row["impact"] is None, -(row["impact"] or 0)))
-    focus = max(
-        (row for row in rows if (row["impact"] or 0) > 0 and row["favourable"] is not None),
-        key=lambda row: row["impact"] * (100 - row["favourable"]),
-        default=None,
-    )
-    for row in rows:
-        row["focus"] = row is focus
-    result.update(drivers=rows, focus=focus and focus["question"])
-    if all(row["impact"] is None for row in rows):
-        result["status"] = "not enough data"
-    return result
-
-
-def _driver_row(question: dict, stat: tuple, favourable: float | None, min_n: int) -> dict:
-    n, r = stat
-    enough = n >= min_n and r is not None
-    return {
-        "question": question["id"],
-        "text": question["text"],
-        "driver": question["driver"],
-        "n": n,
-        "impact": metrics.round_half_up(r, 2) if enough else None,
-        "favourable": favourable,
-        "note": "" if enough else ("not enough data" if n < min_n else "no variation"),
-    }

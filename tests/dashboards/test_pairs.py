@@ -20,7 +20,7 @@ from dashboards.models import (
 )
 from dashboards.reads import shared_reads
 from dashboards.selectors import scores
-from dashboards.selectors.scores import driver_impact
+from dashboards.selectors.drivers import driver_impact
 from responses.models import Response
 from surveys.models import Organization
 from surveys.services.authoring import question_update

@@ -17,13 +17,9 @@ import pytest
 from django.urls import reverse
 
 from dashboards.scoring import scores_rebuild
+from dashboards.selectors.drivers import driver_favourability, driver_impact
 from dashboards.selectors.participation import participation_by_group
-from dashboards.selectors.scores import (
-    driver_favourability,
-    driver_impact,
-    metric_by_group,
-    survey_scores,
-)
+from dashboards.selectors.scores import metric_by_group, survey_scores
 from surveys.models import SurveyKind
 from tests.factories import QuestionFactory, SurveyFactory, TeamFactory, response_with_answers
 
