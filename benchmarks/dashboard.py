@@ -116,11 +116,11 @@ def raw_queryset(case: Case):
     from django.db.models import Count, Q, Sum
     from django.db.models.functions import TruncMonth
 
-    from dashboards.selectors.scores import _day_bounds
+    from dashboards.selectors.scores import day_bounds
     from responses.models import Answer
 
     answers = Answer.objects.filter(
-        _day_bounds(case.start, case.end), response__survey_id__in=case.surveys
+        day_bounds(case.start, case.end), response__survey_id__in=case.surveys
     )
     if case.team_id is not None:
         answers = answers.filter(response__team_id=case.team_id)

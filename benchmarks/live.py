@@ -24,9 +24,12 @@ the end and both surveys' rollups rebuilt, so the data is as generated for the n
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import random
+import re
+import tempfile
 import threading
 import time
 import urllib.request
@@ -141,6 +144,20 @@ def _surveys(cases_surveys: tuple[int, int], people: dict) -> list[dict]:
     return found
 
 
+_REFRESHED = re.compile(r"results_refresh: organisation \d+: (\{.*?\}) in ([\d.]+) s")
+
+
+def _refreshes(log: str) -> dict:
+    """The worker's refreshes (dashboards.refresh) in its log: how many, pages computed, time."""
+    found = {"refreshes": 0, "computed": 0, "seconds": 0.0}
+    with open(log, encoding="utf-8", errors="replace") as lines:
+        for match in _REFRESHED.finditer(lines.read()):
+            found["refreshes"] += 1
+            found["computed"] += ast.literal_eval(match.group(1))["computed"]
+            found["seconds"] += float(match.group(2))
+    return found
+
+
 def _restore(survey_ids: list[int], after_id: int, out) -> None:
     """Delete the responses added by the run and rebuild both surveys' rollups."""
     from django.db import connection
@@ -196,14 +213,21 @@ def run(*, duration: float, rate: float, viewers: int, think: float, out=print) 
         for phase, env in PHASES.items():
             # Each phase starts with nothing kept (its own cache keys): first views compute.
             cold = {**env, "CACHE_KEY_PREFIX": f"live-{phase}-{time.time():.0f}".replace(" ", "-")}
+            log = tempfile.NamedTemporaryFile(prefix="live-worker-", suffix=".log", delete=False)
+            log.close()
             with Stack(
-                database_url=os.environ["DATABASE_URL"], redis_url=settings.REDIS_URL, env=cold
+                database_url=os.environ["DATABASE_URL"],
+                redis_url=settings.REDIS_URL,
+                env=cold,
+                worker_log=log.name,
             ) as stack:
                 out(f"Phase “{phase}”: {duration:.0f} s, {rate:g} answers/s, {viewers} viewers")
                 results[phase] = _phase(
                     stack, every, cookies, surveys,
                     duration=duration, rate=rate, viewers=viewers, think=think,
                 )  # fmt: skip
+            results[phase]["refreshes"] = _refreshes(log.name)
+            os.unlink(log.name)
     finally:
         _restore([ex, cx], after_id, out)
     rows, verdicts = [], {}
@@ -238,9 +262,12 @@ def run(*, duration: float, rate: float, viewers: int, think: float, out=print) 
     table(header + ["Page / raw", "Target"], rows, out=out)
     for phase, result in results.items():
         met = sum(verdicts.get(phase, []))
+        done = result["refreshes"]
         out(
             f"{phase}: {result['created']:,} of {result['sent']:,} answers stored; "
-            f"under 10% of raw SQL and 150 ms p95: {met} of {len(verdicts.get(phase, []))} cases"
+            f"under 10% of raw SQL and 150 ms p95: {met} of {len(verdicts.get(phase, []))} cases; "
+            f"the worker computed {done['computed']} pages ahead in {done['refreshes']} "
+            f"refreshes ({done['seconds']:.1f} s of its time)"
         )
     return {"rows": rows, "results": {k: v["created"] for k, v in results.items()}}
 

@@ -77,6 +77,7 @@ class Stack:
     # default (2 x cores + 1), as the load test runs it.
     web_workers: int | None = 2
     env: dict[str, str] = field(default_factory=dict)  # more settings for gunicorn and the worker
+    worker_log: str | None = None  # the worker's INFO log goes to this file (else: nowhere)
 
     def __enter__(self) -> Stack:
         self.port = self.port or free_port()
@@ -90,6 +91,7 @@ class Stack:
         self.processes: list[subprocess.Popen] = []
         self._start(["gunicorn", "config.wsgi", "-c", "gunicorn.conf.py"], env)
         if self.worker:
+            level = "INFO" if self.worker_log else "WARNING"
             self._start(
                 [
                     sys.executable,
@@ -99,13 +101,14 @@ class Stack:
                     "config",
                     "worker",
                     "--loglevel",
-                    "WARNING",
+                    level,
                     "--concurrency",
                     str(self.worker_concurrency),
                     "--without-gossip",
                     "--without-mingle",
                 ],
-                env,
+                {**env, "LOG_LEVEL": level},
+                output=self.worker_log,
             )
         self._wait_ready()
         return self
@@ -131,17 +134,18 @@ class Stack:
     def url(self) -> str:
         return f"http://{self.address}"
 
-    def _start(self, command: list[str], env: dict) -> None:
-        self.processes.append(
-            subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,  # its own process group, stopped as one
+    def _start(self, command: list[str], env: dict, *, output: str | None = None) -> None:
+        with open(output or os.devnull, "ab") as sink:
+            self.processes.append(
+                subprocess.Popen(
+                    command,
+                    cwd=ROOT,
+                    env=env,
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # its own process group, stopped as one
+                )
             )
-        )
 
     def _wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
