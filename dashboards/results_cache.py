@@ -137,8 +137,7 @@ def viewed_note(*, organization_id: int, page: tuple, user_id: int) -> None:
     try:
         notes = cache.get(key) or {}
         notes[page] = (user_id, time.time())
-        latest = sorted(notes.items(), key=lambda item: item[1][1], reverse=True)
-        cache.set(key, dict(latest[:VIEWED_MAX]), VIEWED_SECONDS)
+        cache.set(key, dict(_latest(notes)[:VIEWED_MAX]), VIEWED_SECONDS)
     except Exception:  # noqa: BLE001
         logger.warning("Could not note a dashboard viewed.", exc_info=True)
 
@@ -151,5 +150,9 @@ def viewed_pages(organization_id: int) -> list[tuple[tuple, int]]:
         logger.warning("Could not read the dashboards viewed.", exc_info=True)
         return []
     since = time.time() - VIEWED_SECONDS
-    latest = sorted(notes.items(), key=lambda item: item[1][1], reverse=True)
-    return [(page, user_id) for page, (user_id, at) in latest if at >= since]
+    return [(page, user_id) for page, (user_id, at) in _latest(notes) if at >= since]
+
+
+def _latest(notes: dict) -> list[tuple[tuple, tuple[int, float]]]:
+    """The notes (page: (user id, when)), the most recent first."""
+    return sorted(notes.items(), key=lambda item: item[1][1], reverse=True)
