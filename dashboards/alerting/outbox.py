@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,7 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from dashboards.alerting.targets import target_refusal
+from dashboards.alerting.targets import target_check
 from dashboards.models import DeliveryAttempt, OutboxKind, OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -211,14 +214,73 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
+def _connect_pinned(connection: http.client.HTTPConnection, addresses: list[str]):
+    """A socket to the first of `addresses` that answers, on the connection's port."""
+    error: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection(
+                (address, connection.port), connection.timeout, connection.source_address
+            )
+        except OSError as exc:
+            error = exc
+    raise error or OSError("No address to connect to.")
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    addresses: list[str] = []
+
+    def connect(self):
+        self.sock = _connect_pinned(self, self.addresses)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    addresses: list[str] = []
+
+    def connect(self):
+        # TLS for the name in the URL (its certificate, SNI), over the checked address.
+        self.sock = self._context.wrap_socket(
+            _connect_pinned(self, self.addresses), server_hostname=self.host
+        )
+
+
+def _proxied(url: str) -> bool:
+    """Whether the environment sends `url` through an HTTP proxy (which then resolves the name
+    and connects: the deployment's own egress control)."""
+    parts = urllib.parse.urlsplit(url)
+    proxies = urllib.request.getproxies()
+    return parts.scheme in proxies and not urllib.request.proxy_bypass(parts.hostname or "")
+
+
+def _opener_pinned(addresses: list[str]) -> urllib.request.OpenerDirector:
+    """An opener whose connections go to `addresses` (checked by target_check) whatever the
+    name now resolves to, without proxies (a proxy would resolve the name itself)."""
+    http_class = type("Pinned", (_PinnedHTTP,), {"addresses": addresses})
+    https_class = type("PinnedTLS", (_PinnedHTTPS,), {"addresses": addresses})
+
+    class Handler(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(http_class, req)
+
+    class TLSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(https_class, req, context=self._context)
+
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _NoRedirect, Handler, TLSHandler
+    )
+
+
 def _post_webhook(message: OutboxMessage) -> SendResult:
     endpoint = message.endpoint
     if endpoint is None or not endpoint.active:
         return SendResult(
             ok=False, error="The webhook endpoint was removed or switched off.", final=True
         )
-    if refusal := target_refusal(message.target):
+    refusal, addresses = target_check(message.target)
+    if refusal:
         return SendResult(ok=False, error=refusal, final=True)
+    opener = _opener_pinned(addresses) if addresses and not _proxied(message.target) else _opener
     body = webhook_body(message.payload)
     request = urllib.request.Request(
         message.target,
@@ -233,7 +295,7 @@ def _post_webhook(message: OutboxMessage) -> SendResult:
         },
     )
     try:
-        with _opener.open(request, timeout=settings.TANDEM_WEBHOOK_TIMEOUT) as response:
+        with opener.open(request, timeout=settings.TANDEM_WEBHOOK_TIMEOUT) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
         return SendResult(ok=False, status_code=exc.code, error=f"HTTP {exc.code} {exc.reason}")

@@ -5,7 +5,8 @@ the deployment's network. Without a check, `http://169.254.169.254/...` (a cloud
 service), `http://127.0.0.1:6379/` or an intranet admin port would be reachable by anyone who
 may add a webhook (server-side request forgery). So by default a target must resolve to global
 addresses only: checked when the endpoint is saved (a literal address, or a name that resolves)
-and again before every delivery (a name may resolve elsewhere later).
+and again before every delivery (a name may resolve elsewhere later), and the delivery then
+connects to the addresses it checked (dashboards.alerting.outbox: pinned connections).
 
 `TANDEM_WEBHOOK_PRIVATE_TARGETS=true` allows loopback, private and link-local receivers: for
 an on-premises deployment whose receivers live on the intranet, and in development (it follows
@@ -53,22 +54,32 @@ def _addresses(host: str, port: int) -> list[str] | None:
 def target_refusal(url: str) -> str:
     """Why `url` may not receive webhooks, or '' when it may. A name that does not resolve is
     not refused here: its delivery fails (and is retried) like any unreachable receiver."""
+    return target_check(url)[0]
+
+
+def target_check(url: str) -> tuple[str, list[str] | None]:
+    """(why `url` may not receive webhooks or '', the addresses checked). A delivery connects to
+    those addresses only, never resolving the name again: a name that resolves to a public
+    address for the check and to an internal one a moment later (DNS rebinding) still reaches
+    the public one. None: nothing to hold the connection to (private targets allowed, or the
+    name did not resolve)."""
     if settings.TANDEM_WEBHOOK_PRIVATE_TARGETS:
-        return ""
+        return "", None
     try:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port
     except ValueError:
-        return "Enter a valid URL."
+        return "Enter a valid URL.", None
     if not host:
-        return "Enter a valid URL."
+        return "Enter a valid URL.", None
     port = port or (443 if parts.scheme == "https" else 80)
-    for address in _addresses(host, port) or []:
+    addresses = _addresses(host, port)
+    for address in addresses or []:
         try:
             what = _kind(ipaddress.ip_address(address.split("%", 1)[0]))
         except ValueError:
             continue
         if what:
             shown = host if host == address else f"{host} ({address})"
-            return REFUSED.format(host=shown, what=what)
-    return ""
+            return REFUSED.format(host=shown, what=what), None
+    return "", addresses or None

@@ -9,6 +9,7 @@ import json
 import smtplib
 import socket
 import threading
+import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -418,3 +419,98 @@ def test_a_webhook_to_an_internal_address_is_not_sent(world, receiver, settings)
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("failed", 1)
     assert "127.0.0.1 is a loopback address" in message.last_error
+
+
+@pytest.fixture
+def resolver(monkeypatch, settings):
+    """The guard on, names resolved for the check as `checked` says, every address taken as
+    public: what a delivery connects to then shows whether it resolved the name again."""
+    from dashboards.alerting import targets
+
+    settings.TANDEM_WEBHOOK_PRIVATE_TARGETS = False
+    checked: dict[str, list[str]] = {}
+    monkeypatch.setattr(targets, "_addresses", lambda host, port: checked.get(host))
+    monkeypatch.setattr(targets, "_kind", lambda address: "")
+    return checked
+
+
+def test_a_delivery_connects_to_the_address_it_checked(world, receiver, resolver):
+    """The name is not resolved again after the check (hooks.example.test resolves nowhere):
+    the POST goes to the checked address, with the name in its Host header."""
+    port = receiver.server.server_port
+    resolver["hooks.example.test"] = ["127.0.0.1"]
+    message = webhook_message(world, f"http://hooks.example.test:{port}/hook")
+
+    assert outbox_deliver(message_id=message.id) is True
+
+    ((headers, _body),) = receiver.requests
+    assert headers["Host"] == f"hooks.example.test:{port}"
+
+
+def test_a_name_that_resolves_elsewhere_after_the_check_is_not_followed(world, receiver, resolver):
+    """DNS rebinding: checked as 127.0.0.2 (nothing listens there), the name then resolving to
+    the receiver's 127.0.0.1: the delivery fails at the checked address, nothing is received."""
+    resolver["localhost"] = ["127.0.0.2"]
+    message = webhook_message(world, f"http://localhost:{receiver.server.server_port}/hook")
+
+    assert outbox_deliver(message_id=message.id) is False
+
+    assert receiver.requests == []
+    message.refresh_from_db()
+    assert "Could not connect" in message.last_error
+
+
+def test_a_delivery_over_tls_checks_the_certificate_of_the_name_at_the_checked_address(
+    world, resolver, monkeypatch, tmp_path
+):
+    """HTTPS: the connection goes to the checked address, and TLS is for the URL's name (SNI
+    and the certificate's name), as if the name had been resolved."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=hooks.example.test",
+         "-addext", "subjectAltName=DNS:hooks.example.test"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server = Receiver()
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(cert, key)
+    server.server.socket = served.wrap_socket(server.server.socket, server_side=True)
+    trusting = ssl.create_default_context(cafile=str(cert))
+    monkeypatch.setattr(ssl, "_create_default_https_context", lambda *a, **k: trusting)
+    try:
+        port = server.server.server_port
+        resolver["hooks.example.test"] = ["127.0.0.1"]
+        message = webhook_message(world, f"https://hooks.example.test:{port}/hook")
+        assert outbox_deliver(message_id=message.id) is True
+        assert len(server.requests) == 1
+        # The same certificate is refused for another name: the name is checked, not skipped.
+        resolver["other.example.test"] = ["127.0.0.1"]
+        other = webhook_message(world, f"https://other.example.test:{port}/hook")
+        assert outbox_deliver(message_id=other.id) is False
+        other.refresh_from_db()
+        assert "CERTIFICATE_VERIFY_FAILED" in other.last_error
+    finally:
+        server.close()
+
+
+def test_a_deployment_proxy_still_carries_webhooks(world, receiver, resolver, monkeypatch):
+    """With https_proxy/http_proxy set, the proxy connects (and resolves the name): here the
+    receiver stands in for the proxy and gets the absolute URL to forward."""
+    resolver["hooks.example.test"] = ["127.0.0.2"]  # never connected to: the proxy is
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{receiver.server.server_port}")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    # A process reads the proxy settings when it starts (urllib's ProxyHandler): as if it had.
+    monkeypatch.setattr(outbox, "_opener", urllib.request.build_opener(outbox._NoRedirect))
+    message = webhook_message(world, "http://hooks.example.test/hook")
+
+    assert outbox_deliver(message_id=message.id) is True
+
+    assert len(receiver.requests) == 1
