@@ -2,6 +2,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.views.defaults import permission_denied
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +63,19 @@ def test_404_page_keeps_the_navigation(world, login):
 def test_500_page_renders_without_a_request():
     html = render_to_string("500.html")
     assert "Something went wrong" in html and "Page not found" not in html
+
+
+def test_error_pages_speak_the_respondents_language(client):
+    """A French browser reads the error pages in French (a respondent's broken link has its
+    own page, in the survey's languages: responses)."""
+    response = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Page non trouvée" in html and "Retour à Tandem" in html
+    with translation.override("fr"):
+        assert "Une erreur s'est produite" in render_to_string("500.html")
+        too_much = render_to_string("413.html", {"limit": "1 Mo"})
+    assert "dépasse 1 Mo" in too_much and "rien n'a été enregistré" in too_much
 
 
 def test_login_is_rate_limited_per_account(client, world, settings):
