@@ -1,7 +1,8 @@
 """Dashboards while answers arrive: what members wait for on a busy day (issue 8).
 
     python -m benchmarks.live                       # 1,000,000 answers, two phases of 60 s
-    python -m benchmarks.live --duration 20 --rate 20
+    python -m benchmarks.live --duration 120 --rate 20
+    python -m benchmarks.live --smoke               # 10,000 answers, 3 s phases (CI)
 
 The production stack (gunicorn with 2 workers and a Celery worker: benchmarks.server.Stack)
 serves the dashboard benchmark's ten cases (benchmarks.dashboard.cases: the overview, EX, CX
@@ -39,6 +40,7 @@ from benchmarks.common import (
     data_ensure,
     django_setup,
     ms,
+    sized_arguments,
     summary,
     table,
     timings,
@@ -185,7 +187,22 @@ def _restore(survey_ids: list[int], after_id: int, out) -> None:
     out(f"Restored: {removed:,} responses added by the run deleted, rollups rebuilt.")
 
 
-def run(*, duration: float, rate: float, viewers: int, think: float, out=print) -> dict:
+SMOKE = {"answers": 10_000, "teams": 10, "months": 3, "duration": 3, "rate": 5}
+FULL = {"answers": 1_000_000, "teams": 200, "months": 12, "duration": 60, "rate": 10}
+
+
+def run(
+    *,
+    answers: int,
+    teams: int,
+    months: int,
+    duration: float,
+    rate: float,
+    viewers: int = 2,
+    think: float = 0.2,
+    database_url: str | None = None,
+    out=print,
+) -> dict:
     import datetime as dt
 
     from django.conf import settings
@@ -195,7 +212,7 @@ def run(*, duration: float, rate: float, viewers: int, think: float, out=print) 
     from benchmarks.server import Stack
     from responses.models import Response
 
-    organization = data_ensure(answers=1_000_000, teams=200, months=12, out=out)
+    organization = data_ensure(answers=answers, teams=teams, months=months, out=out)
     people = bench_people(organization)
     every = cases(organization=organization, people=people)
     cookies = {role: _session(people[role]) for role in ("hr_admin", "cx_manager", "team_lead")}
@@ -216,7 +233,7 @@ def run(*, duration: float, rate: float, viewers: int, think: float, out=print) 
             log = tempfile.NamedTemporaryFile(prefix="live-worker-", suffix=".log", delete=False)
             log.close()
             with Stack(
-                database_url=os.environ["DATABASE_URL"],
+                database_url=database_url or os.environ["DATABASE_URL"],
                 redis_url=settings.REDIS_URL,
                 env=cold,
                 worker_log=log.name,
@@ -274,13 +291,11 @@ def run(*, duration: float, rate: float, viewers: int, think: float, out=print) 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=60, help="seconds per phase (60)")
-    parser.add_argument("--rate", type=float, default=10, help="answers per second (10)")
     parser.add_argument("--viewers", type=int, default=2, help="members viewing (2)")
     parser.add_argument("--think", type=float, default=0.2, help="seconds between views (0.2)")
-    args = parser.parse_args(argv)
+    args, size = sized_arguments(parser, smoke=SMOKE, full=FULL, argv=argv)
     django_setup()
-    run(duration=args.duration, rate=args.rate, viewers=args.viewers, think=args.think)
+    run(**size, viewers=args.viewers, think=args.think)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,18 @@
 """The benchmarks' smoke size (10,000 answers) runs in CI so the scripts cannot rot.
 
 Only that they complete and print their ratios is asserted: timings are never pass/fail (the
-machine is shared and noisy). The HTTP benchmarks (wrk, the peer) are not run here.
+machine is shared and noisy). The wrk benchmarks (ingestion, the peer) are not run here; the
+live one (gunicorn and a Celery worker on this test's database) is, for a few seconds.
 """
 
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
-from benchmarks import dashboard, scoring
+from benchmarks import dashboard, live, scoring
+from responses.models import Response
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.django_db(transaction=True)]
 
@@ -33,3 +36,21 @@ def test_scoring_benchmark_smoke_prints_the_ratio_and_peak_memory():
     printed = "\n".join(lines)
     assert "rebuild / aggregate" in printed and "peak memory" in printed
     assert result["ratio"] > 0 and result["peak_mb"] > 0
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql" or not settings.REDIS_URL,
+    reason="the live benchmark runs gunicorn and a Celery worker: PostgreSQL and Redis",
+)
+def test_live_benchmark_smoke_serves_every_case_while_answers_arrive():
+    from tests.processes import test_database_url
+
+    lines: list[str] = []
+    dashboard.data_ensure(answers=10_000, teams=10, months=3, out=lines.append)
+    before = Response.objects.count()
+    result = live.run(**live.SMOKE, database_url=test_database_url(), out=lines.append)
+    printed = "\n".join(lines)
+    assert "Dashboards while answers arrive" in printed and "Restored:" in printed
+    assert {row[2] for row in result["rows"]} == {"not ahead", "ahead"}
+    assert all(stored > 0 for stored in result["results"].values())
+    assert Response.objects.count() == before  # the answers added were deleted
