@@ -35,3 +35,17 @@ class ClientMistake(logging.Filter):
             record.levelno, record.levelname = logging.WARNING, "WARNING"
         record.exc_info = record.exc_text = None
         return True
+
+
+class ClientError(logging.Filter):
+    """django.request's records of 4xx answers (a 403, a 404) without their traceback, the
+    exception's reason kept in the message: what the client did, not a fault in the code.
+    Errors (5xx) keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", 500) < 500 and record.exc_info:
+            reason = str(record.exc_info[1] or "")
+            if reason:
+                record.msg = f"{record.msg} ({reason.replace('%', '%%')})"
+            record.exc_info = record.exc_text = None
+        return True

@@ -347,13 +347,18 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "config.logging.JsonFormatter"},
     },
-    "filters": {"client_mistake": {"()": "config.logging.ClientMistake"}},
+    "filters": {
+        "client_mistake": {"()": "config.logging.ClientMistake"},
+        "client_error": {"()": "config.logging.ClientError"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_JSON else "plain"}
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # A 403 or 404 is logged as a WARNING with its reason, without a traceback.
+        "django.request": {"filters": ["client_error"]},
         # A form over DATA_UPLOAD_MAX_MEMORY_SIZE (the 413 page) is the client's mistake.
         "django.security.RequestDataTooBig": {"filters": ["client_mistake"]},
         "django.security.TooManyFieldsSent": {"filters": ["client_mistake"]},

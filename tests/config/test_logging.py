@@ -123,3 +123,25 @@ def test_gunicorn_access_log_is_json_with_log_json(monkeypatch):
         "duration_ms": 12.0,
         "remote": "203.0.113.4",
     }.items() <= payload.items()
+
+
+def test_a_403_is_logged_with_its_reason_and_no_traceback(world, login, caplog):
+    caplog.set_level(logging.WARNING, logger="django.request")
+    assert login(world.staff).get("/dashboards/").status_code == 403
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.levelname == "WARNING" and record.exc_info is None
+    assert record.getMessage() == (
+        "Forbidden (Permission denied): /dashboards/ (Your role does not give access to this page.)"
+    )
+
+
+def test_a_500_keeps_its_traceback(rf, caplog):
+    from django.core.handlers.exception import response_for_exception
+
+    caplog.set_level(logging.ERROR, logger="django.request")
+    try:
+        raise RuntimeError("boom 100%")
+    except RuntimeError as error:
+        response_for_exception(rf.get("/x/"), error)
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.exc_info is not None and "boom" not in record.getMessage()
