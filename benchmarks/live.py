@@ -162,25 +162,11 @@ def _refreshes(log: str) -> dict:
 
 def _restore(survey_ids: list[int], after_id: int, out) -> None:
     """Delete the responses added by the run and rebuild both surveys' rollups."""
-    from django.db import connection
-
     from benchmarks.common import tables_vacuum
+    from benchmarks.server import responses_delete
     from dashboards.scoring import scores_rebuild
 
-    added = "SELECT id FROM responses_response WHERE survey_id = ANY(%s) AND id > %s"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE dashboards_alert SET response_id = NULL WHERE response_id IN ({added})",
-            [survey_ids, after_id],
-        )
-        cursor.execute(
-            f"DELETE FROM responses_answer WHERE response_id IN ({added})", [survey_ids, after_id]
-        )
-        cursor.execute(
-            "DELETE FROM responses_response WHERE survey_id = ANY(%s) AND id > %s",
-            [survey_ids, after_id],
-        )
-        removed = cursor.rowcount
+    removed = responses_delete(survey_ids, after_id=after_id)
     for pk in survey_ids:
         scores_rebuild(survey_id=pk)
     tables_vacuum()
@@ -203,12 +189,10 @@ def run(
     database_url: str | None = None,
     out=print,
 ) -> dict:
-    import datetime as dt
-
     from django.conf import settings
     from django.db.models import Max
 
-    from benchmarks.dashboard import TARGET_P95, TARGET_RATIO, cases, raw_queryset
+    from benchmarks.dashboard import cases, raw_queryset
     from benchmarks.server import Stack
     from responses.models import Response
 
@@ -219,7 +203,6 @@ def run(
     ex, cx = every[2].surveys[0], every[4].surveys[0]
     surveys = _surveys((ex, cx), people)
     after_id = Response.objects.aggregate(last=Max("id"))["last"] or 0
-    today = dt.date.today()
     raw: dict[tuple, float] = {}
     for case in every:  # before any answer is added, as the dashboard benchmark measures it
         key = (case.surveys, case.start, case.end, case.team_id)
@@ -247,6 +230,16 @@ def run(
             os.unlink(log.name)
     finally:
         _restore([ex, cx], after_id, out)
+    rows = _report(every, raw, results, rate=rate, viewers=viewers, out=out)
+    return {"rows": rows, "results": {k: v["created"] for k, v in results.items()}}
+
+
+def _report(every, raw: dict, results: dict, *, rate: float, viewers: int, out) -> list[list]:
+    """Print the table of every case and phase against its raw baseline; returns its rows."""
+    import datetime as dt
+
+    from benchmarks.dashboard import TARGET_P95, TARGET_RATIO
+
     rows, verdicts = [], {}
     for case in every:
         base = raw[(case.surveys, case.start, case.end, case.team_id)]
@@ -273,7 +266,7 @@ def run(
             )
     out(
         f"\nDashboards while answers arrive ({rate:g}/s through the API, scored by the worker), "
-        f"{viewers} viewers, {today}; baseline = the case's raw GROUP BY (p50)\n"
+        f"{viewers} viewers, {dt.date.today()}; baseline = the case's raw GROUP BY (p50)\n"
     )
     header = ["Page", "Scope", "Phase", "Views", "p50 ms", "p95 ms", "Raw SQL p50 ms"]
     table(header + ["Page / raw", "Target"], rows, out=out)
@@ -286,7 +279,7 @@ def run(
             f"the worker computed {done['computed']} pages ahead in {done['refreshes']} "
             f"refreshes ({done['seconds']:.1f} s of its time)"
         )
-    return {"rows": rows, "results": {k: v["created"] for k, v in results.items()}}
+    return rows
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -187,20 +187,34 @@ def load_surveys_empty(survey_ids: list[int]) -> None:
     Then the churned tables are vacuumed, as autovacuum would have between two runs (benchmark
     machines may run without it, and a run's submissions and scoring updates leave ~150,000
     dead rows behind)."""
-    from django.db import connection
 
     from benchmarks.common import rollups_empty, tables_vacuum
 
     rollups_empty(survey_ids)
-    held = "SELECT id FROM responses_response WHERE survey_id = ANY(%s)"
+    responses_delete(survey_ids)
+    tables_vacuum()
+
+
+def responses_delete(survey_ids: list[int], *, after_id: int = 0) -> int:
+    """Delete the surveys' responses (those after `after_id`) with their answers, in SQL (a
+    Django cascade would load them all); alerts keep their row without the response. Returns
+    how many responses."""
+    from django.db import connection
+
+    held = "SELECT id FROM responses_response WHERE survey_id = ANY(%s) AND id > %s"
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE dashboards_alert SET response_id = NULL WHERE response_id IN ({held})",
-            [survey_ids],
+            [survey_ids, after_id],
         )
-        cursor.execute(f"DELETE FROM responses_answer WHERE response_id IN ({held})", [survey_ids])
-        cursor.execute("DELETE FROM responses_response WHERE survey_id = ANY(%s)", [survey_ids])
-    tables_vacuum()
+        cursor.execute(
+            f"DELETE FROM responses_answer WHERE response_id IN ({held})", [survey_ids, after_id]
+        )
+        cursor.execute(
+            "DELETE FROM responses_response WHERE survey_id = ANY(%s) AND id > %s",
+            [survey_ids, after_id],
+        )
+        return cursor.rowcount
 
 
 def ingest_fixture() -> dict:
