@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 
 from dashboards.scoring import survey_rebuild
@@ -162,3 +163,15 @@ def main_of(response) -> str:
     assert response.status_code == 200
     html = response.content.decode()
     return html[html.index('<main id="main"') :]
+
+
+class CacheDown(LocMemCache):
+    """A cache that cannot be reached: every read and write raises."""
+
+    def __init__(self):
+        super().__init__("down", {})
+
+    def get(self, *args, **kwargs):
+        raise ConnectionError("cache down")
+
+    set = add = get_many = get

@@ -14,7 +14,14 @@ from celery import current_app
 from dashboards import refresh, results_cache, tasks
 from dashboards.scoring import responses_score
 from surveys.models import Organization, Role
-from tests.dashboards.dashdata import MARCH, MARCH_FILTER, ex_cx, main_of, signed_in
+from tests.dashboards.dashdata import (
+    MARCH,
+    MARCH_FILTER,
+    CacheDown,
+    ex_cx,
+    main_of,
+    signed_in,
+)
 from tests.factories import response_with_answers
 
 pytestmark = pytest.mark.django_db
@@ -216,3 +223,20 @@ def test_without_workers_computing_ahead_a_scored_batch_shows_at_once(data, sett
     main_of(client.get(EX_PAGE, params))
     _score_one(data)
     assert FRONT_DESK.format(7) in main_of(client.get(EX_PAGE, params))
+
+
+def test_a_cache_that_is_down_never_fails_scoring(data, publishing, monkeypatch, caplog):
+    """Scoring is done before the refresh is asked for: with the cache down the batch is still
+    scored, nothing is queued, and the refresh and the sweep skip with a warning."""
+    down = CacheDown()
+    monkeypatch.setattr(results_cache, "cache", down)
+    monkeypatch.setattr(refresh, "cache", down)
+    response = response_with_answers(
+        survey=data.ex, team=data.world.team, answers={data.enps: 9}, submitted_at=MARCH
+    )
+    tasks.response_score(response.id)
+    response.refresh_from_db()
+    assert response.scored_at is not None and publishing == []
+    assert refresh.pages_refresh(organization_id=data.world.org.pk)["computed"] == 0
+    assert refresh.refresh_sweep() == []
+    assert "Could not read the dashboards viewed" in caplog.text

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
@@ -18,7 +17,14 @@ from dashboards.alerting.actions import alert_acknowledge
 from dashboards.scoring import responses_score
 from surveys.models import AuditLog, Organization, SurveyKind
 from surveys.services.authoring import survey_close
-from tests.dashboards.dashdata import MARCH, MARCH_FILTER, ex_cx, main_of, signed_in
+from tests.dashboards.dashdata import (
+    MARCH,
+    MARCH_FILTER,
+    CacheDown,
+    ex_cx,
+    main_of,
+    signed_in,
+)
 from tests.factories import AlertFactory, QuestionFactory, SurveyFactory, response_with_answers
 
 pytestmark = pytest.mark.django_db
@@ -191,18 +197,8 @@ def test_nothing_is_kept_when_turned_off(data, settings):
     assert len(queries) > 5  # computed again: the rollups read
 
 
-class _Down(LocMemCache):
-    """A cache that cannot be reached."""
-
-    def get(self, *args, **kwargs):
-        raise ConnectionError("cache down")
-
-    def set(self, *args, **kwargs):
-        raise ConnectionError("cache down")
-
-
 def test_a_cache_that_is_down_is_skipped(data, monkeypatch, caplog):
-    monkeypatch.setattr(results_cache, "cache", _Down("down", {}))
+    monkeypatch.setattr(results_cache, "cache", CacheDown())
     client = signed_in(data.world.hr_admin)
     assert "Front desk" in main_of(client.get(EX_PAGE, {**MARCH_FILTER, "survey": data.ex.id}))
     assert _enps(_scores(client, data.ex), "Front desk") == 16.7
