@@ -34,12 +34,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from dashboards import results_cache
-from surveys.models import Organization, Survey
+from surveys.models import RESULTS_VERSIONS, Organization, Survey
 from surveys.selectors import membership_for_user
 
 logger = logging.getLogger(__name__)
-
-_VERSIONS = ("results_version", "ex_results_version", "cx_results_version")
 
 
 def _flag(organization_id: int) -> str:
@@ -82,7 +80,7 @@ def refresh_sweep() -> list[int]:
     since their last refresh began; returns their ids."""
     if not enabled():
         return []
-    rows = Organization.objects.order_by("pk").values_list("pk", *_VERSIONS)
+    rows = Organization.objects.order_by("pk").values_list("pk", *RESULTS_VERSIONS)
     versions = {row[0]: list(row[1:]) for row in rows}
     try:
         began = cache.get_many([_began(pk) for pk in versions])
@@ -103,7 +101,9 @@ def pages_refresh(*, organization_id: int) -> dict[str, int]:
     done = {"computed": 0, "kept": 0, "skipped": 0}
     if settings.TANDEM_RESULTS_CACHE_SECONDS <= 0:
         return done
-    versions = Organization.objects.filter(pk=organization_id).values_list(*_VERSIONS).first()
+    versions = (
+        Organization.objects.filter(pk=organization_id).values_list(*RESULTS_VERSIONS).first()
+    )
     if versions is None:
         return done
     try:

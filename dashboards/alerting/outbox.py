@@ -20,6 +20,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -228,20 +229,43 @@ def _connect_pinned(connection: http.client.HTTPConnection, addresses: list[str]
 
 
 class _PinnedHTTP(http.client.HTTPConnection):
-    addresses: list[str] = []
+    def __init__(self, *args, addresses: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.addresses = addresses
 
     def connect(self):
         self.sock = _connect_pinned(self, self.addresses)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
-    addresses: list[str] = []
+    def __init__(self, *args, addresses: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.addresses = addresses
 
     def connect(self):
         # TLS for the name in the URL (its certificate, SNI), over the checked address.
         self.sock = self._context.wrap_socket(
             _connect_pinned(self, self.addresses), server_hostname=self.host
         )
+
+
+class _PinnedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, addresses: list[str]):
+        super().__init__()
+        self.addresses = addresses
+
+    def http_open(self, req):
+        return self.do_open(partial(_PinnedHTTP, addresses=self.addresses), req)
+
+
+class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, addresses: list[str]):
+        super().__init__()
+        self.addresses = addresses
+
+    def https_open(self, req):
+        connection = partial(_PinnedHTTPS, addresses=self.addresses)
+        return self.do_open(connection, req, context=self._context)
 
 
 def _proxied(url: str) -> bool:
@@ -255,19 +279,11 @@ def _proxied(url: str) -> bool:
 def _opener_pinned(addresses: list[str]) -> urllib.request.OpenerDirector:
     """An opener whose connections go to `addresses` (checked by target_check) whatever the
     name now resolves to, without proxies (a proxy would resolve the name itself)."""
-    http_class = type("Pinned", (_PinnedHTTP,), {"addresses": addresses})
-    https_class = type("PinnedTLS", (_PinnedHTTPS,), {"addresses": addresses})
-
-    class Handler(urllib.request.HTTPHandler):
-        def http_open(self, req):
-            return self.do_open(http_class, req)
-
-    class TLSHandler(urllib.request.HTTPSHandler):
-        def https_open(self, req):
-            return self.do_open(https_class, req, context=self._context)
-
     return urllib.request.build_opener(
-        urllib.request.ProxyHandler({}), _NoRedirect, Handler, TLSHandler
+        urllib.request.ProxyHandler({}),
+        _NoRedirect,
+        _PinnedHTTPHandler(addresses),
+        _PinnedHTTPSHandler(addresses),
     )
 
 
