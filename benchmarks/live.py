@@ -43,7 +43,6 @@ from benchmarks.common import (
     sized_arguments,
     summary,
     table,
-    timings,
     verdict,
 )
 
@@ -192,7 +191,7 @@ def run(
     from django.conf import settings
     from django.db.models import Max
 
-    from benchmarks.dashboard import cases, raw_queryset
+    from benchmarks.dashboard import cases, raw_baseline
     from benchmarks.server import Stack
     from responses.models import Response
 
@@ -203,11 +202,11 @@ def run(
     ex, cx = every[2].surveys[0], every[4].surveys[0]
     surveys = _surveys((ex, cx), people)
     after_id = Response.objects.aggregate(last=Max("id"))["last"] or 0
-    raw: dict[tuple, float] = {}
+    raw: dict[tuple, dict] = {}
     for case in every:  # before any answer is added, as the dashboard benchmark measures it
-        key = (case.surveys, case.start, case.end, case.team_id)
-        if key not in raw:
-            raw[key] = summary(timings(lambda c=case: list(raw_queryset(c)), repeat=3))["p50"]
+        raw_baseline(case, raw, repeat=3)
+        if case.compared:
+            raw_baseline(case.team_only(), raw, repeat=3)
     results: dict[str, dict] = {}
     try:
         for phase, env in PHASES.items():
@@ -238,11 +237,11 @@ def _report(every, raw: dict, results: dict, *, rate: float, viewers: int, out) 
     """Print the table of every case and phase against its raw baseline; returns its rows."""
     import datetime as dt
 
-    from benchmarks.dashboard import TARGET_P95, TARGET_RATIO
+    from benchmarks.dashboard import TARGET_P95, TARGET_RATIO, compared_report
 
-    rows, verdicts = [], {}
+    rows, verdicts, compared = [], {}, []
     for case in every:
-        base = raw[(case.surveys, case.start, case.end, case.team_id)]
+        base = raw[case.baseline_key]["p50"]
         for phase, result in results.items():
             samples = result["seen"].get((case.page, case.scope), [])
             if not samples:
@@ -251,6 +250,11 @@ def _report(every, raw: dict, results: dict, *, rate: float, viewers: int, out) 
             ratio = figures["p50"] / base
             ok = ratio < TARGET_RATIO and figures["p95"] < TARGET_P95
             verdicts.setdefault(phase, []).append(ok)
+            if case.compared:
+                alone = raw[case.team_only().baseline_key]
+                compared.append(
+                    {"case": case, "served": phase, "page": figures, "team_only": alone}
+                )
             rows.append(
                 [
                     case.page,
@@ -270,6 +274,7 @@ def _report(every, raw: dict, results: dict, *, rate: float, viewers: int, out) 
     )
     header = ["Page", "Scope", "Phase", "Views", "p50 ms", "p95 ms", "Raw SQL p50 ms"]
     table(header + ["Page / raw", "Target"], rows, out=out)
+    compared_report(compared, out=out)
     for phase, result in results.items():
         met = sum(verdicts.get(phase, []))
         done = result["refreshes"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
@@ -50,6 +50,18 @@ class Filters:
             "department_ids": self.department_ids,
             "location_ids": self.location_ids,
         }
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether the filter picks part of the organisation (a team, department or location)."""
+        return any(ids is not None for ids in self.narrowing().values())
+
+    def whole(self) -> Filters:
+        """The same survey, range and period for the whole organisation: the comparison shown
+        beside a narrowed selection. Safe to show with it: a narrowed total is already hidden
+        when the rest of the organisation holds 1..threshold-1 people (scores.py), so the two
+        never give a small group away by subtraction."""
+        return replace(self, team_ids=None, department_ids=None, location_ids=None)
 
     def scope(self, survey: Survey | None = None) -> dict:
         """survey, start, end and the narrowing: the keywords score selectors take."""

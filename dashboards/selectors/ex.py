@@ -9,6 +9,7 @@ from django.utils import timezone
 from dashboards.selectors.common import Filters
 from dashboards.selectors.drivers import driver_favourability, driver_impact
 from dashboards.selectors.figures import (
+    ORGANISATION,
     blank_reason,
     explain_blank_chart,
     present_metrics,
@@ -55,12 +56,22 @@ def heatmap(*, filters: Filters) -> dict:
     teams = driver_favourability(
         survey=filters.survey, group_by="team", period="all", **scope_range(filters)
     )
-    used = {driver for row in overall + teams for driver in row["drivers"]}
+    # A narrowed selection (a team lead's team) is read beside the organisation's figures.
+    compared = (
+        driver_favourability(survey=filters.survey, period="all", **scope_range(filters.whole()))
+        if filters.narrowed
+        else []
+    )
+    used = {driver for row in compared + overall + teams for driver in row["drivers"]}
     drivers = [(key, label) for key, label in Driver.choices if key in used]
-    whole = "All teams" if not any(filters.narrowing().values()) else "Whole selection"
+    if filters.team_ids is not None and len(filters.team_ids) == 1:
+        overall = []  # one team: its own row says it all
+    whole = "Whole selection" if filters.narrowed else "All teams"
+    named = [(ORGANISATION, True, row) for row in compared] + [
+        (row["group"]["name"] if row["group"] else whole, False, row) for row in overall + teams
+    ]
     rows = []
-    for row in overall + teams:
-        name = row["group"]["name"] if row["group"] else whole
+    for name, comparison, row in named:
         cells = [
             {
                 **row["drivers"].get(key, {"favourable": None, "n": 0}),
@@ -71,6 +82,7 @@ def heatmap(*, filters: Filters) -> dict:
         rows.append(
             {
                 "name": name,
+                "comparison": comparison,
                 "respondents": row["respondents"],
                 "suppressed": row["suppressed"],
                 "cells": cells,

@@ -65,24 +65,49 @@ def _plotted(row: dict | None) -> float | None:
     return None if row is None or row["suppressed"] else row["value"]
 
 
-def series(*, filters: Filters, metrics: list[tuple[str, str]], caption: str, key: str) -> Table:
-    """One row per period of the range with each metric's value and n; a line chart of them
-    (a gap, never a zero, where a period is hidden or empty)."""
+ORGANISATION = "Organisation"
+
+
+def compared_label(label: str) -> str:
+    """The header and legend of the organisation's figure beside a narrowed one."""
+    return f"{label} (organisation)"
+
+
+def _by_period(filters: Filters, metrics: list[tuple[str, str]]) -> dict[str, dict]:
+    """{metric: {period start: row}} over the filters' range."""
     rows_of = metrics_by_group(
         survey=filters.survey,
         metrics=[metric for metric, _ in metrics],
         period=filters.period,
         **scope_range(filters),
     )
-    by_metric = {
-        metric: {row["period_start"]: row for row in rows_of[metric]} for metric in rows_of
-    }
+    return {metric: {row["period_start"]: row for row in rows} for metric, rows in rows_of.items()}
+
+
+def _compared(row: dict | None) -> float | str | None:
+    """The organisation's figure beside a narrowed one: the value, or why there is none."""
+    return _cells(row)[0]
+
+
+def series(*, filters: Filters, metrics: list[tuple[str, str]], caption: str, key: str) -> Table:
+    """One row per period of the range with each metric's value and n; a line chart of them
+    (a gap, never a zero, where a period is hidden or empty). A selection narrowed to a team,
+    department or location also gets the organisation's figure per metric and period: a
+    column and a dashed line of the same colour (`compare_of`, charts.js)."""
+    by_metric = _by_period(filters, metrics)
+    whole = _by_period(filters.whole(), metrics) if filters.narrowed else None
     starts = period_starts(period=filters.period, start=filters.start, end=filters.end) or [None]
     headers = ["Period", "Responses"]
     for _, label in metrics:
         headers += [label, f"{label} n"]
-    table = Table(key=key, caption=caption, headers=headers)
     datasets = [{"label": label, "data": []} for _, label in metrics]
+    if whole is not None:
+        headers += [compared_label(label) for _, label in metrics]
+        datasets += [
+            {"label": compared_label(label), "data": [], "compare_of": index}
+            for index, (_, label) in enumerate(metrics)
+        ]
+    table = Table(key=key, caption=caption, headers=headers)
     for start in starts:
         rows = [by_metric[metric].get(start) for metric, _ in metrics]
         present = next((row for row in rows if row is not None), None)
@@ -90,9 +115,11 @@ def series(*, filters: Filters, metrics: list[tuple[str, str]], caption: str, ke
             display_period(period_label(filters.period, start)),
             present["respondents"] if present else 0,
         ]
-        for dataset, row in zip(datasets, rows, strict=True):
+        if whole is not None:
+            rows += [whole[metric].get(start) for metric, _ in metrics]
+        for index, (dataset, row) in enumerate(zip(datasets, rows, strict=True)):
             dataset["data"].append(_plotted(row))
-            cells += _cells(row)
+            cells += _cells(row) if index < len(metrics) else [_compared(row)]
         table.rows.append(cells)
     table.chart = {"type": "line", "labels": [row[0] for row in table.rows], "datasets": datasets}
     plotted = {i for dataset in datasets for i, v in enumerate(dataset["data"]) if v is not None}

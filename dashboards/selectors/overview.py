@@ -7,6 +7,7 @@ every figure is exactly what the scores API says for that survey, group and peri
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db.models import Max
 
@@ -116,6 +117,9 @@ def metric_card(*, filters: Filters, key: str, label: str, survey: Survey) -> di
     current, previous = rows.get(current_start), rows.get(previous_start)
     value, before = _figure(current), _figure(previous)
     return {
+        **_compared(
+            filters, lambda: _series(filters.whole(), key, survey).get(current_start), "value"
+        ),
         "key": key,
         "label": label,
         "unit": UNITS.get(key, ""),
@@ -133,6 +137,19 @@ def metric_card(*, filters: Filters, key: str, label: str, survey: Survey) -> di
     }
 
 
+def _compared(filters: Filters, whole_row: Callable[[], dict | None], field: str) -> dict:
+    """The organisation's figure for the card's period (`whole_row()`'s `field`), beside a
+    narrowed selection's (a team lead's team): {"organisation", "organisation_note"}; nothing
+    for the whole organisation."""
+    if not filters.narrowed:
+        return {}
+    row = whole_row()
+    if row is not None and row["suppressed"]:
+        return {"organisation": None, "organisation_note": HIDDEN}
+    value = row[field] if row is not None else None
+    return {"organisation": value, "organisation_note": NO_RESPONSES if value is None else ""}
+
+
 def participation_survey(*, organization) -> Survey | None:
     """The newest EX survey that sent invitations (participation needs them)."""
     latest = (
@@ -146,15 +163,18 @@ def participation_survey(*, organization) -> Survey | None:
 
 
 def participation_card(*, filters: Filters, survey: Survey) -> dict:
-    rows = participation_by_group(
-        survey=survey, group_by="none", by_cycle=True, **filters.narrowing()
-    )
-    rows = [row for row in rows if row["invited"]][-SPARK_CYCLES:]
+    rows = _rounds(filters, survey)
     current = rows[-1] if rows else None
     previous = rows[-2] if len(rows) > 1 else None
     value = current["rate"] if current else None
     before = previous["rate"] if previous else None
+
+    def whole_row() -> dict | None:  # the same round, everyone invited
+        rounds = {_cycle_id(row): row for row in _rounds(filters.whole(), survey)}
+        return rounds.get(_cycle_id(current)) if current else None
+
     return {
+        **_compared(filters, whole_row, "rate"),
         "key": "participation",
         "label": "Participation",
         "unit": "%",
@@ -169,6 +189,18 @@ def participation_card(*, filters: Filters, survey: Survey) -> dict:
         "spark": [row["rate"] for row in rows],
         "spark_notes": [HIDDEN if row["suppressed"] else "" for row in rows],
     }
+
+
+def _rounds(filters: Filters, survey: Survey) -> list[dict]:
+    """Participation per round with invitations, the last SPARK_CYCLES."""
+    rows = participation_by_group(
+        survey=survey, group_by="none", by_cycle=True, **filters.narrowing()
+    )
+    return [row for row in rows if row["invited"]][-SPARK_CYCLES:]
+
+
+def _cycle_id(row: dict | None) -> int | None:
+    return row["cycle"]["id"] if row and row["cycle"] else None
 
 
 def _cycle_label(row: dict | None) -> str | None:
@@ -272,28 +304,34 @@ def open_alerts(*, membership: Membership, limit: int = 5) -> dict:
     return {"count": alerts.count(), "items": list(alerts.select_related("survey")[:limit])}
 
 
-def overview_tables(*, cards: list[dict], moves: list[dict]) -> list[Table]:
+def overview_tables(*, cards: list[dict], moves: list[dict], compared: bool) -> list[Table]:
+    """The cards' figures as tables; `compared`: with the organisation's figure beside each."""
+    headers = ["Metric", "Survey", "Period", "Value", "Previous period", "Change", "Responses"]
     headline = Table(
         key="headline",
         caption="Headline figures",
-        headers=["Metric", "Survey", "Period", "Value", "Previous period", "Change", "Responses"],
+        headers=headers + ["Organisation"] if compared else headers,
     )
     for card in cards:
         if card.get("survey") is None:
-            headline.rows.append([card["label"], "No survey yet", "", "", "", "", ""])
+            headline.rows.append(
+                [card["label"], "No survey yet"] + [""] * (len(headline.headers) - 2)
+            )
             continue
         shown = HIDDEN if card["suppressed"] else card["value"]
-        headline.rows.append(
-            [
-                card["label"],
-                card["survey"].title,
-                card["period"] or "",
-                shown,
-                card["previous"],
-                card["change"],
-                card["respondents"],
-            ]
-        )
+        row = [
+            card["label"],
+            card["survey"].title,
+            card["period"] or "",
+            shown,
+            card["previous"],
+            card["change"],
+            card["respondents"],
+        ]
+        if compared:
+            note = card.get("organisation_note", "")
+            row.append("" if card["empty"] else (note or card["organisation"]))
+        headline.rows.append(row)
     trend = Table(key="trend", caption="Headline trend", headers=["Metric", "Period", "Value"])
     for card in cards:
         points = zip(
@@ -333,5 +371,5 @@ def overview_dashboard(*, filters: Filters, membership: Membership) -> dict:
         "period_note": WHOLE_RANGE_NOTE if filters.period == "all" else "",
         "moves": moves,
         "alerts": open_alerts(membership=membership),
-        "tables": overview_tables(cards=cards, moves=moves),
+        "tables": overview_tables(cards=cards, moves=moves, compared=filters.narrowed),
     }

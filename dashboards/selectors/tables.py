@@ -36,7 +36,12 @@ class Table:
 
     @property
     def plotted(self) -> bool:
-        """Whether the chart has a point to draw: one of gaps only would be bare axes."""
+        """Whether the chart has a point of its own to draw: one of gaps only would be bare
+        axes, and one of comparisons only (the organisation beside a hidden team) would not be
+        the selection's chart."""
         return bool(self.chart) and any(
-            value is not None for dataset in self.chart["datasets"] for value in dataset["data"]
+            value is not None
+            for dataset in self.chart["datasets"]
+            if "compare_of" not in dataset
+            for value in dataset["data"]
         )

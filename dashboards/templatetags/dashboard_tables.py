@@ -83,8 +83,9 @@ def _heat_row(row: dict, columns: int, write) -> str:
         )
     else:
         cells = "".join(_heat_cell(cell, write) for cell in row["cells"])
+    opening = '<tr class="heat-comparison">' if row.get("comparison") else "<tr>"
     return (
-        f'<tr><th scope="row">{_text(row["name"])}</th><td>{write(row["respondents"])}</td>'
+        f'{opening}<th scope="row">{_text(row["name"])}</th><td>{write(row["respondents"])}</td>'
         f"{cells}</tr>"
     )
 

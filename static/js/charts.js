@@ -4,6 +4,8 @@
  *
  * Spec: {"type": "line"|"bar"|"scatter", "labels": [...], "datasets": [{"label", "data"}],
  *        "sparkline": bool, "x_label": "...", "y_label": "...", "min": n, "max": n}
+ * A dataset with "compare_of": i is dataset i's comparison (the organisation beside a team):
+ * drawn in dataset i's colour, dashed.
  * A null value is a suppressed or empty period: the line shows a gap, never a zero.
  */
 (function () {
@@ -27,15 +29,19 @@
 
   function config(spec) {
     var datasets = (spec.datasets || []).map(function (dataset, index) {
-      var colour = PALETTE[index % PALETTE.length];
-      return Object.assign({
+      // A comparison (the organisation beside a team) is its figure's colour, dashed.
+      var compared = typeof dataset.compare_of === "number";
+      var colour = PALETTE[(compared ? dataset.compare_of : index) % PALETTE.length];
+      var drawn = Object.assign({
         borderColor: colour,
         backgroundColor: spec.type === "line" ? colour : colour + "cc",
         spanGaps: !!spec.sparkline,  // a sparkline joins its points; a full chart shows gaps
         tension: 0.2,
         pointRadius: spec.sparkline ? 1.5 : 3,
         borderWidth: 2
-      }, dataset);
+      }, compared ? { borderDash: [6, 4], pointStyle: "rectRot", borderWidth: 1.5 } : {}, dataset);
+      delete drawn.compare_of;
+      return drawn;
     });
     var options = {
       responsive: true,

@@ -49,10 +49,18 @@ def test_ex_team_below_the_threshold_says_it_is_hidden(data, login):
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert response.context["heatmap"]["note"] == HIDDEN_NOTE
+    # The heatmap has the organisation's row to show (a comparison), and the team's row says it
+    # is hidden; the trend chart would hold only the organisation's line: not drawn, the note
+    # says why (the organisation's figures stay in its table).
+    heatmap = response.context["heatmap"]
+    assert heatmap["note"] == ""
+    assert [(row["name"], row["suppressed"]) for row in heatmap["rows"]] == [
+        ("Organisation", False),
+        ("Kitchen", True),
+    ]
     assert _tables(response)["trends"].note == HIDDEN_NOTE
     assert NO_DRIVERS not in html  # the survey does tag drivers
-    assert html.count(HIDDEN_NOTE) == 2
+    assert html.count(HIDDEN_NOTE) == 1
     assert not _chart_drawn(html, "trends")
 
 
