@@ -18,11 +18,9 @@ def membership_for_user(*, user: AbstractBaseUser) -> Membership | None:
     cached = getattr(user, "_tandem_membership", False)
     if cached is not False:
         return cached
-    membership = (
-        Membership.objects.select_related("organization", "team")
-        .filter(user=user)
-        .order_by("id")
-        .first()
+    # Every signed-in page and API call asks: one hand-written query (config.rows).
+    membership = rows.one_with(
+        Membership, ("organization", "team"), "x.user_id = %s ORDER BY x.id", [user.pk]
     )
     user._tandem_membership = membership
     return membership
