@@ -20,6 +20,18 @@ from collections.abc import Hashable, Mapping
 from django.conf import settings
 
 NOT_ENOUGH = "Not enough responses to protect anonymity"
+# A group hidden although it holds enough people itself: it would give a smaller one away by
+# subtraction (complementary suppression, or the rest of the organisation beside a team's total).
+PROTECTS_ANOTHER = "Hidden to protect a smaller group's anonymity"
+HIDDEN_TEXTS = (NOT_ENOUGH, PROTECTS_ANOTHER)
+
+
+def hidden_text(row) -> str:
+    """What a hidden row or cell reads: `row` is a score row (dict) or a Cell."""
+    complement = row.get("complement") if isinstance(row, dict) else row.complement
+    return PROTECTS_ANOTHER if complement else NOT_ENOUGH
+
+
 WEEKS_NOT_ANONYMOUS = (
     "Anonymous surveys are reported by whole months (a week or a few days can hold one person's "
     "answers): pick month, quarter or all."

@@ -6,12 +6,12 @@ from __future__ import annotations
 from django.db.models import Count, Q
 
 from dashboards import metrics
-from dashboards.anonymity import suppressed_groups
+from dashboards.anonymity import NOT_ENOUGH, PROTECTS_ANOTHER, suppressed_groups
 from dashboards.models import Alert, AlertMetric
 from dashboards.selectors.common import Filters, answers_in_scope
 from dashboards.selectors.figures import NO_DATA, breakdown, present_metrics, series
 from dashboards.selectors.scores import metric_question, scored_questions
-from dashboards.selectors.tables import HIDDEN, Table
+from dashboards.selectors.tables import Table
 from surveys.models import Person, QuestionType
 
 CX_METRICS = [("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES")]
@@ -77,7 +77,8 @@ def agent_breakdown(*, filters: Filters, metric_list: list[tuple[str, str]]) -> 
         for metric, _ in metric_list:
             question = question_of[metric]
             if agent in hidden:
-                cells += [HIDDEN, ""]
+                small = respondents[agent] < filters.threshold
+                cells += [NOT_ENOUGH if small else PROTECTS_ANOTHER, ""]
             elif (agent, question) in hists:
                 figures = metrics.question_figures(types[question], hists[(agent, question)])
                 cells += [figures[FIGURE[metric]], figures["n"]]

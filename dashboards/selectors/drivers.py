@@ -7,7 +7,7 @@ those are against another outcome question (until the survey's rebuild) does it 
 in SQL too.
 
     driver_favourability(*, survey, **ScoreFilters) -> list[dict]
-        Rows: {"group", "period", "period_start", "respondents", "suppressed",
+        Rows: {"group", "period", "period_start", "respondents", "suppressed", "complement",
                "drivers": {driver: {"favourable": float | None, "n": int}}}  (mean item favourability)
     driver_impact(*, survey, team_ids=None, start=None, end=None) -> dict
         {"outcome": {"question", "text", "type"} | None, "respondents", "min_n", "status",
@@ -71,6 +71,7 @@ def driver_favourability(*, survey: Survey, **filters: Unpack[ScoreFilters]) -> 
                 "period_start": cell.period_start,
                 "respondents": cell.respondents,
                 "suppressed": cell.suppressed,
+                "complement": cell.complement,
                 "drivers": {} if cell.suppressed else drivers,
             }
         )

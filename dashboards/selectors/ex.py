@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from dashboards.anonymity import hidden_text
 from dashboards.selectors.common import Filters
 from dashboards.selectors.drivers import driver_favourability, driver_impact
 from dashboards.selectors.figures import (
@@ -45,8 +46,9 @@ def heatmap_note(*, filters: Filters, rows: list[dict]) -> str:
         return NO_DRIVERS
     if any(row["respondents"] and not row["suppressed"] for row in rows):
         return "Nobody answered the driver questions in this range."
-    hidden = any(row["suppressed"] for row in rows)
-    return blank_reason(hidden=hidden, threshold=filters.threshold)
+    hidden = [row for row in rows if row["suppressed"]]
+    complement = bool(hidden) and all(row["hidden_text"] != HIDDEN for row in hidden)
+    return blank_reason(hidden=bool(hidden), threshold=filters.threshold, complement=complement)
 
 
 def heatmap(*, filters: Filters) -> dict:
@@ -85,6 +87,7 @@ def heatmap(*, filters: Filters) -> dict:
                 "comparison": comparison,
                 "respondents": row["respondents"],
                 "suppressed": row["suppressed"],
+                "hidden_text": hidden_text(row) if row["suppressed"] else "",
                 "cells": cells,
             }
         )
@@ -99,7 +102,8 @@ def heatmap(*, filters: Filters) -> dict:
     )
     for row in rows:
         if row["suppressed"]:
-            table.rows.append([row["name"], row["respondents"], *[HIDDEN, ""] * len(drivers)])
+            hidden = [row["hidden_text"], ""] * len(drivers)
+            table.rows.append([row["name"], row["respondents"], *hidden])
         else:
             table.rows.append(
                 [

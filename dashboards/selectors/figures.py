@@ -6,10 +6,11 @@ hidden here exactly as in the API, and both tell "hidden" apart from "nobody ans
 
 from __future__ import annotations
 
+from dashboards.anonymity import PROTECTS_ANOTHER, hidden_text
 from dashboards.forms import METRIC_TYPES
 from dashboards.selectors.common import Filters, period_starts
 from dashboards.selectors.scores import metrics_by_group, period_label, scored_questions
-from dashboards.selectors.tables import HIDDEN, Table
+from dashboards.selectors.tables import HIDDEN, Table, hidden_in
 
 NO_DATA = "No responses"
 SCALE = {
@@ -32,8 +33,14 @@ def present_metrics(filters: Filters, wanted: list[tuple[str, str]]) -> list[tup
     return [(metric, label) for metric, label in wanted if METRIC_TYPES[metric] in types]
 
 
-def blank_reason(*, hidden: bool, threshold: int) -> str:
-    """Why a chart or table of the selection shows no figure: hidden, or nobody answered."""
+def blank_reason(*, hidden: bool, threshold: int, complement: bool = False) -> str:
+    """Why a chart or table of the selection shows no figure: hidden (`complement`: only to
+    protect smaller groups), or nobody answered."""
+    if hidden and complement:
+        return (
+            f"{PROTECTS_ANOTHER}: a group of at least {threshold} respondents is hidden too "
+            "when its figures would let a smaller one be worked out by subtraction."
+        )
     if hidden:
         return f"{HIDDEN}: figures are shown for groups of at least {threshold} respondents."
     return "No responses in this range."
@@ -43,8 +50,9 @@ def explain_blank_chart(table: Table, *, threshold: int) -> Table:
     """`table` with the reason its chart would draw nothing, for the page to say instead of
     drawing bare axes (a hidden row anywhere makes it "hidden")."""
     if not table.plotted:
-        hidden = any(HIDDEN in row for row in table.rows)
-        table.note = blank_reason(hidden=hidden, threshold=threshold)
+        hidden = [row for row in table.rows if hidden_in(row)]
+        complement = bool(hidden) and all(HIDDEN not in row for row in hidden)
+        table.note = blank_reason(hidden=bool(hidden), threshold=threshold, complement=complement)
     return table
 
 
@@ -55,7 +63,7 @@ def display_period(label: str) -> str:
 def _cells(row: dict | None) -> list:
     """[value, n] for a table, or the reason there is none."""
     if row is not None and row["suppressed"]:
-        return [HIDDEN, ""]
+        return [hidden_text(row), ""]
     if row is None or row["value"] is None:
         return [NO_DATA, (row["n"] or 0) if row else 0]
     return [row["value"], row["n"]]

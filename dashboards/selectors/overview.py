@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.db.models import Max
 
 from dashboards.alerting.selectors import alerts_for_member
+from dashboards.anonymity import hidden_text
 from dashboards.models import AlertStatus
 from dashboards.selectors.common import (
     Filters,
@@ -23,7 +24,7 @@ from dashboards.selectors.common import (
 )
 from dashboards.selectors.participation import participation_by_group
 from dashboards.selectors.scores import metric_by_group, period_label
-from dashboards.selectors.tables import HIDDEN, Table
+from dashboards.selectors.tables import HIDDEN, Table, hidden_in
 from surveys.models import Invitation, Membership, Survey, SurveyKind
 from surveys.permissions import can_view_results, team_scope
 
@@ -103,7 +104,7 @@ def _figure(row: dict | None) -> float | None:
 def _note(row: dict | None) -> str:
     """Why a period has no figure: hidden for anonymity, or nobody answered."""
     if row is not None and row["suppressed"]:
-        return HIDDEN
+        return hidden_text(row)
     return NO_RESPONSES if _figure(row) is None else ""
 
 
@@ -131,6 +132,7 @@ def metric_card(*, filters: Filters, key: str, label: str, survey: Survey) -> di
         "change": round(value - before, 2) if value is not None and before is not None else None,
         "respondents": current["respondents"] if current and not current["suppressed"] else None,
         "suppressed": bool(current and current["suppressed"]),
+        "hidden_text": hidden_text(current) if current and current["suppressed"] else "",
         "spark_labels": [period_label(_card_period(filters), s) for s in starts],
         "spark": [_figure(rows.get(s)) for s in starts],
         "spark_notes": [_note(rows.get(s)) for s in starts],
@@ -145,7 +147,7 @@ def _compared(filters: Filters, whole_row: Callable[[], dict | None], field: str
         return {}
     row = whole_row()
     if row is not None and row["suppressed"]:
-        return {"organisation": None, "organisation_note": HIDDEN}
+        return {"organisation": None, "organisation_note": hidden_text(row)}
     value = row[field] if row is not None else None
     return {"organisation": value, "organisation_note": NO_RESPONSES if value is None else ""}
 
@@ -185,6 +187,7 @@ def participation_card(*, filters: Filters, survey: Survey) -> dict:
         "change": round(value - before, 2) if value is not None and before is not None else None,
         "respondents": current["responses"] if current else None,
         "suppressed": bool(current and current["suppressed"]),
+        "hidden_text": HIDDEN if current and current["suppressed"] else "",
         "spark_labels": [_cycle_label(row) for row in rows],
         "spark": [row["rate"] for row in rows],
         "spark_notes": [HIDDEN if row["suppressed"] else "" for row in rows],
@@ -213,7 +216,7 @@ def _cycle_label(row: dict | None) -> str | None:
 
 def _with_empty(card: dict, hint: str) -> dict:
     """Empty: nothing to show at all (no figure in any period, none hidden either)."""
-    nothing = all(value is None for value in card["spark"]) and HIDDEN not in card["spark_notes"]
+    nothing = all(value is None for value in card["spark"]) and not hidden_in(card["spark_notes"])
     card["empty"] = nothing and card["value"] is None and not card["suppressed"]
     card["hint"] = hint
     return card
@@ -318,7 +321,7 @@ def overview_tables(*, cards: list[dict], moves: list[dict], compared: bool) -> 
                 [card["label"], "No survey yet"] + [""] * (len(headline.headers) - 2)
             )
             continue
-        shown = HIDDEN if card["suppressed"] else card["value"]
+        shown = card["hidden_text"] if card["suppressed"] else card["value"]
         row = [
             card["label"],
             card["survey"].title,

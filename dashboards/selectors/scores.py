@@ -46,7 +46,8 @@ Signatures:
         metric in METRICS: "enps" | "nps" (score), "csat" (score), "ces" (mean), "engagement",
         "favourability" (favourable %, of `question_id`). The question is `question_id`, else the
         survey's outcome question of that type, else its first question of that type.
-        Rows: {"group", "period", "period_start", "value", "n", "respondents", "suppressed"}
+        Rows: {"group", "period", "period_start", "value", "n", "respondents", "suppressed",
+        "complement"} (complement: hidden to protect a smaller group, not for its own size)
         (value/n None when suppressed or nobody answered; engagement's n is its largest item n).
     (participation_by_group lives in dashboards.selectors.participation, driver_favourability
     and driver_impact in dashboards.selectors.drivers, on these rules.)
@@ -122,6 +123,9 @@ class Cell:
     respondents: int
     suppressed: bool
     hists: dict[int, list[int]] = field(default_factory=dict)
+    # Hidden although it holds the threshold of people itself: to protect a smaller group (a
+    # sibling, or the rest of the organisation). Said apart from "not enough responses".
+    complement: bool = False
 
 
 # --- Building blocks ---------------------------------------------------------------------------
@@ -468,6 +472,7 @@ def score_cells(
         return _anonymous_cells(**scope, narrowing=narrowing, only=only)
     counts = _respondents(**scope, narrowing=narrowing)
     hidden = _hidden_cells(**scope, narrowing=narrowing, counts=counts)
+    threshold = threshold_for(survey.organization)
     cells = {
         key: Cell(
             group=_group(group_by, key[1], count["name"]),
@@ -475,6 +480,7 @@ def score_cells(
             period_start=key[0],
             respondents=count["n"],
             suppressed=key in hidden,
+            complement=key in hidden and count["people"] >= threshold,
         )
         for key, count in counts.items()
         if count["n"]
@@ -519,10 +525,12 @@ def _anonymous_cells(*, survey, group_by, period, start, end, narrowing, only: Q
     kept: dict[tuple, int] = defaultdict(int)
     for (month, group), count in months.items():
         key = (_period_start(period, month), group)
-        every.setdefault(key, {"name": count["name"], "n": 0})["n"] += count["n"]
+        whole = every.setdefault(key, {"name": count["name"], "n": 0, "people": 0})
+        whole["n"] += count["n"]
+        whole["people"] = max(whole["people"], count["people"])  # its largest month's
         if (month, group) not in left_out:
             kept[key] += count["n"]
-    cells = _kept_cells(every, kept, group_by=group_by, period=period)
+    cells = _kept_cells(every, kept, group_by=group_by, period=period, survey=survey)
     dropped = {key for key in left_out if months.get(key, {}).get("n")}
     return _with_histograms(
         cells,
@@ -535,11 +543,12 @@ def _anonymous_cells(*, survey, group_by, period, start, end, narrowing, only: Q
 
 
 def _kept_cells(
-    every: dict[tuple, dict], kept: dict[tuple, int], *, group_by: str, period: str
+    every: dict[tuple, dict], kept: dict[tuple, int], *, group_by: str, period: str, survey
 ) -> dict[tuple, Cell]:
-    """Cells whose figures add up only the parts kept (`every`: {key: {"name", "n"}} of all
-    parts, `kept`: {key: n} of those kept): a cell with none kept is hidden, its count shown
-    as any hidden cell's."""
+    """Cells whose figures add up only the parts kept (`every`: {key: {"name", "n", "people"}}
+    of all parts, `kept`: {key: n} of those kept): a cell with none kept is hidden, its count
+    shown as any hidden cell's (a complement when its people reach the threshold)."""
+    threshold = threshold_for(survey.organization)
     return {
         key: Cell(
             group=_group(group_by, key[1], count["name"]),
@@ -547,6 +556,7 @@ def _kept_cells(
             period_start=key[0],
             respondents=kept.get(key, 0) or count["n"],
             suppressed=not kept.get(key, 0),
+            complement=not kept.get(key, 0) and count["people"] >= threshold,
         )
         for key, count in every.items()
         if count["n"]
@@ -628,7 +638,11 @@ def _location_cells(*, survey, group_by, period, start, end, narrowing, only: Q)
         else _respondents_read(**scope, narrowing=narrowing, without=rows_out)
     )
     cells = _kept_cells(
-        every, {key: count["n"] for key, count in kept.items()}, group_by=group_by, period=period
+        every,
+        {key: count["n"] for key, count in kept.items()},
+        group_by=group_by,
+        period=period,
+        survey=survey,
     )
     return _with_histograms(cells, **scope, narrowing=narrowing, only=only, left_out=rows_out)
 
@@ -852,6 +866,7 @@ def _metric_row(cell: Cell, metric: str, ids: list[int], types: dict[int, str]) 
         "n": n,
         "respondents": cell.respondents,
         "suppressed": cell.suppressed,
+        "complement": cell.complement,
     }
 
 

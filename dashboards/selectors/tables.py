@@ -10,9 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dashboards.anonymity import NOT_ENOUGH
+from dashboards.anonymity import HIDDEN_TEXTS, NOT_ENOUGH
 
-HIDDEN = NOT_ENOUGH  # the text of a suppressed cell, everywhere
+HIDDEN = NOT_ENOUGH  # the text of a cell hidden for its size (anonymity.hidden_text)
+
+
+def hidden_in(row: Sequence) -> bool:
+    """Whether a table row holds a hidden cell (for its size, or to protect a smaller group)."""
+    return any(isinstance(value, str) and value in HIDDEN_TEXTS for value in row)
 
 
 @dataclass
@@ -32,7 +37,7 @@ class Table:
     @property
     def all_hidden(self) -> bool:
         """Whether every row is hidden for anonymity: a table of "not enough" rows only."""
-        return bool(self.rows) and all(HIDDEN in row for row in self.rows)
+        return bool(self.rows) and all(hidden_in(row) for row in self.rows)
 
     @property
     def plotted(self) -> bool:

@@ -77,10 +77,7 @@ def _heat_cell(cell: dict, write) -> str:
 
 def _heat_row(row: dict, columns: int, write) -> str:
     if row["suppressed"]:
-        cells = (
-            f'<td class="heat-na" colspan="{columns}">'
-            "Not enough responses to protect anonymity</td>"
-        )
+        cells = f'<td class="heat-na" colspan="{columns}">{_text(row["hidden_text"])}</td>'
     else:
         cells = "".join(_heat_cell(cell, write) for cell in row["cells"])
     opening = '<tr class="heat-comparison">' if row.get("comparison") else "<tr>"

@@ -21,8 +21,8 @@ import datetime as dt
 
 import pytest
 
+from dashboards.anonymity import PROTECTS_ANOTHER
 from dashboards.selectors.scores import metric_by_group
-from dashboards.selectors.tables import HIDDEN
 from surveys.models import SurveyKind
 from tests.dashboards.dashdata import MARCH_FILTER, rebuild, store
 from tests.factories import (
@@ -132,7 +132,7 @@ def test_the_ex_page_of_a_location_hides_the_teams_left_out(world, login):
     page = client.get("/dashboards/ex/", params)
     heatmap = next(t for t in page.context["tables"] if t.key == "heatmap")
     rows = {row[0]: row[1:] for row in heatmap.rows}
-    assert rows["Stock"][1] == 0.0 and rows["Tills"][1] == HIDDEN
+    assert rows["Stock"][1] == 0.0 and rows["Tills"][1] == PROTECTS_ANOTHER
     export = b"".join(client.get("/dashboards/export/ex.csv", params).streaming_content).decode()
     tills = [line for line in export.splitlines() if line.startswith("Tills,")]
     assert tills and not any("100.0" in line for line in tills)

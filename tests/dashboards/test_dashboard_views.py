@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from dashboards.anonymity import PROTECTS_ANOTHER
 from dashboards.selectors.tables import HIDDEN
 from surveys.models import SurveyKind
 from tests.dashboards.dashdata import MARCH, MARCH_FILTER, ex_cx, rebuild, store
@@ -221,7 +222,7 @@ def test_ex_heatmap_shows_visible_teams_and_hides_small_and_complement(data, log
     # Front desk: engagement 4/6 favourable, recognition 3/6.
     assert heat["Front desk"] == [6, 66.7, 6, 50.0, 6]
     assert heat["Kitchen"] == [2, HIDDEN, "", HIDDEN, ""]
-    assert heat["Night shift"] == [5, HIDDEN, "", HIDDEN, ""]
+    assert heat["Night shift"] == [5, PROTECTS_ANOTHER, "", PROTECTS_ANOTHER, ""]
     api = {
         r["group"]["name"]: r
         for r in _scores(client, data.ex, group_by="team", **MARCH_FILTER | {"period": "all"})[
@@ -232,7 +233,8 @@ def test_ex_heatmap_shows_visible_teams_and_hides_small_and_complement(data, log
     assert api["Night shift"]["suppressed"] and api["Kitchen"]["suppressed"]
     html = page.content.decode()
     assert '<td class="heat-cell heat-2">50.0%<br><small>n=6</small></td>' in html  # 50 -> heat-2
-    assert html.count("Not enough responses to protect anonymity</td>") == 2
+    assert html.count("Not enough responses to protect anonymity</td>") == 1  # Kitchen
+    assert html.count("Hidden to protect a smaller group&#x27;s anonymity</td>") == 1  # Night
 
 
 def test_team_lead_sees_own_team_figures(data, login):
@@ -352,7 +354,7 @@ def test_small_agent_groups_are_hidden(data, login):
     agents = _table(login(data.world.cx_manager).get("/dashboards/cx/", MARCH_FILTER), "agents")
     # Cy (2) hidden, and one of Ann and Bob (6 each) with Cy, so Cy cannot be subtracted.
     assert agents["Cy"] == [2, HIDDEN, ""]
-    assert [agents["Ann"][1], agents["Bob"][1]].count(HIDDEN) == 1
+    assert [agents["Ann"][1], agents["Bob"][1]].count(PROTECTS_ANOTHER) == 1
 
 
 def test_detractor_follow_ups_link_their_alert(data, login):

@@ -12,6 +12,7 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from dashboards.anonymity import PROTECTS_ANOTHER
 from dashboards.exports import cell_safe
 from dashboards.selectors.raw import raw_responses_table
 from dashboards.selectors.tables import HIDDEN
@@ -74,7 +75,8 @@ def test_ex_csv_is_streamed_with_the_pages_figures_and_suppression(data, login):
         row[0]: row[1:] for row in _section(rows, "Favourability by team and driver (% favourable)")
     }
     assert heat["Front desk"] == ["6", "66.7", "6", "50.0", "6"]
-    assert heat["Night shift"] == ["5", HIDDEN, "", HIDDEN, ""]  # the complement of Kitchen
+    # the complement of Kitchen, saying so
+    assert heat["Night shift"] == ["5", PROTECTS_ANOTHER, "", PROTECTS_ANOTHER, ""]
     assert heat["Kitchen"] == ["2", HIDDEN, "", HIDDEN, ""]
 
 

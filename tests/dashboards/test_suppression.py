@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dashboards.anonymity import PROTECTS_ANOTHER as PROTECTS
 from dashboards.selectors.tables import HIDDEN
 from surveys.models import SurveyKind
 from tests.dashboards.dashdata import MARCH, MARCH_FILTER, ex_cx, rebuild, store
@@ -82,7 +83,9 @@ def test_a_team_over_the_threshold_is_hidden_when_it_would_reveal_a_small_one(wo
     client = login(world.hr_admin)
     page = client.get("/dashboards/ex/", MARCH_FILTER)
     # Night shift has 5 (enough) but Kitchen's 2 = everyone - Front desk - Night shift.
-    assert _rows(page, "heatmap")["Night shift"] == [5, HIDDEN, "", HIDDEN, ""]
+    # It says why: hidden to protect a smaller group, not for its own size.
+    assert _rows(page, "heatmap")["Night shift"] == [5, PROTECTS, "", PROTECTS, ""]
+    assert _rows(page, "heatmap")["Kitchen"] == [2, HIDDEN, "", HIDDEN, ""]
     # Night shift's own figures (eNPS 40.0, engagement 80.0, recognition 40.0) are nowhere.
     for text in (page.content.decode(), _export(client, "ex", MARCH_FILTER)):
         assert "40.0" not in text and "80.0" not in text
@@ -98,13 +101,14 @@ def test_a_team_hidden_as_a_complement_stays_hidden_when_filtered_to(world, logi
     params = {**MARCH_FILTER, "team": night.pk}
     client = login(world.hr_admin)
     page = client.get("/dashboards/ex/", params)
-    assert _rows(page, "trends")["2026-03"][1] == HIDDEN
+    assert _rows(page, "trends")["2026-03"][1] == PROTECTS
     for text in (page.content.decode(), _export(client, "ex", params)):
         assert "40.0" not in text and "80.0" not in text
     card = next(
         c for c in client.get("/dashboards/", params).context["cards"] if c["key"] == "enps"
     )
     assert card["suppressed"] and card["value"] is None
+    assert card["hidden_text"] == PROTECTS
 
 
 def test_team_leads_total_is_hidden_when_the_rest_of_the_organisation_is_small(world, login):
@@ -117,7 +121,12 @@ def test_team_leads_total_is_hidden_when_the_rest_of_the_organisation_is_small(w
     client = login(world.team_lead)
     # Front desk has 6, but everyone (8) minus Front desk would give Kitchen's 2 answers.
     page = client.get("/dashboards/ex/", {**MARCH_FILTER, "survey": survey.id})
-    assert _rows(page, "trends")["2026-03"][1] == HIDDEN
+    assert _rows(page, "trends")["2026-03"][1] == PROTECTS
+    trends = next(table for table in page.context["tables"] if table.key == "trends")
+    assert trends.note == (
+        f"{PROTECTS}: a group of at least 5 respondents is hidden too when its figures would "
+        "let a smaller one be worked out by subtraction."
+    )
     card = next(
         c for c in client.get("/dashboards/", MARCH_FILTER).context["cards"] if c["key"] == "enps"
     )
@@ -133,7 +142,8 @@ def test_a_period_that_could_be_subtracted_from_the_range_is_hidden(world, login
     rebuild(survey)
     params = {"survey": survey.id, "start": "2026-02-01", "end": "2026-03-31", "period": "month"}
     trends = _rows(login(world.hr_admin).get("/dashboards/ex/", params), "trends")
-    assert trends["2026-02"][1] == HIDDEN and trends["2026-03"][1] == HIDDEN
+    # February (2 people) for its size; March (6) so February cannot be worked out.
+    assert trends["2026-02"][1] == HIDDEN and trends["2026-03"][1] == PROTECTS
 
 
 def test_link_leaves_out_small_teams_and_their_complements(world, login):

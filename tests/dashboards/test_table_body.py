@@ -40,7 +40,7 @@ def test_same_cells_as_the_template_loop_drew():
 HEATMAP_LOOP = """{% for row in heatmap.rows %}
 <tr><th scope="row">{{ row.name }}</th><td>{{ row.respondents }}</td>
   {% if row.suppressed %}
-  <td class="heat-na" colspan="{{ heatmap.drivers|length }}">Not enough responses to protect anonymity</td>
+  <td class="heat-na" colspan="{{ heatmap.drivers|length }}">{{ row.hidden_text }}</td>
   {% else %}
   {% for cell in row.cells %}
   <td class="heat-cell {{ cell.css }}">{% if cell.favourable is None %}—{% else %}{{ cell.favourable }}%<br><small>n={{ cell.n }}</small>{% endif %}</td>
@@ -67,7 +67,20 @@ def test_heatmap_body_draws_what_the_template_loop_drew():
                     {"favourable": None, "n": 0, "css": "heat-na"},
                 ],
             },
-            {"name": 'Night <b>&"', "respondents": 3, "suppressed": True, "cells": []},
+            {
+                "name": 'Night <b>&"',
+                "respondents": 3,
+                "suppressed": True,
+                "hidden_text": "Not enough responses to protect anonymity",
+                "cells": [],
+            },
+            {
+                "name": "Day",
+                "respondents": 9,
+                "suppressed": True,
+                "hidden_text": "Hidden to protect a smaller group's anonymity",
+                "cells": [],
+            },
             {
                 "name": "Front desk",
                 "respondents": 12,
