@@ -179,3 +179,27 @@ def test_no_responses_in_the_range_says_so(data, login):
     )
     april = _by_header(_tables(page)["trends"], "2026-04")
     assert april["eNPS (organisation)"] == "No responses"
+
+
+def test_exports_carry_the_organisation_beside_the_team(data, login):
+    import csv
+    import io
+
+    client = login(data.world.team_lead)
+    response = client.get("/dashboards/export/ex.csv", MARCH_FILTER)
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8")[1:]
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[rows.index(["Score trends"]) + 1]
+    march = dict(zip(header, rows[rows.index(["Score trends"]) + 2], strict=True))
+    assert (march["eNPS"], march["eNPS (organisation)"]) == ("16.7", "7.7")
+    start = rows.index(["Favourability by team and driver (% favourable)"]) + 2
+    assert rows[start][:2] == ["Organisation", "13"]
+    assert rows[start + 1][:2] == ["Front desk", "6"]
+    overview = client.get("/dashboards/export/overview.csv", MARCH_FILTER)
+    text = b"".join(overview.streaming_content).decode("utf-8")[1:]
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[rows.index(["Headline figures"]) + 1]
+    assert header[-1] == "Organisation"
+    enps = next(row for row in rows if row and row[0] == "eNPS")
+    assert enps[-1] == "7.7"
