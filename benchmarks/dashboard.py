@@ -10,7 +10,10 @@ in this process (middleware, permissions, selectors, template: all of it), set u
 worker is (config.wsgi: warm-up and garbage collector settings). Its baseline is one
 plain SQL GROUP BY over the raw answers computing the same figures for the same surveys, date
 range and team: every question's histogram (conditional counts 0..10), total and sentiment
-counts per team and month. Figures: p50/p95 in ms, ratio = page p50 / baseline p50.
+counts per team and month. A team page shows the organisation's figures beside the team's, so
+its baseline reads the organisation's answers (the team's rows and their sum); the ratio
+against the team's own answers is printed beside. Figures: p50/p95 in ms, ratio = page p50 /
+baseline p50.
 
 Each case is measured twice (dashboards.results_cache): **computed**, with nothing kept
 (TANDEM_RESULTS_CACHE_SECONDS=0: what the first view after a scored batch or any other change
