@@ -414,7 +414,9 @@ def _alerts_evaluate(*, survey_id: int, response_id: int) -> None:
 # --- Services -----------------------------------------------------------------------------------
 
 
-def response_score(*, response_id: int, gather: float = 0.0) -> dict | None:
+def response_score(
+    *, response_id: int, gather: float = 0.0, survey_id: int | None = None
+) -> dict | None:
     """Score one stored response; idempotent. Coalesces: one task scores its survey's backlog.
 
     0. With `gather` (seconds; the worker's task passes TANDEM_SCORING_GATHER_MS), wait until the
@@ -435,22 +437,29 @@ def response_score(*, response_id: int, gather: float = 0.0) -> dict | None:
     4. Then the alert rules of every response this call marked, and of its own (after commit, so
        they read the new rollups).
     Under load a survey's responses then cost one task and one transaction, not one each.
-    Returns what was done, or None when the response no longer exists.
+    A response deleted since it was stored (an erasure) still leaves its task the survey's
+    flag to release and backlog to score, when the task knows the survey (`survey_id`): the
+    submissions that found the flag held queued nothing, counting on it.
+    Returns what was done, or None when the response no longer exists and its survey is not
+    given (a message queued before tasks carried it).
     """
     response = rows.one_with(Response, (), "x.id = %s", [response_id])
-    if response is None:
+    if response is None and survey_id is None:
         return None
-    survey_id, scored_at = response.survey_id, response.scored_at
-    if gather > 0:  # even when another task scored it: web processes count on this wait
-        age = (timezone.now() - response.submitted_at).total_seconds()
-        time.sleep(min(gather, max(0.0, gather - age)))
+    scored_at = None
+    if response is not None:
+        survey_id, scored_at = response.survey_id, response.scored_at
+        if gather > 0:  # even when another task scored it: web processes count on this wait
+            age = (timezone.now() - response.submitted_at).total_seconds()
+            time.sleep(min(gather, max(0.0, gather - age)))
     queueing.release(survey_id)
     ids = _survey_unscored(survey_id)
-    if scored_at is None and response_id not in ids:
+    if response is not None and scored_at is None and response_id not in ids:
         ids.append(response_id)  # past the limit: still this task's own
     together = partial(_marked_together, survey_id, scored_at) if scored_at is not None else None
     marked = responses_score(survey_id=survey_id, ids=ids) if ids else []
-    _alerts_evaluate_many(survey_id=survey_id, response_ids=[response_id, *marked], also=together)
+    own = [response_id] if response is not None else []
+    _alerts_evaluate_many(survey_id=survey_id, response_ids=[*own, *marked], also=together)
     return {
         "survey": survey_id,
         "newly_scored": response_id in marked,

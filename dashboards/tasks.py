@@ -31,11 +31,12 @@ _DATABASE_RETRY = {
 
 
 @shared_task(**_DATABASE_RETRY)
-def response_score(response_id: int) -> None:
+def response_score(response_id: int, survey_id: int | None = None) -> None:
     """Score one stored response, with its survey's backlog: sentiment, counts added to the
-    rollups, then alert rules (dashboards.scoring.response_score)."""
+    rollups, then alert rules (dashboards.scoring.response_score). `survey_id`: the response's
+    survey, whose backlog is still this task's if the response is deleted before it runs."""
     gather = 0.0 if current_app.conf.task_always_eager else settings.TANDEM_SCORING_GATHER_MS / 1000
-    done = scoring.response_score(response_id=response_id, gather=gather)
+    done = scoring.response_score(response_id=response_id, gather=gather, survey_id=survey_id)
     if done is None:
         logger.info("response_score: response %s no longer exists, nothing to do", response_id)
         return
@@ -58,7 +59,7 @@ def scoring_queue(
     ):
         return
     try:
-        response_score.delay(response_id)
+        response_score.delay(response_id, survey_id)
     except Exception:  # noqa: BLE001 - a broker outage must never lose or fail a submission
         if survey_id is not None:
             queueing.release(survey_id)

@@ -91,6 +91,33 @@ def test_submissions_to_one_survey_queue_one_task_and_its_run_reopens_the_survey
     assert broker.llen("celery") == 3
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_response_was_erased_still_releases_the_survey(world, broker):
+    """The flag was taken for a response erased before its task ran: the task (it carries the
+    survey) still releases the flag and scores what arrived meanwhile, else those responses
+    would wait for the flag to expire or for the reconcile."""
+    from dashboards.tasks import response_score
+
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.CX, status="live")
+    nps = QuestionFactory(survey=survey, type="nps", order=1)
+
+    def submit():
+        return response_submit(
+            survey=survey, answers=[{"question": nps.id, "value": 9}], team=world.team,
+            channel=Channel.API, submitted_at=DAY,
+        )  # fmt: skip
+
+    erased, meanwhile = submit(), submit()
+    assert broker.llen("celery") == 1  # the erased response's task; the second queued none
+    body = json.loads(base64.b64decode(json.loads(broker.lpop("celery"))["body"]))
+    assert body[0] == [erased.id, survey.id]
+    erased.delete()
+    response_score.run(*body[0])
+    meanwhile.refresh_from_db()
+    assert meanwhile.scored_at is not None
+    assert queueing.claim(survey.id) is True  # released: the next response queues its task
+
+
 @pytest.fixture
 def cx_live(world):
     """A live CX survey with one NPS question, and `submit(**fields)` posting a 9 to it."""
@@ -119,7 +146,7 @@ def test_a_full_batch_queues_the_next_one(cx_live, broker, monkeypatch):
     assert broker.llen("celery") == 1
     assert cx_live.responses.filter(scored_at__isnull=True).count() == 3
     queued = json.loads(broker.lpop("celery"))
-    assert json.loads(base64.b64decode(queued["body"]))[0] == [stored[2].id]
+    assert json.loads(base64.b64decode(queued["body"]))[0] == [stored[2].id, cx_live.id]
     response_score.run(stored[2].id)
     response_score.run(stored[4].id)  # the last batch is not full: nothing more to queue
     assert cx_live.responses.filter(scored_at__isnull=True).count() == 0

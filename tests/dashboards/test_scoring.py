@@ -234,6 +234,23 @@ def test_deleted_response_is_a_no_op(world, survey):
     assert scoring.response_score(response_id=999_999) is None
 
 
+def test_a_task_whose_response_was_deleted_still_scores_its_surveys_backlog(world, survey):
+    """Erased between its submission and its task: the task still scores the survey's other
+    unscored responses, which queued no task of their own while its flag was held."""
+    gone = response_with_answers(survey=survey, team=world.team, answers={survey.nps: 9})
+    waiting = [
+        response_with_answers(survey=survey, team=world.team, answers={survey.nps: value})
+        for value in (10, 3)
+    ]
+    gone_id = gone.id
+    gone.delete()
+    done = scoring.response_score(response_id=gone_id, survey_id=survey.id)
+    assert (done["survey"], done["newly_scored"], done["responses_marked"]) == (survey.id, False, 2)
+    assert all(Response.objects.get(pk=r.pk).scored_at for r in waiting)
+    rollup = ResponseRollup.objects.get(survey=survey, team=world.team)
+    assert rollup.responses == 2
+
+
 def test_reconcile_scores_old_unscored_responses_once_per_survey(world, survey):
     old = timezone.now() - dt.timedelta(minutes=5)
     stale = [
