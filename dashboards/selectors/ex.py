@@ -46,9 +46,8 @@ def heatmap_note(*, filters: Filters, rows: list[dict]) -> str:
         return NO_DRIVERS
     if any(row["respondents"] and not row["suppressed"] for row in rows):
         return "Nobody answered the driver questions in this range."
-    hidden = [row for row in rows if row["suppressed"]]
-    complement = bool(hidden) and all(row["hidden_text"] != HIDDEN for row in hidden)
-    return blank_reason(hidden=bool(hidden), threshold=filters.threshold, complement=complement)
+    hidden = [row["hidden_text"] for row in rows if row["suppressed"]]
+    return blank_reason(hidden=hidden, threshold=filters.threshold)
 
 
 def heatmap(*, filters: Filters) -> dict:

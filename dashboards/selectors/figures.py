@@ -6,11 +6,11 @@ hidden here exactly as in the API, and both tell "hidden" apart from "nobody ans
 
 from __future__ import annotations
 
-from dashboards.anonymity import PROTECTS_ANOTHER, hidden_text
+from dashboards.anonymity import HIDDEN_TEXTS, PROTECTS_ANOTHER, hidden_text
 from dashboards.forms import METRIC_TYPES
 from dashboards.selectors.common import Filters, period_starts
 from dashboards.selectors.scores import metrics_by_group, period_label, scored_questions
-from dashboards.selectors.tables import HIDDEN, Table, hidden_in
+from dashboards.selectors.tables import HIDDEN, Table
 
 NO_DATA = "No responses"
 SCALE = {
@@ -33,10 +33,11 @@ def present_metrics(filters: Filters, wanted: list[tuple[str, str]]) -> list[tup
     return [(metric, label) for metric, label in wanted if METRIC_TYPES[metric] in types]
 
 
-def blank_reason(*, hidden: bool, threshold: int, complement: bool = False) -> str:
-    """Why a chart or table of the selection shows no figure: hidden (`complement`: only to
-    protect smaller groups), or nobody answered."""
-    if hidden and complement:
+def blank_reason(*, hidden: list[str], threshold: int) -> str:
+    """Why a chart or table of the selection shows no figure, given the texts of its hidden
+    cells (anonymity.hidden_text): hidden (only to protect smaller groups, or not), or nobody
+    answered (none hidden)."""
+    if hidden and all(text == PROTECTS_ANOTHER for text in hidden):
         return (
             f"{PROTECTS_ANOTHER}: a group of at least {threshold} respondents is hidden too "
             "when its figures would let a smaller one be worked out by subtraction."
@@ -50,9 +51,8 @@ def explain_blank_chart(table: Table, *, threshold: int) -> Table:
     """`table` with the reason its chart would draw nothing, for the page to say instead of
     drawing bare axes (a hidden row anywhere makes it "hidden")."""
     if not table.plotted:
-        hidden = [row for row in table.rows if hidden_in(row)]
-        complement = bool(hidden) and all(HIDDEN not in row for row in hidden)
-        table.note = blank_reason(hidden=bool(hidden), threshold=threshold, complement=complement)
+        hidden = [value for row in table.rows for value in row if value in HIDDEN_TEXTS]
+        table.note = blank_reason(hidden=hidden, threshold=threshold)
     return table
 
 
