@@ -163,6 +163,21 @@ def breakdown(
     for _, label in metrics:
         headers += [label, f"{label} n"]
     table = Table(key=key, caption=caption, headers=headers)
+    # A narrowed selection (a team lead's team) is read beside the organisation's figure: a
+    # first row and bar, as the heatmap's first row.
+    if groups and metrics and filters.narrowed:
+        whole = metrics_by_group(
+            survey=filters.survey,
+            metrics=[metric for metric, _ in metrics],
+            period="all",
+            **scope_range(filters.whole()),
+        )
+        if any(whole.values()):
+            by_metric = {
+                metric: {**by_metric[metric], (None, ORGANISATION): next(iter(whole[metric]), None)}
+                for metric in by_metric
+            }
+            groups = [(None, ORGANISATION), *groups]
     for group in groups:
         rows = [by_metric[metric].get(group) for metric, _ in metrics]
         present = next(row for row in rows if row is not None)

@@ -106,10 +106,18 @@ def test_team_lead_overview_cards_carry_the_organisation(data, login):
     assert "Organisation: <strong>76.5%</strong>" in html
 
 
-def test_cx_trends_for_the_team_lead(data, login):
+def test_cx_trends_and_breakdowns_for_the_team_lead(data, login):
     page = login(data.world.team_lead).get("/dashboards/cx/", MARCH_FILTER)
-    march = _by_header(_tables(page)["trends"], "2026-03")
+    tables = _tables(page)
+    march = _by_header(tables["trends"], "2026-03")
     assert (march["CSAT"], march["CSAT (organisation)"]) == (50.0, 76.5)
+    # By team: the organisation's row and bar first (17 customers), then the team's only.
+    assert [row[:3] for row in tables["teams"].rows] == [
+        ["Organisation", 17, 76.5],
+        ["Front desk", 6, 50.0],
+    ]
+    assert tables["teams"].chart["labels"] == ["Organisation", "Front desk"]
+    assert tables["teams"].chart["datasets"][0]["data"] == [76.5, 50.0]
 
 
 def test_whole_organisation_has_no_comparison(data, login):

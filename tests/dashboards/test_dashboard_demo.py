@@ -137,4 +137,4 @@ def test_demo_team_lead_sees_only_their_team(as_role):
     page = client.get("/dashboards/cx/", {**RANGE, "period": "all"})
     names = [row[0] for row in _rows(page, "teams")]
     lead = next(u for u in USERS if u.role == Role.TEAM_LEAD)
-    assert names == [lead.team]
+    assert names == ["Organisation", lead.team]  # their team beside the organisation, no other
