@@ -383,19 +383,19 @@ def test_cx_response_keeps_the_agent_who_served(cx_survey, world):
 
 def test_scoring_is_queued_after_commit(survey, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
-    monkeypatch.setattr("dashboards.tasks.response_score.delay", queued.append)
+    monkeypatch.setattr("dashboards.tasks.response_score.delay", lambda *args: queued.append(args))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = submit(survey, [{"question": survey.q["nps"].id, "value": 3}])
     assert queued == []  # nothing before commit
     for callback in callbacks:
         callback()
-    assert queued == [response.pk]
+    assert queued == [(response.pk, survey.pk)]  # the task carries its survey
 
 
 def test_broker_error_is_logged_not_raised(
     survey, monkeypatch, django_capture_on_commit_callbacks, caplog
 ):
-    def broken(_):
+    def broken(*_):
         raise ConnectionError("broker down")
 
     monkeypatch.setattr("dashboards.tasks.response_score.delay", broken)
