@@ -196,4 +196,6 @@ def breakdown(
             "min": low,  # bars start from the scale's own floor, never from the data
             "max": high,
         }
+        if groups[0] == (None, ORGANISATION):
+            table.chart["reference"] = [0]  # the organisation's bar, drawn as a reference
     return explain_blank_chart(table, threshold=filters.threshold) if metrics else table

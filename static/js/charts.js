@@ -5,13 +5,15 @@
  * Spec: {"type": "line"|"bar"|"scatter", "labels": [...], "datasets": [{"label", "data"}],
  *        "sparkline": bool, "x_label": "...", "y_label": "...", "min": n, "max": n}
  * A dataset with "compare_of": i is dataset i's comparison (the organisation beside a team):
- * drawn in dataset i's colour, dashed.
+ * drawn in dataset i's colour, dashed. A bar chart's "reference": [indexes] are comparison
+ * bars (the organisation's), drawn grey.
  * A null value is a suppressed or empty period: the line shows a gap, never a zero.
  */
 (function () {
   "use strict";
 
   var PALETTE = ["#2f4b7c", "#d45087", "#ff7c43", "#665191", "#00a3a3", "#a05195", "#ffa600"];
+  var REFERENCE = "#8c959dcc";  // a comparison bar (the organisation), apart from the palette
 
   function axis(title, min, max) {
     var options = { beginAtZero: false };
@@ -41,6 +43,12 @@
         borderWidth: 2
       }, compared ? { borderDash: [6, 4], pointStyle: "rectRot", borderWidth: 1.5 } : {}, dataset);
       delete drawn.compare_of;
+      if (spec.type === "bar" && (spec.reference || []).length) {
+        // Reference bars (the organisation beside a team's): grey, the rest in the colour.
+        drawn.backgroundColor = (spec.labels || []).map(function (_, bar) {
+          return spec.reference.indexOf(bar) >= 0 ? REFERENCE : drawn.backgroundColor;
+        });
+      }
       return drawn;
     });
     var options = {

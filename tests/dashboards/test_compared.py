@@ -118,6 +118,7 @@ def test_cx_trends_and_breakdowns_for_the_team_lead(data, login):
     ]
     assert tables["teams"].chart["labels"] == ["Organisation", "Front desk"]
     assert tables["teams"].chart["datasets"][0]["data"] == [76.5, 50.0]
+    assert tables["teams"].chart["reference"] == [0]  # drawn grey (charts.js)
 
 
 def test_whole_organisation_has_no_comparison(data, login):
