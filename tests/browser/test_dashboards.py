@@ -19,7 +19,24 @@ PAGES = {
         ("link", "/dashboards/link/"),
     ],
     Role.CX_MANAGER: [("cx", "/dashboards/cx/")],
+    # Their team beside the organisation (docs/dashboards.md, "Compared with the organisation").
+    Role.TEAM_LEAD: [("team-overview", "/dashboards/"), ("team-cx", "/dashboards/cx/")],
 }
+
+
+def _comparisons_drawn(page) -> dict:
+    """How Chart.js drew the organisation beside the team: the trend's datasets (label, dash)
+    and the team breakdown's bar colours."""
+    return page.evaluate(
+        """() => {
+          const chart = (id) => window.Chart.getChart(
+            document.querySelector(`canvas[data-chart='${id}']`));
+          return {
+            trends: chart("chart-trends").data.datasets.map(d => [d.label, d.borderDash || null]),
+            teams: chart("chart-teams").data.datasets[0].backgroundColor,
+          };
+        }"""
+    )
 
 
 def _charts_drawn(page) -> list[bool]:
@@ -50,6 +67,12 @@ def test_dashboards_draw_their_charts_on_the_demo(browser, live_server):
                 drawn = _charts_drawn(page)
                 assert drawn and all(drawn), f"{name}: charts not drawn {drawn}"
                 assert page.locator("table caption").count() > 0
+                if name == "team-cx":
+                    drawn = _comparisons_drawn(page)
+                    dashed = [label for label, dash in drawn["trends"] if dash == [6, 4]]
+                    assert dashed and all(label.endswith("(organisation)") for label in dashed)
+                    assert drawn["teams"][0] == "#8c959dcc"  # the organisation's bar, grey
+                    assert drawn["teams"][1] != drawn["teams"][0]
                 screenshot(page, f"dashboard-{name}")
                 assert axe_violations(page) == [], name
         finally:
