@@ -212,3 +212,12 @@ def test_exports_carry_the_organisation_beside_the_team(data, login):
     assert header[-1] == "Organisation"
     enps = next(row for row in rows if row and row[0] == "eNPS")
     assert enps[-1] == "7.7"
+
+
+def test_the_team_leads_movers_are_their_teams_figures(data, login):
+    """A team lead's "moved most" lists their own team's figures: no team column to repeat."""
+    lead = login(data.world.team_lead).get("/dashboards/", MARCH_FILTER).content.decode()
+    assert "What moved most" in lead and "Teams that moved most" not in lead
+    assert "Your team has no figure for both this period and the previous one yet." in lead
+    hr = login(data.world.hr_admin).get("/dashboards/", MARCH_FILTER).content.decode()
+    assert "Teams that moved most" in hr and "What moved most" not in hr
