@@ -221,3 +221,18 @@ def test_the_team_leads_movers_are_their_teams_figures(data, login):
     assert "Your team has no figure for both this period and the previous one yet." in lead
     hr = login(data.world.hr_admin).get("/dashboards/", MARCH_FILTER).content.decode()
     assert "Teams that moved most" in hr and "What moved most" not in hr
+
+
+def test_the_xlsx_export_carries_the_organisation_too(data, login):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = login(data.world.team_lead).get("/dashboards/export/cx.xlsx", MARCH_FILTER)
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    trends = list(workbook["Score trends"].iter_rows(values_only=True))
+    assert trends[1][-1] == "CSAT (organisation)"
+    assert trends[2][0] == "2026-03" and trends[2][-1] == 76.5
+    teams = list(workbook["By team"].iter_rows(values_only=True))
+    assert [row[:3] for row in teams[2:]] == [("Organisation", 17, 76.5), ("Front desk", 6, 50.0)]
