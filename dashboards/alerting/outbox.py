@@ -228,20 +228,20 @@ def _connect_pinned(connection: http.client.HTTPConnection, addresses: list[str]
     raise error or OSError("No address to connect to.")
 
 
-class _PinnedHTTP(http.client.HTTPConnection):
+class _Pinned:
+    """A connection (or handler) holding the checked addresses it connects to."""
+
     def __init__(self, *args, addresses: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.addresses = addresses
 
+
+class _PinnedHTTP(_Pinned, http.client.HTTPConnection):
     def connect(self):
         self.sock = _connect_pinned(self, self.addresses)
 
 
-class _PinnedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, *args, addresses: list[str], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.addresses = addresses
-
+class _PinnedHTTPS(_Pinned, http.client.HTTPSConnection):
     def connect(self):
         # TLS for the name in the URL (its certificate, SNI), over the checked address.
         self.sock = self._context.wrap_socket(
@@ -249,20 +249,12 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         )
 
 
-class _PinnedHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, addresses: list[str]):
-        super().__init__()
-        self.addresses = addresses
-
+class _PinnedHTTPHandler(_Pinned, urllib.request.HTTPHandler):
     def http_open(self, req):
         return self.do_open(partial(_PinnedHTTP, addresses=self.addresses), req)
 
 
-class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, addresses: list[str]):
-        super().__init__()
-        self.addresses = addresses
-
+class _PinnedHTTPSHandler(_Pinned, urllib.request.HTTPSHandler):
     def https_open(self, req):
         connection = partial(_PinnedHTTPS, addresses=self.addresses)
         return self.do_open(connection, req, context=self._context)
@@ -282,8 +274,8 @@ def _opener_pinned(addresses: list[str]) -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(
         urllib.request.ProxyHandler({}),
         _NoRedirect,
-        _PinnedHTTPHandler(addresses),
-        _PinnedHTTPSHandler(addresses),
+        _PinnedHTTPHandler(addresses=addresses),
+        _PinnedHTTPSHandler(addresses=addresses),
     )
 
 

@@ -6,11 +6,11 @@ hidden here exactly as in the API, and both tell "hidden" apart from "nobody ans
 
 from __future__ import annotations
 
-from dashboards.anonymity import HIDDEN_TEXTS, PROTECTS_ANOTHER, hidden_text
+from dashboards.anonymity import PROTECTS_ANOTHER, hidden_text
 from dashboards.forms import METRIC_TYPES
 from dashboards.selectors.common import Filters, period_starts
 from dashboards.selectors.scores import metrics_by_group, period_label, scored_questions
-from dashboards.selectors.tables import HIDDEN, Table
+from dashboards.selectors.tables import HIDDEN, Table, hidden_texts
 
 NO_DATA = "No responses"
 SCALE = {
@@ -51,8 +51,7 @@ def explain_blank_chart(table: Table, *, threshold: int) -> Table:
     """`table` with the reason its chart would draw nothing, for the page to say instead of
     drawing bare axes (a hidden row anywhere makes it "hidden")."""
     if not table.plotted:
-        hidden = [value for row in table.rows for value in row if value in HIDDEN_TEXTS]
-        table.note = blank_reason(hidden=hidden, threshold=threshold)
+        table.note = blank_reason(hidden=hidden_texts(table.rows), threshold=threshold)
     return table
 
 

@@ -22,6 +22,7 @@ from dashboards.selectors.common import (
     period_shift,
     period_starts,
 )
+from dashboards.selectors.figures import ORGANISATION
 from dashboards.selectors.participation import participation_by_group
 from dashboards.selectors.scores import metric_by_group, period_label
 from dashboards.selectors.tables import HIDDEN, Table, hidden_in
@@ -313,7 +314,7 @@ def overview_tables(*, cards: list[dict], moves: list[dict], compared: bool) -> 
     headline = Table(
         key="headline",
         caption="Headline figures",
-        headers=headers + ["Organisation"] if compared else headers,
+        headers=headers + [ORGANISATION] if compared else headers,
     )
     for card in cards:
         if card.get("survey") is None:

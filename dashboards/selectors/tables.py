@@ -15,9 +15,16 @@ from dashboards.anonymity import HIDDEN_TEXTS, NOT_ENOUGH
 HIDDEN = NOT_ENOUGH  # the text of a cell hidden for its size (anonymity.hidden_text)
 
 
+def hidden_texts(rows: Sequence[Sequence]) -> list[str]:
+    """The texts of the rows' hidden cells (for their size, or to protect a smaller group)."""
+    return [
+        value for row in rows for value in row if isinstance(value, str) and value in HIDDEN_TEXTS
+    ]
+
+
 def hidden_in(row: Sequence) -> bool:
-    """Whether a table row holds a hidden cell (for its size, or to protect a smaller group)."""
-    return any(isinstance(value, str) and value in HIDDEN_TEXTS for value in row)
+    """Whether a table row holds a hidden cell."""
+    return bool(hidden_texts([row]))
 
 
 @dataclass
