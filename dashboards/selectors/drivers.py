@@ -27,16 +27,20 @@ from django.db import connection
 from django.db.models import Count, F, FilteredRelation, Q, Sum
 
 from dashboards import metrics, pairs
-from dashboards.anonymity import threshold_for
+from dashboards.anonymity import threshold_for, whole_months
 from dashboards.models import HISTOGRAM_FIELDS, PAIR_FIELDS, QuestionRollup
+from dashboards.monthly import month_end
 from dashboards.selectors.scores import (
     ScoreFilters,
     _hidden_cells,
     _histograms,
+    _month_cells,
     _narrowing,
     _respondents,
+    _respondents_read,
     _sums,
     day_bounds,
+    months_left_out,
     score_cells,
     scored_questions,
 )
@@ -79,9 +83,17 @@ def driver_favourability(*, survey: Survey, **filters: Unpack[ScoreFilters]) -> 
 
 
 def _pair_stats(
-    *, survey: Survey, outcome_id: int, driver_ids: list[int], team_ids, start, end
+    *,
+    survey: Survey,
+    outcome_id: int,
+    driver_ids: list[int],
+    team_ids,
+    start,
+    end,
+    months_out: Iterable[dt.date] = (),
 ) -> dict:
-    """{question_id: (n, r)} over respondents who answered both the item and the outcome.
+    """{question_id: (n, r)} over respondents who answered both the item and the outcome, but
+    in the months `months_out` (first days).
 
     One query: the answers joined to the same response's outcome answer (a self-join through
     FilteredRelation). PostgreSQL computes corr() itself; elsewhere r comes from the sums.
@@ -99,6 +111,8 @@ def _pair_stats(
     )
     if team_ids is not None:
         queryset = queryset.filter(response__team_id__in=list(team_ids))
+    for month in months_out:
+        queryset = queryset.exclude(day_bounds(month, month_end(month)))
     x, y = F("value_int"), F("outcome__value_int")
     if connection.vendor == "postgresql":
         from django.contrib.postgres.aggregates import Corr
@@ -128,15 +142,17 @@ def _pair_stats(
     }
 
 
-def _driver_sums(*, survey, driver_ids, narrowing, **scope) -> tuple[dict, dict]:
+def _driver_sums(*, survey, driver_ids, narrowing, left_out=None, **scope) -> tuple[dict, dict]:
     """({question_id: (n, r)}, {question_id: favourable %}) of the driver items, from one SUM
-    over their rollups: the pair moments give r (exactly as a correlation of the answers would),
-    the histogram the favourability."""
+    over their rollups (but the rows `left_out` names: a function of the date field giving a
+    Q): the pair moments give r (exactly as a correlation of the answers would), the histogram
+    the favourability."""
+    items = Q(question_id__in=driver_ids)
     rows = _sums(
         QuestionRollup,
         survey=survey,
         narrowing=narrowing,
-        extra=Q(question_id__in=driver_ids),
+        extra=items if left_out is None else lambda field: items & ~left_out(field),
         values=["question_id"],
         sums={name: name for name in PAIR_FIELDS},
         arrays={"hist": HISTOGRAM_FIELDS},
@@ -164,6 +180,9 @@ def driver_impact(
     2. Shown only for n >= max(25, threshold); otherwise "not enough data".
     3. Favourability of each item from the rollups (same filters).
     4. Rank by impact; focus = highest impact x (100 - favourable) among positive impacts.
+    An anonymous survey is read as score_cells reads it: by whole months, a month its month
+    breakdown hides left out (else a range's impact table minus a shorter one's would be that
+    month's answers, which every other figure hides).
     """
     team_ids = list(team_ids) if team_ids is not None else None
     questions = scored_questions(survey=survey)
@@ -174,8 +193,18 @@ def driver_impact(
         if q["type"] == QuestionType.LIKERT and q["driver"] and q is not outcome
     ]
     narrowing = _narrowing(team_ids, None, None)
+    dropped: set[tuple] = set()
+    if survey.anonymous:
+        start, end = whole_months(start, end)
+        _, dropped = months_left_out(
+            survey=survey, group_by="none", start=start, end=end, narrowing=narrowing
+        )
+    left_out = _month_cells(dropped, "none") if dropped else None
     scope = {"survey": survey, "group_by": "none", "period": "all", "start": start, "end": end}
-    counts = _respondents(**scope, narrowing=narrowing)
+    if left_out is None:
+        counts = _respondents(**scope, narrowing=narrowing)
+    else:
+        counts = _respondents_read(**scope, narrowing=narrowing, without=left_out)
     respondents = sum(row["n"] or 0 for row in counts.values())
     result = {
         "outcome": outcome
@@ -191,8 +220,12 @@ def driver_impact(
         return result
     driver_ids = [q["id"] for q in drivers]
     # The selection's own cell, hidden by score_cells' rule for an ungrouped total (under the
-    # threshold, a complement, or the rest of the organisation would be).
-    if not respondents or set(counts) & _hidden_cells(**scope, narrowing=narrowing, counts=counts):
+    # threshold, a complement, or the rest of the organisation would be); an anonymous
+    # survey's, when no month of it is kept (_anonymous_cells).
+    if not respondents or (
+        not survey.anonymous
+        and set(counts) & _hidden_cells(**scope, narrowing=narrowing, counts=counts)
+    ):
         # Nothing of a hidden selection: no item's favourability, no correlation (one person's
         # answers, on an anonymous survey, in a team export of one day).
         rows = [
@@ -201,7 +234,9 @@ def driver_impact(
         result.update(drivers=rows, status="not enough data")
         return result
     if pairs.against(survey_id=survey.pk, question_id=outcome["id"]):
-        stats, favourable = _driver_sums(driver_ids=driver_ids, narrowing=narrowing, **scope)
+        stats, favourable = _driver_sums(
+            driver_ids=driver_ids, narrowing=narrowing, left_out=left_out, **scope
+        )
     else:  # the rollups' pairs are against another outcome until the survey's rebuild
         stats = _pair_stats(
             survey=survey,
@@ -210,10 +245,11 @@ def driver_impact(
             team_ids=team_ids,
             start=start,
             end=end,
+            months_out=[month for month, _ in dropped],
         )
         favourable = {
             row["question_id"]: metrics.favourability(row["hist"])["favourable"]
-            for row in _histograms(**scope, narrowing=narrowing)
+            for row in _histograms(**scope, narrowing=narrowing, left_out=left_out)
         }
     rows = [
         _driver_row(q, stats.get(q["id"], (0, None)), favourable.get(q["id"]), result["min_n"])

@@ -517,10 +517,7 @@ def _anonymous_cells(*, survey, group_by, period, start, end, narrowing, only: Q
     the query (_month_cells), not per month and summed here.
     """
     scope = {"survey": survey, "group_by": group_by, "start": start, "end": end}
-    months = _respondents(**scope, period="month", narrowing=narrowing)
-    left_out = _hidden_cells(
-        **scope, period="month", narrowing=narrowing, counts=months, periods_are_siblings=False
-    )
+    months, dropped = months_left_out(**scope, narrowing=narrowing)
     every: dict[tuple, dict] = {}
     kept: dict[tuple, int] = defaultdict(int)
     for (month, group), count in months.items():
@@ -528,10 +525,9 @@ def _anonymous_cells(*, survey, group_by, period, start, end, narrowing, only: Q
         whole = every.setdefault(key, {"name": count["name"], "n": 0, "people": 0})
         whole["n"] += count["n"]
         whole["people"] = max(whole["people"], count["people"])  # its largest month's
-        if (month, group) not in left_out:
+        if (month, group) not in dropped:
             kept[key] += count["n"]
     cells = _kept_cells(every, kept, group_by=group_by, period=period, survey=survey)
-    dropped = {key for key in left_out if months.get(key, {}).get("n")}
     return _with_histograms(
         cells,
         **scope,
@@ -540,6 +536,20 @@ def _anonymous_cells(*, survey, group_by, period, start, end, narrowing, only: Q
         only=only,
         left_out=_month_cells(dropped, group_by) if dropped else None,
     )
+
+
+def months_left_out(
+    *, survey, group_by, start, end, narrowing
+) -> tuple[dict[tuple, dict], set[tuple]]:
+    """An anonymous survey's month cells ({(month, group id): {"name", "n", "people"}}) and
+    those left out of every longer figure (_anonymous_cells; driver impact too): hidden in the
+    month breakdown, as too few people or as a complement within its month, with answers."""
+    scope = {"survey": survey, "group_by": group_by, "start": start, "end": end}
+    months = _respondents(**scope, period="month", narrowing=narrowing)
+    hidden = _hidden_cells(
+        **scope, period="month", narrowing=narrowing, counts=months, periods_are_siblings=False
+    )
+    return months, {key for key in hidden if months.get(key, {}).get("n")}
 
 
 def _kept_cells(

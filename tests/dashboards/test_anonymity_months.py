@@ -22,6 +22,8 @@ import datetime as dt
 
 import pytest
 
+from dashboards.models import PairOutcome
+from dashboards.selectors.drivers import driver_favourability, driver_impact
 from dashboards.selectors.scores import metric_by_group
 from surveys.models import SurveyKind
 from tests.dashboards.dashdata import rebuild, store
@@ -156,3 +158,66 @@ def test_a_hidden_teams_comments_card_says_why_it_is_empty(world, login, pulse):
     assert "No comments to show: 1 team in this range is hidden to protect anonymity" in (
         page.content.decode()
     )
+
+
+@pytest.fixture
+def drivers(world):
+    """An anonymous pulse with an outcome (eNPS) and one driver item. Alpha: 15 people in
+    January and 15 in March (item x = 1..5 three times each, outcome 2x), 2 in February
+    (item 5, outcome 0): February is hidden for Alpha. Beta: 10 people each month."""
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX, anonymous=True)
+    outcome = QuestionFactory(survey=survey, type="nps", is_outcome=True)
+    item = QuestionFactory(survey=survey, type="likert", driver="recognition")
+    alpha = TeamFactory(organization=world.org, name="Alpha")
+    beta = TeamFactory(organization=world.org, name="Beta")
+    steady = [1 + i % 5 for i in range(15)]
+    for month in (1, 3):
+        store(
+            survey=survey,
+            team=alpha,
+            columns={item: steady, outcome: [2 * x for x in steady]},
+            when=_day(month),
+        )
+    store(survey=survey, team=alpha, columns={item: [5, 5], outcome: [0, 0]}, when=_day(2))
+    for month in (1, 2, 3):
+        store(
+            survey=survey, team=beta, columns={item: [3] * 10, outcome: [7] * 10}, when=_day(month)
+        )
+    rebuild(survey)
+    survey.teams = {"Alpha": alpha, "Beta": beta}
+    survey.item = item
+    return survey
+
+
+def _impact(survey, **filters) -> tuple:
+    result = driver_impact(survey=survey, **filters)
+    [row] = result["drivers"]
+    return result["respondents"], row["n"], row["impact"], row["favourable"]
+
+
+@pytest.mark.parametrize("from_answers", [False, True], ids=["rollups", "answers"])
+def test_driver_impact_leaves_out_a_hidden_month(drivers, from_answers):
+    """Alpha over the quarter is January and March only: 30 pairs on the line y = 2x (r 1.0),
+    12 of 30 items at 4 or 5 (40.0% favourable), as the heatmap counts it. With February's two
+    (43.8%, r under 1) the quarter minus January-and-March would be their answers. Ranges of
+    days are read as whole months."""
+    alpha = [drivers.teams["Alpha"].id]
+    if from_answers:  # the rollups' pairs against another outcome: read from the answers
+        PairOutcome.objects.filter(survey=drivers).delete()
+    assert _impact(drivers, team_ids=alpha, **Q1) == (30, 30, 1.0, 40.0)
+    assert _impact(
+        drivers, team_ids=alpha, start=dt.date(2026, 1, 20), end=dt.date(2026, 3, 3)
+    ) == (
+        30,
+        30,
+        1.0,
+        40.0,
+    )
+    [heat] = driver_favourability(survey=drivers, team_ids=alpha, **Q1)
+    assert heat["drivers"]["recognition"] == {"favourable": 40.0, "n": 30}
+    # February alone: hidden, nothing of it shown.
+    february = {"start": dt.date(2026, 2, 1), "end": dt.date(2026, 2, 28)}
+    assert driver_impact(survey=drivers, team_ids=alpha, **february)["status"] == "not enough data"
+    assert _impact(drivers, team_ids=alpha, **february) == (0, 0, None, None)
+    # The organisation's February (12 people) is shown, so every month counts: 30 + 2 + 30.
+    assert _impact(drivers, **Q1)[:2] == (62, 62)

@@ -439,8 +439,10 @@ def test_driver_impact_needs_25_respondents(world):
     assert result["status"] == "not enough data"
     assert {r["note"] for r in result["drivers"]} == {"not enough data"}
     assert result["focus"] is None
-    assert driver_impact(survey=survey, end=dt.date(2026, 2, 9))["status"] == "not enough data"
+    assert driver_impact(survey=survey, end=dt.date(2026, 1, 31))["status"] == "not enough data"
     assert driver_impact(survey=survey, start=dt.date(2026, 2, 10))["status"] == "ok"
+    # An anonymous survey is read by whole months: 1-9 February is February.
+    assert driver_impact(survey=survey, end=dt.date(2026, 2, 9))["status"] == "ok"
 
 
 def test_driver_impact_shows_nothing_of_a_hidden_selection(world):
