@@ -19,7 +19,7 @@ from dashboards.selectors.figures import (
 )
 from dashboards.selectors.participation import participation_by_group
 from dashboards.selectors.scores import scored_questions
-from dashboards.selectors.tables import HIDDEN, Table
+from dashboards.selectors.tables import HIDDEN, Table, bar_label, hidden_in
 from surveys.models import Driver, QuestionType, Team
 
 HEAT_STEPS = (40, 50, 60, 70, 80)  # % favourable: below 40 is heat-0, 80 and above heat-5
@@ -199,7 +199,7 @@ def participation(*, filters: Filters) -> Table:
     if rows:
         table.chart = {
             "type": "bar",
-            "labels": [row[0] for row in table.rows],
+            "labels": [bar_label(row[0], hidden=hidden_in(row)) for row in table.rows],
             "datasets": [
                 {
                     "label": "Participation %",

@@ -10,7 +10,7 @@ from dashboards.anonymity import PROTECTS_ANOTHER, hidden_text
 from dashboards.forms import METRIC_TYPES
 from dashboards.selectors.common import Filters, period_starts
 from dashboards.selectors.scores import metrics_by_group, period_label, scored_questions
-from dashboards.selectors.tables import HIDDEN, Table, hidden_texts
+from dashboards.selectors.tables import HIDDEN, Table, bar_label, hidden_texts
 
 NO_DATA = "No responses"
 SCALE = {
@@ -188,7 +188,10 @@ def breakdown(
         low, high = SCALE[metrics[0][0]]
         table.chart = {
             "type": "bar",
-            "labels": [group[1] for group in groups],
+            "labels": [
+                bar_label(group[1], hidden=bool(first.get(group) and first[group]["suppressed"]))
+                for group in groups
+            ],
             "datasets": [
                 {"label": metrics[0][1], "data": [_plotted(first.get(group)) for group in groups]}
             ],

@@ -40,8 +40,9 @@ CARDS = [
 ]
 NO_RESPONSES = "No responses"
 EMPTY_HINTS = {
-    SurveyKind.EX: "No responses yet: send the pulse.",
-    SurveyKind.CX: "No responses yet: share the survey's customer link.",
+    SurveyKind.EX: "No responses in this range: send the survey, or widen the dates.",
+    SurveyKind.CX: "No responses in this range: share the survey's customer link, or widen the "
+    "dates.",
 }
 # A team lead neither sends pulses nor makes customer links: the hint says what to expect.
 TEAM_EMPTY_HINTS = {

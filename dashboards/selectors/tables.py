@@ -27,6 +27,11 @@ def hidden_in(row: Sequence) -> bool:
     return bool(hidden_texts([row]))
 
 
+def bar_label(name: str, *, hidden: bool) -> str:
+    """A bar's label: a hidden group's says so, so its missing bar does not read as a zero."""
+    return f"{name} (hidden)" if hidden else name
+
+
 @dataclass
 class Table:
     key: str  # slug: element ids, sheet names

@@ -21,6 +21,7 @@ from tests.factories import (
     PersonFactory,
     QuestionFactory,
     SurveyFactory,
+    TeamFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +72,28 @@ def test_ex_range_without_responses_says_so(data, login):
     assert _tables(response)["trends"].note == NONE_NOTE
     assert NO_DRIVERS not in html
     assert not _chart_drawn(html, "trends")
+
+
+NARROWED_EMPTY = "No responses from the chosen teams, department or location in this range"
+
+
+def test_filters_matching_nobody_say_so_not_send_the_survey(data, login):
+    """A team with nobody in the range (the survey has answers there): the page says the
+    filters match nobody, not that the survey was never sent (QA found the page telling HR to
+    send an open pulse)."""
+    empty_team = TeamFactory(organization=data.world.org, name="Empty shift")
+    for user, page in ((data.world.hr_admin, "ex"), (data.world.cx_manager, "cx")):
+        html = (
+            login(user)
+            .get(f"/dashboards/{page}/", {**MARCH_FILTER, "team": empty_team.id})
+            .content.decode()
+        )
+        assert NARROWED_EMPTY in html, page
+        assert "No responses yet in this range" not in html, page
+        assert "No invitations sent yet" not in html and "name an agent" not in html, page
+    html = login(data.world.hr_admin).get("/dashboards/ex/", APRIL).content.decode()
+    assert "No responses yet in this range: send the survey, or widen the dates." in html
+    assert NARROWED_EMPTY not in html
 
 
 def test_ex_figures_in_range_draw_the_chart_without_a_note(data, login):
@@ -174,3 +197,32 @@ def test_overview_card_hidden_in_every_period_draws_no_sparkline(data, login):
     enps = next(card for card in response.context["cards"] if card["key"] == "enps")
     assert enps["suppressed"] and "chart" not in enps
     assert 'data-chart="spark-enps"' not in response.content.decode()
+
+
+def test_a_hidden_groups_bar_is_labelled_hidden_not_left_as_a_blank(data, login):
+    """Kitchen (2 respondents) has no bar: its label says it is hidden, so the gap does not
+    read as a zero (QA read the participation chart's gaps as 0%)."""
+    cycle = CycleFactory(survey=data.ex, number=1)
+    for team, people, answered in ((data.kitchen, 4, 2), (data.world.team, 6, 5)):
+        for index in range(people):
+            person = PersonFactory(organization=data.world.org, team=team)
+            InvitationFactory(
+                survey=data.ex,
+                cycle=cycle,
+                person=person,
+                used_at=MARCH if index < answered else None,
+            )
+    ex = _tables(login(data.world.hr_admin).get("/dashboards/ex/", MARCH_FILTER))
+    chart = ex["participation"].chart
+    pairs = list(zip(chart["labels"], chart["datasets"][0]["data"], strict=True))
+    assert ("Kitchen (hidden)", None) in pairs
+    # Front desk (5 of 6) is hidden too, to protect Kitchen within their department: said so.
+    assert all(label.endswith(" (hidden)") == (value is None) for label, value in pairs)
+    night = TeamFactory(organization=data.world.org, name="Night")
+    store(survey=data.cx, team=night, columns={data.csat: [5, 4]})
+    rebuild(data.cx)
+    cx = _tables(login(data.world.cx_manager).get("/dashboards/cx/", MARCH_FILTER))
+    chart = cx["teams"].chart
+    pairs = list(zip(chart["labels"], chart["datasets"][0]["data"], strict=True))
+    assert ("Night (hidden)", None) in pairs
+    assert all(label.endswith(" (hidden)") == (value is None) for label, value in pairs)

@@ -656,7 +656,10 @@ def test_overview_card_without_answers_says_what_to_do(world, login):
     response = login(world.cx_manager).get("/dashboards/", MARCH_FILTER)
     card = _cards(response)["csat"]
     assert card["empty"] and card["survey"] == survey
-    assert "No responses yet: share the survey&#x27;s customer link." in response.content.decode()
+    assert (
+        "No responses in this range: share the survey&#x27;s customer link, or widen the dates."
+        in response.content.decode()
+    )
 
 
 def test_the_default_survey_carries_its_organisation(django_assert_num_queries):
