@@ -95,3 +95,29 @@ def heatmap_body(heatmap: dict) -> str:
     return mark_safe(  # noqa: S308 - every value escaped above
         "\n".join(_heat_row(row, columns, write) for row in heatmap["rows"])
     )
+
+
+@register.simple_tag
+def filters_summary(filters) -> str:
+    """What a printed page covers, in one line (the filter bar is not printed): survey, dates,
+    period size, and the department, team or location chosen."""
+    from dashboards.forms import LINK_PERIOD_CHOICES, PERIOD_CHOICES
+    from surveys.models import Department, Location, Team
+
+    parts = [f"Survey: {filters.survey.title}"] if filters.survey else []
+    start, end = (day and f"{day.day} {day:%b %Y}" for day in (filters.start, filters.end))
+    if start or end:
+        parts.append(f"{start or 'the first response'} to {end or 'today'}")
+    periods = dict(PERIOD_CHOICES + LINK_PERIOD_CHOICES)
+    parts.append(f"Period size: {periods.get(filters.period, filters.period)}")
+    for label, model, ids in (
+        ("Department", Department, filters.department_ids),
+        ("Team", Team, filters.team_ids),
+        ("Location", Location, filters.location_ids),
+    ):
+        if ids:
+            names = model.objects.filter(pk__in=ids).order_by("name").values_list("name", flat=True)
+            parts.append(f"{label}: {', '.join(names)}")
+    if not filters.narrowed:
+        parts.append("Whole organisation")
+    return " · ".join(parts)

@@ -673,3 +673,21 @@ def test_the_default_survey_carries_its_organisation(django_assert_num_queries):
     assert found == survey
     with django_assert_num_queries(0):
         assert found.organization is organization
+
+
+def test_a_printed_page_says_what_it_covers(world, login):
+    """The filter bar is not printed: a print-only line names the survey, dates, period size
+    and the team chosen (QA: a printed overview did not say what it covered)."""
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX, title="Pulse")
+    QuestionFactory(survey=survey, type="nps")
+    html = (
+        login(world.hr_admin)
+        .get("/dashboards/ex/", {**MARCH_FILTER, "survey": survey.id, "team": world.team.id})
+        .content.decode()
+    )
+    line = html.split('id="print-scope">', 1)[1].split("</p>", 1)[0]
+    assert line == (
+        f"Survey: Pulse · 1 Mar 2026 to 31 Mar 2026 · Period size: Month · Team: {world.team.name}"
+    )
+    overview = login(world.hr_admin).get("/dashboards/", MARCH_FILTER).content.decode()
+    assert "Whole organisation</p>" in overview.split('id="print-scope">', 1)[1]
