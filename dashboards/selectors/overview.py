@@ -17,7 +17,6 @@ from dashboards.models import AlertStatus
 from dashboards.selectors.common import (
     Filters,
     default_survey_for_metric,
-    period_end,
     period_floor,
     period_shift,
     period_starts,
@@ -85,18 +84,27 @@ def _periods(filters: Filters) -> tuple[str, dt.date, dt.date, list[dt.date]]:
     return period, current, previous, period_starts(period=period, start=start, end=filters.end)
 
 
-def _series(filters: Filters, metric: str, survey: Survey) -> dict:
-    """{period start: metric row} over the card's periods, ungrouped."""
-    period, _, _, starts = _periods(filters)
-    rows = metric_by_group(
+def _rows(
+    filters: Filters, metric: str, survey: Survey, *, start: dt.date, group_by: str = "none"
+) -> list[dict]:
+    """metric_by_group by the card's period size from `start` to the range's end: the period
+    holding the end is cut there (1-10 November for a range ending on the 10th), for the cards
+    and for what moved most alike."""
+    return metric_by_group(
         survey=survey,
         metric=metric,
-        period=period,
-        start=starts[0],
+        group_by=group_by,
+        period=_card_period(filters),
+        start=start,
         end=filters.end,
         **filters.narrowing(),
     )
-    return {row["period_start"]: row for row in rows}
+
+
+def _series(filters: Filters, metric: str, survey: Survey) -> dict:
+    """{period start: metric row} over the card's periods, ungrouped."""
+    _, _, _, starts = _periods(filters)
+    return {row["period_start"]: row for row in _rows(filters, metric, survey, start=starts[0])}
 
 
 def _figure(row: dict | None) -> float | None:
@@ -261,8 +269,9 @@ def headline_cards(*, filters: Filters, membership: Membership) -> list[dict]:
 
 
 def teams_that_moved(*, filters: Filters, cards: list[dict]) -> list[dict]:
-    """Per team and headline metric, the change from the previous period to the current one,
-    both periods shown (not suppressed); the largest moves first."""
+    """Per team and headline metric, the change from the previous period to the current one
+    (the card's: cut at the range's end), both periods shown (not suppressed); the largest
+    moves first."""
     period = _card_period(filters)
     moves = []
     for card in cards:
@@ -270,15 +279,7 @@ def teams_that_moved(*, filters: Filters, cards: list[dict]) -> list[dict]:
             continue
         current = card["period_start"]
         previous = period_shift(period, current, -1)
-        rows = metric_by_group(
-            survey=card["survey"],
-            metric=card["key"],
-            group_by="team",
-            period=period,
-            start=previous,
-            end=period_end(period, current),
-            **filters.narrowing(),
-        )
+        rows = _rows(filters, card["key"], card["survey"], start=previous, group_by="team")
         by_team: dict = {}
         for row in rows:
             if row["group"]["id"] is not None:
