@@ -179,19 +179,24 @@ def early_warnings(
     period: str,
     reference: dt.date | None = None,
 ) -> dict:
-    """Teams whose EX fell from the previous period to the current one while their CX has not
-    (yet): CX shown now, and not fallen by FALL[cx_metric] or more.
+    """Teams whose EX fell by FALL[ex_metric] or more from the previous period to the current
+    one while their CX has not (yet): CX shown now, and not fallen by FALL[cx_metric] or more
+    (both thresholds are returned, for the page to say).
 
-    The current period holds `reference` (default: the last day with employee responses);
-    months when the link itself covers the whole range. Only shown figures are compared.
+    The current period holds `reference`, the range's end, and is cut there as the overview's
+    cards are (1-10 November for a range ending on the 10th); with no end chosen, it is the
+    whole period holding the last day with employee responses. Months when the link itself
+    covers the whole range. Only shown figures are compared.
     """
     period = "month" if period == "all" else period
+    falls = {"ex_fall": FALL[ex_metric], "cx_fall": FALL[cx_metric]}
+    end = reference
     reference = reference or latest_day(ex_survey)
     if reference is None:
-        return {"period": None, "previous": None, "teams": []}
+        return {"period": None, "previous": None, "teams": [], **falls}
     current = period_floor(period, reference)
     previous = period_shift(period, current, -1)
-    scope = {"period": period, "start": previous, "end": period_end(period, current)}
+    scope = {"period": period, "start": previous, "end": end or period_end(period, current)}
     ex = _team_rows(survey=ex_survey, metric=ex_metric, **scope)
     cx = _team_rows(survey=cx_survey, metric=cx_metric, **scope)
     teams = []
@@ -223,6 +228,7 @@ def early_warnings(
         "period": period_label(period, current),
         "previous": period_label(period, previous),
         "teams": teams,
+        **falls,
     }
 
 

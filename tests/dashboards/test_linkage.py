@@ -194,6 +194,69 @@ def test_early_warning_flags_employees_falling_before_customers(world):
     ] == [(falling_alone.id, 100.0, 0.0, -100.0, 80.0, 80.0)]
 
 
+def _slipping_mid_march(world):
+    """One team, EX and CX not anonymous (so cut by days), February whole, March in two halves:
+        EX eNPS  February 10 x5 -> 100.0;  5 March 10 10 0 0 8 -> (2 - 2) / 5 = 0.0;
+                 20 March 10 x5            (whole March: (7 - 2) / 10 = 50.0)
+        CX CSAT  February 5 x5  -> 100.0;  5 March 5 x5 -> 100.0;
+                 20 March 1 x5             (whole March: 5/10 = 50.0)
+    Up to 10 March: eNPS 100.0 -> 0.0 while CSAT stays 100.0, a warning. Whole March: CSAT fell
+    50 points too, none."""
+    org = world.org
+    ex = SurveyFactory(organization=org, kind=SurveyKind.EX, anonymous=False)
+    enps = QuestionFactory(survey=ex, type="nps")
+    cx = SurveyFactory(organization=org, kind=SurveyKind.CX, anonymous=False)
+    csat = QuestionFactory(survey=cx, type="csat")
+    early, late = MARCH.replace(day=5), MARCH.replace(day=20)
+    for when, ex_answers, cx_answers in [
+        (FEBRUARY, [10] * 5, [5] * 5),
+        (early, [10, 10, 0, 0, 8], [5] * 5),
+        (late, [10] * 5, [1] * 5),
+    ]:
+        store(survey=ex, team=world.team, columns={enps: ex_answers}, when=when)
+        store(survey=cx, team=world.team, columns={csat: cx_answers}, when=when)
+    rebuild(ex, cx)
+    return {"ex_survey": ex, "cx_survey": cx, "ex_metric": "enps", "cx_metric": "csat"}
+
+
+def _warned(warnings: dict) -> list[tuple]:
+    return [
+        (w["team"]["name"], w["ex_before"], w["ex_now"], w["cx_before"], w["cx_now"])
+        for w in warnings["teams"]
+    ]
+
+
+def test_early_warning_stops_at_the_ranges_end(world):
+    choice = _slipping_mid_march(world)
+    cut = early_warnings(**choice, period="month", reference=dt.date(2026, 3, 10))
+    assert (cut["period"], cut["previous"]) == ("2026-03", "2026-02")
+    assert _warned(cut) == [("Front desk", 100.0, 0.0, 100.0, 100.0)]
+    # No end chosen: the month of the last employee response (20 March), whole.
+    whole = early_warnings(**choice, period="month")
+    assert whole["period"] == "2026-03" and _warned(whole) == []
+
+
+def test_link_page_says_by_how_much_a_score_must_fall(world, login):
+    """A customer score that fell less than the threshold still lists the team: the page says
+    the threshold rather than "has not fallen"."""
+    choice = _slipping_mid_march(world)
+    params = {
+        "ex_survey": choice["ex_survey"].id,
+        "cx_survey": choice["cx_survey"].id,
+        "period": "month",
+        "end": "2026-03-10",
+    }
+    client = login(world.hr_admin)
+    html = client.get("/dashboards/link/", params).content.decode()
+    assert (
+        "Teams whose eNPS fell by 5 points or more from 2026-02 to 2026-03 while their "
+        "customers' CSAT has not fallen by 5 points or more (yet)." in html
+    )
+    QuestionFactory(survey=choice["cx_survey"], type="ces", order=2)  # a 1-7 mean: 0.5
+    html = client.get("/dashboards/link/", {**params, "cx_metric": "ces"}).content.decode()
+    assert "customers' CES has not fallen by 0.5 points or more (yet)." in html
+
+
 # --- API ---------------------------------------------------------------------------------------
 
 
