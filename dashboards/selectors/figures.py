@@ -20,6 +20,11 @@ SCALE = {
     "csat": (0, 100),
     "ces": (1, 7),
 }
+# The y axis a score trend draws each metric on (charts.js): the two scores share one, the
+# percentages another, CES's mean its own, each over its metric's whole scale (SCALE), so a CES
+# of 5.2 is not drawn near 0 on the scores' axis and a CSAT of 79-85 is not a cliff.
+AXIS = {"enps": "score", "nps": "score", "engagement": "percent", "csat": "percent", "ces": "mean"}
+AXIS_UNIT = {"score": "-100 to 100", "percent": "%", "mean": "mean, 1–7"}
 
 
 def scope_range(filters: Filters) -> dict:
@@ -98,21 +103,22 @@ def _compared(row: dict | None) -> float | str | None:
 
 def series(*, filters: Filters, metrics: list[tuple[str, str]], caption: str, key: str) -> Table:
     """One row per period of the range with each metric's value and n; a line chart of them
-    (a gap, never a zero, where a period is hidden or empty). A selection narrowed to a team,
-    department or location also gets the organisation's figure per metric and period: a
-    column and a dashed line of the same colour (`compare_of`, charts.js)."""
+    (a gap, never a zero, where a period is hidden or empty), each metric on its scale's own
+    y axis (`yAxisID`, trend_axes). A selection narrowed to a team, department or location
+    also gets the organisation's figure per metric and period: a column and a dashed line of
+    the same colour on the same axis (`compare_of`, charts.js)."""
     by_metric = _by_period(filters, metrics)
     whole = _by_period(filters.whole(), metrics) if filters.narrowed else None
     starts = period_starts(period=filters.period, start=filters.start, end=filters.end) or [None]
     headers = ["Period", "Responses"]
     for _, label in metrics:
         headers += [label, f"{label} n"]
-    datasets = [{"label": label, "data": []} for _, label in metrics]
+    datasets = [{"label": label, "data": [], "yAxisID": AXIS[metric]} for metric, label in metrics]
     if whole is not None:
         headers += [compared_label(label) for _, label in metrics]
         datasets += [
-            {"label": compared_label(label), "data": [], "compare_of": index}
-            for index, (_, label) in enumerate(metrics)
+            {"label": compared_label(label), "data": [], "yAxisID": AXIS[metric], "compare_of": i}
+            for i, (metric, label) in enumerate(metrics)
         ]
     table = Table(key=key, caption=caption, headers=headers)
     for start in starts:
@@ -128,15 +134,33 @@ def series(*, filters: Filters, metrics: list[tuple[str, str]], caption: str, ke
             dataset["data"].append(_plotted(row))
             cells += _cells(row) if index < len(metrics) else [_compared(row)]
         table.rows.append(cells)
-    table.chart = {"type": "line", "labels": [row[0] for row in table.rows], "datasets": datasets}
-    plotted = {i for dataset in datasets for i, v in enumerate(dataset["data"]) if v is not None}
-    scales = [SCALE[metric] for metric, _ in metrics if metric in SCALE]
-    if len(plotted) == 1 and len(scales) == len(metrics):
-        # One point: the metrics' whole scale, not a sliver around it (charts.js also centres
-        # a lone period instead of drawing it at the left edge).
-        table.chart["min"] = min(low for low, _ in scales)
-        table.chart["max"] = max(high for _, high in scales)
+    table.chart = {
+        "type": "line",
+        "labels": [row[0] for row in table.rows],
+        "datasets": datasets,
+        "axes": trend_axes(metrics),
+    }
     return explain_blank_chart(table, threshold=filters.threshold) if metrics else table
+
+
+def trend_axes(metrics: list[tuple[str, str]]) -> list[dict]:
+    """The y axes the metrics are drawn on (AXIS), only those used, scores first: each with its
+    title, its metric's whole scale and its side (the first on the left, the others right)."""
+    axes = []
+    for axis in ("score", "percent", "mean"):
+        drawn = [(metric, label) for metric, label in metrics if AXIS[metric] == axis]
+        if drawn:
+            low, high = SCALE[drawn[0][0]]
+            axes.append(
+                {
+                    "id": axis,
+                    "title": f"{', '.join(label for _, label in drawn)} ({AXIS_UNIT[axis]})",
+                    "min": low,
+                    "max": high,
+                    "position": "right" if axes else "left",
+                }
+            )
+    return axes
 
 
 def breakdown(

@@ -3,7 +3,10 @@
  * json_script filter. The same figures are in the table next to the chart.
  *
  * Spec: {"type": "line"|"bar"|"scatter", "labels": [...], "datasets": [{"label", "data"}],
- *        "sparkline": bool, "x_label": "...", "y_label": "...", "min": n, "max": n}
+ *        "sparkline": bool, "x_label": "...", "y_label": "...", "min": n, "max": n,
+ *        "axes": [{"id", "title", "min", "max", "position": "left"|"right"}]}
+ * "axes" (a score trend) replaces the one y axis: each dataset names its own by "yAxisID"
+ * (scores -100..100, percentages 0..100, a 1-7 mean); only the first draws grid lines.
  * A dataset with "compare_of": i is dataset i's comparison (the organisation beside a team):
  * drawn in dataset i's colour, dashed. A bar chart's "reference": [indexes] are comparison
  * bars (the organisation's), drawn grey.
@@ -38,7 +41,8 @@
         borderColor: colour,
         backgroundColor: spec.type === "line" ? colour : colour + "cc",
         spanGaps: !!spec.sparkline,  // a sparkline joins its points; a full chart shows gaps
-        tension: 0.2,
+        // Monotone: the curve never overshoots between two periods (no peak nobody scored).
+        cubicInterpolationMode: "monotone",
         pointRadius: spec.sparkline ? 1.5 : 3,
         borderWidth: 2
       }, compared ? { borderDash: [6, 4], pointStyle: "rectRot", borderWidth: 1.5 } : {}, dataset);
@@ -61,6 +65,17 @@
         y: axis(spec.y_label, spec.min, spec.max)
       }
     };
+    if (spec.axes) {
+      delete options.scales.y;
+      spec.axes.forEach(function (given, index) {
+        options.scales[given.id] = Object.assign(axis(given.title, given.min, given.max), {
+          type: "linear",
+          axis: "y",
+          position: given.position,
+          grid: { drawOnChartArea: index === 0 }  // one set of grid lines, the first axis's
+        });
+      });
+    }
     if (spec.type === "line" && (spec.labels || []).length === 1) {
       options.scales.x.offset = true;  // a lone period in the middle, not on the left edge
     }
