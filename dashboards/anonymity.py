@@ -48,6 +48,17 @@ WEEKS_NOT_ANONYMOUS_RULE = (
     "Anonymous surveys are reported by whole months, so their rules are monthly: choose Month "
     "or Quarter."
 )
+NO_FOLLOW_UP_RULE = (
+    "This survey is anonymous: detractors cannot be followed up one by one, so this rule would "
+    "never fire. Choose an NPS or CSAT rule for its groups, or a survey that is not anonymous."
+)
+# What an alert about one response of an anonymous survey shows instead of the response: such
+# alerts are no longer raised; this covers those stored before.
+WITHHELD_RESPONSE = (
+    "This alert was raised on one response of an anonymous survey, before such alerts were "
+    "stopped. The response, its answers and its value are not shown: follow the survey's group "
+    "figures instead."
+)
 
 
 def threshold_for(organization) -> int:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from dashboards.anonymity import WITHHELD_RESPONSE
 from responses.models import Response
 from surveys.models import (
     Cycle,
@@ -391,6 +392,17 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"Alert {self.pk} · {self.scope_label} · {self.period_label}"
+
+    @property
+    def withholds_response(self) -> bool:
+        """About one response of an anonymous survey: no longer raised, but one stored before
+        shows neither the response nor its value or message (pages, API)."""
+        return bool(self.response_key) and self.survey.anonymous
+
+    @property
+    def shown_message(self) -> str:
+        """The message as pages and the API show it: never one quoting an anonymous response."""
+        return WITHHELD_RESPONSE if self.withholds_response else self.message
 
 
 class AlertNote(models.Model):

@@ -61,7 +61,7 @@ def _alert_for_owner(request, pk: int) -> Alert:
 
 
 def _audit_quoted_comments(request, membership, alerts: list[Alert]) -> None:
-    """A negative-comment alert's message quotes the comment (outside anonymous EX surveys):
+    """A negative-comment alert's message quotes the comment (outside anonymous surveys):
     reading a page holding such messages is a comments view, logged as the inbox's detail is."""
     quoting = [
         alert.id

@@ -8,7 +8,7 @@ from django.core.validators import URLValidator
 
 from dashboards.alerting.selectors import METRICS_FOR_KIND, owner_choices, survey_metrics
 from dashboards.alerting.targets import target_refusal
-from dashboards.anonymity import WEEKS_NOT_ANONYMOUS_RULE
+from dashboards.anonymity import NO_FOLLOW_UP_RULE, WEEKS_NOT_ANONYMOUS_RULE
 from dashboards.models import AlertCondition, AlertMetric, AlertRule, AlertScope, WebhookEndpoint
 from surveys.forms import IdsChoiceField
 from surveys.models import Department, Location, Survey, Team
@@ -49,6 +49,8 @@ class AlertRuleForm(forms.ModelForm):
             "active",
         ]
         help_texts = {
+            "survey": "Detractor follow-ups skip anonymous surveys (a rule for one of them alone "
+            "is refused).",
             "threshold": "For “falls below”: eNPS/NPS −100…100, CSAT, engagement and "
             "participation in %, CES 1…7.",
             "drop_points": "For “drops by”: points against the previous period (or cycle).",
@@ -83,6 +85,8 @@ class AlertRuleForm(forms.ModelForm):
         survey = data.get("survey")
         if survey is not None and metric:
             self._clean_survey_metric(survey, metric)
+            if metric == AlertMetric.DETRACTOR and survey.anonymous:
+                self.add_error("survey", NO_FOLLOW_UP_RULE)
         weekly_figure = metric not in (AlertMetric.DETRACTOR, AlertMetric.PARTICIPATION)
         if data.get("period") == "week" and weekly_figure:
             # A rule on every survey of its kind reads each one: none may be anonymous.
@@ -145,7 +149,7 @@ class WebhookEndpointForm(forms.ModelForm):
         model = WebhookEndpoint
         fields = ["url", "on_alert", "on_response"]
         labels = {"on_alert": "Send new alerts", "on_response": "Send every new response"}
-        help_texts = {"on_response": "Never for anonymous employee surveys."}
+        help_texts = {"on_response": "Never for anonymous surveys."}
 
     def clean_url(self):
         url = self.cleaned_data["url"]

@@ -115,8 +115,10 @@ def survey_metrics(*, survey: Survey) -> list[str]:
 
 
 def is_protected(survey: Survey) -> bool:
-    """Anonymous employee data: alerts speak only of groups at or above the threshold."""
-    return survey.kind == SurveyKind.EX and survey.anonymous
+    """An anonymous survey, employee or customer: alerts speak only of groups at or above the
+    threshold, never of one response (no detractor follow-up, no quoted comment, no
+    new-response webhook)."""
+    return survey.anonymous
 
 
 # --- Periods -------------------------------------------------------------------------------------

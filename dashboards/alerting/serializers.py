@@ -80,6 +80,14 @@ class AlertSerializer(serializers.ModelSerializer):
     def get_url(self, alert: Alert) -> str:
         return alert_url(alert)
 
+    def to_representation(self, alert: Alert) -> dict:
+        data = super().to_representation(alert)
+        if alert.withholds_response:
+            # Stored before per-response alerts stopped on anonymous surveys: never the
+            # response, its value or the message that quotes it.
+            data.update(response=None, value=None, message=alert.shown_message)
+        return data
+
 
 def alert_payload(alert: Alert) -> dict:
     return dict(AlertSerializer(alert).data)

@@ -64,7 +64,8 @@ def alert_rules_evaluate(*, survey_id: int, response_id: int | None = None) -> l
     1. Load the survey and (when given) the response; its day anchors the period, else today.
     2. Each active rule of the survey's organisation and kind (for this survey or for every
        survey) yields findings: per scope group for metrics, per response for detractors and
-       (outside anonymous EX) negative comments.
+       negative comments. An anonymous survey (EX or CX) gets no per-response finding: its
+       negative comments are counted per group, and detractor rules skip it.
     3. Each finding becomes an alert unless that rule, scope and period already has one.
     """
     survey = Survey.objects.select_related("organization").filter(id=survey_id).first()
@@ -94,7 +95,7 @@ def alert_rules_evaluate(*, survey_id: int, response_id: int | None = None) -> l
 
 def survey_has_listeners(*, survey_id: int) -> bool:
     """Whether a scored response of this survey can raise an alert or call a webhook: an active
-    rule for it (or for all surveys of its kind), or, outside anonymous EX, an active
+    rule for it (or for all surveys of its kind), or, outside anonymous surveys, an active
     new-response endpoint. One query; lets the worker skip both lookups per response."""
     on_survey = {"organization_id": OuterRef("organization_id"), "kind": OuterRef("kind")}
     survey = (
@@ -179,7 +180,7 @@ def _threshold_findings(rule: AlertRule, survey: Survey, periods: list[Period], 
 
 
 def _comment_group_findings(rule: AlertRule, survey: Survey, day) -> list[Finding]:
-    """Anonymous EX: a group with >= 1 negative comment in the period and >= threshold
+    """Anonymous (EX or CX): a group with >= 1 negative comment in the period and >= threshold
     respondents. The message gives a count, never a comment."""
     threshold = threshold_for(survey.organization)
     period = selectors.period_containing(_period_size(rule, survey), day)
@@ -210,8 +211,8 @@ def _comment_response_findings(rule: AlertRule, response, day) -> list[Finding]:
 
 
 def _detractor_findings(rule: AlertRule, survey: Survey, response, day) -> list[Finding]:
-    if survey.kind != SurveyKind.CX:
-        return []
+    if survey.kind != SurveyKind.CX or selectors.is_protected(survey):
+        return []  # one customer's answers on an anonymous survey are never singled out
     scope = response and selectors.response_scope(rule=rule, response=response)
     if not scope:
         return []
@@ -342,7 +343,8 @@ def _alert_messages_write(*, alert: Alert, rule: AlertRule) -> list[OutboxMessag
 def response_webhooks_queue(*, response_id: int) -> int:
     """Queue the opt-in new-response webhooks for a scored response. Returns how many were new.
 
-    Never for anonymous EX surveys (a single employee's answers, as they arrive). Idempotent:
+    Never for anonymous surveys, EX or CX (one person's answers, as they arrive, with their
+    team, location and time). Idempotent:
     one message per endpoint and response (unique constraint), however often scoring runs.
     """
     # The endpoints first: most organisations have none, and the response with its relations

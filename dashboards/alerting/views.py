@@ -143,9 +143,9 @@ def _detail_context(request, alert: Alert, **forms) -> dict:
 
 def _served(alert: Alert) -> Response | None:
     """Who served the customer of a per-response CX alert (team, location, agent) and when they
-    answered: what a follow-up starts from, whatever the rule's scope. Staff, not the customer,
-    so shown on anonymous CX surveys too."""
-    if alert.response_id is None or alert.survey.kind != SurveyKind.CX:
+    answered: what a follow-up starts from, whatever the rule's scope. Never on an anonymous
+    survey: with the exact time and channel they single out one customer's answers."""
+    if alert.response_id is None or alert.survey.kind != SurveyKind.CX or alert.withholds_response:
         return None
     return (
         Response.objects.filter(pk=alert.response_id)
@@ -185,7 +185,7 @@ def _audit_view(request, alert: Alert, action: str, obj) -> None:
 def alert_detail(request, pk: int):
     alert = _alert_for_user(request, pk)
     if alert.metric == AlertMetric.NEGATIVE_COMMENT and not selectors.is_protected(alert.survey):
-        # The message quotes the comment (anonymous EX alerts give a count only).
+        # The message quotes the comment (anonymous surveys' alerts give a count only).
         _audit_view(request, alert, AuditAction.COMMENTS_VIEW, alert.survey)
     return render(request, "dashboards/alerts/detail.html", _detail_context(request, alert))
 

@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from dashboards.models import AlertNote
-from tests.factories import AlertFactory, SurveyFactory
+from tests.factories import AlertFactory, SurveyFactory, response_with_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +113,27 @@ def test_list_filters_by_status(world, api, ex_alert):
     ]
 
 
+def test_a_stored_alert_on_one_anonymous_response_gives_no_response_value_or_message(world, api):
+    """Raised before per-response alerts stopped on anonymous surveys: listed (to be resolved),
+    its response, value and message withheld."""
+    survey = SurveyFactory(organization=world.org, kind="cx", anonymous=True)
+    response = response_with_answers(survey=survey, team=world.team, answers={})
+    alert = AlertFactory(
+        organization=world.org,
+        survey=survey,
+        rule__metric="detractor",
+        response=response,
+        response_key=str(response.id),
+        value=2.0,
+        message="Detractor response in Acme Retail: “Recommend us?” 2.",
+    )
+
+    [row] = api(world.cx_manager).get(LIST).json()["results"]
+
+    assert (row["id"], row["response"], row["value"]) == (alert.id, None, None)
+    assert row["message"].startswith("This alert was raised on one response of an anonymous")
+
+
 def test_list_rejects_an_unknown_status_with_a_field_error(world, api):
     response = api(world.hr_admin).get(LIST, {"status": "closed"})
 
@@ -186,7 +207,7 @@ def test_resolve_refuses_get(world, api, ex_alert):
 
 
 def test_a_page_quoting_comments_is_logged_as_a_comments_view(world, api):
-    """Negative-comment alerts quote the comment outside anonymous EX surveys: listing them is
+    """Negative-comment alerts quote the comment outside anonymous surveys: listing them is
     audited like opening one in the inbox; a page without quotes writes nothing."""
     from surveys.models import AuditLog
 

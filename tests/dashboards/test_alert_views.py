@@ -137,11 +137,9 @@ def test_cx_detractor_alert_shows_the_customers_answers_and_is_audited(world, lo
 
 def test_cx_alert_says_who_served_the_customer(world, login, cx_alert):
     """Team, location and agent of the response, whatever the rule's scope (the organisation
-    here): where a follow-up starts. Staff, not the customer: shown on anonymous surveys too."""
+    here): where a follow-up starts."""
     agent = PersonFactory(organization=world.org, team=world.other_team, name="Dana Agent")
     Response.objects.filter(pk=cx_alert.response_id).update(agent=agent)
-    cx_alert.survey.anonymous = True
-    cx_alert.survey.save()
 
     body = login(world.cx_manager).get(url("alert-detail", cx_alert.pk)).content.decode()
 
@@ -159,14 +157,27 @@ def test_ex_alert_has_no_served_by(world, login, ex_alert):
     assert "Served by" not in body
 
 
-def test_anonymous_cx_alert_does_not_show_answers(world, login, cx_alert):
+def test_a_stored_alert_on_one_anonymous_response_shows_none_of_it(world, login, cx_alert):
+    """Raised before per-response alerts stopped on anonymous surveys: the page keeps the alert
+    (to resolve it) but shows neither the answers, the value, the message quoting them, nor who
+    served the customer and when."""
+    agent = PersonFactory(organization=world.org, team=world.other_team, name="Dana Agent")
+    Response.objects.filter(pk=cx_alert.response_id).update(agent=agent)
     cx_alert.survey.anonymous = True
     cx_alert.survey.save()
 
-    body = login(world.cx_manager).get(url("alert-detail", cx_alert.pk)).content.decode()
+    response = login(world.cx_manager).get(url("alert-detail", cx_alert.pk))
 
-    assert "Would you recommend us?" not in body
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "raised on one response of an anonymous survey" in body
+    for shown in ("Would you recommend us?", "Detractor response in Acme Retail.", "Served by"):
+        assert shown not in body
+    assert "Dana Agent" not in body and "Answered</dt>" not in body and "Value</dt>" not in body
     assert not AuditLog.objects.filter(action="responses.view").exists()
+    overview = login(world.cx_manager).get(url("overview")).content.decode()
+    assert "raised on one response of an anonymous survey" in overview
+    assert "Detractor response in Acme Retail." not in overview
 
 
 def test_owner_acknowledges_assigns_notes_and_resolves(world, login, ex_alert):
@@ -408,6 +419,33 @@ def test_rule_on_a_metric_its_survey_measures_is_saved(world, login, metric):
 
     assert response.status_code == 302
     assert AlertRule.objects.get().survey == survey
+
+
+def test_detractor_rule_for_one_anonymous_survey_is_refused(world, login):
+    survey = SurveyFactory(organization=world.org, kind="cx", anonymous=True, title="After visit")
+    QuestionFactory(survey=survey, type="nps")
+
+    response = login(world.cx_manager).post(
+        url("alert-rule-create"), cx_rule_data(world, survey, "detractor")
+    )
+
+    assert response.status_code == 400
+    [message] = response.context["form"].errors["survey"]
+    assert message.startswith("This survey is anonymous: detractors cannot be followed up")
+    assert not AlertRule.objects.exists()
+
+
+def test_detractor_rule_for_every_survey_is_saved_beside_an_anonymous_one(world, login):
+    """It skips the anonymous surveys when it runs (test_alerts), as the form says."""
+    SurveyFactory(organization=world.org, kind="cx", anonymous=True)
+    client = login(world.cx_manager)
+
+    page = client.get(url("alert-rule-create")).content.decode()
+    response = client.post(url("alert-rule-create"), cx_rule_data(world, None, "detractor"))
+
+    assert "Detractor follow-ups skip anonymous surveys" in page
+    assert response.status_code == 302
+    assert AlertRule.objects.get().survey is None
 
 
 def test_rule_for_every_survey_needs_no_question(world, login):

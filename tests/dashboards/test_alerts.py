@@ -213,6 +213,21 @@ def test_detractor_rule_waits_for_a_response(world, cx_survey):
     assert evaluate(cx_survey) == []  # the sweep (no response) raises no per-response alert
 
 
+def test_no_detractor_alert_on_an_anonymous_cx_survey(world, cx_survey):
+    """One customer's answers are never singled out on an anonymous survey: a rule on every CX
+    survey skips it, and so does a rule saved for that survey alone before the form refused it."""
+    cx_survey.anonymous = True
+    cx_survey.save()
+    response = response_with_answers(
+        survey=cx_survey, team=world.team, answers={cx_survey.nps: 0, cx_survey.csat: 1}
+    )
+    rule(world, kind="cx", metric="detractor", threshold=None)
+    rule(world, kind="cx", metric="detractor", threshold=None, survey=cx_survey)
+
+    assert evaluate(cx_survey, response) == []
+    assert not Alert.objects.exists() and not OutboxMessage.objects.exists()
+
+
 # --- Negative comments ---------------------------------------------------------------------------
 
 
@@ -250,6 +265,29 @@ def test_negative_comment_on_anonymous_ex_needs_a_group_at_threshold_and_never_q
     assert "chaos" not in alert.message
     body = OutboxMessage.objects.get(alert=alert, kind=OutboxKind.EMAIL).payload["body"]
     assert "chaos" not in body
+
+
+def test_negative_comment_on_anonymous_cx_is_counted_per_group_never_quoted(world, cx_survey):
+    # Front desk: 5 customers, one negative comment: one alert about the team, by count only,
+    # raised with or without the response that brought it (the worker, the hourly sweep).
+    cx_survey.anonymous = True
+    cx_survey.save()
+    comments = [NEGATIVE, POSITIVE]
+    for index in range(5):
+        answers = {cx_survey.nps: 9}
+        if index < len(comments):
+            answers[cx_survey.comment] = comments[index]
+        last = response_with_answers(
+            survey=cx_survey, team=world.team, answers=answers, submitted_at=FEB
+        )
+    rule(world, kind="cx", metric="negative_comment", scope="team", threshold=None)
+
+    [alert] = evaluate(cx_survey, last)
+
+    assert (alert.scope_key, alert.value, alert.response_key) == (f"team:{world.team.id}", 1.0, "")
+    assert alert.response is None
+    assert "1 negative comment(s) in Front desk in 2026-02 (5 respondents)" in alert.message
+    assert "chaos" not in alert.message
 
 
 # --- Participation -------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from dashboards.alerting.outbox import (
     outbox_flush,
     outbox_message_resend,
 )
-from dashboards.alerting.services import response_webhooks_queue
+from dashboards.alerting.services import response_webhooks_queue, survey_has_listeners
 from dashboards.models import DeliveryAttempt, OutboxKind, OutboxMessage, OutboxStatus
 from tests.factories import (
     OutboxMessageFactory,
@@ -343,14 +343,18 @@ def test_new_response_webhook_is_queued_once_per_endpoint(world, cx_survey):
     ]
 
 
-def test_no_new_response_webhook_for_an_anonymous_employee_survey(world):
-    survey = SurveyFactory(organization=world.org, kind="ex", anonymous=True)
+@pytest.mark.parametrize("kind", ["ex", "cx"])
+def test_no_new_response_webhook_for_an_anonymous_survey(world, kind):
+    """One person's answers with their team, location and time: never sent, employee or
+    customer, and the worker is not told the survey has listeners."""
+    survey = SurveyFactory(organization=world.org, kind=kind, anonymous=True)
     question = QuestionFactory(survey=survey, type="nps")
-    WebhookEndpointFactory(organization=world.org, kind="ex", on_response=True)
+    WebhookEndpointFactory(organization=world.org, kind=kind, on_response=True)
     response = response_with_answers(survey=survey, team=world.team, answers={question: 9})
 
     assert response_webhooks_queue(response_id=response.id) == 0
     assert not OutboxMessage.objects.exists()
+    assert survey_has_listeners(survey_id=survey.id) is False
 
 
 def test_scoring_a_response_sends_its_webhook(

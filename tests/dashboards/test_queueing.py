@@ -210,7 +210,8 @@ def test_a_task_waits_for_its_response_to_be_gather_old_even_when_scored(cx_live
 
 @pytest.mark.django_db
 def test_listeners_are_active_rules_of_the_kind_or_new_response_webhooks(world):
-    cx = SurveyFactory(organization=world.org, kind=SurveyKind.CX)
+    cx = SurveyFactory(organization=world.org, kind=SurveyKind.CX, anonymous=False)
+    anonymous_cx = SurveyFactory(organization=world.org, kind=SurveyKind.CX, anonymous=True)
     ex = SurveyFactory(organization=world.org, kind=SurveyKind.EX, anonymous=True)
     named_ex = SurveyFactory(organization=world.org, kind=SurveyKind.EX, anonymous=False)
     assert not survey_has_listeners(survey_id=cx.id)
@@ -228,6 +229,7 @@ def test_listeners_are_active_rules_of_the_kind_or_new_response_webhooks(world):
     assert not survey_has_listeners(survey_id=ex.id)  # never per response on anonymous EX
     WebhookEndpointFactory(organization=world.org, kind=SurveyKind.CX, on_response=True)
     assert survey_has_listeners(survey_id=cx.id)
+    assert not survey_has_listeners(survey_id=anonymous_cx.id)  # nor on anonymous CX
     AlertRuleFactory(organization=world.org, kind=SurveyKind.EX, survey=None)
     assert survey_has_listeners(survey_id=ex.id)  # an org-wide EX rule
 
