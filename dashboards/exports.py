@@ -116,7 +116,7 @@ def xlsx_response(*, tables: Iterable[Table], filename: str) -> FileResponse:
     workbook = Workbook(write_only=True)
     used: set[str] = set()
     for table in tables:
-        sheet = workbook.create_sheet(title=_sheet_title(table.caption, used))
+        sheet = workbook.create_sheet(title=_sheet_title(table.sheet or table.caption, used))
         sheet.append([_xlsx_value(table.caption)])
         sheet.append([_xlsx_value(header) for header in table.headers])
         for row in table.rows:

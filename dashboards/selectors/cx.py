@@ -89,11 +89,12 @@ def agent_breakdown(*, filters: Filters, metric_list: list[tuple[str, str]]) -> 
 
 
 def detractor_follow_ups(*, filters: Filters) -> dict:
-    """Detractor answers (0-6 on a 0-10 question, 1-2 on CSAT: the alert rules' definition) of a
-    non-anonymous survey, newest first, each with its follow-up alert when one was raised."""
+    """Detractor responses of a non-anonymous survey, newest first: one item per response with
+    its low answers (0-6 on a 0-10 question, 1-2 on CSAT: the alert rules' definition) and its
+    follow-up alert when one was raised. `count` is of responses, not answers."""
     if filters.survey.anonymous:
         return {"available": False, "items": [], "count": 0}
-    detractors = (
+    low = (
         answers_in_scope(filters)
         .filter(
             Q(question__type=QuestionType.NPS, value_int__lte=6)
@@ -101,32 +102,45 @@ def detractor_follow_ups(*, filters: Filters) -> dict:
         )
         .filter(value_int__isnull=False)
     )
+    # DISTINCT over the response's own columns: one row per response however many of its
+    # answers are low (the ordering's columns are among them, as DISTINCT requires).
     items = list(
-        detractors.values(
-            "response_id",
-            "response__submitted_at",
-            "response__team__name",
-            "response__agent__name",
-            "question__text",
-            "value_int",
-        ).order_by("-response__submitted_at", "-response_id")[:FOLLOW_UPS]
+        low.values(
+            "response_id", "response__submitted_at", "response__team__name", "response__agent__name"
+        )
+        .distinct()
+        .order_by("-response__submitted_at", "-response_id")[:FOLLOW_UPS]
     )
+    ids = [item["response_id"] for item in items]
+    answers: dict[int, list[dict]] = {}
+    for answer in (
+        low.filter(response_id__in=ids)
+        .values("response_id", "question__text", "value_int")
+        .order_by("question__order", "question_id")
+    ):
+        answers.setdefault(answer["response_id"], []).append(answer)
     alerts = {
         alert["response_id"]: alert
-        for alert in Alert.objects.filter(
-            response_id__in=[item["response_id"] for item in items], metric=AlertMetric.DETRACTOR
-        ).values("id", "response_id", "status")
+        for alert in Alert.objects.filter(response_id__in=ids, metric=AlertMetric.DETRACTOR).values(
+            "id", "response_id", "status"
+        )
     }
     for item in items:
+        item["answers"] = answers[item["response_id"]]
         item["alert"] = alerts.get(item["response_id"])
-    return {"available": True, "items": items, "count": detractors.count()}
+    count = low.values("response_id").distinct().count()
+    return {"available": True, "items": items, "count": count}
 
 
 def follow_ups_table(follow_ups: dict) -> Table:
+    """The follow-ups for the exports, saying so when they are the latest of more."""
+    shown, count = len(follow_ups["items"]), follow_ups["count"]
+    caption = "Detractor follow-ups"
     table = Table(
         key="follow-ups",
-        caption="Detractor follow-ups",
-        headers=["Response", "Submitted", "Team", "Agent", "Question", "Answer", "Alert status"],
+        caption=f"{caption}: the latest {shown} of {count}" if count > shown else caption,
+        sheet=caption,
+        headers=["Response", "Submitted", "Team", "Agent", "Low answers", "Alert status"],
     )
     for item in follow_ups["items"]:
         table.rows.append(
@@ -135,8 +149,7 @@ def follow_ups_table(follow_ups: dict) -> Table:
                 item["response__submitted_at"],
                 item["response__team__name"] or "No team",
                 item["response__agent__name"] or "",
-                item["question__text"],
-                item["value_int"],
+                "; ".join(f"{a['question__text']}: {a['value_int']}" for a in item["answers"]),
                 item["alert"]["status"] if item["alert"] else "",
             ]
         )

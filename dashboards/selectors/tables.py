@@ -41,6 +41,8 @@ class Table:
     chart: dict | None = None  # Chart.js config (type, labels, datasets) built from the rows
     # Why the chart has nothing to draw, said in its place (figures.explain_blank_chart).
     note: str = ""
+    # The XLSX sheet's name, when the caption says more than a name (else the caption's start).
+    sheet: str = ""
 
     @property
     def empty(self) -> bool:

@@ -376,6 +376,40 @@ def test_detractor_follow_ups_link_their_alert(data, login):
     assert f'href="/dashboards/alerts/{alert.id}/"' in page.content.decode()
 
 
+def test_follow_ups_list_each_response_once_with_its_low_answers(world, login):
+    """Counted by responses, not answers. Front desk: (NPS 2, CSAT 1) both low, (9, 5) none,
+    (5, 4) NPS, (10, 2) CSAT; Night shift: (6, 3) NPS, (7, 2) CSAT. 5 responses hold 6 low
+    answers: 5 rows and a badge of 5, the first response's row with both its answers."""
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.CX, anonymous=False)
+    nps = QuestionFactory(survey=survey, type="nps", order=1, text="How likely to recommend?")
+    csat = QuestionFactory(survey=survey, type="csat", order=2, text="How satisfied?")
+    store(survey=survey, team=world.team, columns={nps: [2, 9, 5, 10], csat: [1, 5, 4, 2]})
+    store(survey=survey, team=world.other_team, columns={nps: [6, 7], csat: [3, 2]})
+    rebuild(survey)
+
+    page = login(world.cx_manager).get("/dashboards/cx/", {**MARCH_FILTER, "survey": survey.id})
+
+    follow_ups = page.context["follow_ups"]
+    assert follow_ups["count"] == 5
+    # Same time for all: newest first by id, so Night shift's (7, 2) first, Front desk's first last.
+    assert [
+        [(a["question__text"], a["value_int"]) for a in i["answers"]] for i in follow_ups["items"]
+    ] == [
+        [("How satisfied?", 2)],
+        [("How likely to recommend?", 6)],
+        [("How satisfied?", 2)],
+        [("How likely to recommend?", 5)],
+        [("How likely to recommend?", 2), ("How satisfied?", 1)],
+    ]
+    body = page.content.decode()
+    assert '<span class="badge text-bg-danger">5</span>' in body
+    assert (
+        "<div>How likely to recommend?: <strong>2</strong></div><div>How satisfied?: <strong>1</strong></div>"
+        in body
+    )
+    assert "the latest" not in body
+
+
 def test_anonymous_cx_survey_has_no_follow_ups(world, login):
     survey = SurveyFactory(organization=world.org, kind=SurveyKind.CX, anonymous=True)
     csat = QuestionFactory(survey=survey, type="csat")

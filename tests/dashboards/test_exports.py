@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from dashboards.anonymity import PROTECTS_ANOTHER
 from dashboards.exports import cell_safe
+from dashboards.selectors import cx
 from dashboards.selectors.raw import raw_responses_table
 from dashboards.selectors.tables import HIDDEN
 from surveys.models import SurveyKind
@@ -123,6 +124,40 @@ def test_xlsx_has_a_sheet_per_table_and_text_cells_for_formulas(data, login):
     cells = [row[-1] for row in comments.iter_rows(min_row=3)]
     formula = next(cell for cell in cells if "HYPERLINK" in str(cell.value))
     assert formula.value == '\'=HYPERLINK("http://evil")' and formula.data_type == "s"
+
+
+def test_follow_ups_export_says_when_it_holds_the_latest_of_more(data, login, monkeypatch):
+    """CSAT 1-2 in March: Front desk's 2 and 1 (Ann), Night shift's 1 (Bob): 3 responses. With
+    room for 2, the export says "the latest 2 of 3" as the page does; the sheet keeps its name."""
+    monkeypatch.setattr(cx, "FOLLOW_UPS", 2)
+    client = login(data.world.cx_manager)
+
+    rows = _csv(client.get("/dashboards/export/cx.csv", MARCH_FILTER))
+    page = client.get("/dashboards/cx/", MARCH_FILTER).content.decode()
+    workbook = _xlsx(client.get("/dashboards/export/cx.xlsx", MARCH_FILTER))
+
+    follow_ups = _section(rows, "Detractor follow-ups: the latest 2 of 3")
+    assert rows[rows.index(["Detractor follow-ups: the latest 2 of 3"]) + 1] == [
+        "Response",
+        "Submitted",
+        "Team",
+        "Agent",
+        "Low answers",
+        "Alert status",
+    ]
+    assert [row[2:5] for row in follow_ups] == [
+        ["Night shift", "Bob", "How satisfied were you?: 1"],
+        ["Front desk", "Ann", "How satisfied were you?: 1"],
+    ]
+    assert "the latest 2 of 3" in page
+    sheet = list(workbook["Detractor follow-ups"].iter_rows(values_only=True))
+    assert sheet[0][0] == "Detractor follow-ups: the latest 2 of 3" and len(sheet) == 4
+
+
+def test_follow_ups_export_of_all_of_them_says_nothing_more(data, login):
+    rows = _csv(login(data.world.cx_manager).get("/dashboards/export/cx.csv", MARCH_FILTER))
+
+    assert len(_section(rows, "Detractor follow-ups")) == 3
 
 
 def test_team_names_are_neutralised_in_exports_and_escaped_in_pages(world, login):
