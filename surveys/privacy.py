@@ -126,6 +126,7 @@ def retention_set(
 # --- Copies of free text ------------------------------------------------------------------
 
 QUOTE_REMOVED = "“[comment removed]”"
+AGENT_REMOVED = "an erased agent"  # an alert attributed to the agent alone
 
 
 def response_copies_scrub(*, response_ids: list[int]) -> None:
@@ -155,21 +156,34 @@ def response_copies_scrub(*, response_ids: list[int]) -> None:
             message.save(update_fields=["payload"])
 
 
-def _quotes_replaced(value: Any, quotes: list[str]) -> Any:
+def _quotes_replaced(value: Any, quotes: list[str], replacement: str = QUOTE_REMOVED) -> Any:
     if isinstance(value, str):
         for quote in quotes:
-            value = value.replace(quote, QUOTE_REMOVED)
+            value = value.replace(quote, replacement)
         return value
     if isinstance(value, dict):
-        return {key: _quotes_replaced(item, quotes) for key, item in value.items()}
+        return {key: _quotes_replaced(item, quotes, replacement) for key, item in value.items()}
     if isinstance(value, list):
-        return [_quotes_replaced(item, quotes) for item in value]
+        return [_quotes_replaced(item, quotes, replacement) for item in value]
     return value
 
 
 def _agent_name_scrub(person: Person) -> None:
-    """New-response webhooks name the agent who served the customer: drop the person's name."""
-    from dashboards.models import OutboxMessage
+    """New-response webhooks name the agent who served the customer: drop the person's name.
+    Alerts on those responses name them in their scope and message ("Front desk · agent Sam
+    Doe"), and so do their e-mails and webhooks: the name goes from those too."""
+    from dashboards.models import Alert, OutboxMessage
+
+    def unnamed(value: Any) -> Any:
+        value = _quotes_replaced(value, [f" · agent {person.name}"], "")
+        return _quotes_replaced(value, [f"agent {person.name}"], AGENT_REMOVED)
+
+    for alert in Alert.objects.filter(response__agent=person).prefetch_related("messages"):
+        alert.scope_label, alert.message = unnamed(alert.scope_label), unnamed(alert.message)
+        alert.save(update_fields=["scope_label", "message"])
+        for message in alert.messages.all():
+            message.payload = unnamed(message.payload)
+            message.save(update_fields=["payload"])
 
     messages = list(
         OutboxMessage.objects.filter(

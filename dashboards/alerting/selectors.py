@@ -21,6 +21,7 @@ from django.db.models import (
     Sum,
 )
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from dashboards.forms import METRIC_TYPES
 from dashboards.models import (
@@ -75,6 +76,8 @@ METRIC_QUESTION_TYPES = {
     AlertMetric.DETRACTOR: {QuestionType.NPS, QuestionType.CSAT},
     AlertMetric.NEGATIVE_COMMENT: {QuestionType.TEXT},
 }
+# A question's text in an alert's message is cut after this many characters.
+QUESTION_CHARS = 80
 # The role that owns each kind's rules and alerts: the one that authors its surveys.
 OWNER_ROLE = AUTHOR_ROLE_FOR_KIND
 
@@ -280,6 +283,25 @@ def response_scope(*, rule: AlertRule, response: Response) -> tuple | None:
     if group is None or (wanted is not None and group.id != wanted):
         return None
     return f"{rule.scope}:{group.id}", group.name, response.team_id
+
+
+def response_attribution(response: Response) -> str:
+    """Where a response was attributed: "Front desk · Lisbon · agent Dana" (what is known), or
+    "" when nothing is. Only for surveys that are not anonymous (one response's alerts)."""
+    parts = [
+        response.team and response.team.name,
+        response.location and response.location.name,
+        response.agent and f"agent {response.agent.name}",
+    ]
+    return " · ".join(part for part in parts if part)
+
+
+def answer_label(answer: Answer) -> str:
+    """A low answer with its question: 'NPS 2 (“How likely…”)', 'CSAT 1 (“How satisfied…”)'."""
+    metric = "NPS" if answer.question.type == QuestionType.NPS else "CSAT"
+    return (
+        f"{metric} {answer.value_int} (“{Truncator(answer.question.text).chars(QUESTION_CHARS)}”)"
+    )
 
 
 def detractor_answers(*, response_id: int) -> list[Answer]:

@@ -77,7 +77,9 @@ def alert_rules_evaluate(*, survey_id: int, response_id: int | None = None) -> l
     response = None
     if response_id is not None:
         response = (
-            Response.objects.select_related("team__department", "location", "survey__organization")
+            Response.objects.select_related(
+                "team__department", "location", "agent", "survey__organization"
+            )
             .filter(id=response_id, survey=survey)
             .first()
         )
@@ -205,6 +207,7 @@ def _comment_response_findings(rule: AlertRule, response, day) -> list[Finding]:
     answers = selectors.negative_comments(response_id=response.id)
     if not answers:
         return []
+    scope = _attributed(scope, response)
     quote = answers[0].value_text[:QUOTE_LENGTH]
     message = f"Negative comment in {scope[1]} on “{answers[0].question.text}”: “{quote}”"
     return [_response_finding(rule, response, scope, day, answers[0].sentiment_score, message)]
@@ -219,9 +222,18 @@ def _detractor_findings(rule: AlertRule, survey: Survey, response, day) -> list[
     answers = selectors.detractor_answers(response_id=response.id)
     if not answers:
         return []
-    scored = "; ".join(f"“{a.question.text}” {a.value_int}" for a in answers)
-    message = f"Detractor response in {scope[1]}: {scored}. Follow up with the customer."
+    scope = _attributed(scope, response)
+    scored = "; ".join(selectors.answer_label(answer) for answer in answers)
+    message = f"Detractor response, served by {scope[1]}: {scored}. Follow up with the customer."
     return [_response_finding(rule, response, scope, day, answers[0].value_int, message)]
+
+
+def _attributed(scope: tuple, response) -> tuple:
+    """The scope of a per-response alert named by where the response was attributed (team,
+    location, agent), whatever the rule's scope: the organisation's name on every detractor
+    alert said nothing. The key stays the rule's group (one alert per response either way)."""
+    key, label, team_id = scope
+    return key, selectors.response_attribution(response) or label, team_id
 
 
 def _finding(rule, figure: GroupFigure, period: Period, message: str, previous=None) -> Finding:

@@ -130,6 +130,7 @@ def _detail_context(request, alert: Alert, **forms) -> dict:
         "note_form": forms.get("note_form") or NoteForm(),
         "answers": _customer_answers(request, alert),
         "served": _served(alert),
+        "value_text": _value_text(alert),
         **_nav(request),
     }
     if owner:
@@ -153,6 +154,15 @@ def _served(alert: Alert) -> Response | None:
         .only("submitted_at", "channel", "team__name", "location__name", "agent__name")
         .first()
     )
+
+
+def _value_text(alert: Alert) -> str:
+    """A detractor alert's value with its question ('NPS 2 (“How likely…”)'): "2.0" alone said
+    neither. "" for other alerts, and when the response is gone or withheld."""
+    if alert.metric != AlertMetric.DETRACTOR or not alert.response_id or alert.withholds_response:
+        return ""
+    answers = selectors.detractor_answers(response_id=alert.response_id)
+    return selectors.answer_label(answers[0]) if answers else ""
 
 
 def _customer_answers(request, alert: Alert) -> list[Answer]:

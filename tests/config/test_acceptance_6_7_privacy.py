@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from config.audit import audit_record
-from dashboards.alerting.services import response_webhooks_queue
+from dashboards.alerting.services import alert_rules_evaluate, response_webhooks_queue
 from dashboards.models import Alert, AlertMetric, AlertNote, OutboxMessage
 from dashboards.scoring import response_score
 from surveys.models import AuditLog, Organization, SurveyKind
@@ -126,6 +126,33 @@ def test_erased_persons_comments_and_name_leave_no_copy(world, cx, subject):  # 
     assert alert.response_id is None and alert.message.endswith("“[comment removed]”")
     webhook = OutboxMessage.objects.get(response_id=served.pk)
     assert webhook.payload["response"]["agent"] is None
+
+
+def test_erased_agent_leaves_no_name_in_the_alerts_on_customers_they_served(world, cx, subject):  # noqa: F811
+    """A detractor alert names where the customer was served, the agent included, in its scope,
+    message, e-mail and webhook: erasing the agent takes the name from all of them."""
+    AlertRuleFactory(
+        organization=world.org,
+        kind=SurveyKind.CX,
+        metric=AlertMetric.DETRACTOR,
+        threshold=None,
+        owners=[world.cx_manager.user],
+    )
+    WebhookEndpointFactory(organization=world.org, kind=SurveyKind.CX, on_alert=True)
+    served = response_with_answers(
+        survey=cx, team=world.team, answers={cx.csat: 1}, submitted_at=NOW, agent=subject
+    )
+    [alert] = alert_rules_evaluate(survey_id=cx.id, response_id=served.id)
+    where = f"{world.team.name} · {world.team.location.name}"
+    assert alert.scope_label == f"{where} · agent Sam Doe"
+    assert alert.messages.count() == 3  # an e-mail, two alert webhooks
+
+    person_erase(person=subject, user=world.hr_admin.user)
+
+    alert.refresh_from_db()
+    assert alert.scope_label == where
+    assert alert.message.startswith(f"Detractor response, served by {where}: CSAT 1")
+    assert "Sam Doe" not in _stored_text()
 
 
 # --- Who read a quoted comment is in the audit log ----------------------------------------------

@@ -152,6 +152,14 @@ def test_cx_alert_says_who_served_the_customer(world, login, cx_alert):
     assert f'Answered</dt><dd class="col-sm-8">{answered}</dd>' in body
 
 
+def test_detractor_alert_value_says_which_question(world, login, cx_alert, ex_alert):
+    body = login(world.cx_manager).get(url("alert-detail", cx_alert.pk)).content.decode()
+    other = login(world.hr_admin).get(url("alert-detail", ex_alert.pk)).content.decode()
+
+    assert 'Value</dt><dd class="col-sm-8">NPS 3 (“Would you recommend us?”)</dd>' in body
+    assert 'Value</dt><dd class="col-sm-8">-20.0</dd>' in other  # a figure: as before
+
+
 def test_ex_alert_has_no_served_by(world, login, ex_alert):
     body = login(world.hr_admin).get(url("alert-detail", ex_alert.pk)).content.decode()
     assert "Served by" not in body

@@ -16,6 +16,7 @@ from tests.factories import (
     AlertRuleFactory,
     CycleFactory,
     InvitationFactory,
+    PersonFactory,
     QuestionFactory,
     SurveyFactory,
     TeamFactory,
@@ -195,6 +196,42 @@ def test_detractor_response_on_cx_at_the_boundary(world, cx_survey, nps, csat, f
     )
     assert alert.value == (nps if nps <= 6 else csat)
     assert "Follow up with the customer" in alert.message
+
+
+def test_detractor_alert_names_where_the_customer_was_served_and_each_question(world, cx_survey):
+    """Whatever the rule's scope (the organisation here): the team, location and agent the
+    response was attributed to, and each low answer with its question."""
+    agent = PersonFactory(organization=world.org, team=world.team, name="Dana Agent")
+    response = response_with_answers(
+        survey=cx_survey,
+        team=world.team,
+        answers={cx_survey.nps: 2, cx_survey.csat: 1},
+        agent=agent,
+    )
+    rule(world, kind="cx", metric="detractor", threshold=None, owners=[world.cx_manager.user])
+
+    [alert] = evaluate(cx_survey, response)
+
+    where = f"Front desk · {world.team.location.name} · agent Dana Agent"
+    assert (alert.scope_key, alert.scope_label, alert.value) == ("org", where, 2.0)
+    assert alert.message == (
+        f"Detractor response, served by {where}: NPS 2 (“{cx_survey.nps.text}”); "
+        f"CSAT 1 (“{cx_survey.csat.text}”). Follow up with the customer."
+    )
+    email = OutboxMessage.objects.get(alert=alert, kind=OutboxKind.EMAIL).payload
+    assert f": {where}, 2026-" in email["subject"]
+
+
+def test_detractor_alert_without_team_location_or_agent_names_the_rules_scope(world, cx_survey):
+    response = response_with_answers(
+        survey=cx_survey, team=None, answers={cx_survey.nps: 10, cx_survey.csat: 2}
+    )
+    rule(world, kind="cx", metric="detractor", threshold=None)
+
+    [alert] = evaluate(cx_survey, response)
+
+    assert alert.scope_label == "Acme Retail"
+    assert alert.message.startswith("Detractor response, served by Acme Retail: CSAT 2 (")
 
 
 def test_detractor_outside_the_rules_team_is_ignored(world, cx_survey):
