@@ -25,7 +25,7 @@ from surveys.models import (
 )
 from surveys.permissions import authorable_kinds, can_author
 from surveys.selectors import membership_for_user
-from surveys.validation import question_errors
+from surveys.validation import question_errors, translations_default_language_error
 from surveys.views import survey_for_author
 
 # --- Serializers -------------------------------------------------------------------------------
@@ -126,6 +126,17 @@ class SurveyCreateSerializer(serializers.Serializer):
     )
     language = serializers.RegexField(r"^[a-z]{2}(-[a-z]{2})?$", max_length=8, default="en")
     questions = QuestionInputSerializer(many=True, allow_empty=False)
+
+    def validate(self, attrs):
+        errors = [
+            translations_default_language_error(q["translations"], language=attrs["language"])
+            for q in attrs["questions"]
+        ]
+        if any(errors):
+            raise serializers.ValidationError(
+                {"questions": [{"translations": [e]} if e else {} for e in errors]}
+            )
+        return attrs
 
 
 class TeamSerializer(serializers.Serializer):

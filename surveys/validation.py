@@ -85,6 +85,18 @@ def _choices_error(type: str, choices: list) -> str:
     return ""
 
 
+# The longest text a translated field takes, as its untranslated column does (the survey's
+# introduction and thank-you message have no limit).
+TRANSLATED_LENGTHS = {"title": 200, "text": 500, "help_text": 300}
+TRANSLATED_NAMES = {
+    "title": "title",
+    "intro": "introduction",
+    "thank_you": "thank-you message",
+    "text": "question",
+    "help_text": "help text",
+}
+
+
 def _translations_error(translations: dict, *, allowed: set[str]) -> str:
     if not isinstance(translations, dict):
         return "Translations must map a language code to texts."
@@ -93,8 +105,31 @@ def _translations_error(translations: dict, *, allowed: set[str]) -> str:
             return f"“{language}” is not a language code such as fr or de."
         if not isinstance(texts, dict) or set(texts) - allowed:
             return f"The {language} translation may only contain: {', '.join(sorted(allowed))}."
-        if "text" in allowed and not str(texts.get("text", "")).strip():
+        message = _translated_texts_error(language, texts)
+        if message:
+            return message
+        if "text" in allowed and not texts.get("text", "").strip():
             return f"The {language} translation needs the question text."
+    return ""
+
+
+def _translated_texts_error(language: str, texts: dict) -> str:
+    """Each translated value is what the untranslated field holds: a text (choices: a list of
+    texts) no longer than the field's own limit."""
+    for name, value in texts.items():
+        if name == "choices":
+            if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+                return f"The {language} choices must be a list of texts."
+            if not all(c.strip() for c in value):
+                return f"The {language} choices must not be empty."
+            if any(len(c) > MAX_CHOICE_LENGTH for c in value):
+                return f"Keep each {language} choice under {MAX_CHOICE_LENGTH} characters."
+            continue
+        if not isinstance(value, str):
+            return f"The {language} {TRANSLATED_NAMES[name]} must be a text."
+        limit = TRANSLATED_LENGTHS.get(name)
+        if limit and len(value) > limit:
+            return f"Keep the {language} {TRANSLATED_NAMES[name]} under {limit} characters."
     return ""
 
 
@@ -103,6 +138,17 @@ def _translated_choices_error(translations: dict, choices: list) -> str:
         translated = texts.get("choices")
         if translated and len(translated) != len(choices):
             return f"The {language} translation must have exactly {len(choices)} choices."
+    return ""
+
+
+def translations_default_language_error(translations: dict, *, language: str) -> str:
+    """A translation into the survey's own language would replace its texts for everyone who
+    reads that language; the forms only offer the survey's other languages."""
+    if isinstance(translations, dict) and language in translations:
+        return (
+            f"“{language}” is the survey's own language: write those texts in the fields "
+            "themselves, and translate into the survey's other languages only."
+        )
     return ""
 
 

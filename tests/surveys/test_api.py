@@ -96,6 +96,55 @@ def test_bad_survey_fields_get_400(world, change, field):
     assert field in response.json()
 
 
+@pytest.mark.parametrize(
+    ("translations", "message"),
+    [
+        ({"fr": {"text": 5}}, "The fr question must be a text."),
+        ({"fr": {"text": "Q ?", "help_text": ["x"]}}, "The fr help text must be a text."),
+        ({"fr": {"text": "Q ?", "note": "x"}}, "may only contain: choices, help_text, text"),
+        ({"fr": {"help_text": "Aide"}}, "The fr translation needs the question text."),
+        ({"fr": {"text": "x" * 501}}, "Keep the fr question under 500 characters."),
+        ({"french": {"text": "Q ?"}}, "is not a language code"),
+        ({"en": {"text": "Other wording"}}, "“en” is the survey's own language"),
+    ],
+)
+def test_bad_question_translations_get_a_field_level_400(world, translations, message):
+    question = {"type": "nps", "text": "q", "translations": translations}
+    body = {**BODY, "questions": [BODY["questions"][1], question]}
+    response = _api(world.hr_admin).post(reverse("api-surveys"), body, format="json")
+    assert response.status_code == 400
+    errors = response.json()["questions"]
+    assert errors[0] == {}
+    assert list(errors[1]) == ["translations"]
+    assert message in errors[1]["translations"][0]
+    assert not Survey.objects.exists()
+
+
+def test_translated_choices_must_be_texts_one_per_choice(world):
+    question = BODY["questions"][2]
+    for choices, message in [
+        ([1, 2, 3], "The fr choices must be a list of texts."),
+        (["Outils", "", "Temps"], "The fr choices must not be empty."),
+        (["Outils", "Temps"], "exactly 3 choices"),
+    ]:
+        translated = {**question, "translations": {"fr": {"text": "Quoi ?", "choices": choices}}}
+        response = _api(world.hr_admin).post(
+            reverse("api-surveys"), {**BODY, "questions": [translated]}, format="json"
+        )
+        assert response.status_code == 400
+        assert message in response.json()["questions"][0]["translations"][0]
+
+
+def test_valid_question_translations_are_stored(world):
+    fr = {"text": "Qu’est-ce qui aide ?", "help_text": "", "choices": ["Outils", "Form", "Temps"]}
+    question = {**BODY["questions"][2], "translations": {"fr": fr}}
+    response = _api(world.hr_admin).post(
+        reverse("api-surveys"), {**BODY, "questions": [question]}, format="json"
+    )
+    assert response.status_code == 201, response.data
+    assert response.json()["questions"][0]["translations"] == {"fr": fr}
+
+
 def test_malformed_json_is_400(world):
     response = _api(world.hr_admin).post(
         reverse("api-surveys"), "{not json", content_type="application/json"

@@ -14,6 +14,7 @@ from surveys.services import (
     survey_create_from_template,
     survey_duplicate,
     survey_publish,
+    survey_update,
 )
 from tests.factories import QuestionFactory, ResponseFactory, SurveyFactory
 
@@ -78,6 +79,11 @@ def test_survey_create_stores_questions_in_order(world):
             "translations",
         ),
         ({"type": "nps", "text": "Rate", "translations": {"fr": {"text": ""}}}, "translations"),
+        ({"type": "nps", "text": "Rate", "translations": {"fr": {"text": 5}}}, "translations"),
+        (
+            {"type": "nps", "text": "Rate", "translations": {"fr": {"text": "N", "help_text": 1}}},
+            "translations",
+        ),
         (
             {
                 "type": "single",
@@ -109,6 +115,19 @@ def test_survey_create_rejects_bad_survey_fields(world):
             organization=world.org, user=None, title="", kind="zz", language="French", questions=[]
         )
     assert set(excinfo.value.message_dict) == {"title", "kind", "language"}
+
+
+@pytest.mark.parametrize(
+    "translations",
+    [{"fr": {"title": 5}}, {"fr": {"intro": ["Bonjour"]}}, {"fr": {"title": "x" * 201}}],
+)
+def test_survey_update_refuses_translations_that_are_not_texts(world, translations):
+    survey = _draft(world)
+    with pytest.raises(ValidationError) as excinfo:
+        survey_update(survey=survey, translations=translations)
+    assert set(excinfo.value.message_dict) == {"translations"}
+    survey.refresh_from_db()
+    assert survey.translations == {}
 
 
 # --- display logic ---------------------------------------------------------------------------
