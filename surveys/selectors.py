@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from config import rows
-from surveys.models import Membership, Survey
+from surveys.models import CustomerLink, Invitation, Membership, PulseSchedule, Survey
 
 
 def membership_for_user(*, user: AbstractBaseUser) -> Membership | None:
@@ -43,3 +43,15 @@ def survey_of_organization(
     if survey is None:
         raise Http404("No survey matches the given query.")
     return survey
+
+
+def survey_close_reach(*, survey: Survey) -> dict:
+    """What closing the survey stops, for the page that asks to confirm it: its active customer
+    links (and their printed QR codes), its unanswered invitations, an active pulse schedule."""
+    return {
+        "active_links": CustomerLink.objects.filter(survey=survey, active=True).count(),
+        "pending_invitations": Invitation.objects.filter(
+            survey=survey, used_at__isnull=True
+        ).count(),
+        "active_pulse": PulseSchedule.objects.filter(survey=survey, active=True).exists(),
+    }

@@ -25,9 +25,9 @@ from surveys.forms import (
     condition_text,
 )
 from surveys.library import template_get, templates_for_kinds
-from surveys.models import Membership, Person, Question, Role, Survey, Team
+from surveys.models import Membership, Person, Question, Role, Survey, SurveyStatus, Team
 from surveys.permissions import authorable_kinds, can_author, membership_required
-from surveys.selectors import survey_of_organization
+from surveys.selectors import survey_close_reach, survey_of_organization
 
 AUTHORS = (Role.HR_ADMIN, Role.CX_MANAGER)
 # Collection (another module) may add a panel to the survey page by providing this template.
@@ -183,12 +183,23 @@ def survey_publish(request, pk: int):
     return _lifecycle_action(request, pk, services.survey_publish, "The survey is live.")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @membership_required(*AUTHORS)
 def survey_close(request, pk: int):
-    return _lifecycle_action(
-        request, pk, services.survey_close, "The survey is closed; no more answers are taken."
-    )
+    """GET asks to confirm (closing cannot be undone and stops printed QR codes); POST closes."""
+    if request.method == "POST":
+        return _lifecycle_action(
+            request, pk, services.survey_close, "The survey is closed; no more answers are taken."
+        )
+    survey = _survey_for_user(request, pk)
+    if survey.status == SurveyStatus.DRAFT:
+        messages.error(request, "Only a live survey can be closed; this one was never published.")
+        return redirect("surveys:detail", pk=survey.pk)
+    if survey.status == SurveyStatus.CLOSED:
+        messages.info(request, "This survey is already closed.")
+        return redirect("surveys:detail", pk=survey.pk)
+    context = {"survey": survey, **survey_close_reach(survey=survey)}
+    return render(request, "surveys/survey_close.html", context)
 
 
 @require_POST

@@ -288,6 +288,7 @@ URL_ACCESS: list[Check] = [
     *url("surveys:edit", (200, 403, 403, 403, L, 404), kw=ex, **HR_EX),
     *url("surveys:preview", (200, 403, 403, 403, L, 404), kw=ex, **HR_EX),
     *url("surveys:publish", (302, 403, 403, 403, L, 404), post=True, kw=ex, **HR_EX_POST),
+    *url("surveys:close", (200, 403, 403, 403, L, 404), kw=ex, label="confirm", **HR_EX),
     *url("surveys:close", (302, 403, 403, 403, L, 404), post=True, kw=ex, **HR_EX_POST),
     *url("surveys:duplicate", (302, 403, 403, 403, L, 404), post=True, kw=ex, **HR_EX_POST),
     *url("surveys:question-add", (200, 403, 403, 403, L, 404), kw=ex, **HR_EX),

@@ -5,7 +5,13 @@ from django.urls import reverse
 
 from surveys.models import Department, Person, Question, Survey, SurveyKind, SurveyStatus
 from surveys.services import survey_create_from_template
-from tests.factories import QuestionFactory, ResponseFactory, SurveyFactory
+from tests.factories import (
+    CustomerLinkFactory,
+    InvitationFactory,
+    QuestionFactory,
+    ResponseFactory,
+    SurveyFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +30,7 @@ SURVEY_PAGES = [
     ("surveys:preview", "get"),
     ("surveys:question-add", "get"),
     ("surveys:publish", "post"),
+    ("surveys:close", "get"),
     ("surveys:close", "post"),
     ("surveys:duplicate", "post"),
 ]
@@ -63,7 +70,7 @@ def test_another_organisations_survey_is_not_found(world, login, name, method):
     ("name", "wrong"),
     [
         ("surveys:publish", "get"),
-        ("surveys:close", "get"),
+        ("surveys:close", "put"),
         ("surveys:duplicate", "get"),
         ("surveys:detail", "post"),
         ("surveys:preview", "post"),
@@ -171,6 +178,54 @@ def test_publish_close_and_duplicate(world, login):
     copy = Survey.objects.exclude(pk=survey.pk).get()
     assert response["Location"] == reverse("surveys:detail", args=[copy.pk])
     assert copy.status == SurveyStatus.DRAFT and copy.questions.count() == 1
+
+
+def test_close_button_asks_to_confirm_before_closing(world, login):
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.CX)
+    CustomerLinkFactory(survey=survey)
+    CustomerLinkFactory(survey=survey)
+    CustomerLinkFactory(survey=survey, active=False)
+    client = login(world.cx_manager)
+    detail = client.get(reverse("surveys:detail", args=[survey.pk])).content.decode()
+    close_url = reverse("surveys:close", args=[survey.pk])
+    # The detail page's button only opens the confirmation (a GET form): nothing is closed yet.
+    assert f'<form method="get" action="{close_url}">' in detail
+    response = client.get(close_url)
+    survey.refresh_from_db()
+    assert response.status_code == 200 and survey.status == SurveyStatus.LIVE
+    body = response.content.decode()
+    assert "cannot be reopened" in body
+    assert "stop accepting answers (2 active links)" in body
+    assert "QR codes printed from them" in body
+    assert f'<form method="post" action="{close_url}">' in body
+    response = client.post(close_url, follow=True)
+    survey.refresh_from_db()
+    assert survey.status == SurveyStatus.CLOSED
+    assert "The survey is closed" in response.content.decode()
+
+
+def test_close_confirmation_of_an_ex_survey_counts_unanswered_invitations(world, login):
+    survey = SurveyFactory(organization=world.org)
+    InvitationFactory(survey=survey)
+    InvitationFactory(survey=survey, used_at=survey.published_at)
+    body = login(world.hr_admin).get(reverse("surveys:close", args=[survey.pk])).content.decode()
+    assert "invitation links stop accepting answers (1 not answered yet)" in body
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (SurveyStatus.DRAFT, "Only a live survey can be closed"),
+        (SurveyStatus.CLOSED, "This survey is already closed."),
+    ],
+)
+def test_close_confirmation_of_a_survey_that_is_not_live_goes_back(world, login, status, message):
+    survey = SurveyFactory(organization=world.org, status=status)
+    response = login(world.hr_admin).get(reverse("surveys:close", args=[survey.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("surveys:detail", args=[survey.pk]), 302)]
+    assert message in response.content.decode()
+    survey.refresh_from_db()
+    assert survey.status == status
 
 
 def test_publishing_an_empty_survey_shows_the_reason(world, login):
