@@ -38,6 +38,7 @@ from surveys.models import (
     token_hash,
 )
 from surveys.signals import results_changed, survey_revision_bump
+from surveys.validation import CLOSED_MESSAGE
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ def _check_invitable(survey: Survey, teams: Iterable[Team] | None) -> None:
     errors = {}
     if survey.kind != SurveyKind.EX:
         errors["survey"] = "Invitations are for employee surveys; customer surveys use links."
+    elif survey.status == SurveyStatus.CLOSED:
+        errors["survey"] = CLOSED_MESSAGE.format(what="it cannot be sent")
     elif survey.status != SurveyStatus.LIVE:
         errors["survey"] = "Publish the survey before sending it."
     if teams is not None and any(t.organization_id != survey.organization_id for t in teams):
@@ -240,6 +243,8 @@ def customer_link_create(
     org_id = survey.organization_id
     if survey.kind != SurveyKind.CX:
         errors["survey"] = "Customer links are for customer surveys."
+    elif survey.status == SurveyStatus.CLOSED:
+        errors["survey"] = CLOSED_MESSAGE.format(what="no customer link can be created")
     for name, value in (("team", team), ("location", location), ("agent", agent)):
         if value is not None and value.organization_id != org_id:
             errors[name] = f"Pick a {name} of this organisation."
@@ -380,6 +385,8 @@ def pulse_schedule_save(
     errors = {}
     if survey.kind != SurveyKind.EX:
         errors["survey"] = "Only employee surveys repeat as pulses."
+    elif survey.status == SurveyStatus.CLOSED:
+        errors["survey"] = CLOSED_MESSAGE.format(what="it cannot repeat as a pulse")
     if frequency not in Frequency.values:
         errors["frequency"] = f"Frequency must be one of: {', '.join(Frequency.values)}."
     if any(t.organization_id != survey.organization_id for t in teams):

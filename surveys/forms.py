@@ -16,6 +16,7 @@ MAX_CSV_BYTES = 2 * 1024 * 1024
 SURVEY_TEXTS = ("title", "intro", "thank_you")
 QUESTION_TEXTS = ("text", "help_text", "choices")
 FROZEN_HELP = "Fixed: this survey already has responses. Duplicate it to change this."
+CLOSED_HELP = "Fixed: this survey is closed. Duplicate it to change this."
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -221,7 +222,15 @@ class QuestionForm(forms.Form):
         "For “is one of”, separate values with commas.",
     )
 
-    def __init__(self, *args, survey: Survey, question: Question | None = None, frozen=False, **kw):
+    def __init__(
+        self,
+        *args,
+        survey: Survey,
+        question: Question | None = None,
+        frozen=False,
+        frozen_help: str = FROZEN_HELP,
+        **kw,
+    ):
         initial = _question_initial(question) if question else {}
         super().__init__(*args, initial=initial, **kw)
         self.survey, self.question = survey, question
@@ -233,7 +242,7 @@ class QuestionForm(forms.Form):
         if frozen:
             for name in ("type", "choices"):
                 self.fields[name].disabled = True
-                self.fields[name].help_text = FROZEN_HELP
+                self.fields[name].help_text = frozen_help
         fieldsets = [
             _translation_fields(self, language, QUESTION_TEXTS) for language in survey.languages[1:]
         ]

@@ -14,6 +14,7 @@ LANGUAGE_RE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
 MAX_ID = 2**63 - 1  # the largest primary key a database can hold
 CHOICE_TYPES = {QuestionType.SINGLE, QuestionType.MULTI}
 MAX_CHOICE_LENGTH = 200
+CLOSED_MESSAGE = "This survey is closed, so {what}. Duplicate it to run it again."
 FROZEN_MESSAGE = (
     "This survey already has responses, so {what}. Wording can still be fixed; "
     "to change the questions themselves, duplicate the survey and edit the copy."

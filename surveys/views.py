@@ -17,6 +17,8 @@ from responses.forms import AnswerForm, respondent_language
 from responses.models import Response
 from surveys import services
 from surveys.forms import (
+    CLOSED_HELP,
+    FROZEN_HELP,
     PeopleImportForm,
     QuestionForm,
     SurveyCreateForm,
@@ -28,6 +30,7 @@ from surveys.library import template_get, templates_for_kinds
 from surveys.models import Membership, Person, Question, Role, Survey, SurveyStatus, Team
 from surveys.permissions import authorable_kinds, can_author, membership_required
 from surveys.selectors import survey_close_reach, survey_of_organization
+from surveys.validation import CLOSED_MESSAGE
 
 AUTHORS = (Role.HR_ADMIN, Role.CX_MANAGER)
 # Collection (another module) may add a panel to the survey page by providing this template.
@@ -226,8 +229,19 @@ def survey_preview(request, pk: int):
 
 
 def _question_form_page(request, survey: Survey, question: Question | None):
-    frozen = question is not None and survey.responses.exists()
-    form = QuestionForm(request.POST or None, survey=survey, question=question, frozen=frozen)
+    closed = survey.status == SurveyStatus.CLOSED
+    if closed and question is None:
+        messages.error(request, CLOSED_MESSAGE.format(what="no question can be added"))
+        return redirect("surveys:detail", pk=survey.pk)
+    # Why the type and choices are fixed: "closed", "responses", or "" (they are not).
+    frozen = "closed" if closed else "responses" if question and survey.responses.exists() else ""
+    form = QuestionForm(
+        request.POST or None,
+        survey=survey,
+        question=question,
+        frozen=bool(frozen),
+        frozen_help=CLOSED_HELP if closed else FROZEN_HELP,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             if question is None:

@@ -12,6 +12,7 @@ from surveys.library import template_get
 from surveys.models import Organization, Question, Survey, SurveyStatus
 from surveys.signals import results_changed, survey_revision_bump
 from surveys.validation import (
+    CLOSED_MESSAGE,
     FROZEN_MESSAGE,
     condition_clean,
     question_errors,
@@ -295,6 +296,13 @@ def _is_frozen(survey: Survey) -> bool:
     return survey.responses.exists()
 
 
+def _check_open(survey: Survey, *, what: str) -> None:
+    """A closed survey keeps the questions its answers were given to: wording may still be
+    fixed (as once it has responses), its structure may not."""
+    if survey.status == SurveyStatus.CLOSED:
+        raise ValidationError(CLOSED_MESSAGE.format(what=what))
+
+
 def _condition_target(*, survey: Survey, target: Question | None, before: int | None) -> None:
     """The question a condition depends on must be earlier in the same survey."""
     if target is None:
@@ -322,6 +330,7 @@ def question_add(
     condition_value: object = None,
 ) -> Question:
     """Appends a question. `condition_question` must be a question of the same survey."""
+    _check_open(survey, what="no question can be added")
     values = _question_values(
         {
             "type": type,
@@ -356,10 +365,12 @@ def question_update(*, question: Question, **changes) -> Question:
     values = _question_values(
         {**{f: getattr(question, f) for f in QUESTION_FIELDS}, **_only(changes, QUESTION_FIELDS)}
     )
-    if _is_frozen(survey) and (
-        values["type"] != question.type or values["choices"] != question.choices
-    ):
-        raise ValidationError(FROZEN_MESSAGE.format(what="its type, scale and choices are fixed"))
+    if values["type"] != question.type or values["choices"] != question.choices:
+        _check_open(survey, what="its questions' type, scale and choices are fixed")
+        if _is_frozen(survey):
+            raise ValidationError(
+                FROZEN_MESSAGE.format(what="its type, scale and choices are fixed")
+            )
     _check_question(values)
     _check_one_outcome(survey=survey, question=question, is_outcome=values["is_outcome"])
     target = changes.get("condition_question", question.condition_question)
@@ -423,6 +434,7 @@ def _check_dependents(question: Question) -> None:
 
 @transaction.atomic
 def question_remove(*, question: Question) -> None:
+    _check_open(question.survey, what="its questions cannot be removed")
     if _is_frozen(question.survey):
         raise ValidationError(FROZEN_MESSAGE.format(what="its questions cannot be removed"))
     dependent = question.dependents.first()
@@ -449,6 +461,7 @@ def question_move(*, question: Question, direction: str) -> None:
     """Swaps a question with its neighbour ("up" or "down"); display logic must stay valid."""
     if direction not in ("up", "down"):
         raise ValidationError("Move a question up or down.")
+    _check_open(question.survey, what="its questions cannot be reordered")
     # Lock the survey row so two concurrent moves cannot interleave their renumbering.
     Survey.objects.select_for_update().filter(pk=question.survey_id).first()
     questions = _renumber(question.survey)

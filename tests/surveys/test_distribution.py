@@ -129,6 +129,10 @@ def test_sending_again_invites_nobody_twice(ex_survey, staff, world, run):
             "Invitations are for employee surveys; customer surveys use links.",
         ),
         ({"status": SurveyStatus.DRAFT}, "Publish the survey before sending it."),
+        (
+            {"status": SurveyStatus.CLOSED},
+            "This survey is closed, so it cannot be sent. Duplicate it to run it again.",
+        ),
     ],
 )
 def test_only_live_employee_surveys_are_sent(world, fields, error, run):
@@ -346,6 +350,37 @@ def test_customer_link_of_a_team_without_a_location_may_name_any(cx_survey, worl
 def test_customer_links_are_for_customer_surveys(ex_survey, world):
     with pytest.raises(ValidationError):
         customer_link_create(survey=ex_survey, team=world.team, label="x", user=None)
+
+
+def test_closed_survey_gets_no_new_customer_link(cx_survey, world):
+    cx_survey.status = SurveyStatus.CLOSED
+    cx_survey.save()
+    with pytest.raises(ValidationError) as caught:
+        customer_link_create(survey=cx_survey, team=world.team, label="Desk", user=None)
+    assert caught.value.message_dict == {
+        "survey": [
+            "This survey is closed, so no customer link can be created. "
+            "Duplicate it to run it again."
+        ]
+    }
+    assert not cx_survey.links.exists()
+
+
+def test_closed_survey_cannot_be_scheduled_as_a_pulse(ex_survey):
+    ex_survey.status = SurveyStatus.CLOSED
+    ex_survey.save()
+    with pytest.raises(ValidationError) as caught:
+        pulse_schedule_save(
+            survey=ex_survey,
+            frequency="weekly",
+            teams=[],
+            starts_on=dt.date(2026, 3, 2),
+            remind_after_days=None,
+        )
+    assert caught.value.message_dict["survey"] == [
+        "This survey is closed, so it cannot repeat as a pulse. Duplicate it to run it again."
+    ]
+    assert not PulseSchedule.objects.exists()
 
 
 def test_signed_link_value_round_trips_and_rejects_tampering(cx_survey, world):

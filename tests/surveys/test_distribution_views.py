@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from surveys.models import CustomerLink, Invitation, PulseSchedule, SurveyKind
+from surveys.models import CustomerLink, Invitation, PulseSchedule, SurveyKind, SurveyStatus
 from tests.factories import (
     CustomerLinkFactory,
     LocationFactory,
@@ -261,6 +261,19 @@ def test_qr_code_of_another_surveys_link_or_format_is_404(login, world, cx_surve
     link = CustomerLinkFactory(survey=cx_survey, team=world.team)
     assert client.get(url(cx_survey, f"links/{link.pk}/qr.gif")).status_code == 404
     assert login(world.outsider).get(url(cx_survey, f"links/{link.pk}/qr.png")).status_code == 404
+
+
+def test_closed_survey_offers_and_takes_no_new_customer_link(login, world, cx_survey):
+    cx_survey.status = SurveyStatus.CLOSED
+    cx_survey.save()
+    client = login(world.cx_manager)
+    page = client.get(url(cx_survey)).content.decode()
+    assert "This survey is closed, so no customer link can be created." in page
+    assert url(cx_survey, "links/") not in page
+    response = client.post(url(cx_survey, "links/"), {"label": "Till 2", "team": world.team.pk})
+    assert response.status_code == 400
+    assert "This survey is closed, so no customer link can be created." in response.content.decode()
+    assert not CustomerLink.objects.exists()
 
 
 def test_switching_a_link_off(login, world, cx_survey):

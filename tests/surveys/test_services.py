@@ -334,6 +334,29 @@ def test_survey_without_responses_can_change_type(world):
     assert question.type == "likert"
 
 
+def test_closed_survey_refuses_structural_edits_but_not_wording(world):
+    survey = SurveyFactory(organization=world.org, status=SurveyStatus.CLOSED)
+    first = QuestionFactory(survey=survey, type="single", choices=["Yes", "No"], text="Old?")
+    QuestionFactory(survey=survey, type="nps", text="Rate")
+    closed = "This survey is closed, so {}. Duplicate it to run it again."
+    with pytest.raises(ValidationError) as caught:
+        question_add(survey=survey, type="nps", text="New")
+    assert caught.value.messages == [closed.format("no question can be added")]
+    with pytest.raises(ValidationError) as caught:
+        question_remove(question=first)
+    assert caught.value.messages == [closed.format("its questions cannot be removed")]
+    with pytest.raises(ValidationError) as caught:
+        question_move(question=first, direction="down")
+    assert caught.value.messages == [closed.format("its questions cannot be reordered")]
+    for change in ({"type": "multi"}, {"choices": ["Yes", "No", "Maybe"]}):
+        with pytest.raises(ValidationError, match="This survey is closed, so its questions' type"):
+            question_update(question=first, **change)
+    question_update(question=first, text="Fixed wording?", translations={"fr": {"text": "Oui ?"}})
+    assert _texts(survey) == ["Fixed wording?", "Rate"]
+    first.refresh_from_db()
+    assert (first.type, first.choices) == ("single", ["Yes", "No"])
+
+
 # --- lifecycle -------------------------------------------------------------------------------
 
 

@@ -228,6 +228,59 @@ def test_close_confirmation_of_a_survey_that_is_not_live_goes_back(world, login,
     assert survey.status == status
 
 
+def test_closed_survey_page_offers_no_structural_edit(world, login):
+    survey = SurveyFactory(organization=world.org, status=SurveyStatus.CLOSED)
+    question = QuestionFactory(survey=survey)
+    body = login(world.hr_admin).get(reverse("surveys:detail", args=[survey.pk])).content.decode()
+    assert "This survey is closed: it takes no more answers" in body
+    assert reverse("surveys:question-add", args=[survey.pk]) not in body
+    assert reverse("surveys:question-move", args=[survey.pk, question.pk]) not in body
+    assert reverse("surveys:question-remove", args=[survey.pk, question.pk]) not in body
+    assert reverse("surveys:question-edit", args=[survey.pk, question.pk]) in body
+
+
+def test_adding_a_question_to_a_closed_survey_is_refused(world, login):
+    survey = SurveyFactory(organization=world.org, status=SurveyStatus.CLOSED)
+    client = login(world.hr_admin)
+    add = reverse("surveys:question-add", args=[survey.pk])
+    message = "This survey is closed, so no question can be added. Duplicate it to run it again."
+    for response in (client.get(add, follow=True), client.post(add, QUESTION, follow=True)):
+        assert response.redirect_chain == [(reverse("surveys:detail", args=[survey.pk]), 302)]
+        assert message in response.content.decode()
+    assert not survey.questions.exists()
+
+
+def test_closed_survey_question_keeps_type_and_choices_and_takes_new_wording(world, login):
+    survey = SurveyFactory(organization=world.org, status=SurveyStatus.CLOSED)
+    question = QuestionFactory(survey=survey, type="single", choices=["Day", "Night"])
+    client = login(world.hr_admin)
+    edit = reverse("surveys:question-edit", args=[survey.pk, question.pk])
+    page = client.get(edit)
+    assert page.context["form"].fields["type"].disabled
+    assert "This survey is closed: the type and choices are fixed." in page.content.decode()
+    response = client.post(edit, {**QUESTION, "type": "multi", "text": "Which shift, then?"})
+    assert response.status_code == 302
+    question.refresh_from_db()
+    assert (question.type, question.choices, question.text) == (
+        "single",
+        ["Day", "Night"],
+        "Which shift, then?",
+    )
+
+
+def test_moving_or_removing_a_question_of_a_closed_survey_says_why(world, login):
+    survey = SurveyFactory(organization=world.org, status=SurveyStatus.CLOSED)
+    first, second = QuestionFactory(survey=survey, order=1), QuestionFactory(survey=survey, order=2)
+    client = login(world.hr_admin)
+    move = reverse("surveys:question-move", args=[survey.pk, first.pk])
+    body = client.post(move, {"direction": "down"}, follow=True).content.decode()
+    assert "its questions cannot be reordered" in body
+    remove = reverse("surveys:question-remove", args=[survey.pk, second.pk])
+    body = client.post(remove, follow=True).content.decode()
+    assert "its questions cannot be removed" in body
+    assert list(survey.questions.values_list("pk", flat=True)) == [first.pk, second.pk]
+
+
 def test_publishing_an_empty_survey_shows_the_reason(world, login):
     survey = _draft(world.org)
     response = login(world.hr_admin).post(reverse("surveys:publish", args=[survey.pk]), follow=True)
