@@ -255,7 +255,10 @@ def customer_link_create(
             f"{team} is at {team.location}, not {location}. Pick {team.location}, leave the "
             "location empty to use the team's, or pick a team of this location."
         )
-    label = (label or "").strip() or str(agent or team or location or "General link")
+    # The agent's name, not Person.__str__'s "name <e-mail>": a label names a counter or a person.
+    label = (label or "").strip() or (
+        agent.name if agent else str(team or location or "General link")
+    )
     if len(label) > 200:
         errors["label"] = "Keep the label under 200 characters."
     if errors:

@@ -109,4 +109,10 @@ class CustomerLinkForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = organization.teams.order_by("name")
         self.fields["location"].queryset = organization.locations.order_by("name")
-        self.fields["agent"].queryset = organization.people.filter(is_active=True).order_by("name")
+        # Who can serve customers: active people in a team (not, say, HR with no team).
+        self.fields["agent"].queryset = (
+            organization.people.filter(is_active=True, team__isnull=False)
+            .select_related("team")
+            .order_by("name", "pk")
+        )
+        self.fields["agent"].label_from_instance = lambda person: f"{person.name} ({person.team})"

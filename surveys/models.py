@@ -400,6 +400,20 @@ class CustomerLink(models.Model):
     def __str__(self) -> str:
         return self.label or f"{self.survey} · {self.team}"
 
+    @property
+    def scope_text(self) -> str:
+        """ "Team: Front desk · Agent: Alex Bauer": what the link's answers are counted for."""
+        parts = [
+            f"{name}: {value}"
+            for name, value in (
+                ("Team", self.team),
+                ("Location", self.location),
+                ("Agent", self.agent.name if self.agent else None),
+            )
+            if value
+        ]
+        return " · ".join(parts)
+
 
 # --- Audit ----------------------------------------------------------------------------------
 

@@ -306,6 +306,41 @@ def test_customer_link_takes_its_teams_location(cx_survey, world):
     assert customer_link_url(link).startswith("http://127.0.0.1:8000/r/c/")
 
 
+def test_customer_link_named_after_its_agent_shows_no_email(cx_survey, world):
+    agent = PersonFactory(
+        organization=world.org, team=world.team, name="Alex Kim", email="alex.kim@acme.example"
+    )
+    link = customer_link_create(survey=cx_survey, agent=agent, label=" ", user=None)
+    assert link.label == "Alex Kim"
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [
+        ({"team": True}, "Team: Front desk · Location: Harbour"),
+        ({"agent": True}, "Agent: Alex Bauer"),
+        ({"location": True, "agent": True}, "Location: Harbour · Agent: Alex Bauer"),
+        ({}, ""),
+    ],
+)
+def test_customer_link_scope_text_joins_only_what_the_link_has(cx_survey, world, scope, expected):
+    from tests.factories import LocationFactory
+
+    harbour = LocationFactory(organization=world.org, name="Harbour")
+    world.team.location = harbour
+    world.team.save()
+    agent = PersonFactory(organization=world.org, team=world.other_team, name="Alex Bauer")
+    link = customer_link_create(
+        survey=cx_survey,
+        team=world.team if "team" in scope else None,
+        location=harbour if "location" in scope else None,
+        agent=agent if "agent" in scope else None,
+        label="Desk",
+        user=None,
+    )
+    assert link.scope_text == expected
+
+
 @pytest.mark.parametrize("field", ["team", "location", "agent"])
 def test_customer_link_scope_must_be_in_the_organisation(cx_survey, world, field):
     from tests.factories import LocationFactory

@@ -263,6 +263,36 @@ def test_qr_code_of_another_surveys_link_or_format_is_404(login, world, cx_surve
     assert login(world.outsider).get(url(cx_survey, f"links/{link.pk}/qr.png")).status_code == 404
 
 
+def test_links_list_shows_scope_without_a_stray_separator_and_a_copy_button(
+    login, world, cx_survey
+):
+    agent = PersonFactory(organization=world.org, team=world.team, name="Alex Bauer")
+    link = CustomerLinkFactory(survey=cx_survey, team=None, location=None, agent=agent)
+    page = login(world.cx_manager).get(url(cx_survey)).content.decode()
+    assert '<div class="small">Agent: Alex Bauer</div>' in page
+    assert "· Agent" not in page
+    # Without JavaScript the button stays hidden and the whole URL is there to select.
+    assert (
+        f'<textarea class="form-control form-control-sm link-url" id="link-url-{link.pk}"' in page
+    )
+    assert f'data-copy="link-url-{link.pk}" hidden>Copy' in page
+    assert "js/copy.js" in page
+
+
+def test_agent_choices_are_active_people_in_a_team_by_name(login, world, cx_survey):
+    PersonFactory(organization=world.org, team=world.other_team, name="Zoe Night")
+    PersonFactory(organization=world.org, team=world.team, name="Anna Front")
+    PersonFactory(organization=world.org, team=None, name="Hal Headoffice")
+    PersonFactory(organization=world.org, team=world.team, name="Lee Left", is_active=False)
+    PersonFactory(team=None, name="Otto Otherorg")
+    form = login(world.cx_manager).get(url(cx_survey)).context["link_form"]
+    field = form.fields["agent"]
+    assert [field.label_from_instance(p) for p in field.queryset] == [
+        "Anna Front (Front desk)",
+        "Zoe Night (Night shift)",
+    ]
+
+
 def test_closed_survey_offers_and_takes_no_new_customer_link(login, world, cx_survey):
     cx_survey.status = SurveyStatus.CLOSED
     cx_survey.save()
