@@ -79,11 +79,12 @@ def _translation_fields(form: forms.Form, language: str, names: tuple[str, ...])
             if long
             else forms.TextInput(attrs={"lang": language}),
         )
-    legend = f"Translation: {_language_name(language)}"
+    legend = f"Translation: {language_name(language)}"
     return Fieldset(legend, *(f"{name}__{language}" for name in names))
 
 
-def _language_name(code: str) -> str:
+def language_name(code: str) -> str:
+    """ "French (fr)": how the authoring pages name a language."""
     try:
         return f"{get_language_info(code)['name']} ({code})"
     except KeyError:

@@ -8,7 +8,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from config import rows
-from surveys.models import CustomerLink, Invitation, Membership, PulseSchedule, Survey
+from surveys.models import (
+    CustomerLink,
+    Invitation,
+    Membership,
+    PulseSchedule,
+    Question,
+    Survey,
+)
 
 
 def membership_for_user(*, user: AbstractBaseUser) -> Membership | None:
@@ -55,3 +62,38 @@ def survey_close_reach(*, survey: Survey) -> dict:
         ).count(),
         "active_pulse": PulseSchedule.objects.filter(survey=survey, active=True).exists(),
     }
+
+
+SURVEY_TEXT_NAMES = {"title": "title", "intro": "introduction", "thank_you": "thank-you message"}
+
+
+def survey_missing_translations(*, survey: Survey) -> list[tuple[str, list[str]]]:
+    """For each of the survey's other languages, the texts it has no translation of:
+    [("fr", ["introduction", "question 2", "question 3's choices"])], languages with nothing
+    missing left out. A respondent reading that language would see those texts untranslated."""
+    questions = list(survey.questions.order_by("order", "id"))
+    missing = []
+    for language in survey.languages[1:]:
+        texts = (survey.translations or {}).get(language) or {}
+        gaps = [
+            label
+            for name, label in SURVEY_TEXT_NAMES.items()
+            if getattr(survey, name).strip() and not str(texts.get(name, "")).strip()
+        ]
+        for position, question in enumerate(questions, start=1):
+            gaps.extend(_question_gaps(question, language, position))
+        if gaps:
+            missing.append((language, gaps))
+    return missing
+
+
+def _question_gaps(question: Question, language: str, position: int) -> list[str]:
+    texts = (question.translations or {}).get(language) or {}
+    gaps = []
+    if not str(texts.get("text", "")).strip():
+        gaps.append(f"question {position}")
+    if question.help_text.strip() and not str(texts.get("help_text", "")).strip():
+        gaps.append(f"question {position}'s help text")
+    if question.choices and not texts.get("choices"):
+        gaps.append(f"question {position}'s choices")
+    return gaps

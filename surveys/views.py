@@ -25,11 +25,16 @@ from surveys.forms import (
     SurveySettingsForm,
     add_service_errors,
     condition_text,
+    language_name,
 )
 from surveys.library import template_get, templates_for_kinds
 from surveys.models import Membership, Person, Question, Role, Survey, SurveyStatus, Team
 from surveys.permissions import authorable_kinds, can_author, membership_required
-from surveys.selectors import survey_close_reach, survey_of_organization
+from surveys.selectors import (
+    survey_close_reach,
+    survey_missing_translations,
+    survey_of_organization,
+)
 from surveys.validation import CLOSED_MESSAGE
 
 AUTHORS = (Role.HR_ADMIN, Role.CX_MANAGER)
@@ -149,8 +154,21 @@ def survey_detail(request, pk: int):
         "questions": questions,
         "response_count": survey.responses.count(),
         "distribution_panel": _distribution_panel(),
+        # Shown beside the Publish button: what respondents in another language would read
+        # untranslated. Publishing is still allowed (a translation may follow while it runs).
+        "missing_translations": (
+            _missing_translations(survey) if survey.status == SurveyStatus.DRAFT else []
+        ),
+        "language_name": language_name(survey.language),
     }
     return render(request, "surveys/survey_detail.html", context)
+
+
+def _missing_translations(survey: Survey) -> list[tuple[str, list[str]]]:
+    return [
+        (language_name(language), gaps)
+        for language, gaps in survey_missing_translations(survey=survey)
+    ]
 
 
 @require_http_methods(["GET", "POST"])
@@ -169,7 +187,9 @@ def survey_edit(request, pk: int):
     return render(request, "surveys/survey_form.html", {"form": form, "survey": survey})
 
 
-def _lifecycle_action(request, pk: int, action, success: str):
+def _lifecycle_action(request, pk: int, action, success: str, warnings=None):
+    """Calls `action` on the survey and says how it went; `warnings(survey)` lists what to
+    point out after a success."""
     survey = _survey_for_user(request, pk)
     try:
         survey = action(survey=survey)
@@ -177,13 +197,24 @@ def _lifecycle_action(request, pk: int, action, success: str):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, success)
+        for warning in warnings(survey) if warnings else []:
+            messages.warning(request, warning)
     return redirect("surveys:detail", pk=survey.pk)
 
 
 @require_POST
 @membership_required(*AUTHORS)
 def survey_publish(request, pk: int):
-    return _lifecycle_action(request, pk, services.survey_publish, "The survey is live.")
+    return _lifecycle_action(
+        request, pk, services.survey_publish, "The survey is live.", warnings=_untranslated
+    )
+
+
+def _untranslated(survey: Survey) -> list[str]:
+    return [
+        f"Respondents reading {language} see these untranslated: {', '.join(gaps)}."
+        for language, gaps in _missing_translations(survey)
+    ]
 
 
 @require_http_methods(["GET", "POST"])

@@ -281,6 +281,44 @@ def test_moving_or_removing_a_question_of_a_closed_survey_says_why(world, login)
     assert list(survey.questions.values_list("pk", flat=True)) == [first.pk, second.pk]
 
 
+def test_publish_step_warns_of_missing_translations_and_still_publishes(world, login):
+    survey = _draft(world.org, title="Pulse", intro="", translations={"fr": {"title": "Pouls"}})
+    QuestionFactory(survey=survey, text="Recommend us?", translations={})
+    QuestionFactory(survey=survey, text="Why?", translations={"fr": {"text": "Pourquoi ?"}})
+    client = login(world.hr_admin)
+    detail = reverse("surveys:detail", args=[survey.pk])
+    body = client.get(detail).content.decode()
+    assert "Before you publish: some texts have no translation" in body
+    assert "read them in English (en)" in body
+    assert "<li>French (fr): thank-you message, question 1</li>" in body
+    response = client.post(reverse("surveys:publish", args=[survey.pk]), follow=True)
+    survey.refresh_from_db()
+    assert survey.status == SurveyStatus.LIVE
+    body = response.content.decode()
+    assert "The survey is live." in body
+    assert (
+        "Respondents reading French (fr) see these untranslated: thank-you message, question 1."
+        in body
+    )
+    assert "Before you publish" not in body
+
+
+def test_publish_step_of_a_fully_translated_survey_warns_of_nothing(world, login):
+    survey = _draft(
+        world.org,
+        title="Pulse",
+        intro="",
+        thank_you="Thanks",
+        translations={"fr": {"title": "Pouls", "thank_you": "Merci"}},
+    )
+    QuestionFactory(survey=survey, translations={"fr": {"text": "Pourquoi ?"}})
+    client = login(world.hr_admin)
+    body = client.get(reverse("surveys:detail", args=[survey.pk])).content.decode()
+    assert "Before you publish" not in body and "Pulse" in body
+    response = client.post(reverse("surveys:publish", args=[survey.pk]), follow=True)
+    assert "untranslated" not in response.content.decode()
+
+
 def test_publishing_an_empty_survey_shows_the_reason(world, login):
     survey = _draft(world.org)
     response = login(world.hr_admin).post(reverse("surveys:publish", args=[survey.pk]), follow=True)
