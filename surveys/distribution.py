@@ -44,7 +44,8 @@ logger = logging.getLogger(__name__)
 
 INVITE = "invite"
 REMIND = "remind"
-LINK_SALT = "tandem.customer-link"
+LINK_SALT = "tandem.customer-link"  # the first, timestamped format: still read, never written
+LINK_STABLE_SALT = "tandem.customer-link.stable"
 TOKEN_BYTES = 24  # 192 bits
 # An email still in the queue is not "lost": only re-issue tokens of older unsent invitations.
 UNSENT_GRACE = dt.timedelta(minutes=10)
@@ -278,12 +279,25 @@ def customer_link_deactivate(*, link: CustomerLink) -> None:
 
 
 def customer_link_signed(link: CustomerLink) -> str:
-    """The value in the link's URL: its id, signed, so nobody can point it at another scope."""
-    return signing.dumps({"l": link.pk}, salt=LINK_SALT)
+    """The value in the link's URL: its id, signed, so nobody can point it at another scope.
+    No timestamp: one link has one URL and one QR code, whenever the page is shown."""
+    return signing.Signer(salt=LINK_STABLE_SALT).sign(str(link.pk))
 
 
 def customer_link_id(signed: str) -> int | None:
-    """The link id inside a signed value, or None if it was forged or changed."""
+    """The link id inside a signed value, or None if it was forged or changed.
+
+    Reads both formats: "<id>:<signature>", and the timestamped `signing.dumps({"l": id})` that
+    earlier pages printed on QR codes (they never expire: the timestamp was never checked).
+    """
+    try:
+        value = signing.Signer(salt=LINK_STABLE_SALT).unsign(signed)
+    except signing.BadSignature:
+        return _customer_link_id_timestamped(signed)
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _customer_link_id_timestamped(signed: str) -> int | None:
     try:
         data = signing.loads(signed, salt=LINK_SALT)
     except signing.BadSignature:

@@ -8,11 +8,12 @@ import pytest
 from django.contrib.messages import constants
 from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.core import signing
 from django.test import RequestFactory
 from django.utils import timezone
 
 from responses.models import Channel, Response
-from surveys.distribution import customer_link_signed
+from surveys.distribution import LINK_SALT, customer_link_signed
 from surveys.models import SurveyStatus
 from tests.factories import CustomerLinkFactory, CycleFactory, PersonFactory
 from tests.responses.conftest import make_invitation, make_survey
@@ -189,6 +190,14 @@ def test_customer_link_answer_is_stored_with_the_links_scope(client, cx_survey, 
     stored = Response.objects.get()
     assert (stored.team, stored.location, stored.agent) == (link.team, link.location, link.agent)
     assert stored.channel == Channel.LINK
+
+
+def test_a_link_printed_in_the_timestamped_format_still_takes_answers(client, cx_survey, link):
+    url = f"/r/c/{signing.dumps({'l': link.pk}, salt=LINK_SALT)}/"  # QR codes printed before
+    assert client.get(url).status_code == 200
+    assert post_answers(client, url, cx_survey).status_code == 302
+    stored = Response.objects.get()
+    assert (stored.team, stored.agent, stored.channel) == (link.team, link.agent, Channel.LINK)
 
 
 def test_customer_may_answer_again_with_a_new_page_load(client, cx_survey, link):

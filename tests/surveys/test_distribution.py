@@ -6,7 +6,7 @@ from smtplib import SMTPException
 
 import pytest
 import time_machine
-from django.core import mail
+from django.core import mail, signing
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -14,6 +14,8 @@ from responses.models import Channel
 from responses.services import response_submit
 from surveys import distribution
 from surveys.distribution import (
+    LINK_SALT,
+    LINK_STABLE_SALT,
     customer_link_create,
     customer_link_id,
     customer_link_qr,
@@ -423,10 +425,36 @@ def test_signed_link_value_round_trips_and_rejects_tampering(cx_survey, world):
     signed = customer_link_signed(link)
     assert customer_link_id(signed) == link.pk
     payload, _, signature = signed.partition(":")
-    assert customer_link_id("eyJsIjo5OTl9:" + signed.split(":", 1)[1]) is None
+    assert payload == str(link.pk) and signature
+    assert customer_link_id(f"{link.pk + 1}:{signature}") is None  # another link's id
+    assert customer_link_id("eyJsIjo5OTl9:" + signature) is None
     assert customer_link_id(signed[:-2] + "xx") is None
+    assert customer_link_id(signing.Signer(salt="another").sign(str(link.pk))) is None
+    assert customer_link_id(signing.Signer(salt=LINK_STABLE_SALT).sign("a1")) is None
     assert customer_link_id("") is None
-    assert payload and signature
+
+
+def test_link_url_and_qr_code_stay_the_same_from_one_page_view_to_the_next(cx_survey, world):
+    link = customer_link_create(survey=cx_survey, team=world.team, label="Desk", user=None)
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False):
+        url, qr = customer_link_url(link), customer_link_qr(link=link, kind="svg")
+    with time_machine.travel(dt.datetime(2026, 9, 1, 17, tzinfo=UTC), tick=False):
+        assert customer_link_url(link) == url
+        assert customer_link_qr(link=link, kind="svg") == qr
+
+
+def test_links_printed_in_the_timestamped_format_keep_working(cx_survey, world):
+    link = customer_link_create(survey=cx_survey, team=world.team, label="Desk", user=None)
+    with time_machine.travel(dt.datetime(2025, 1, 6, 9, tzinfo=UTC), tick=False):
+        printed = signing.dumps({"l": link.pk}, salt=LINK_SALT)  # the format before
+    assert customer_link_id(printed) == link.pk
+    payload, stamp, signature = printed.split(":")
+    other = signing.b64_encode(b'{"l":999}').decode()
+    assert customer_link_id(f"{other}:{stamp}:{signature}") is None
+    assert customer_link_id(printed[:-1] + ("A" if printed[-1] != "A" else "B")) is None
+    assert customer_link_id(signing.dumps({"l": link.pk}, salt="another")) is None
+    assert customer_link_id(signing.dumps({"l": True}, salt=LINK_SALT)) is None
+    assert customer_link_id(signing.dumps({"l": str(link.pk)}, salt=LINK_SALT)) is None
 
 
 def test_qr_codes_come_as_png_and_svg(cx_survey, world):
