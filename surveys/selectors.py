@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -57,9 +57,10 @@ def survey_close_reach(*, survey: Survey) -> dict:
     links (and their printed QR codes), its unanswered invitations, an active pulse schedule."""
     return {
         "active_links": CustomerLink.objects.filter(survey=survey, active=True).count(),
-        "pending_invitations": Invitation.objects.filter(
-            survey=survey, used_at__isnull=True
-        ).count(),
+        # Open as the answer page judges it: a round still open, or no round.
+        "pending_invitations": Invitation.objects.filter(survey=survey, used_at__isnull=True)
+        .filter(Q(cycle__isnull=True) | Q(cycle__closed=False))
+        .count(),
         "active_pulse": PulseSchedule.objects.filter(survey=survey, active=True).exists(),
     }
 

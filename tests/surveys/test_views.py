@@ -7,6 +7,7 @@ from surveys.models import Department, Person, Question, Survey, SurveyKind, Sur
 from surveys.services import survey_create_from_template
 from tests.factories import (
     CustomerLinkFactory,
+    CycleFactory,
     InvitationFactory,
     QuestionFactory,
     ResponseFactory,
@@ -208,6 +209,7 @@ def test_close_confirmation_of_an_ex_survey_counts_unanswered_invitations(world,
     survey = SurveyFactory(organization=world.org)
     InvitationFactory(survey=survey)
     InvitationFactory(survey=survey, used_at=survey.published_at)
+    InvitationFactory(survey=survey, cycle=CycleFactory(survey=survey, closed=True))
     body = login(world.hr_admin).get(reverse("surveys:close", args=[survey.pk])).content.decode()
     assert "invitation links stop accepting answers (1 not answered yet)" in body
 
