@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
+from email import policy
 from email.message import Message
 from pathlib import Path
 
@@ -146,7 +147,9 @@ class WorkerStack:
         found = []
         for path in sorted(self.outbox.glob("*.log")):
             for chunk in path.read_text(errors="replace").split(MAIL_SEPARATOR)[:-1]:
-                found.append(email.message_from_string(chunk.lstrip("\n")))
+                # policy.default: headers decoded (a subject naming "Front desk · Lisbon" is
+                # RFC 2047-encoded on the wire)
+                found.append(email.message_from_string(chunk.lstrip("\n"), policy=policy.default))
         return found
 
     def wait_for_emails(self, count: int) -> list[Message]:
