@@ -170,9 +170,10 @@ def _first_visit(request, *, survey: Survey, language: str) -> HttpResponse:
     most of an answer page's time under load). Nothing else of the request is in the page: it
     has no navigation, no user and no link-specific text (a test holds two links' pages equal
     but for those values). The survey's own texts are in the key as well as its revision, as
-    editing a title does not change the revision.
+    editing a title (or anonymity, in a draft) does not change the revision.
     """
     texts = (
+        survey.anonymous,
         survey.title,
         survey.intro,
         tuple(survey.languages),

@@ -37,6 +37,24 @@ def survey_errors(*, title: str, kind: str, language: str, translations: dict) -
     return errors
 
 
+# "anonymous", "anonymously", "anonymes", "anonym", "anónimas"...: a survey's own words about it.
+ANONYMITY_WORDS = re.compile(r"\banon[iíy]m", re.IGNORECASE)
+SURVEY_TEXT_LABELS = {"title": "title", "intro": "introduction", "thank_you": "thank-you message"}
+
+
+def anonymity_mentions(*, survey) -> list[str]:
+    """Which of a survey's texts (its translations too) speak of anonymity: e.g.
+    ["introduction", "introduction (fr)"]. A named survey must not promise anonymity."""
+    texts = [(name, "", getattr(survey, name)) for name in SURVEY_TEXT_LABELS]
+    for language, translated in sorted((survey.translations or {}).items()):
+        texts += [(name, language, translated.get(name, "")) for name in SURVEY_TEXT_LABELS]
+    return [
+        SURVEY_TEXT_LABELS[name] + (f" ({language})" if language else "")
+        for name, language, text in texts
+        if ANONYMITY_WORDS.search(text or "")
+    ]
+
+
 def question_errors(
     *,
     type: str,

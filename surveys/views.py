@@ -35,7 +35,7 @@ from surveys.selectors import (
     survey_missing_translations,
     survey_of_organization,
 )
-from surveys.validation import CLOSED_MESSAGE
+from surveys.validation import CLOSED_MESSAGE, anonymity_mentions
 
 AUTHORS = (Role.HR_ADMIN, Role.CX_MANAGER)
 # Collection (another module) may add a panel to the survey page by providing this template.
@@ -183,6 +183,7 @@ def survey_edit(request, pk: int):
             add_service_errors(form, error)
         else:
             messages.success(request, "Survey settings saved.")
+            _named_survey_warn(request, survey)
             return redirect("surveys:detail", pk=survey.pk)
     return render(request, "surveys/survey_form.html", {"form": form, "survey": survey})
 
@@ -202,12 +203,28 @@ def _lifecycle_action(request, pk: int, action, success: str, warnings=None):
     return redirect("surveys:detail", pk=survey.pk)
 
 
+def _named_survey_warn(request, survey: Survey) -> None:
+    """A named survey whose own texts speak of anonymity would mislead its respondents."""
+    places = [] if survey.anonymous else anonymity_mentions(survey=survey)
+    if places:
+        messages.warning(
+            request,
+            f"This survey is not anonymous: respondents are told their name is recorded with "
+            f"their answers, but its {', '.join(places)} mention anonymity. Reword them in "
+            "the settings so nobody is misled.",
+        )
+
+
 @require_POST
 @membership_required(*AUTHORS)
 def survey_publish(request, pk: int):
-    return _lifecycle_action(
+    response = _lifecycle_action(
         request, pk, services.survey_publish, "The survey is live.", warnings=_untranslated
     )
+    survey = _survey_for_user(request, pk)
+    if survey.status == SurveyStatus.LIVE:
+        _named_survey_warn(request, survey)
+    return response
 
 
 def _untranslated(survey: Survey) -> list[str]:
