@@ -1,5 +1,5 @@
 """The audit log: who wrote through the API, who looked at raw responses, comments and exports,
-who erased or exported a person's data, and when.
+who erased or exported a person's data, who imported people, and when.
 
 - `audit_record(...)` is the one way to write an entry; views that show sensitive data call it.
 - `ApiAuditMiddleware` records every successful write (POST/PUT/PATCH/DELETE) under /api/v1/,
@@ -39,6 +39,7 @@ class AuditAction:
     EXPORT_DOWNLOAD = "export.download"
     PERSON_ERASE = "person.erase"
     PERSON_EXPORT = "person.export"
+    PEOPLE_IMPORT = "people.import"
     RETENTION_CHANGE = "retention.change"
     RETENTION_PURGE = "retention.purge"
 

@@ -355,7 +355,10 @@ def people(request):
     report = None
     if request.method == "POST" and form.is_valid():
         report = services.people_import_csv(
-            organization=organization, file=form.cleaned_data["file"]
+            organization=organization,
+            file=form.cleaned_data["file"],
+            user=request.user,
+            request=request,
         )
         if report.ok:
             messages.success(request, report.headline)

@@ -8,11 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 
+from config.audit import AuditAction, audit_record
 from surveys.models import Department, Location, Membership, Organization, Person, Role, Team
 from surveys.signals import results_changed
 
@@ -157,16 +159,21 @@ class _Row:
     team: str
     department: str
     location: str
-    is_lead: bool
+    is_lead: bool | None  # None: the file has no lead column, so each person keeps theirs
 
 
-def people_import_csv(*, organization: Organization, file) -> ImportReport:
+def people_import_csv(
+    *, organization: Organization, file, user: AbstractBaseUser | None = None, request=None
+) -> ImportReport:
     """Imports people from CSV (name, email, team, department, location, lead).
 
     1. Read and check every row, collecting errors with their row numbers.
     2. Any error: import nothing and return the report.
     3. Otherwise, in one transaction, create missing departments, locations and teams, then
-       create new people and update existing ones (matched by email, any case).
+       create new people and update existing ones (matched by email, any case), and record the
+       import in the audit log. A column the file leaves out changes nothing: without a lead
+       column everyone keeps their lead status, without department or location every team
+       stays where it is.
     """
     report = ImportReport()
     rows = _rows_parse(file, report)
@@ -175,6 +182,7 @@ def people_import_csv(*, organization: Organization, file) -> ImportReport:
     try:
         with transaction.atomic():
             _rows_save(organization, rows, report)
+            _import_audit(organization, report, user=user, request=request)
     except IntegrityError:
         report.errors.append(
             RowError(0, "Someone changed the organisation at the same moment. Import again.")
@@ -226,7 +234,7 @@ def _rows_parse(file, report: ImportReport) -> list[_Row]:
         messages += _team_conflicts(cells, number, teams)
         report.errors += [RowError(number, message) for message in messages]
         if not messages:
-            rows.append(_row_build(number, cells))
+            rows.append(_row_build(number, cells, has_lead="lead" in header))
     if not rows and not report.errors:
         report.errors.append(RowError(2, "The file has no people in it."))
     return rows
@@ -269,7 +277,7 @@ def _team_conflicts(
     return [f"Team {cells['team']} has {'; '.join(clashes)}."] if clashes else []
 
 
-def _row_build(number: int, cells: dict[str, str]) -> _Row:
+def _row_build(number: int, cells: dict[str, str], *, has_lead: bool) -> _Row:
     return _Row(
         number=number,
         name=cells["name"],
@@ -277,7 +285,7 @@ def _row_build(number: int, cells: dict[str, str]) -> _Row:
         team=cells["team"],
         department=cells.get("department", ""),
         location=cells.get("location", ""),
-        is_lead=cells.get("lead", "").lower() in YES,
+        is_lead=cells.get("lead", "").lower() in YES if has_lead else None,
     )
 
 
@@ -338,7 +346,9 @@ def _people_save(
     new, changed = [], []
     for row in rows:
         person = existing.get(row.email) or Person(organization=organization, email=row.email)
-        person.name, person.team, person.is_lead = row.name, teams[row.team.lower()], row.is_lead
+        person.name, person.team = row.name, teams[row.team.lower()]
+        if row.is_lead is not None:
+            person.is_lead = row.is_lead
         person.is_active = True
         (changed if person.pk else new).append(person)
     Person.objects.bulk_create(new)
@@ -346,6 +356,21 @@ def _people_save(
     # bulk_create and bulk_update send no signal (teams moved above too)
     results_changed(organization_id=organization.pk)
     report.created, report.updated = len(new), len(changed)
+
+
+def _import_audit(organization: Organization, report: ImportReport, *, user, request) -> None:
+    audit_record(
+        organization=organization,
+        user=user,
+        action=AuditAction.PEOPLE_IMPORT,
+        detail={
+            "created": report.created,
+            "updated": report.updated,
+            "teams_created": report.teams_created,
+            "teams_moved": len(report.moves),
+        },
+        request=request,
+    )
 
 
 # --- Members who sign in --------------------------------------------------------------------

@@ -198,3 +198,46 @@ def test_team_get_or_create_reuses_existing_department(world):
         organization=world.org, name="New", department=existing.name.upper()
     )
     assert team.department == existing
+
+
+# --- Columns the file leaves out ----------------------------------------------------------------
+
+
+def test_import_without_a_lead_column_keeps_everyones_lead_status(world):
+    lead = PersonFactory(organization=world.org, email="lea@example.com", is_lead=True)
+    member = PersonFactory(organization=world.org, email="max@example.com", is_lead=False)
+    report = _import(
+        world.org,
+        "name,email,team\n"
+        "Léa,lea@example.com,Front desk\n"
+        "Max,max@example.com,Front desk\n"
+        "Noor,noor@example.com,Front desk\n",
+    )
+    assert report.ok, report.errors
+    assert (report.created, report.updated) == (1, 2)
+    lead.refresh_from_db()
+    member.refresh_from_db()
+    assert (lead.name, lead.is_lead, member.is_lead) == ("Léa", True, False)
+    assert Person.objects.get(email="noor@example.com").is_lead is False
+
+
+def test_import_with_a_lead_column_still_sets_and_clears_it(world):
+    lead = PersonFactory(organization=world.org, email="lea@example.com", is_lead=True)
+    other = PersonFactory(organization=world.org, email="ola@example.com", is_lead=True)
+    report = _import(
+        world.org,
+        "name,email,team,lead\nLéa,lea@example.com,Front desk,no\nOla,ola@example.com,Ops\n",
+    )
+    assert report.ok, report.errors
+    lead.refresh_from_db()
+    other.refresh_from_db()
+    # An empty lead cell (here, a short row) says "no", as the page documents.
+    assert (lead.is_lead, other.is_lead) == (False, False)
+
+
+def test_import_without_department_and_location_leaves_teams_where_they_are(world, seattle):
+    department, location = seattle.department, seattle.location
+    report = _import(world.org, "name,email,team,lead\nAna,ana@example.com,Seattle Front Desk,\n")
+    assert report.ok and report.moves == []
+    seattle.refresh_from_db()
+    assert (seattle.department, seattle.location) == (department, location)

@@ -3,12 +3,21 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from surveys.models import Department, Person, Question, Survey, SurveyKind, SurveyStatus
+from surveys.models import (
+    AuditLog,
+    Department,
+    Person,
+    Question,
+    Survey,
+    SurveyKind,
+    SurveyStatus,
+)
 from surveys.services import survey_create_from_template
 from tests.factories import (
     CustomerLinkFactory,
     CycleFactory,
     InvitationFactory,
+    PersonFactory,
     QuestionFactory,
     ResponseFactory,
     SurveyFactory,
@@ -549,6 +558,33 @@ def test_people_import_shows_the_teams_it_moved_and_what_it_created(world, login
     assert "1 team moved to another department: Front desk → Houskeeping (was Rooms)." in body
     assert "1 new department created: Houskeeping." in body
     assert "move the whole team there, with everyone in it" in body
+
+
+def test_people_import_is_recorded_in_the_audit_log(world, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    PersonFactory(organization=world.org, email="ben@example.com", team=world.team)
+    upload = SimpleUploadedFile(
+        "people.csv",
+        b"name,email,team\nAna,ana@example.com,Checkout\nBen,ben@example.com,Front desk\n",
+        "text/csv",
+    )
+    login(world.hr_admin).post(reverse("surveys:people"), {"file": upload})
+    entry = AuditLog.objects.get(action="people.import")
+    assert (entry.organization, entry.user, entry.actor) == (
+        world.org,
+        world.hr_admin.user,
+        world.hr_admin.user.username,
+    )
+    assert entry.detail == {"created": 1, "updated": 1, "teams_created": 1, "teams_moved": 0}
+
+
+def test_people_import_that_fails_is_not_recorded(world, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("people.csv", b"name,email,team\nAna,bad,Checkout\n")
+    login(world.hr_admin).post(reverse("surveys:people"), {"file": upload})
+    assert not AuditLog.objects.exists()
 
 
 def test_people_import_errors_are_shown_by_row(world, login):
