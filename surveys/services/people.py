@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -204,22 +204,21 @@ def _rows_parse(file, report: ImportReport) -> list[_Row]:
     except UnicodeDecodeError:
         report.errors.append(RowError(1, "The file is not UTF-8 text. Save it as CSV UTF-8."))
         return []
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
-    header = [h.strip().lower().rstrip("?").strip() for h in next(reader, [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        report.errors.append(
-            RowError(
-                1,
-                f"Missing column(s): {', '.join(missing)}. Expected: "
-                f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}.",
-            )
-        )
+    records = _records(text, report)
+    header = [h.strip().lower().rstrip("?").strip() for h in next(records, (1, []))[1]]
+    if not report.ok:
+        return []
+    if message := _header_error(header):
+        report.errors.append(RowError(1, message))
         return []
     rows: list[_Row] = []
     seen: dict[str, int] = {}
     teams: dict[str, tuple[int, str, str]] = {}
-    for number, values in enumerate(reader, start=2):
+    for number, values in records:
+        if any("\n" in v or "\r" in v for v in values):
+            # No column holds a line break: a quote opened here swallowed the lines after it.
+            report.errors.append(RowError(number, UNCLOSED_QUOTE))
+            break
         if not any(v.strip() for v in values):
             continue
         if len(rows) >= MAX_ROWS:
@@ -238,6 +237,50 @@ def _rows_parse(file, report: ImportReport) -> list[_Row]:
     if not rows and not report.errors:
         report.errors.append(RowError(2, "The file has no people in it."))
     return rows
+
+
+UNCLOSED_QUOTE = (
+    'A quote (") opened in this row is not closed, so the rows after it were read as part of '
+    "one cell. Close the quote or remove it."
+)
+
+
+def _records(text: str, report: ImportReport) -> Iterator[tuple[int, list[str]]]:
+    """The file's rows with their numbers (the header is row 1). A row the csv module cannot
+    read ends the file with an error on that row."""
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    number = 0
+    try:
+        for number, values in enumerate(reader, start=1):
+            yield number, values
+    except csv.Error as error:
+        report.errors.append(RowError(number + 1, _csv_error_message(error)))
+
+
+def _csv_error_message(error: csv.Error) -> str:
+    if "field larger than field limit" in str(error):
+        limit = f"{csv.field_size_limit():,}"
+        return (
+            f"A cell in this row is longer than {limit} characters, far more than a name, email "
+            "or team. Check this is the right file, saved as CSV."
+        )
+    return f"This row cannot be read as CSV ({error}). Check its quotes and separators."
+
+
+def _header_error(header: list[str]) -> str:
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        return (
+            f"Missing column(s): {', '.join(missing)}. Expected: "
+            f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}."
+        )
+    repeated = sorted({c for c in header if c and header.count(c) > 1})
+    if repeated:
+        return (
+            f"The column(s) {', '.join(repeated)} appear more than once in the first row. "
+            "Keep one of each."
+        )
+    return ""
 
 
 def _row_errors(cells: dict[str, str], values: list[str], header: list[str]) -> list[str]:

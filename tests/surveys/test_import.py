@@ -241,3 +241,48 @@ def test_import_without_department_and_location_leaves_teams_where_they_are(worl
     assert report.ok and report.moves == []
     seattle.refresh_from_db()
     assert (seattle.department, seattle.location) == (department, location)
+
+
+# --- Files the csv module cannot read -----------------------------------------------------------
+
+
+def test_a_cell_over_the_csv_field_limit_is_reported_and_nothing_imported(world):
+    huge = "x" * 131_073
+    report = _import(
+        world.org, f"name,email,team\nAna,ana@example.com,Ops\n{huge},ben@example.com,Ops\n"
+    )
+    assert [e.row for e in report.errors] == [3]
+    assert "longer than 131,072 characters" in report.errors[0].message
+    assert not Person.objects.filter(organization=world.org).exists()
+
+
+def test_a_huge_cell_in_the_header_is_reported_once(world):
+    report = _import(world.org, "name,email,team," + "x" * 131_073 + "\nAna,ana@example.com,Ops\n")
+    assert [(e.row, "longer than" in e.message) for e in report.errors] == [(1, True)]
+
+
+def test_a_repeated_column_is_refused(world):
+    report = _import(world.org, "name,email,team,Team\nAna,ana@example.com,Ops,Sales\n")
+    assert [e.row for e in report.errors] == [1]
+    assert "team appear more than once" in report.errors[0].message
+    assert not Person.objects.filter(organization=world.org).exists()
+
+
+def test_an_unclosed_quote_is_reported_on_its_row(world):
+    report = _import(
+        world.org,
+        "name,email,team\n"
+        "Ana,ana@example.com,Ops\n"
+        '"Ben,ben@example.com,Ops\n'
+        "Cleo,cleo@example.com,Ops\n",
+    )
+    assert [e.row for e in report.errors] == [3]
+    assert "quote" in report.errors[0].message and "not closed" in report.errors[0].message
+    assert "missing" not in report.errors[0].message
+    assert not Person.objects.filter(organization=world.org).exists()
+
+
+def test_a_quoted_cell_with_a_comma_is_still_one_cell(world):
+    report = _import(world.org, 'name,email,team\n"Okafor, Ben",ben@example.com,Ops\n')
+    assert report.ok, report.errors
+    assert Person.objects.get(email="ben@example.com").name == "Okafor, Ben"

@@ -587,6 +587,18 @@ def test_people_import_that_fails_is_not_recorded(world, login):
     assert not AuditLog.objects.exists()
 
 
+def test_people_import_of_an_unreadable_csv_shows_the_reason_not_an_error_page(world, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = b"name,email,team\n" + b"x" * 200_000 + b",ana@example.com,Ops\n"
+    upload = SimpleUploadedFile("people.csv", content, "text/csv")
+    response = login(world.hr_admin).post(reverse("surveys:people"), {"file": upload})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Nothing was imported" in body and "longer than 131,072 characters" in body
+    assert not Person.objects.filter(organization=world.org).exists()
+
+
 def test_people_import_errors_are_shown_by_row(world, login):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
