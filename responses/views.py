@@ -147,6 +147,16 @@ def _answer_in(request, *, survey: Survey, submit: dict, language: str):
     return _render(request, "responses/answer.html", context, language=form.language)
 
 
+def answer_preview(request, *, survey: Survey) -> HttpResponse:
+    """The authoring preview: the answer page exactly as a respondent in the asked language gets
+    it (the same form, template and language), with sending switched off."""
+    language = respondent_language(survey=survey, request=request)
+    with translation.override(language):
+        form = AnswerForm(survey=survey, language=language)
+        context = {"survey": survey, "form": form, "preview": True}
+        return _render(request, "responses/answer.html", context, language=form.language)
+
+
 # --- A first visit's page, rendered once ------------------------------------------------------
 
 # A first visit's page, per survey revision and language: 128 pages of ~30-60 KB at most.

@@ -13,8 +13,8 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from responses.forms import AnswerForm, respondent_language
 from responses.models import Response
+from responses.views import answer_preview
 from surveys import services
 from surveys.forms import (
     CLOSED_HELP,
@@ -266,11 +266,7 @@ def survey_duplicate(request, pk: int):
 @membership_required(*AUTHORS)
 def survey_preview(request, pk: int):
     """The respondent's page itself (same form and template), with sending switched off."""
-    survey = _survey_for_user(request, pk)
-    form = AnswerForm(survey=survey, language=respondent_language(survey=survey, request=request))
-    return render(
-        request, "responses/answer.html", {"survey": survey, "form": form, "preview": True}
-    )
+    return answer_preview(request, survey=_survey_for_user(request, pk))
 
 
 # --- Questions ---------------------------------------------------------------------------------

@@ -22,8 +22,10 @@ from tests.factories import (
     ResponseFactory,
     SurveyFactory,
 )
+from tests.responses.conftest import make_invitation
 
 pytestmark = pytest.mark.django_db
+PREVIEW_TOKEN = "preview-token-0123456789abcdefghij"
 
 
 def _draft(org, kind=SurveyKind.EX, **kwargs):
@@ -513,6 +515,24 @@ def test_preview_renders_the_respondent_page_in_the_chosen_language(world, login
     assert "I am proud to tell people where I work." in body
     french = client.get(reverse("surveys:preview", args=[survey.pk]) + "?lang=fr").content.decode()
     assert "Je suis fier ou fière de dire où je travaille." in french
+
+
+def test_preview_in_french_is_the_live_french_page_with_sending_off(world, login, client):
+    survey = survey_create_from_template(organization=world.org, user=None, key="engagement")
+    survey.status = SurveyStatus.LIVE
+    survey.save()
+    make_invitation(survey, token=PREVIEW_TOKEN)
+    live = client.get(f"/r/i/{PREVIEW_TOKEN}/?lang=fr").content.decode()
+    url = reverse("surveys:preview", args=[survey.pk]) + "?lang=fr"
+    preview = login(world.hr_admin).get(url).content.decode()
+    total = survey.questions.count()
+    french = (f"0 sur {total} répondues", "Envoyer mes réponses", "obligatoire", "Tout à fait")
+    for page in (live, preview):
+        assert '<html lang="fr"' in page
+        assert all(text in page for text in french)
+        assert " answered<" not in page and "Send my answers" not in page
+        assert "required<" not in page and "Strongly agree" not in page
+    assert "Aperçu : voici ce que voient les répondants." in preview
 
 
 # --- people ----------------------------------------------------------------------------------
