@@ -192,6 +192,9 @@ class Survey(models.Model):
     language = models.CharField(max_length=8, default="en", help_text="Default language")
     # {"fr": {"title": "...", "intro": "...", "thank_you": "..."}}
     translations = models.JSONField(default=dict, blank=True)
+    # Texts of languages taken off the survey, in the same shape: not offered, but adding the
+    # language back restores them (as its questions keep theirs).
+    translations_removed = models.JSONField(default=dict, blank=True, editable=False)
     status = models.CharField(
         max_length=10, choices=SurveyStatus.choices, default=SurveyStatus.DRAFT
     )

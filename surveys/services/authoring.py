@@ -225,10 +225,25 @@ def survey_update(*, survey: Survey, **changes) -> Survey:
         )
     if errors:
         raise ValidationError(errors)
+    values["translations"] = _translations_kept(survey, values["translations"])
     for field, value in values.items():
         setattr(survey, field, value)
-    survey.save(update_fields=list(SURVEY_EDITABLE))
+    survey.save(update_fields=[*SURVEY_EDITABLE, "translations_removed"])
     return survey
+
+
+def _translations_kept(survey: Survey, translations: dict) -> dict:
+    """Keeps the texts of a language taken off the survey in `translations_removed`; a language
+    added back without texts of its own gets them back. Returns the translations to save."""
+    removed = {**(survey.translations_removed or {})}
+    for language, texts in (survey.translations or {}).items():
+        if language not in translations and texts:
+            removed[language] = texts
+    restored = {
+        language: texts or removed.get(language, {}) for language, texts in translations.items()
+    }
+    survey.translations_removed = {k: v for k, v in removed.items() if k not in restored}
+    return restored
 
 
 # --- Lifecycle ------------------------------------------------------------------------------

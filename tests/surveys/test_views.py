@@ -12,7 +12,7 @@ from surveys.models import (
     SurveyKind,
     SurveyStatus,
 )
-from surveys.services import survey_create_from_template
+from surveys.services import survey_create_from_template, survey_update
 from tests.factories import (
     CustomerLinkFactory,
     CycleFactory,
@@ -358,6 +358,47 @@ def test_settings_add_a_french_translation(world, login):
     client.post(url, {**data, "title__fr": "Pouls", "thank_you__fr": "Merci"})
     survey.refresh_from_db()
     assert survey.translations == {"fr": {"title": "Pouls", "thank_you": "Merci"}}
+
+
+def test_removing_a_language_keeps_its_texts_for_when_it_is_added_back(world, login):
+    survey = _draft(
+        world.org,
+        title="Pulse",
+        translations={
+            "fr": {"title": "Pouls", "intro": "Trois minutes."},
+            "de": {"title": "Puls"},
+        },
+    )
+    question = QuestionFactory(survey=survey, translations={"fr": {"text": "Question ?"}})
+    client = login(world.hr_admin)
+    url = reverse("surveys:edit", args=[survey.pk])
+    data = {"title": "Pulse", "thank_you": "Thanks", "anonymous": "on", "language": "en"}
+    client.post(url, {**data, "other_languages": "de", "title__de": "Puls"})
+    survey.refresh_from_db()
+    assert survey.languages == ["en", "de"]  # French is no longer offered...
+    page = client.get(reverse("surveys:preview", args=[survey.pk]) + "?lang=fr")
+    assert "Pouls" not in page.content.decode()
+    client.post(url, {**data, "other_languages": "de, fr", "title__de": "Puls"})
+    survey.refresh_from_db()
+    # ...and adding it back brings its texts back, as its questions kept theirs.
+    assert survey.translations == {
+        "fr": {"title": "Pouls", "intro": "Trois minutes."},
+        "de": {"title": "Puls"},
+    }
+    assert survey.translations_removed == {}
+    question.refresh_from_db()
+    assert question.translations == {"fr": {"text": "Question ?"}}
+    assert 'value="Pouls"' in client.get(url).content.decode()
+
+
+def test_a_language_added_back_with_new_texts_takes_the_new_ones(world):
+    survey = _draft(world.org, translations={"fr": {"title": "Pouls", "intro": "Ancien."}})
+    survey_update(survey=survey, translations={})
+    assert survey.translations_removed == {"fr": {"title": "Pouls", "intro": "Ancien."}}
+    survey_update(survey=survey, translations={"fr": {"title": "Nouveau"}})
+    survey.refresh_from_db()
+    assert survey.translations == {"fr": {"title": "Nouveau"}}
+    assert survey.translations_removed == {}
 
 
 def test_settings_cannot_flip_anonymity_once_live(world, login):
