@@ -442,8 +442,9 @@ def _check_dependents(question: Question) -> None:
         )
         if error:
             raise ValidationError(
-                f"“{dependent.text}” is shown depending on this question and its condition would "
-                f"no longer make sense ({error}) Change or remove that condition first."
+                f"“{dependent.text}” is shown depending on this question, and its condition "
+                f"would no longer make sense after this change. {error} Change or remove that "
+                "condition first."
             )
 
 

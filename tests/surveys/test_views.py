@@ -457,6 +457,35 @@ def test_add_question_shows_service_errors_on_fields(world, login):
     assert not survey.questions.exists()
 
 
+def test_a_form_error_on_the_question_page_is_shown_once_in_plain_words(world, login):
+    survey = _draft(world.org)
+    shift = QuestionFactory(survey=survey, order=1, type="single", choices=["Day", "Night"])
+    QuestionFactory(
+        survey=survey,
+        order=2,
+        type="text",
+        text="Why nights?",
+        condition_question=shift,
+        condition_op="eq",
+        condition_value="Night",
+    )
+    url = reverse("surveys:question-edit", args=[survey.pk, shift.pk])
+    response = login(world.hr_admin).post(
+        url, {**QUESTION, "text": shift.text, "choices": "Day\nEvening\n"}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    message = (
+        "“Why nights?” is shown depending on this question, and its condition would no longer "
+        "make sense after this change. Pick the value among the choices: Day, Evening. Change "
+        "or remove that condition first."
+    )
+    assert body.count(message) == 1
+    assert body.count("is shown depending on this question") == 1
+    shift.refresh_from_db()
+    assert shift.choices == ["Day", "Night"]
+
+
 def test_edit_question_with_translation(world, login):
     survey = _draft(world.org, translations={"fr": {"title": "Pouls"}})
     question = QuestionFactory(survey=survey, type="likert", text="Old")
