@@ -219,8 +219,9 @@ class QuestionForm(forms.Form):
     condition_value = forms.CharField(
         required=False,
         label="Value",
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="A number for rated questions, a choice for choice questions. "
-        "For “is one of”, separate values with commas.",
+        "For “is one of”, put each value on its own line.",
     )
 
     def __init__(
@@ -258,7 +259,7 @@ class QuestionForm(forms.Form):
         op = data["condition_op"]
         value: object = data["condition_value"].strip()
         if op == ConditionOp.IN:
-            value = [v.strip() for v in str(value).split(",") if v.strip()]
+            value = _one_of_values(str(value), data["condition_question"])
         return {
             **{name: data[name] for name in self.OWN_FIELDS},
             "choices": _lines(data["choices"]),
@@ -282,6 +283,20 @@ class QuestionForm(forms.Form):
         return translations
 
 
+def _one_of_values(text: str, target: Question | None) -> list[str]:
+    """The values of an "is one of" condition: one per line. A line that is not one of the
+    question's choices is split on commas, as values were typed before ("1, 2", "Day, Night"),
+    so a choice holding a comma ("Yes, definitely") is kept whole."""
+    choices = {c.strip().lower() for c in (target.choices if target else [])}
+    values = []
+    for line in _lines(text):
+        if line.lower() in choices:
+            values.append(line)
+        else:
+            values += [v.strip() for v in line.split(",") if v.strip()]
+    return values
+
+
 def condition_text(value: object) -> str:
     if value is None:
         return ""
@@ -300,7 +315,10 @@ def _question_initial(question: Question) -> dict:
         "is_outcome": question.is_outcome,
         "condition_question": question.condition_question_id,
         "condition_op": question.condition_op,
-        "condition_value": condition_text(value),
+        # One value per line: a choice may hold a comma (the detail page joins them with commas).
+        "condition_value": "\n".join(map(str, value))
+        if isinstance(value, list)
+        else condition_text(value),
     }
     for language, texts in question.translations.items():
         initial[f"text__{language}"] = texts.get("text", "")

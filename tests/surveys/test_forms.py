@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from surveys.forms import (
     MAX_CSV_BYTES,
@@ -96,6 +97,71 @@ def test_question_form_splits_is_one_of_values(world):
     assert form.is_valid(), form.errors
     kwargs = form.service_kwargs()
     assert (kwargs["condition_question"], kwargs["condition_value"]) == (nps, ["0", "1", "2"])
+
+
+def _one_of(survey, source, value: str) -> list:
+    form = QuestionForm(
+        {
+            "type": "text",
+            "text": "Why",
+            "condition_question": source.pk,
+            "condition_op": "in",
+            "condition_value": value,
+        },
+        survey=survey,
+    )
+    assert form.is_valid(), form.errors
+    return form.service_kwargs()["condition_value"]
+
+
+def test_is_one_of_takes_a_choice_holding_a_comma(world):
+    survey = _draft(world)
+    source = QuestionFactory(
+        survey=survey, type="single", order=1, choices=["Yes, definitely", "Maybe", "No"]
+    )
+    assert _one_of(survey, source, "Yes, definitely\nMaybe\n") == ["Yes, definitely", "Maybe"]
+    assert _one_of(survey, source, "yes, definitely") == ["yes, definitely"]
+    # Values typed on one line with commas, as before, still split when they are not a choice.
+    assert _one_of(survey, source, "Maybe, No") == ["Maybe", "No"]
+
+
+def test_is_one_of_with_a_comma_choice_is_saved_and_shown_one_per_line(world, login):
+    survey = _draft(world)
+    source = QuestionFactory(
+        survey=survey, type="single", order=1, choices=["Yes, definitely", "Maybe", "No"]
+    )
+    client = login(world.hr_admin)
+    response = client.post(
+        reverse("surveys:question-add", args=[survey.pk]),
+        {
+            "type": "text",
+            "text": "What convinced you?",
+            "condition_question": source.pk,
+            "condition_op": "in",
+            "condition_value": "Yes, definitely\nmaybe",
+        },
+    )
+    assert response.status_code == 302
+    question = survey.questions.get(text="What convinced you?")
+    assert question.condition_value == ["Yes, definitely", "Maybe"]
+    form = QuestionForm(survey=survey, question=question)
+    assert form.initial["condition_value"] == "Yes, definitely\nMaybe"
+
+
+def test_stored_is_one_of_conditions_still_show_and_save_unchanged(world):
+    survey = _draft(world)
+    nps = QuestionFactory(survey=survey, type="nps", order=1)
+    question = QuestionFactory(
+        survey=survey,
+        type="text",
+        order=2,
+        condition_question=nps,
+        condition_op="in",
+        condition_value=[0, 1, 2],
+    )
+    initial = QuestionForm(survey=survey, question=question).initial
+    assert initial["condition_value"] == "0\n1\n2"
+    assert _one_of(survey, nps, initial["condition_value"]) == ["0", "1", "2"]
 
 
 def test_question_form_offers_only_earlier_non_text_questions(world):
