@@ -8,6 +8,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
+from django.db.models import Q
+
 from config import rows
 from surveys.distribution import customer_link_id
 from surveys.models import CustomerLink, Cycle, Invitation, Question, Survey, token_hash
@@ -16,9 +18,10 @@ from surveys.models import CustomerLink, Cycle, Invitation, Question, Survey, to
 def invitation_for_token(*, token: str) -> Invitation | None:
     if not token or len(token) > 200:
         return None
+    hashed = token_hash(token)  # the latest email's token, or the one its reminder replaced
     return (
         Invitation.objects.select_related("survey", "cycle", "person", "team__location")
-        .filter(token_hash=token_hash(token))
+        .filter(Q(token_hash=hashed) | Q(previous_token_hash=hashed))
         .first()
     )
 

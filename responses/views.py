@@ -39,8 +39,8 @@ PAGES = {
         404,
         _("This link is not valid"),
         _(
-            "We could not find this survey link. If you received a reminder, use the link in "
-            "the newest email: each reminder replaces the link sent before."
+            "We could not find this survey link. If you received reminders, use the link in "
+            "the newest email."
         ),
     ),
     "invalid": (

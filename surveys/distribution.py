@@ -1,7 +1,8 @@
 """Getting surveys to people: invitations, reminders, customer links and recurring pulses.
 
 Invitation tokens exist in clear only on their way to the email task; the database keeps their
-SHA-256 (`token_hash`). A reminder therefore issues a new token (the old link stops working).
+SHA-256 (`token_hash`). A reminder therefore issues a new token, and keeps the one it replaces
+working (`previous_token_hash`): the link in the email before still opens the survey.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ LINK_STABLE_SALT = "tandem.customer-link.stable"
 TOKEN_BYTES = 24  # 192 bits
 # An email still in the queue is not "lost": only re-issue tokens of older unsent invitations.
 UNSENT_GRACE = dt.timedelta(minutes=10)
-REMIND_GAP = dt.timedelta(hours=12)  # an impatient second click does not email everyone twice
+# Nobody invited or reminded in the last 12 hours is reminded: an impatient second click, or a
+# reminder right after sending, does not email anyone twice.
+REMIND_GAP = dt.timedelta(hours=12)
 PULSE_SEND_TIME = dt.time(9, 0, tzinfo=dt.UTC)
 
 
@@ -155,7 +158,9 @@ def invitations_remind(
     sent_before: dt.datetime | None = None,
     first_only: bool = False,
 ) -> int:
-    """Email a new link to everyone invited to the round who has not answered. Returns how many.
+    """Email a new link to everyone invited to the round who has not answered, but for those
+    invited or reminded in the last REMIND_GAP. Returns how many. The link they had keeps
+    working too.
 
     `first_only` and `sent_before` are for the scheduled reminder: one reminder per person, only
     after the invitation has had `remind_after_days` to work.
@@ -165,9 +170,13 @@ def invitations_remind(
     if cycle is None or cycle.closed:
         return 0
     now = timezone.now()
-    pending = Invitation.objects.filter(
-        survey=survey, cycle=cycle, used_at__isnull=True, sent_at__isnull=False
-    ).exclude(reminded_at__gt=now - REMIND_GAP)
+    pending = (
+        Invitation.objects.filter(
+            survey=survey, cycle=cycle, used_at__isnull=True, sent_at__isnull=False
+        )
+        .exclude(reminded_at__gt=now - REMIND_GAP)
+        .exclude(sent_at__gt=now - REMIND_GAP)
+    )
     if first_only:
         pending = pending.filter(reminder_count=0)
     if sent_before is not None:
@@ -176,7 +185,9 @@ def invitations_remind(
     for invitation in rows:
         invitation.reminder_count += 1
         invitation.reminded_at = None  # set by the email task when the reminder goes out
-    pairs = _tokens_reissue(rows, fields=["token_hash", "reminder_count", "reminded_at"])
+        invitation.previous_token_hash = invitation.token_hash
+    fields = ["token_hash", "previous_token_hash", "reminder_count", "reminded_at"]
+    pairs = _tokens_reissue(rows, fields=fields)
     transaction.on_commit(lambda: _emails_queue(pairs, kind=REMIND))
     return len(pairs)
 

@@ -48,6 +48,11 @@ def participation_by_team(*, survey: Survey, cycle: Cycle | None = None) -> dict
     }
 
 
+def round_has_invitations(*, survey: Survey) -> bool:
+    """Whether anyone is invited to the survey's open round: a reminder has someone to go to."""
+    return Invitation.objects.filter(survey=survey, cycle__closed=False).exists()
+
+
 def invitations_pending_for_user(*, user) -> QuerySet[Invitation]:
     """This user's unanswered invitations to live surveys whose round is still open, by title.
 

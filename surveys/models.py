@@ -364,6 +364,10 @@ class Invitation(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="invitations")
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, related_name="invitations")
     token_hash = models.CharField(max_length=64, unique=True)
+    # The token a reminder replaced: the earlier email's link keeps working until the invitation
+    # is used or its round closes (only the one before the latest, so two reminders on, the
+    # first email's link stops).
+    previous_token_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)

@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from surveys import distribution
+from surveys import distribution, distribution_selectors
 from surveys.distribution_forms import CustomerLinkForm, PulseScheduleForm, SendForm
 from surveys.distribution_selectors import customer_links_for_survey, participation_by_team
 from surveys.forms import add_service_errors
@@ -84,12 +84,24 @@ def remind(request, pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(
-            request,
-            f"Reminder sent to {count} {'person' if count == 1 else 'people'} who have not "
-            "answered yet (nobody reminded in the last 12 hours is reminded again).",
-        )
+        messages.success(request, _remind_message(survey, count))
     return redirect("surveys:distribution", pk=survey.pk)
+
+
+def _remind_message(survey, count: int) -> str:
+    hours = int(distribution.REMIND_GAP.total_seconds() // 3600)
+    if count:
+        return (
+            f"Reminder sent to {count} {'person' if count == 1 else 'people'} who have not "
+            f"answered yet (nobody invited or reminded in the last {hours} hours is reminded). "
+            "The links they had keep working."
+        )
+    if not distribution_selectors.round_has_invitations(survey=survey):
+        return "Nobody has been invited yet, so there is nobody to remind. Send the survey first."
+    return (
+        f"Nobody to remind: everyone invited has answered, or was invited or reminded in the "
+        f"last {hours} hours."
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core import mail
+from django.db.models import F
 
 from surveys.models import CustomerLink, Invitation, PulseSchedule, SurveyKind, SurveyStatus
 from tests.factories import (
@@ -124,10 +125,27 @@ def test_reminder_button(login, world, ex_survey, django_capture_on_commit_callb
         client.post(url(ex_survey, "send/"), {"whole_org": "on"})
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url(ex_survey, "remind/")).status_code == 302
+    assert mail.outbox == []  # just invited: nobody is reminded within 12 hours
+    assert (
+        b"Nobody to remind: everyone invited has answered, or was invited or reminded in the last 12 hours."
+        in client.get(url(ex_survey)).content
+    )
+    # 13 hours later (moved back rather than the clock on, which would end the session)
+    Invitation.objects.update(sent_at=F("sent_at") - dt.timedelta(hours=13))
+    with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url(ex_survey, "remind/"))
     assert response.status_code == 302
     assert len(mail.outbox) == 3
     assert b"Reminder sent to 3 people" in client.get(url(ex_survey)).content
+
+
+def test_reminder_with_nobody_invited_says_so(login, world, ex_survey):
+    client = login(world.hr_admin)
+    client.post(url(ex_survey, "remind/"))
+    page = client.get(url(ex_survey)).content.decode()
+    assert "Nobody has been invited yet, so there is nobody to remind." in page
+    assert "Reminder sent to 0" not in page
 
 
 def test_invitation_pages_are_not_for_cx_surveys(login, world, cx_survey):
