@@ -111,6 +111,22 @@ def test_each_email_carries_its_own_unguessable_token_stored_only_hashed(ex_surv
     assert "anonymous" in mail.outbox[0].body
 
 
+def test_email_paragraphs_are_not_broken_mid_sentence(ex_survey, staff, run):
+    """Mail clients wrap lines themselves: a hard break inside a sentence shows as a ragged
+    line. Every line of the invitation and the reminder ends a paragraph, a sentence or a
+    colon (the link, the greeting and the signature aside)."""
+    run(invitations_send, survey=ex_survey, teams=[staff[0].team])
+    with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
+        run(invitations_remind, survey=ex_survey)
+    for email in (mail.outbox[0], mail.outbox[-1]):
+        lines = [line for line in email.body.splitlines() if line.strip()]
+        prose = [line for line in lines if "://" not in line]
+        assert all(
+            line.endswith((".", ":", ",", "!", "?", ex_survey.organization.name)) for line in prose
+        ), email.body
+    assert "results are only shown for groups large enough" in mail.outbox[0].body
+
+
 def test_sending_to_chosen_teams_invites_only_them(ex_survey, staff, world, run):
     assert run(invitations_send, survey=ex_survey, teams=[world.other_team]) == 2
     assert set(Invitation.objects.values_list("team", flat=True)) == {world.other_team.pk}
