@@ -53,6 +53,11 @@ PAGES = {
         _("You have already answered"),
         _("Thank you, your answers are in. Each personal link can be used once."),
     ),
+    "used_mine": (
+        410,
+        _("You have already answered this survey"),
+        _("Thank you, your answers are in."),
+    ),
     "closed": (
         410,
         _("This survey is closed"),
@@ -87,9 +92,14 @@ def _asked_language(request) -> str:
     return wanted if wanted in dict(settings.LANGUAGES) else translation.get_language()
 
 
-def _page(request, key: str, *, survey: Survey | None = None, language: str = ""):
+def _page(
+    request, key: str, *, survey: Survey | None = None, language: str = "", mine: bool = False
+):
+    """A page for the respondent; `mine` when they came from My surveys (no link was used)."""
+    if mine and key == "used":
+        key = "used_mine"
     status, heading, text = PAGES[key]
-    context = {"heading": heading, "text": text}
+    context = {"heading": heading, "text": text, "back_to_mine": mine}
     if survey is not None:
         language = language or survey.language
         context["survey_title"] = translated(survey, language, "title")
@@ -114,17 +124,18 @@ def _page_for_error(error: ValidationError) -> str:
     return ""
 
 
-def _answer(request, *, survey: Survey, submit: dict):
-    """Show the form; on a valid POST store the response and go to the thank-you page."""
+def _answer(request, *, survey: Survey, submit: dict, mine: bool = False):
+    """Show the form; on a valid POST store the response and go to the thank-you page. `mine`:
+    answered from My surveys, whose page links back there."""
     language = respondent_language(survey=survey, request=request)
     with translation.override(language):  # messages added to the form are translated too
-        return _answer_in(request, survey=survey, submit=submit, language=language)
+        return _answer_in(request, survey=survey, submit=submit, language=language, mine=mine)
 
 
-def _answer_in(request, *, survey: Survey, submit: dict, language: str):
+def _answer_in(request, *, survey: Survey, submit: dict, language: str, mine: bool):
     data = request.POST if request.method == "POST" else None
     if data is None and not len(messages.get_messages(request)):
-        return _first_visit(request, survey=survey, language=language)
+        return _first_visit(request, survey=survey, language=language, mine=mine)
     form = AnswerForm(data, survey=survey, language=language)
     if data is not None and form.is_valid():
         try:
@@ -138,12 +149,12 @@ def _answer_in(request, *, survey: Survey, submit: dict, language: str):
             )
         except ValidationError as error:
             if key := _page_for_error(error):
-                return _page(request, key, survey=survey, language=form.language)
+                return _page(request, key, survey=survey, language=form.language, mine=mine)
             form.add_submit_errors(error)
         else:
             signed = signing.dumps({"s": survey.pk, "lang": form.language}, salt=THANKS_SALT)
             return redirect("responses:thanks", signed=signed)
-    context = {"survey": survey, "form": form, "preview": False}
+    context = {"survey": survey, "form": form, "preview": False, "mine_link": mine}
     return _render(request, "responses/answer.html", context, language=form.language)
 
 
@@ -171,15 +182,16 @@ def first_pages_clear() -> None:
     _first_pages.clear()
 
 
-def _first_visit(request, *, survey: Survey, language: str) -> HttpResponse:
+def _first_visit(request, *, survey: Survey, language: str, mine: bool) -> HttpResponse:
     """The answer page of a first visit: an empty form, no errors, no messages.
 
     It is the same page for every visitor of one survey revision in one language but for two
     values: the CSRF token and the submission key, new for each request. So it is rendered once
     per process with a mark in place of each, and each visit fills in its own (rendering was
     most of an answer page's time under load). Nothing else of the request is in the page: it
-    has no navigation, no user and no link-specific text (a test holds two links' pages equal
-    but for those values). The survey's own texts are in the key as well as its revision, as
+    has no user and no link-specific text (a test holds two links' pages equal but for those
+    values); the one navigation, My surveys' link back, is the same for everyone who has it
+    and is in the key. The survey's own texts are in the key as well as its revision, as
     editing a title (or anonymity, in a draft) does not change the revision.
     """
     texts = (
@@ -188,19 +200,21 @@ def _first_visit(request, *, survey: Survey, language: str) -> HttpResponse:
         survey.intro,
         tuple(survey.languages),
         (survey.translations or {}).get(language),
+        mine,
     )
     parts = _first_pages.get(
-        survey, lambda: _first_visit_parts(request, survey, language), language, repr(texts)
+        survey, lambda: _first_visit_parts(request, survey, language, mine), language, repr(texts)
     )
     fill = {_CSRF_MARK: get_token, _KEY_MARK: lambda request: secrets.token_urlsafe(24)}
     page = "".join(fill[part](request) if part in fill else part for part in parts)
     return HttpResponse(page)
 
 
-def _first_visit_parts(request, survey: Survey, language: str) -> tuple[str, ...]:
+def _first_visit_parts(request, survey: Survey, language: str, mine: bool) -> tuple[str, ...]:
     form = AnswerForm(survey=survey, language=language)
     form.initial["submission_key"] = _KEY_MARK
     context = {"survey": survey, "form": form, "preview": False, "csrf_token": _CSRF_MARK}
+    context["mine_link"] = mine
     page = _render(request, "responses/answer.html", context, language=form.language)
     return tuple(_MARKS.split(page.content.decode()))
 
@@ -224,8 +238,8 @@ def invitation_answer(request, token: str):
     return _invitation_answer(request, invitation)
 
 
-def _invitation_answer(request, invitation: Invitation):
-    """Answer one invitation, reached by its e-mailed token or from My surveys."""
+def _invitation_answer(request, invitation: Invitation, *, mine: bool = False):
+    """Answer one invitation, reached by its e-mailed token or from My surveys (`mine`)."""
     survey = invitation.survey
     if request.method == "GET":
         blocked = _survey_blocked(survey)
@@ -235,7 +249,7 @@ def _invitation_answer(request, invitation: Invitation):
             blocked = "closed"
         if blocked:
             language = respondent_language(survey=survey, request=request)
-            return _page(request, blocked, survey=survey, language=language)
+            return _page(request, blocked, survey=survey, language=language, mine=mine)
     team = invitation.team
     submit = {
         "team": team,
@@ -245,7 +259,7 @@ def _invitation_answer(request, invitation: Invitation):
         "channel": Channel.INVITATION,
         "invitation": invitation,
     }
-    return _answer(request, survey=survey, submit=submit)
+    return _answer(request, survey=survey, submit=submit, mine=mine)
 
 
 @never_cache
@@ -304,4 +318,4 @@ def mine_answer(request, pk: int):
     invitation = invitation_for_user(user=request.user, invitation_id=pk)
     if invitation is None:
         raise Http404("No such invitation of yours.")
-    return _invitation_answer(request, invitation)
+    return _invitation_answer(request, invitation, mine=True)

@@ -558,3 +558,41 @@ def test_an_answer_over_the_upload_limit_gets_a_413_page_and_stores_nothing(
     assert not Response.objects.exists()
     logged = [(r.levelname, r.name, r.exc_info) for r in caplog.records]
     assert logged == [("WARNING", "django.security.RequestDataTooBig", None)]
+
+
+# --- The way back to My surveys -------------------------------------------------------------------
+
+
+def test_answer_page_from_my_surveys_links_back_there(login, world, survey, staff_person):
+    invitation = make_invitation(survey, person=staff_person, token=TOKEN)
+    client = login(world.staff)
+    for _ in range(2):  # the first visit's page is rendered once and then reused
+        page = client.get(f"/r/mine/{invitation.pk}/").content.decode()
+        assert page.count('href="/r/mine/"') == 1 and "Back to My surveys" in page
+    # The e-mailed link's page, even for the same signed-in person, and a stranger's, do not.
+    assert 'href="/r/mine/"' not in client.get(f"/r/i/{TOKEN}/").content.decode()
+    client.logout()
+    assert 'href="/r/mine/"' not in client.get(f"/r/i/{TOKEN}/").content.decode()
+
+
+def test_answered_survey_reopened_from_my_surveys_says_so_without_links(
+    login, world, survey, staff_person
+):
+    invitation = make_invitation(survey, person=staff_person, used_at=timezone.now(), token=TOKEN)
+    client = login(world.staff)
+    page = client.get(f"/r/mine/{invitation.pk}/")
+    assert page.status_code == 410
+    body = page.content.decode()
+    assert "You have already answered this survey" in body
+    assert "personal link" not in body
+    assert 'href="/r/mine/">Back to My surveys</a>' in body
+    emailed = client.get(f"/r/i/{TOKEN}/").content.decode()  # the e-mailed link says as before
+    assert "Each personal link can be used once." in emailed
+
+
+def test_already_answered_from_my_surveys_in_french(login, world, survey, staff_person):
+    survey.translations = {"fr": {"title": "Pouls"}}
+    survey.save()
+    invitation = make_invitation(survey, person=staff_person, used_at=timezone.now())
+    page = login(world.staff).get(f"/r/mine/{invitation.pk}/?lang=fr").content.decode()
+    assert "Vous avez déjà répondu à cette enquête" in page
