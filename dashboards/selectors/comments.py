@@ -182,7 +182,7 @@ def comment_list(
     *, filters: Filters, sentiment: str = "", driver: str = "", search: str = "", page: int = 1
 ) -> dict:
     """One page of comments (newest first; by question and text when anonymous), with the
-    sentiment counts of the whole selection."""
+    sentiment counts of the whole selection and how many of them the comment filters keep."""
     answers, rollups, hidden_teams = _comments(filters)
     counts = _counts(filters, rollups)
     selected = _narrowed(
@@ -204,6 +204,8 @@ def comment_list(
     return {
         "page": paginator.get_page(page),
         "counts": counts,
+        # How many the sentiment, driver or search filters keep (None: no such filter)
+        "matching": paginator.count if sentiment or driver or search else None,
         "hidden_teams": hidden_teams,
         "anonymous": filters.survey.anonymous,
     }

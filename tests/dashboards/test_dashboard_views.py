@@ -648,6 +648,24 @@ def test_comment_filters_sentiment_search_and_driver(data, login):
     assert _comments(client.get("/dashboards/cx/", {**MARCH_FILTER, "driver": "growth"})) == []
 
 
+def test_the_comment_count_says_how_many_the_filters_keep(data, login):
+    """QA: a search matching nothing still read '2844 comments: ...'. The filtered count is
+    said first, the selection's sentiment counts after it."""
+    client = login(data.world.cx_manager)
+    plain = client.get("/dashboards/cx/", MARCH_FILTER)
+    total = plain.context["comments"]["counts"]["total"]
+    assert plain.context["comments"]["matching"] is None
+    assert 'id="comments-matching"' not in plain.content.decode()
+    for params, kept in (
+        ({"sentiment": "negative"}, 2),
+        ({"q": "lovely"}, 1),
+        ({"q": "zzzzqqq"}, 0),
+    ):
+        response = client.get("/dashboards/cx/", {**MARCH_FILTER, **params})
+        assert response.context["comments"]["matching"] == kept, params
+        assert f"{kept} of {total} comments match" in response.content.decode(), params
+
+
 def test_team_lead_sees_own_team_comments(data, login):
     response = login(data.world.team_lead).get("/dashboards/ex/", MARCH_FILTER)
     assert "Great team spirit" in _comments(response)
