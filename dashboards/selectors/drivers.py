@@ -11,8 +11,9 @@ in SQL too.
                "drivers": {driver: {"favourable": float | None, "n": int}}}  (mean item favourability)
     driver_impact(*, survey, team_ids=None, start=None, end=None) -> dict
         {"outcome": {"question", "text", "type"} | None, "respondents", "min_n", "status",
-         "drivers": [{"question", "text", "driver", "n", "impact", "favourable", "note",
-                      "focus"}], "focus": question id | None}, drivers ranked by impact;
+         "drivers": [{"question", "text", "driver", "n", "impact", "strength", "favourable",
+                      "note", "focus"}], "focus": question id | None}, drivers ranked by impact;
+        strength: "strong" (|r| >= 0.5), "moderate" (>= 0.3) or "weak"; "" without an impact;
         status "ok" | "not enough data" | "no outcome question" | "no driver questions".
 """
 
@@ -278,6 +279,14 @@ def _driver_row(question: dict, stat: tuple, favourable: float | None, min_n: in
         "driver": question["driver"],
         "n": n,
         "impact": metrics.round_half_up(r, 2) if enough else None,
+        "strength": _strength(r) if enough else "",
         "favourable": favourable,
         "note": "" if enough else ("not enough data" if n < min_n else "no variation"),
     }
+
+
+def _strength(r: float) -> str:
+    """How strong a correlation reads, by the usual rule of thumb for survey data: |r| of 0.5
+    or more strong, 0.3 or more moderate, else weak."""
+    size = abs(r)
+    return "strong" if size >= 0.5 else "moderate" if size >= 0.3 else "weak"

@@ -431,6 +431,27 @@ def test_driver_impact_ranks_drivers_and_picks_focus(world):
         (items["C"].id, 10, None, 40.0, "not enough data", False),
     ]
     assert result["focus"] == items["E"].id
+    assert [r["strength"] for r in result["drivers"]] == ["strong", "strong", "strong", "", ""]
+
+
+@pytest.mark.parametrize(
+    ("r", "strength"),
+    [
+        (1.0, "strong"),
+        (0.5, "strong"),
+        (-0.6, "strong"),
+        (0.49, "moderate"),
+        (0.3, "moderate"),
+        (-0.33, "moderate"),
+        (0.29, "weak"),
+        (0.0, "weak"),
+    ],
+)
+def test_driver_strength_reads_the_correlations_size(r, strength):
+    """The "Focus here" note once called r = 0.33 a strong link."""
+    from dashboards.selectors.drivers import _strength
+
+    assert _strength(r) == strength
 
 
 def test_driver_impact_needs_25_respondents(world):
