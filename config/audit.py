@@ -42,6 +42,7 @@ class AuditAction:
     PEOPLE_IMPORT = "people.import"
     RETENTION_CHANGE = "retention.change"
     RETENTION_PURGE = "retention.purge"
+    SURVEY_DELETE = "survey.delete"
 
 
 def audit_record(

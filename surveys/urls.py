@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/publish/", views.survey_publish, name="publish"),
     path("<int:pk>/close/", views.survey_close, name="close"),
     path("<int:pk>/duplicate/", views.survey_duplicate, name="duplicate"),
+    path("<int:pk>/delete/", views.survey_delete, name="delete"),
     path("<int:pk>/questions/add/", views.question_add, name="question-add"),
     path("<int:pk>/questions/<int:question_pk>/", views.question_edit, name="question-edit"),
     path("<int:pk>/questions/<int:question_pk>/move/", views.question_move, name="question-move"),

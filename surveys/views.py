@@ -13,6 +13,7 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.audit import AuditAction, audit_record
 from responses.models import Response
 from responses.views import answer_preview
 from surveys import services
@@ -251,6 +252,32 @@ def survey_close(request, pk: int):
         return redirect("surveys:detail", pk=survey.pk)
     context = {"survey": survey, **survey_close_reach(survey=survey)}
     return render(request, "surveys/survey_close.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@membership_required(*AUTHORS)
+def survey_delete(request, pk: int):
+    """GET asks to confirm; POST deletes the draft. A published survey is refused."""
+    survey = _survey_for_user(request, pk)
+    if survey.status != SurveyStatus.DRAFT:
+        messages.error(request, "Only a draft can be deleted: close a published survey instead.")
+        return redirect("surveys:detail", pk=survey.pk)
+    if request.method == "GET":
+        return render(request, "surveys/survey_delete.html", {"survey": survey})
+    try:
+        services.survey_delete(survey=survey)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("surveys:detail", pk=survey.pk)
+    audit_record(
+        organization=survey.organization,
+        user=request.user,
+        action=AuditAction.SURVEY_DELETE,
+        detail={"survey": survey.pk, "title": survey.title},
+        request=request,
+    )
+    messages.success(request, f"Draft “{survey.title}” deleted.")
+    return redirect("surveys:list")
 
 
 @require_POST

@@ -282,6 +282,20 @@ def survey_close(*, survey: Survey) -> Survey:
 
 
 @transaction.atomic
+def survey_delete(*, survey: Survey) -> None:
+    """Delete a draft: it was never published, so no one was sent it and nothing was answered.
+    A published survey keeps its answers (close it instead); refused with a reason."""
+    locked = Survey.objects.select_for_update().filter(pk=survey.pk).first()
+    if locked is None:
+        return  # deleted meanwhile (a double click)
+    if locked.status != SurveyStatus.DRAFT or locked.responses.exists():
+        raise ValidationError(
+            "Only a draft can be deleted: a published survey keeps its answers. Close it instead."
+        )
+    locked.delete()
+
+
+@transaction.atomic
 def survey_duplicate(*, survey: Survey, user: AbstractBaseUser | None) -> Survey:
     """A new draft with the same settings and questions (display logic re-pointed to the copies)."""
     copy = Survey.objects.create(

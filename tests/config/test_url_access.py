@@ -291,6 +291,9 @@ URL_ACCESS: list[Check] = [
     *url("surveys:close", (200, 403, 403, 403, L, 404), kw=ex, label="confirm", **HR_EX),
     *url("surveys:close", (302, 403, 403, 403, L, 404), post=True, kw=ex, **HR_EX_POST),
     *url("surveys:duplicate", (302, 403, 403, 403, L, 404), post=True, kw=ex, **HR_EX_POST),
+    # A live survey: deleting is refused with a message on its page (302).
+    *url("surveys:delete", (302, 403, 403, 403, L, 404), kw=ex, label="live", **HR_EX_POST),
+    *url("surveys:delete", (302, 403, 403, 403, L, 404), post=True, kw=ex, **HR_EX_POST),
     *url("surveys:question-add", (200, 403, 403, 403, L, 404), kw=ex, **HR_EX),
     *url("surveys:question-edit", (200, 403, 403, 403, L, 404), kw=ex_question, **HR_EX),
     *url(

@@ -216,6 +216,40 @@ def test_close_button_asks_to_confirm_before_closing(world, login):
     assert "The survey is closed" in response.content.decode()
 
 
+def test_a_draft_can_be_deleted_after_confirming(world, login):
+    """QA: stray drafts ("Double click test") could not be removed. The detail page links to a
+    confirmation; only its POST deletes, and the audit log says who deleted what."""
+    draft = _draft(world.org, title="Double click test")
+    QuestionFactory(survey=draft, type="nps")
+    client = login(world.hr_admin)
+    delete_url = reverse("surveys:delete", args=[draft.pk])
+    assert (
+        f'href="{delete_url}"'
+        in client.get(reverse("surveys:detail", args=[draft.pk])).content.decode()
+    )
+    page = client.get(delete_url)
+    assert page.status_code == 200 and Survey.objects.filter(pk=draft.pk).exists()
+    assert "its 1 question are deleted for good" in page.content.decode()
+    response = client.post(delete_url, follow=True)
+    assert not Survey.objects.filter(pk=draft.pk).exists()
+    assert "Draft “Double click test” deleted." in response.content.decode()
+    entry = AuditLog.objects.get(action="survey.delete")
+    assert entry.detail == {"survey": draft.pk, "title": "Double click test"}
+    assert client.post(delete_url).status_code == 404  # gone: a second click finds nothing
+
+
+def test_a_published_survey_cannot_be_deleted(world, login):
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX)
+    client = login(world.hr_admin)
+    detail = reverse("surveys:detail", args=[survey.pk])
+    assert "Delete draft" not in client.get(detail).content.decode()
+    for method in (client.get, client.post):
+        response = method(reverse("surveys:delete", args=[survey.pk]), follow=True)
+        assert response.redirect_chain[-1][0] == detail
+        assert "Only a draft can be deleted" in response.content.decode()
+    assert Survey.objects.filter(pk=survey.pk).exists()
+
+
 def test_close_confirmation_of_an_ex_survey_counts_unanswered_invitations(world, login):
     survey = SurveyFactory(organization=world.org)
     InvitationFactory(survey=survey)
