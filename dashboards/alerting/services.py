@@ -163,7 +163,7 @@ def _threshold_findings(rule: AlertRule, survey: Survey, periods: list[Period], 
     current = figures_of(rule=rule, survey=survey, period=periods[0])
     if rule.condition == AlertCondition.BELOW:
         return [
-            _finding(rule, figure, periods[0], _below_message(rule, figure, periods[0]))
+            _finding(rule, figure, periods[0], _below_message(rule, survey, figure, periods[0]))
             for figure in current.values()
             if figure.shown(threshold) and figure.value < rule.threshold
         ]
@@ -176,7 +176,7 @@ def _threshold_findings(rule: AlertRule, survey: Survey, periods: list[Period], 
         if not (figure.shown(threshold) and old is not None and old.shown(threshold)):
             continue
         if round(old.value - figure.value, 6) >= rule.drop_points:
-            message = _drop_message(rule, figure, old, periods)
+            message = _drop_message(rule, survey, figure, old, periods)
             findings.append(_finding(rule, figure, periods[0], message, previous=old.value))
     return findings
 
@@ -266,17 +266,26 @@ def _figure_text(rule: AlertRule, value: float) -> str:
     return f"{value:g}%" if percent else f"{value:g}"
 
 
-def _below_message(rule: AlertRule, figure: GroupFigure, period: Period) -> str:
+def _metric_named(rule: AlertRule, survey: Survey) -> str:
+    """The metric with the survey it is read from ("Engagement index on “eNPS pulse”"): an
+    organisation's surveys can each have one, and a rule on every survey raises alerts for
+    several."""
+    return f"{rule.get_metric_display()} on “{survey.title}”"
+
+
+def _below_message(rule: AlertRule, survey: Survey, figure: GroupFigure, period: Period) -> str:
     return (
-        f"{rule.get_metric_display()} for {figure.label} in {period.label} is "
+        f"{_metric_named(rule, survey)} for {figure.label} in {period.label} is "
         f"{_figure_text(rule, figure.value)} ({figure.respondents} people), below "
         f"{_figure_text(rule, rule.threshold)}."
     )
 
 
-def _drop_message(rule: AlertRule, figure: GroupFigure, old: GroupFigure, periods) -> str:
+def _drop_message(
+    rule: AlertRule, survey: Survey, figure: GroupFigure, old: GroupFigure, periods
+) -> str:
     return (
-        f"{rule.get_metric_display()} for {figure.label} fell from "
+        f"{_metric_named(rule, survey)} for {figure.label} fell from "
         f"{_figure_text(rule, old.value)} in {periods[1].label} to "
         f"{_figure_text(rule, figure.value)} in {periods[0].label} "
         f"({old.value - figure.value:.1f} points; alert at {rule.drop_points:g})."

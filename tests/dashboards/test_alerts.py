@@ -151,6 +151,8 @@ def test_drop_fires_at_exactly_x_points_when_both_periods_reach_threshold(world,
 
     assert [(a.rule, a.value, a.previous_value) for a in alerts] == [(sixty, 40.0, 100.0)]
     assert "fell from 100 in 2026-01 to 40 in 2026-02" in alerts[0].message
+    # The survey is named: an organisation's surveys can each have an eNPS or engagement.
+    assert alerts[0].message.startswith(f"eNPS (employees) on “{ex_survey.title}” for ")
 
 
 @pytest.mark.parametrize(
