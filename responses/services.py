@@ -282,6 +282,9 @@ def _invitation_error(invitation: Invitation, survey: Survey) -> str:
     return ""
 
 
+MAX_LISTED_PROBLEMS = 20  # answers the error body lists one by one
+
+
 def _clean_answers(
     *, questions: list[Question], answers: object, errors: dict
 ) -> dict[int, object]:
@@ -292,17 +295,15 @@ def _clean_answers(
     by_id = {q.id: q for q in questions}
     values: dict[int, object] = {}
     seen: set[int] = set()
+    problems: dict[str, None] = {}  # each message once, in order (a list of 50,000 copies of
+    # one answer once gave a 2 MB error body repeating the same line)
     for item in answers:
         question_id = _question_id(item)
         if question_id not in by_id:
-            errors.setdefault("answers", []).append(
-                f"Question {_describe(item)} is not part of this survey."
-            )
+            problems[f"Question {_describe(item)} is not part of this survey."] = None
             continue
         if question_id in seen:
-            errors.setdefault("answers", []).append(
-                f"Question {question_id} is answered more than once."
-            )
+            problems[f"Question {question_id} is answered more than once."] = None
             continue
         seen.add(question_id)
         cleaned, message = answer_clean(by_id[question_id], item.get("value"))
@@ -310,6 +311,12 @@ def _clean_answers(
             errors[answer_field(question_id)] = [message]
         else:
             values[question_id] = cleaned
+    if problems:
+        listed = list(problems)
+        more = len(listed) - MAX_LISTED_PROBLEMS
+        if more > 0:
+            listed = [*listed[:MAX_LISTED_PROBLEMS], f"And {more} more answers like these."]
+        errors.setdefault("answers", []).extend(listed)
     visible = visible_question_ids(questions, values)
     for question in questions:
         field = answer_field(question.id)

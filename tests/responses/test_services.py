@@ -143,6 +143,22 @@ def test_same_question_answered_twice_is_rejected(survey):
     assert Response.objects.count() == 0
 
 
+def test_many_bad_answers_are_listed_once_each_and_at_most_twenty(survey):
+    """QA posted 50,000 copies of one answer: the 400 body repeated one line 50,000 times."""
+    nps = survey.q["nps"].id
+    errors = errors_of(lambda: submit(survey, [{"question": nps, "value": 5}] * 50_000))
+    assert errors == {"answers": [f"Question {nps} is answered more than once."]}
+    strangers = [{"question": 10_000_000 + n, "value": 5} for n in range(30)]
+    errors = errors_of(lambda: submit(survey, [{"question": nps, "value": 5}, *strangers]))
+    assert errors["answers"][:2] == [
+        "Question 10000000 is not part of this survey.",
+        "Question 10000001 is not part of this survey.",
+    ]
+    assert len(errors["answers"]) == 21
+    assert errors["answers"][-1] == "And 10 more answers like these."
+    assert Response.objects.count() == 0
+
+
 def test_answers_must_be_a_list(survey):
     errors = errors_of(lambda: submit(survey, {"question": 1}))
     assert "answers" in errors
