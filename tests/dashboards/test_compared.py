@@ -236,3 +236,16 @@ def test_the_xlsx_export_carries_the_organisation_too(data, login):
     assert trends[2][0] == "2026-03" and trends[2][-1] == 76.5
     teams = list(workbook["By team"].iter_rows(values_only=True))
     assert [row[:3] for row in teams[2:]] == [("Organisation", 17, 76.5), ("Front desk", 6, 50.0)]
+
+
+def test_locations_within_a_team_say_they_are_the_teams_responses(data, login):
+    """A location's row within a team is that team's customers there (QA: a team lead read
+    "Seattle Waterfront 775" beside the CX manager's 3,476 for the same location)."""
+    lead = _tables(login(data.world.team_lead).get("/dashboards/cx/", MARCH_FILTER))
+    assert (
+        lead["locations"].caption == "By location: the selected team's responses at each location"
+    )
+    html = login(data.world.team_lead).get("/dashboards/cx/", MARCH_FILTER).content.decode()
+    assert "The selected team&#x27;s responses at each location, not the whole location's." in html
+    whole = _tables(login(data.world.cx_manager).get("/dashboards/cx/", MARCH_FILTER))
+    assert whole["locations"].caption == "By location"
