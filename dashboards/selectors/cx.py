@@ -169,6 +169,7 @@ def cx_dashboard(*, filters: Filters) -> dict:
         caption=_by_location_caption(filters),
         key="locations",
     )
+    by_location.sheet = "By location"  # the caption, cut at 31 characters, could end in "'"
     # Anonymous: no table per agent (cx.html says why); a team's, location's or month's
     # suppression cannot be kept across the agents who serve them.
     too_many = not filters.survey.anonymous and agents_need_narrowing(filters)
