@@ -184,7 +184,8 @@ def survey_edit(request, pk: int):
             add_service_errors(form, error)
         else:
             messages.success(request, "Survey settings saved.")
-            _named_survey_warn(request, survey)
+            for warning in _anonymity_warnings(survey):
+                messages.warning(request, warning)
             return redirect("surveys:detail", pk=survey.pk)
     return render(request, "surveys/survey_form.html", {"form": form, "survey": survey})
 
@@ -204,28 +205,28 @@ def _lifecycle_action(request, pk: int, action, success: str, warnings=None):
     return redirect("surveys:detail", pk=survey.pk)
 
 
-def _named_survey_warn(request, survey: Survey) -> None:
+def _anonymity_warnings(survey: Survey) -> list[str]:
     """A named survey whose own texts speak of anonymity would mislead its respondents."""
     places = [] if survey.anonymous else anonymity_mentions(survey=survey)
-    if places:
-        messages.warning(
-            request,
-            f"This survey is not anonymous: respondents are told their name is recorded with "
-            f"their answers, but its {', '.join(places)} mention anonymity. Reword them in "
-            "the settings so nobody is misled.",
-        )
+    if not places:
+        return []
+    return [
+        f"This survey is not anonymous: respondents are told their name is recorded with "
+        f"their answers, but its {', '.join(places)} mention anonymity. Reword them in "
+        "the settings so nobody is misled."
+    ]
 
 
 @require_POST
 @membership_required(*AUTHORS)
 def survey_publish(request, pk: int):
-    response = _lifecycle_action(
-        request, pk, services.survey_publish, "The survey is live.", warnings=_untranslated
+    return _lifecycle_action(
+        request,
+        pk,
+        services.survey_publish,
+        "The survey is live.",
+        warnings=lambda survey: [*_untranslated(survey), *_anonymity_warnings(survey)],
     )
-    survey = _survey_for_user(request, pk)
-    if survey.status == SurveyStatus.LIVE:
-        _named_survey_warn(request, survey)
-    return response
 
 
 def _untranslated(survey: Survey) -> list[str]:
