@@ -51,6 +51,7 @@ TEAM_EMPTY_HINTS = {
 }
 UNITS = {"engagement": "%", "participation": "%", "csat": "%", "ces": ""}
 SPARK_CYCLES = 6
+SPARK_MIN_SPAN = {"ces": 0.5}  # else 10 points (scores and percentages)
 MOVERS = 5
 
 
@@ -370,6 +371,8 @@ def overview_dashboard(*, filters: Filters, membership: Membership) -> dict:
                 "sparkline": True,
                 "labels": card["spark_labels"],
                 "datasets": [{"label": card["label"], "data": card["spark"]}],
+                # A move of a few tenths is not drawn as a leap: the line spans at least this.
+                "min_span": SPARK_MIN_SPAN.get(card["key"], 10),
             }
     moves = teams_that_moved(filters=filters, cards=cards)
     return {

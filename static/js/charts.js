@@ -4,7 +4,8 @@
  *
  * Spec: {"type": "line"|"bar"|"scatter", "labels": [...], "datasets": [{"label", "data"}],
  *        "sparkline": bool, "x_label": "...", "y_label": "...", "min": n, "max": n,
- *        "axes": [{"id", "title", "min", "max", "position": "left"|"right"}]}
+ *        "axes": [{"id", "title", "min", "max", "position": "left"|"right"}],
+ *        "min_span": n (a sparkline's least y range, in its figure's units)}
  * "axes" (a score trend) replaces the one y axis: each dataset names its own by "yAxisID"
  * (scores -100..100, percentages 0..100, a 1-7 mean); only the first draws grid lines.
  * A dataset with "compare_of": i is dataset i's comparison (the organisation beside a team):
@@ -30,6 +31,22 @@
     var raw = context.raw || {};
     var name = raw.label ? raw.label + ": " : "";
     return name + context.parsed.x + ", " + context.parsed.y;
+  }
+
+  function sparkRange(spec) {
+    var values = [];
+    (spec.datasets || []).forEach(function (dataset) {
+      (dataset.data || []).forEach(function (value) {
+        if (typeof value === "number") { values.push(value); }
+      });
+    });
+    var range = { display: false, bounds: "data" };
+    if (!values.length) { return range; }
+    var low = Math.min.apply(null, values), high = Math.max.apply(null, values);
+    var half = (Math.max(high - low, spec.min_span || 0) / 2 || 1) * 1.1;  // a margin for the dots
+    range.min = (low + high) / 2 - half;
+    range.max = (low + high) / 2 + half;
+    return range;
   }
 
   function config(spec) {
@@ -85,7 +102,10 @@
     }
     if (spec.sparkline) {
       options.plugins.tooltip = { enabled: false };
-      options.scales = { x: { display: false }, y: { display: false } };
+      // The data's own range, at least "min_span" wide: on a 40 px axis Chart.js's "nice"
+      // ticks widened -0.7..19.7 to -100..100 and a fall of 20 points drew flat, while a bare
+      // data range would draw 63.5 -> 63.7 as a leap.
+      options.scales = { x: { display: false }, y: sparkRange(spec) };
     }
     if (spec.horizontal) {
       // Bars along x: the value range (min/max) belongs to the x axis.

@@ -39,6 +39,17 @@ def _comparisons_drawn(page) -> dict:
     )
 
 
+def _spark_ranges(page) -> list[tuple]:
+    """Each drawn sparkline's y range and its values."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('canvas.sparkline')).map(c => {
+          const chart = window.Chart.getChart(c);
+          return [chart.scales.y.min, chart.scales.y.max,
+                  chart.data.datasets[0].data.filter(v => typeof v === 'number')];
+        })"""
+    )
+
+
 def _charts_drawn(page) -> list[bool]:
     """For each chart canvas: did Chart.js take it (and draw something)?"""
     return page.evaluate(
@@ -67,6 +78,11 @@ def test_dashboards_draw_their_charts_on_the_demo(browser, live_server):
                 drawn = _charts_drawn(page)
                 assert drawn and all(drawn), f"{name}: charts not drawn {drawn}"
                 assert page.locator("table caption").count() > 0
+                if name == "overview":
+                    # Each sparkline over its own range (not Chart.js's -100..100 for eNPS).
+                    for low, high, values in _spark_ranges(page):
+                        assert low <= min(values) and max(values) <= high
+                        assert high - low <= max(max(values) - min(values), 10) * 1.2
                 if name == "team-cx":
                     drawn = _comparisons_drawn(page)
                     dashed = [label for label, dash in drawn["trends"] if dash == [6, 4]]

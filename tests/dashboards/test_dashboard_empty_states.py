@@ -199,6 +199,18 @@ def test_overview_card_hidden_in_every_period_draws_no_sparkline(data, login):
     assert 'data-chart="spark-enps"' not in response.content.decode()
 
 
+def test_a_sparkline_spans_at_least_its_figures_least_range(data, login):
+    """charts.js draws a sparkline over its data's own range, at least `min_span` wide: Chart.js
+    had widened an eNPS of -0.7..19.7 to -100..100 on a 40 px axis (a fall drawn flat)."""
+    cards = login(data.world.hr_admin).get("/dashboards/", MARCH_FILTER).context["cards"]
+    spans = {card["key"]: card["chart"]["min_span"] for card in cards if "chart" in card}
+    assert spans["enps"] == 10
+    cx = login(data.world.cx_manager).get("/dashboards/", MARCH_FILTER).context["cards"]
+    assert {card["key"]: card["chart"]["min_span"] for card in cx if "chart" in card} == {
+        "csat": 10
+    }
+
+
 def test_a_hidden_groups_bar_is_labelled_hidden_not_left_as_a_blank(data, login):
     """Kitchen (2 respondents) has no bar: its label says it is hidden, so the gap does not
     read as a zero (QA read the participation chart's gaps as 0%)."""
