@@ -14,7 +14,8 @@ employee surveys only follows their scored batches, not customers' (and the othe
     key = kept_key(organization=org, kinds=("ex",), parts=("page", "ex", role, team_id, query))
     value = kept(key)          # None: compute it, then keep(key, value)
 
-The key names the entry by the organisation, its results_version and a digest of the rest; the
+The key names the entry by the organisation, its results_version and a digest of the rest (the
+code's version among it: a release never serves a page the previous code computed); the
 entry holds the kinds' versions it was computed at and when.
 
 TANDEM_RESULTS_CACHE_SECONDS bounds how long one is kept (0: nothing is kept). A cache that
@@ -35,6 +36,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from functools import cache as once
 from typing import Any
 
 from celery import current_app
@@ -57,12 +59,35 @@ class Key:
     versions: tuple[int, ...]
 
 
+# What computes and draws a kept result: a release that changes any of these keys every result
+# anew, so none computed by the previous code (its figures, anonymity rules or HTML) is served
+# by the new one until it expires.
+CODE_GLOBS = (
+    "dashboards/**/*.py",
+    "surveys/permissions.py",
+    "templates/dashboards/**/*.html",
+    "static/js/charts.js",
+)
+
+
+@once
+def code_version() -> str:
+    """A digest of the files CODE_GLOBS names (read once per process, ~100 files)."""
+    digest = hashlib.sha256()
+    for pattern in CODE_GLOBS:
+        for path in sorted(settings.BASE_DIR.glob(pattern)):
+            digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def kept_key(*, organization: Organization, kinds: tuple[str, ...], parts: tuple) -> Key | None:
     """The key of what `parts` names for this organisation now, showing surveys of `kinds`
     ("ex", "cx"); None when nothing is kept."""
     if settings.TANDEM_RESULTS_CACHE_SECONDS <= 0:
         return None
     whole = (
+        code_version(),
         # created_at: SQLite gives a deleted organisation's id to the next one
         organization.created_at.isoformat() if organization.created_at else "",
         translation.get_language(),

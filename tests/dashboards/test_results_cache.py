@@ -65,6 +65,18 @@ def test_a_page_seen_again_is_the_same_page_in_a_few_queries(data, django_assert
     assert views.count() == 2
 
 
+def test_a_release_of_other_code_never_serves_a_page_the_old_code_kept(data, monkeypatch):
+    """The key holds the code's version (a digest of the dashboards' code, templates and
+    charts.js): after a release a page kept by the previous code (its figures, anonymity rules,
+    HTML) is computed again, not served until it expires."""
+    version = results_cache.code_version()
+    assert re.fullmatch(r"[0-9a-f]{16}", version) and results_cache.code_version() == version
+    key = results_cache.kept_key(organization=data.world.org, kinds=("ex",), parts=("page",))
+    monkeypatch.setattr(results_cache, "code_version", lambda: "another release")
+    other = results_cache.kept_key(organization=data.world.org, kinds=("ex",), parts=("page",))
+    assert other.name != key.name and other.versions == key.versions
+
+
 def test_other_filters_another_role_or_team_get_their_own_page(data):
     admin = signed_in(data.world.hr_admin)
     lead = signed_in(data.world.team_lead)
