@@ -35,7 +35,7 @@ from responses.models import Channel
 from responses.services import response_submit
 from surveys.distribution import invitations_send
 from surveys.distribution_selectors import participation_by_team
-from surveys.models import Cycle, Location, Membership, Survey, Team
+from surveys.models import Cycle, Location, Membership, Person, Survey, SurveyKind, Team
 from surveys.permissions import can_author
 from surveys.selectors import membership_for_user
 from surveys.validation import MAX_ID
@@ -115,6 +115,11 @@ class AnswerInSerializer(serializers.Serializer):
 class ResponseInSerializer(serializers.Serializer):
     team = serializers.IntegerField()
     location = serializers.IntegerField(required=False, allow_null=True)
+    agent = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Customer surveys: the person who served the customer (their figures per agent)",
+    )
     submitted_at = WhenField(required=False)
     answers = AnswerInSerializer(many=True)
     submission_key = serializers.CharField(max_length=64, required=False, allow_blank=True)
@@ -147,11 +152,12 @@ def response_body_plain(data) -> dict | None:
     if type(data) is not dict or "submitted_at" in data or not _plain_int(data.get("team")):
         return None
     body = {"team": data["team"]}
-    if "location" in data:
-        location = data["location"]
-        if location is not None and not _plain_int(location):
-            return None
-        body["location"] = location
+    for name in ("location", "agent"):
+        if name in data:
+            value = data[name]
+            if value is not None and not _plain_int(value):
+                return None
+            body[name] = value
     if "submission_key" in data:
         key = data["submission_key"]
         if type(key) is not str or not key.isascii() or "\x00" in key:
@@ -248,6 +254,11 @@ class SurveyResponsesView(_CollectionView):
                     ]
                 }
             )
+        agent = _in_org(Person, data.get("agent"), survey, "agent")
+        if agent is not None and survey.kind != SurveyKind.CX:
+            raise serializers.ValidationError(
+                {"agent": ["An agent is named on customer surveys only."]}
+            )
         # The audit entry goes into the response's own insert statement: one round trip less.
         audit = api_write_entry(request._request, status=status.HTTP_201_CREATED)
         response = response_submit(
@@ -255,6 +266,7 @@ class SurveyResponsesView(_CollectionView):
             answers=[{"question": a["question"], "value": a["value"]} for a in data["answers"]],
             team=team,
             location=location,
+            agent=agent,
             channel=Channel.IMPORT if submitted_at else Channel.API,
             submitted_at=submitted_at,
             submission_key=data.get("submission_key") or None,

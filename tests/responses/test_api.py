@@ -201,6 +201,36 @@ def test_a_location_other_than_the_teams_is_refused(api, world, cx_survey):
     assert Response.objects.get(pk=reply.json()["id"]).location == elsewhere
 
 
+def test_an_integration_names_the_agent_who_served(api, world, cx_survey, survey):
+    """A helpdesk or a post-call IVR knows who served: `agent` (optional) counts the response
+    for them, as a customer link made for an agent does. An unknown person, one of another
+    organisation, or an agent on an employee survey is a 400 on the field; nothing is stored."""
+    from tests.factories import OrganizationFactory
+
+    agent = PersonFactory(organization=world.org, team=world.team)
+    url = f"/api/v1/surveys/{cx_survey.pk}/responses/"
+    client = api(world.cx_manager)
+    reply = client.post(url, body(cx_survey, world.team, agent=agent.pk), format="json")
+    assert reply.status_code == 201
+    assert Response.objects.get(pk=reply.json()["id"]).agent == agent
+    reply = client.post(url, body(cx_survey, world.team, agent=None), format="json")
+    assert reply.status_code == 201 and Response.objects.get(pk=reply.json()["id"]).agent is None
+    stranger = PersonFactory(organization=OrganizationFactory())
+    for pk in (stranger.pk, 10**9):
+        reply = client.post(url, body(cx_survey, world.team, agent=pk), format="json")
+        assert (reply.status_code, reply.json()) == (400, {"agent": [f"Unknown agent: {pk}."]})
+    reply = client.post(url, body(cx_survey, world.team, agent="x"), format="json")
+    assert reply.status_code == 400 and list(reply.json()) == ["agent"]
+    employee = api(world.hr_admin).post(
+        f"/api/v1/surveys/{survey.pk}/responses/",
+        {"team": world.team.pk, "agent": agent.pk, "answers": []},
+        format="json",
+    )
+    assert employee.status_code == 400
+    assert employee.json() == {"agent": ["An agent is named on customer surveys only."]}
+    assert Response.objects.count() == 2
+
+
 def test_closed_survey_refuses_responses(api, world, cx_survey):
     cx_survey.status = SurveyStatus.CLOSED
     cx_survey.save()

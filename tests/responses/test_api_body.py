@@ -57,6 +57,7 @@ def _body(**parts):
 bodies = _body(
     team=_maybe(ids),
     location=_maybe(ids),
+    agent=_maybe(ids),
     submission_key=_maybe(keys),
     answers=_maybe(st.one_of(st.lists(answer, max_size=4), values)),
     submitted_at=st.one_of(
@@ -75,6 +76,7 @@ good_ids = st.integers(min_value=1, max_value=10**6)
 near_valid = _body(
     team=_mostly(good_ids, ids),
     location=_mostly(st.one_of(st.just(MISSING), st.none(), good_ids), ids),
+    agent=_mostly(st.one_of(st.just(MISSING), st.none(), good_ids), ids),
     submission_key=_mostly(
         st.one_of(st.just(MISSING), st.text(alphabet="ab -_", max_size=64)), keys
     ),
