@@ -17,6 +17,9 @@ from surveys.models import Survey
 from surveys.permissions import can_view_results, team_scope
 from surveys.selectors import membership_for_user, survey_of_organization
 
+# The dashboards' narrowing filters, refused by the scores API (it groups, never narrows).
+NOT_SCORES_FILTERS = ("team", "department", "location", "agent")
+
 
 class ScoresQuerySerializer(serializers.Serializer):
     group_by = serializers.ChoiceField(choices=list(GROUP_BY), default="none")
@@ -33,6 +36,19 @@ class ScoresQuerySerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
+        # The pages' narrowing filters are not this endpoint's: ignored, `?team=5` answered the
+        # whole organisation's figures to a caller who thought they were the team's.
+        narrowing = [name for name in NOT_SCORES_FILTERS if name in self.initial_data]
+        if narrowing:
+            raise serializers.ValidationError(
+                {
+                    name: [
+                        f"The scores are not filtered by {name}: group_by=team, department or "
+                        "location gives each group's figures."
+                    ]
+                    for name in narrowing
+                }
+            )
         if attrs["start"] and attrs["end"] and attrs["start"] > attrs["end"]:
             raise serializers.ValidationError({"end": ["End must be on or after start."]})
         return attrs

@@ -287,6 +287,22 @@ def test_bad_parameters_give_field_errors(world, login, scored):
     assert response.json() == {"end": ["End must be on or after start."]}
 
 
+def test_a_narrowing_filter_is_refused_not_ignored(world, login, scored):
+    """QA: `?team=5` answered the whole organisation's figures, as if narrowed to the team."""
+    client = login(world.hr_admin)
+    response = client.get(url(scored, team=world.team.id))
+    assert response.status_code == 400
+    assert response.json() == {
+        "team": [
+            "The scores are not filtered by team: group_by=team, department or location gives "
+            "each group's figures."
+        ]
+    }
+    response = client.get(url(scored, location=1, department=2, group_by="team"))
+    assert response.status_code == 400 and set(response.json()) == {"department", "location"}
+    assert client.get(url(scored, group_by="team", _="1700000000")).status_code == 200
+
+
 def test_token_authentication(world, client, scored):
     from rest_framework.authtoken.models import Token
 
