@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.apps import apps
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -452,3 +453,14 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor or '-'} {self.action}"
+
+    @property
+    def object_label(self) -> str:
+        """What the entry acted on, for people: "Person #3" ("surveys.person" is stored)."""
+        if not self.object_type:
+            return ""
+        try:
+            name = str(apps.get_model(self.object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return f"{self.object_type} #{self.object_id}"  # a model since removed
+        return f"{name[:1].upper()}{name[1:]} #{self.object_id}"

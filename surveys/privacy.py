@@ -110,7 +110,11 @@ def retention_purge_all(*, now: dt.datetime | None = None) -> dict[int, dict]:
 def retention_set(
     *, organization: Organization, months: int | None, user: AbstractBaseUser, request=None
 ) -> None:
+    """Set the organisation's retention period; a change is recorded in the audit log (saving
+    the same period again records nothing)."""
     before = organization.retention_months
+    if months == before:
+        return
     organization.retention_months = months
     organization.save(update_fields=["retention_months"])
     audit_record(

@@ -96,6 +96,19 @@ def test_audit_page_lists_own_organisation_entries_and_filters_them(world, login
     assert "<code>export.download</code>" in by_user and "<code>comments.view</code>" not in by_user
 
 
+def test_audit_page_names_what_an_entry_acted_on_for_people(world, login):
+    """QA read "surveys.person #3" in the Object column."""
+    person = PersonFactory(organization=world.org)
+    audit_record(organization=world.org, user=None, action="person.erase", obj=person)
+    audit_record(organization=world.org, user=None, action="retention.change", obj=world.org)
+    page = login(world.hr_admin).get(reverse("surveys:audit")).content.decode()
+    assert f"<td>Person #{person.pk}</td>" in page
+    assert f"<td>Organization #{world.org.pk}</td>" in page
+    assert "surveys.person" not in page
+    entry = AuditLog(object_type="gone.model", object_id="7")
+    assert entry.object_label == "gone.model #7" and AuditLog().object_label == ""
+
+
 def test_audit_page_pages_through_many_entries(world, login):
     for _ in range(55):
         audit_record(organization=world.org, user=None, action="retention.purge")
@@ -116,6 +129,9 @@ def test_setting_retention_saves_it_and_audits_the_change(world, login):
     assert world.org.retention_months == 18
     entry = AuditLog.objects.get(action="retention.change")
     assert entry.detail == {"from": None, "to": 18} and entry.user == world.hr_admin.user
+    # Saving the same period again changes nothing, and records nothing ("from 18 to 18").
+    login(world.hr_admin).post(reverse("surveys:privacy"), {"retention_months": "18"})
+    assert AuditLog.objects.filter(action="retention.change").count() == 1
 
 
 def test_clearing_retention_turns_it_off(world, login):
