@@ -16,6 +16,7 @@ from surveys.models import (
     Question,
     Survey,
 )
+from surveys.validation import SURVEY_TEXT_LABELS
 
 
 def membership_for_user(*, user: AbstractBaseUser) -> Membership | None:
@@ -65,9 +66,6 @@ def survey_close_reach(*, survey: Survey) -> dict:
     }
 
 
-SURVEY_TEXT_NAMES = {"title": "title", "intro": "introduction", "thank_you": "thank-you message"}
-
-
 def survey_missing_translations(*, survey: Survey) -> list[tuple[str, list[str]]]:
     """For each of the survey's other languages, the texts it has no translation of:
     [("fr", ["introduction", "question 2", "question 3's choices"])], languages with nothing
@@ -78,7 +76,7 @@ def survey_missing_translations(*, survey: Survey) -> list[tuple[str, list[str]]
         texts = (survey.translations or {}).get(language) or {}
         gaps = [
             label
-            for name, label in SURVEY_TEXT_NAMES.items()
+            for name, label in SURVEY_TEXT_LABELS.items()
             if getattr(survey, name).strip() and not str(texts.get(name, "")).strip()
         ]
         for position, question in enumerate(questions, start=1):

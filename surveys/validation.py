@@ -39,6 +39,8 @@ def survey_errors(*, title: str, kind: str, language: str, translations: dict) -
 
 # "anonymous", "anonymously", "anonymes", "anonym", "anónimas"...: a survey's own words about it.
 ANONYMITY_WORDS = re.compile(r"\banon[iíy]m", re.IGNORECASE)
+# A survey's own texts, as the authoring pages name them (anonymity mentions, missing
+# translations, translation errors).
 SURVEY_TEXT_LABELS = {"title": "title", "intro": "introduction", "thank_you": "thank-you message"}
 
 
@@ -107,13 +109,7 @@ def _choices_error(type: str, choices: list) -> str:
 # The longest text a translated field takes, as its untranslated column does (the survey's
 # introduction and thank-you message have no limit).
 TRANSLATED_LENGTHS = {"title": 200, "text": 500, "help_text": 300}
-TRANSLATED_NAMES = {
-    "title": "title",
-    "intro": "introduction",
-    "thank_you": "thank-you message",
-    "text": "question",
-    "help_text": "help text",
-}
+TRANSLATED_NAMES = {**SURVEY_TEXT_LABELS, "text": "question", "help_text": "help text"}
 
 
 def _translations_error(translations: dict, *, allowed: set[str]) -> str:
