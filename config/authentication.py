@@ -22,13 +22,25 @@ def _token_condition() -> str:
     )
 
 
-def _membership_for_token(key: str):
+def membership_for_token(key: str):
     """The membership of an active user's token, with its organisation, user and team set on
-    it (one query, written by hand: config.rows), or None."""
+    it (one query, written by hand: config.rows), or None. The user knows it as theirs
+    (surveys.selectors.membership_for_user reads no more)."""
+    return membership_and_rows_for_token(key, ())[0]
+
+
+def membership_and_rows_for_token(key: str, others) -> tuple:
+    """`membership_for_token(key)` and, in the same query, the rows of `others` ((model, id)
+    pairs) in the member's organisation: (membership or None, [row or None, ...])."""
     from config import rows
     from surveys.models import Membership
 
-    return rows.one_with(Membership, ("organization", "user", "team"), _token_condition(), [key])
+    membership, found = rows.one_with_others(
+        Membership, ("organization", "user", "team"), _token_condition(), [key], others
+    )
+    if membership is not None:
+        membership.user._tandem_membership = membership
+    return membership, found
 
 
 class MemberTokenAuthentication(TokenAuthentication):
@@ -41,9 +53,7 @@ class MemberTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
         from rest_framework.authtoken.models import Token
 
-        membership = _membership_for_token(key)
+        membership = membership_for_token(key)
         if membership is None:
             return super().authenticate_credentials(key)
-        user = membership.user
-        user._tandem_membership = membership
-        return user, Token(key=key, user=user)
+        return membership.user, Token(key=key, user=membership.user)

@@ -72,9 +72,13 @@ def instance(model: type[Model], values: Sequence) -> Model:
 
 
 @cache
-def _joined_sql(model: type[Model], related: tuple[str, ...], where: str) -> str:
+def _joined_sql(
+    model: type[Model], related: tuple[str, ...], where: str, others: tuple = ()
+) -> str:
     """SELECT of `model` (alias x) and the rows its foreign keys `related` point at (aliases
-    r0, r1, ... in that order; LEFT JOIN for a nullable key), then `where`."""
+    r0, r1, ... in that order; LEFT JOIN for a nullable key), then `where`. Each model of
+    `others` (aliases o0, o1, ...) is LEFT JOINed by an id given as a parameter, within x's
+    organisation: those parameters come first, in order, then `where`'s."""
     quote = connection.ops.quote_name
     selected, joins = [select_list(model, "x")], []
     for number, name in enumerate(related):
@@ -86,6 +90,13 @@ def _joined_sql(model: type[Model], related: tuple[str, ...], where: str) -> str
             f"{join} {table(target)} {alias} "
             f"ON {alias}.{quote(target._meta.pk.column)} = x.{quote(field.column)}"
         )
+    for number, other in enumerate(others):
+        alias = f"o{number}"
+        selected.append(select_list(other, alias))
+        joins.append(
+            f"LEFT JOIN {table(other)} {alias} "
+            f"ON {alias}.id = %s AND {alias}.organization_id = x.organization_id"
+        )
     return f"SELECT {', '.join(selected)} FROM {table(model)} x {' '.join(joins)} WHERE {where}"
 
 
@@ -93,19 +104,32 @@ def one_with(model: type[Model], related: tuple[str, ...], where: str, params) -
     """Like `model.objects.select_related(*related).filter(...).first()` for foreign keys of
     `model` itself: the first row matching `where` (SQL on aliases x, r0, r1, ...; it may end
     with ORDER BY), with each related object set on it, or None."""
+    return one_with_others(model, related, where, params, ())[0]
+
+
+def one_with_others(
+    model: type[Model], related: tuple[str, ...], where: str, params, others: Sequence
+) -> tuple[Model | None, list[Model | None]]:
+    """`one_with(model, related, where, params)` and, in the same query, the rows of `others`
+    ((model, id) pairs; models with `organization_id`) in the found row's organisation: (row,
+    [other row or None, ...]); (None, [None, ...]) when no row matches."""
+    models = tuple(other for other, _ in others)
+    ids = [pk if valid_id(pk) else None for _, pk in others]
     with connection.cursor() as cursor:
-        execute(cursor, _joined_sql(model, related, where) + " LIMIT 1", params)
+        sql = _joined_sql(model, related, where, models) + " LIMIT 1"
+        execute(cursor, sql, [*ids, *params])
         row = cursor.fetchone()
     if row is None:
-        return None
+        return None, [None] * len(models)
     obj = instance(model, row[: width(model)])
     start = width(model)
-    for name in related:
-        target = model._meta.get_field(name).related_model
-        values = row[start : start + width(target)]
+    found = []
+    for target in [model._meta.get_field(name).related_model for name in related] + list(models):
+        found.append(_joined(target, row[start : start + width(target)]))
         start += width(target)
-        setattr(obj, name, _joined(target, values))
-    return obj
+    for name, joined in zip(related, found, strict=False):
+        setattr(obj, name, joined)
+    return obj, found[len(related) :]
 
 
 def _joined(model: type[Model], values: Sequence) -> Model | None:
@@ -127,15 +151,6 @@ def in_organization(model: type[Model], pk, organization_id: int) -> Model | Non
     return one_with(model, (), "x.id = %s AND x.organization_id = %s", [pk, organization_id])
 
 
-@cache
-def _with_other_sql(model: type[Model], other: type[Model]) -> str:
-    return (
-        f"SELECT {select_list(model, 'x')}, {select_list(other, 'o')} FROM {table(model)} x "
-        f"LEFT JOIN {table(other)} o ON o.id = %s AND o.organization_id = x.organization_id "
-        "WHERE x.id = %s AND x.organization_id = %s"
-    )
-
-
 def in_organization_with(
     model: type[Model], pk, organization_id: int, other: type[Model], other_pk
 ) -> tuple[Model | None, Model | None]:
@@ -144,13 +159,11 @@ def in_organization_with(
     None), both None when `pk` is not."""
     if not valid_id(pk):
         return None, None
-    other_pk = other_pk if valid_id(other_pk) else None
-    with connection.cursor() as cursor:
-        execute(cursor, _with_other_sql(model, other), [other_pk, pk, organization_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None, None
-    return instance(model, row[: width(model)]), _joined(other, row[width(model) :])
+    where = "x.id = %s AND x.organization_id = %s"
+    row, (other_row,) = one_with_others(
+        model, (), where, [pk, organization_id], [(other, other_pk)]
+    )
+    return row, other_row
 
 
 @cache

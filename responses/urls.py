@@ -18,7 +18,7 @@ urlpatterns = [
 api_urlpatterns: list = [
     path(
         "surveys/<int:pk>/responses/",
-        api.SurveyResponsesView.as_view(),
+        api.survey_responses,
         name="api-survey-responses",
     ),
     path(

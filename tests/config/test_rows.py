@@ -10,8 +10,9 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from config import rows
-from config.authentication import _membership_for_token
+from config.authentication import membership_and_rows_for_token, membership_for_token
 from surveys.models import Survey, Team
+from surveys.selectors import membership_for_user
 from tests.factories import SurveyFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,7 @@ def test_token_lookup_sets_organization_user_and_team_without_more_queries(
 ):
     key = Token.objects.create(user=world.team_lead.user).key
     with django_assert_num_queries(1):
-        membership = _membership_for_token(key)
+        membership = membership_for_token(key)
         assert membership.organization.name == world.org.name
         assert membership.team.name == world.team.name
         assert membership.user.username == world.team_lead.user.username
@@ -54,11 +55,29 @@ def test_token_lookup_sets_organization_user_and_team_without_more_queries(
 
 def test_token_lookup_without_team_inactive_user_or_unknown_key(world):
     key = Token.objects.create(user=world.hr_admin.user).key
-    assert _membership_for_token(key).team is None
+    assert membership_for_token(key).team is None
     world.hr_admin.user.is_active = False
     world.hr_admin.user.save()
-    assert _membership_for_token(key) is None
-    assert _membership_for_token("0" * 40) is None
+    assert membership_for_token(key) is None
+    assert membership_for_token("0" * 40) is None
+
+
+def test_token_lookup_with_rows_of_the_members_organisation_only(world, django_assert_num_queries):
+    key = Token.objects.create(user=world.cx_manager.user).key
+    survey = SurveyFactory(organization=world.org)
+    elsewhere = SurveyFactory(organization=world.outsider.organization)
+    with django_assert_num_queries(1):
+        membership, (found, team, other) = membership_and_rows_for_token(
+            key, ((Survey, survey.pk), (Team, world.team.pk), (Survey, elsewhere.pk))
+        )
+        assert membership_for_user(user=membership.user) is membership  # no second read
+    assert _fields(membership) == _fields(world.cx_manager)
+    assert _fields(found) == _fields(Survey.objects.get(pk=survey.pk))
+    assert _fields(team) == _fields(Team.objects.get(pk=world.team.pk))
+    assert other is None  # another organisation's survey is not found
+    for pk in (0, 2**70, None, "1"):
+        assert membership_and_rows_for_token(key, ((Team, pk),))[1] == [None]
+    assert membership_and_rows_for_token("0" * 40, ((Team, world.team.pk),)) == (None, [None])
 
 
 def test_insert_stores_what_save_would_json_ip_and_creation_time_included(world):
