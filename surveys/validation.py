@@ -14,6 +14,12 @@ LANGUAGE_RE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
 MAX_ID = 2**63 - 1  # the largest primary key a database can hold
 CHOICE_TYPES = {QuestionType.SINGLE, QuestionType.MULTI}
 MAX_CHOICE_LENGTH = 200
+# Questions in one survey: more than a long engagement census (~60), and a page a phone still
+# renders and a respondent still finishes.
+MAX_QUESTIONS = 100
+TOO_MANY_QUESTIONS = (
+    f"A survey holds at most {MAX_QUESTIONS} questions. Split the rest into a second survey."
+)
 CLOSED_MESSAGE = "This survey is closed, so {what}. Duplicate it to run it again."
 FROZEN_MESSAGE = (
     "This survey already has responses, so {what}. Wording can still be fixed; "

@@ -14,6 +14,8 @@ from surveys.signals import results_changed, survey_revision_bump
 from surveys.validation import (
     CLOSED_MESSAGE,
     FROZEN_MESSAGE,
+    MAX_QUESTIONS,
+    TOO_MANY_QUESTIONS,
     condition_clean,
     question_errors,
     survey_errors,
@@ -113,6 +115,8 @@ def survey_create(
     """
     translations = translations or {}
     errors = survey_errors(title=title, kind=kind, language=language, translations=translations)
+    if len(questions) > MAX_QUESTIONS:
+        errors["questions"] = TOO_MANY_QUESTIONS
     if errors:
         raise ValidationError(errors)
     survey = Survey.objects.create(
@@ -360,6 +364,8 @@ def question_add(
 ) -> Question:
     """Appends a question. `condition_question` must be a question of the same survey."""
     _check_open(survey, what="no question can be added")
+    if survey.questions.count() >= MAX_QUESTIONS:
+        raise ValidationError(TOO_MANY_QUESTIONS)
     values = _question_values(
         {
             "type": type,

@@ -117,6 +117,27 @@ def test_survey_create_rejects_bad_survey_fields(world):
     assert set(excinfo.value.message_dict) == {"title", "kind", "language"}
 
 
+def test_a_survey_holds_at_most_max_questions(world):
+    from surveys.validation import MAX_QUESTIONS, TOO_MANY_QUESTIONS
+
+    many = [{"type": "likert", "text": f"Q{n}"} for n in range(MAX_QUESTIONS + 1)]
+    with pytest.raises(ValidationError) as excinfo:
+        survey_create(organization=world.org, user=None, title="T", kind="ex", questions=many)
+    assert excinfo.value.message_dict == {"questions": [TOO_MANY_QUESTIONS]}
+    assert not world.org.surveys.exists()
+
+    survey = survey_create(
+        organization=world.org, user=None, title="T", kind="ex", questions=many[:-1]
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        question_add(survey=survey, type="likert", text="One more")
+    assert excinfo.value.messages == [TOO_MANY_QUESTIONS]
+    assert survey.questions.count() == MAX_QUESTIONS
+    question_remove(question=survey.questions.last())
+    question_add(survey=survey, type="likert", text="One more")  # room again
+    assert survey.questions.count() == MAX_QUESTIONS
+
+
 @pytest.mark.parametrize(
     "translations",
     [{"fr": {"title": 5}}, {"fr": {"intro": ["Bonjour"]}}, {"fr": {"title": "x" * 201}}],
