@@ -331,12 +331,16 @@ def _question_initial(question: Question) -> dict:
 
 
 class PeopleImportForm(forms.Form):
+    """A CSV file, or (confirming a preview) the text of the file previewed."""
+
     file = forms.FileField(
         label="CSV file",
+        required=False,
         help_text="Columns: name, email, team, department, location, lead (yes/no). "
         "The first row names the columns.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+    previewed = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -344,8 +348,28 @@ class PeopleImportForm(forms.Form):
 
     def clean_file(self):
         file = self.cleaned_data["file"]
+        if file is None:
+            return None
         if file.size > MAX_CSV_BYTES:
             raise ValidationError("The file is larger than 2 MB. Split it into smaller files.")
         if not file.name.lower().endswith((".csv", ".txt")):
             raise ValidationError("Upload a .csv file (in Excel: Save As › CSV UTF-8).")
         return file
+
+    def clean_previewed(self):
+        text = self.cleaned_data["previewed"]
+        if len(text.encode()) > MAX_CSV_BYTES:
+            raise ValidationError("The file is larger than 2 MB. Split it into smaller files.")
+        return text
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("file") and not data.get("previewed"):
+            self.add_error("file", "Choose a CSV file.")
+        return data
+
+    def csv_bytes(self) -> bytes:
+        """The file's bytes: the upload, else the previewed text."""
+        if file := self.cleaned_data.get("file"):
+            return file.read()
+        return self.cleaned_data["previewed"].encode()

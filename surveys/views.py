@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Subquery
@@ -376,15 +378,20 @@ def question_remove(request, pk: int, question_pk: int):
 def people(request):
     organization = request.membership.organization
     form = PeopleImportForm(request.POST or None, request.FILES or None)
-    report = None
+    report, previewed = None, ""
     if request.method == "POST" and form.is_valid():
+        raw = form.csv_bytes()
         report = services.people_import_csv(
             organization=organization,
-            file=form.cleaned_data["file"],
+            file=io.BytesIO(raw),
             user=request.user,
             request=request,
+            preview=request.POST.get("action") == "preview",
         )
-        if report.ok:
+        if report.ok and report.preview:
+            # Confirming imports this text: the file is not uploaded twice.
+            previewed = raw.decode("utf-8-sig")
+        elif report.ok:
             messages.success(request, report.headline)
             for change in report.changes:
                 messages.warning(request, change)
@@ -396,5 +403,11 @@ def people(request):
         .annotate(person_count=Count("people"))
     )
     unassigned = Person.objects.filter(organization=organization, team__isnull=True)
-    context = {"form": form, "report": report, "teams": teams, "unassigned": unassigned}
+    context = {
+        "form": form,
+        "report": report,
+        "previewed": previewed,
+        "teams": teams,
+        "unassigned": unassigned,
+    }
     return render(request, "surveys/people.html", context)

@@ -50,6 +50,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     teams_created: int = 0
+    people_moved: int = 0  # existing people put in another team
+    preview: bool = False  # nothing was saved: what importing the file would do
     new_departments: list[str] = field(default_factory=list)
     new_locations: list[str] = field(default_factory=list)
     moves: list[TeamMove] = field(default_factory=list)
@@ -69,10 +71,14 @@ class ImportReport:
 
     @property
     def headline(self) -> str:
-        return (
-            f"Imported: {_count(self.created, 'person', 'people')} added, {self.updated} "
-            f"updated, {_count(self.teams_created, 'new team')}."
+        moved = f" ({self.people_moved} to another team)" if self.people_moved else ""
+        counts = (
+            f"{_count(self.created, 'person', 'people')} added, {self.updated} updated{moved}, "
+            f"{_count(self.teams_created, 'new team')}."
         )
+        if self.preview:
+            return f"Nothing is imported yet. Importing this file would give: {counts}"
+        return f"Imported: {counts}"
 
     @property
     def changes(self) -> list[str]:
@@ -163,7 +169,12 @@ class _Row:
 
 
 def people_import_csv(
-    *, organization: Organization, file, user: AbstractBaseUser | None = None, request=None
+    *,
+    organization: Organization,
+    file,
+    user: AbstractBaseUser | None = None,
+    request=None,
+    preview: bool = False,
 ) -> ImportReport:
     """Imports people from CSV (name, email, team, department, location, lead).
 
@@ -174,15 +185,20 @@ def people_import_csv(
        import in the audit log. A column the file leaves out changes nothing: without a lead
        column everyone keeps their lead status, without department or location every team
        stays where it is.
+    `preview`: the same steps, rolled back and not audited: the report says what importing the
+    file would do (the people page shows it before the admin confirms).
     """
-    report = ImportReport()
+    report = ImportReport(preview=preview)
     rows = _rows_parse(file, report)
     if not report.ok:
         return report
     try:
         with transaction.atomic():
             _rows_save(organization, rows, report)
-            _import_audit(organization, report, user=user, request=request)
+            if preview:
+                transaction.set_rollback(True)
+            else:
+                _import_audit(organization, report, user=user, request=request)
     except IntegrityError:
         report.errors.append(
             RowError(0, "Someone changed the organisation at the same moment. Import again.")
@@ -389,7 +405,10 @@ def _people_save(
     new, changed = [], []
     for row in rows:
         person = existing.get(row.email) or Person(organization=organization, email=row.email)
-        person.name, person.team = row.name, teams[row.team.lower()]
+        team = teams[row.team.lower()]
+        if person.pk and person.team_id != team.pk:
+            report.people_moved += 1
+        person.name, person.team = row.name, team
         if row.is_lead is not None:
             person.is_lead = row.is_lead
         person.is_active = True
@@ -411,6 +430,7 @@ def _import_audit(organization: Organization, report: ImportReport, *, user, req
             "updated": report.updated,
             "teams_created": report.teams_created,
             "teams_moved": len(report.moves),
+            "people_moved": report.people_moved,
         },
         request=request,
     )

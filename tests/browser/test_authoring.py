@@ -90,3 +90,22 @@ def test_people_import_error_report_is_accessible(page, live_server, world, tmp_
     screenshot(page, "people-import-errors")
     assert axe_violations(page) == []
     assert not Person.objects.filter(organization=world.org).exists()
+
+
+def test_people_import_preview_then_confirm_in_the_browser(page, live_server, world, tmp_path):
+    csv = tmp_path / "people.csv"
+    csv.write_text("name,email,team\nAna Silva,ana@example.com,Checkout\n")
+    sign_in(page, live_server, world.hr_admin.user.username, PASSWORD)
+    page.goto(f"{live_server.url}/surveys/people/")
+    page.set_input_files("input[name=file]", str(csv))
+    page.click("button:has-text('Preview changes')")
+    page.wait_for_load_state("networkidle")
+    preview = page.locator("#import-preview")
+    assert "Importing this file would give: 1 person added" in preview.inner_text()
+    screenshot(page, "people-import-preview")
+    assert axe_violations(page) == []
+    assert not Person.objects.filter(email="ana@example.com").exists()
+    page.click("button:has-text('Import these changes')")
+    page.wait_for_load_state("networkidle")
+    assert "Imported: 1 person added" in page.content()
+    assert Person.objects.get(email="ana@example.com").team.name == "Checkout"

@@ -286,3 +286,42 @@ def test_a_quoted_cell_with_a_comma_is_still_one_cell(world):
     report = _import(world.org, 'name,email,team\n"Okafor, Ben",ben@example.com,Ops\n')
     assert report.ok, report.errors
     assert Person.objects.get(email="ben@example.com").name == "Okafor, Ben"
+
+
+def test_a_preview_reports_what_the_import_would_do_and_saves_nothing(world, seattle):
+    from surveys.models import AuditLog
+
+    ben = Person.objects.filter(team=seattle).first()
+    text = (
+        HEADER
+        + "Ana,ana@example.com,Laundry,Housekeeping,Portland Pearl,\n"  # new person, new team
+        + f"Ben,{ben.email},Laundry,,,\n"  # an existing person moved to another team
+        + "Cleo,cleo@example.com,seattle front desk,Housekeeping,,\n"  # moves the team
+    )
+    before = (Person.objects.count(), Team.objects.count(), Department.objects.count())
+    version = type(world.org).objects.get(pk=world.org.pk).results_version
+    preview = people_import_csv(
+        organization=world.org, file=io.BytesIO(text.encode()), preview=True
+    )
+    assert preview.ok and preview.preview
+    assert preview.headline == (
+        "Nothing is imported yet. Importing this file would give: 2 people added, "
+        "1 updated (1 to another team), 1 new team."
+    )
+    assert preview.changes == [
+        "1 team moved to another department: Seattle Front Desk → Housekeeping (was Front Office).",
+    ]
+    # Nothing changed: no row, no move, no audit entry, no dashboard invalidated.
+    assert (Person.objects.count(), Team.objects.count(), Department.objects.count()) == before
+    seattle.refresh_from_db()
+    assert seattle.department.name == "Front Office"
+    ben.refresh_from_db()
+    assert ben.team == seattle
+    assert not AuditLog.objects.filter(action="people.import").exists()
+    assert type(world.org).objects.get(pk=world.org.pk).results_version == version
+
+    # Importing the same file does what the preview said.
+    report = _import(world.org, text)
+    assert (report.created, report.updated, report.people_moved) == (2, 1, 1)
+    assert report.changes == preview.changes
+    assert report.headline == "Imported: 2 people added, 1 updated (1 to another team), 1 new team."

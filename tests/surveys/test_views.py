@@ -684,6 +684,34 @@ def test_people_import_shows_the_teams_it_moved_and_what_it_created(world, login
     assert "move the whole team there, with everyone in it" in body
 
 
+def test_people_import_preview_then_confirm(world, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    text = "name,email,team\nAna,ana@example.com,Checkout\n"
+    upload = SimpleUploadedFile("people.csv", text.encode("utf-8-sig"), "text/csv")
+    client = login(world.hr_admin)
+    page = client.post(reverse("surveys:people"), {"file": upload, "action": "preview"})
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Nothing is imported yet. Importing this file would give: 1 person added" in body
+    assert 'name="previewed" value="name,email,team\nAna,ana@example.com,Checkout\n"' in body
+    assert not Person.objects.filter(email="ana@example.com").exists()
+    assert not AuditLog.objects.filter(action="people.import").exists()
+
+    done = client.post(
+        reverse("surveys:people"), {"previewed": text, "action": "import"}, follow=True
+    )
+    assert "Imported: 1 person added, 0 updated, 1 new team." in done.content.decode()
+    assert Person.objects.get(email="ana@example.com").team.name == "Checkout"
+    assert AuditLog.objects.filter(action="people.import").count() == 1
+
+
+def test_people_import_without_a_file_asks_for_one(world, login):
+    page = login(world.hr_admin).post(reverse("surveys:people"), {"action": "preview"})
+    assert page.status_code == 200
+    assert "Choose a CSV file." in page.content.decode()
+
+
 def test_people_import_is_recorded_in_the_audit_log(world, login):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -700,7 +728,13 @@ def test_people_import_is_recorded_in_the_audit_log(world, login):
         world.hr_admin.user,
         world.hr_admin.user.username,
     )
-    assert entry.detail == {"created": 1, "updated": 1, "teams_created": 1, "teams_moved": 0}
+    assert entry.detail == {
+        "created": 1,
+        "updated": 1,
+        "teams_created": 1,
+        "teams_moved": 0,
+        "people_moved": 0,
+    }
 
 
 def test_people_import_that_fails_is_not_recorded(world, login):
