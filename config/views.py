@@ -170,7 +170,8 @@ class ApiNotFoundView(APIView):
 
     The pattern matches every path, so CommonMiddleware (APPEND_SLASH) no longer redirects an
     endpoint's path written without its final slash: a GET or HEAD for one is redirected here.
-    Other methods get the 404, as a redirect would lose their body.
+    Other methods get a 404 naming the endpoint with its slash, as a redirect would lose their
+    body.
     """
 
     authentication_classes: list = []
@@ -179,8 +180,13 @@ class ApiNotFoundView(APIView):
     schema = None  # not an endpoint
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method in ("GET", "HEAD") and _endpoint_with_slash(request.path_info):
-            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        if _endpoint_with_slash(request.path_info):
+            if request.method in ("GET", "HEAD"):
+                full = request.get_full_path(force_append_slash=True)
+                return HttpResponsePermanentRedirect(full)
+            # The 404 says what the caller most likely meant (a POST to /api/v1/surveys).
+            detail = f"Not found. The endpoint is {request.path}/ (API paths end with a slash)."
+            return JsonResponse({"detail": detail}, status=404)
         return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):

@@ -48,6 +48,17 @@ def test_a_known_endpoint_without_its_slash_is_still_redirected(world, login):
     assert response["Location"] == "/api/v1/surveys/?x=1"
 
 
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_a_write_to_an_endpoint_without_its_slash_is_a_404_naming_it(world, login, method):
+    response = getattr(login(world.hr_admin), method)("/api/v1/surveys", {})
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": "Not found. The endpoint is /api/v1/surveys/ (API paths end with a slash)."
+    }
+
+
 def test_other_unknown_pages_keep_the_html_404(world, login):
     response = login(world.hr_admin).get("/nonexistent/")
 
