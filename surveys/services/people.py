@@ -87,15 +87,17 @@ class ImportReport:
         for place in ("department", "location"):
             moved = [str(move) for move in self.moves if move.place == place]
             if moved:
+                verb = "would move" if self.preview else "moved"
                 lines.append(
-                    f"{_count(len(moved), 'team')} moved to another {place}: {_listed(moved)}."
+                    f"{_count(len(moved), 'team')} {verb} to another {place}: {_listed(moved)}."
                 )
         for place, names in (
             ("department", self.new_departments),
             ("location", self.new_locations),
         ):
             if names:
-                lines.append(f"{_count(len(names), f'new {place}')} created: {_listed(names)}.")
+                verb = "would be created" if self.preview else "created"
+                lines.append(f"{_count(len(names), f'new {place}')} {verb}: {_listed(names)}.")
         return lines
 
 

@@ -309,7 +309,8 @@ def test_a_preview_reports_what_the_import_would_do_and_saves_nothing(world, sea
         "1 updated (1 to another team), 1 new team."
     )
     assert preview.changes == [
-        "1 team moved to another department: Seattle Front Desk → Housekeeping (was Front Office).",
+        "1 team would move to another department: Seattle Front Desk → Housekeeping "
+        "(was Front Office).",
     ]
     # Nothing changed: no row, no move, no audit entry, no dashboard invalidated.
     assert (Person.objects.count(), Team.objects.count(), Department.objects.count()) == before
@@ -323,5 +324,7 @@ def test_a_preview_reports_what_the_import_would_do_and_saves_nothing(world, sea
     # Importing the same file does what the preview said.
     report = _import(world.org, text)
     assert (report.created, report.updated, report.people_moved) == (2, 1, 1)
-    assert report.changes == preview.changes
+    assert report.changes == [
+        "1 team moved to another department: Seattle Front Desk → Housekeeping (was Front Office).",
+    ]
     assert report.headline == "Imported: 2 people added, 1 updated (1 to another team), 1 new team."
