@@ -49,6 +49,9 @@ REQUIRED = "This question needs an answer."
 TEXT_TOO_LONG = gettext_noop("Keep the answer to %(max)s characters or fewer.")
 TEXT_TOO_LONG_EN = TEXT_TOO_LONG % {"max": f"{TEXT_MAX_LENGTH:,}"}
 FUTURE_SKEW = dt.timedelta(minutes=5)
+# Imports carry history, but no feedback program's goes back this far: an earlier time is a
+# mistake (a 1900 default, a two-digit year), and would stretch every trend over a century.
+EARLIEST_SUBMISSION = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _INTEGER = re.compile(r"-?\d+")
 # PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates (a JSON "\ud800" escape) are not
 # encodable as UTF-8: both are dropped from free text rather than failing the whole response.
@@ -266,6 +269,8 @@ def _check_context(
         add("submitted_at", "Give the time with its time zone.")
     elif submitted_at > now + FUTURE_SKEW:
         add("submitted_at", "The submission time cannot be in the future.")
+    elif submitted_at < EARLIEST_SUBMISSION:
+        add("submitted_at", "The submission time cannot be before 2000-01-01.")
     if submission_key is not None and (
         not isinstance(submission_key, str) or len(submission_key) > 64
     ):

@@ -196,6 +196,19 @@ def test_submission_time_cannot_be_in_the_future_or_naive(survey):
     assert "submitted_at" in errors_of(lambda: submit(survey, answers, submitted_at=naive))
 
 
+def test_submission_time_cannot_be_before_2000(survey):
+    answers = [{"question": survey.q["nps"].id, "value": 5}]
+    for moment in (
+        dt.datetime(1900, 1, 1, tzinfo=dt.UTC),
+        dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
+    ):
+        assert errors_of(lambda m=moment: submit(survey, answers, submitted_at=m)) == {
+            "submitted_at": ["The submission time cannot be before 2000-01-01."]
+        }
+    earliest = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    assert submit(survey, answers, submitted_at=earliest).submitted_at == earliest
+
+
 def test_import_in_the_past_records_the_round_running_then(survey):
     first = CycleFactory(
         survey=survey, number=1, opens_at=timezone.now() - dt.timedelta(days=20), closed=True
