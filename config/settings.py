@@ -297,7 +297,7 @@ TANDEM_PUBLIC_RATE_LIMIT = env_int("TANDEM_PUBLIC_RATE_LIMIT", 30)  # submission
 TANDEM_RECONCILE_SECONDS = env_int("TANDEM_RECONCILE_SECONDS", 120)
 # A scoring task waits until its response is this many milliseconds old before it lists its
 # survey's backlog: responses arriving meanwhile join it instead of queueing tasks of their own.
-TANDEM_SCORING_GATHER_MS = env_int("TANDEM_SCORING_GATHER_MS", 100)
+TANDEM_SCORING_GATHER_MS = env_int("TANDEM_SCORING_GATHER_MS", 300)
 # Dashboard pages and scores API answers are kept in the cache until their organisation's
 # results change (dashboards.results_cache), at most this many seconds; 0 keeps none.
 TANDEM_RESULTS_CACHE_SECONDS = env_int("TANDEM_RESULTS_CACHE_SECONDS", 600)
