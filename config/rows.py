@@ -127,7 +127,7 @@ def one_with_others(
     for target in [model._meta.get_field(name).related_model for name in related] + list(models):
         found.append(_joined(target, row[start : start + width(target)]))
         start += width(target)
-    for name, joined in zip(related, found, strict=False):
+    for name, joined in zip(related, found[: len(related)], strict=True):
         setattr(obj, name, joined)
     return obj, found[len(related) :]
 

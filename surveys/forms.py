@@ -13,6 +13,7 @@ from surveys.models import ConditionOp, Driver, Question, QuestionType, Survey, 
 from surveys.validation import LANGUAGE_RE, MAX_ID
 
 MAX_CSV_BYTES = 2 * 1024 * 1024
+CSV_TOO_LARGE = "The file is larger than 2 MB. Split it into smaller files."
 SURVEY_TEXTS = ("title", "intro", "thank_you")
 QUESTION_TEXTS = ("text", "help_text", "choices")
 FROZEN_HELP = "Fixed: this survey already has responses. Duplicate it to change this."
@@ -351,7 +352,7 @@ class PeopleImportForm(forms.Form):
         if file is None:
             return None
         if file.size > MAX_CSV_BYTES:
-            raise ValidationError("The file is larger than 2 MB. Split it into smaller files.")
+            raise ValidationError(CSV_TOO_LARGE)
         if not file.name.lower().endswith((".csv", ".txt")):
             raise ValidationError("Upload a .csv file (in Excel: Save As › CSV UTF-8).")
         return file
@@ -359,7 +360,7 @@ class PeopleImportForm(forms.Form):
     def clean_previewed(self):
         text = self.cleaned_data["previewed"]
         if len(text.encode()) > MAX_CSV_BYTES:
-            raise ValidationError("The file is larger than 2 MB. Split it into smaller files.")
+            raise ValidationError(CSV_TOO_LARGE)
         return text
 
     def clean(self):

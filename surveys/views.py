@@ -15,7 +15,6 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.audit import AuditAction, audit_record
 from responses.models import Response
 from responses.views import answer_preview
 from surveys import services
@@ -268,17 +267,10 @@ def survey_delete(request, pk: int):
     if request.method == "GET":
         return render(request, "surveys/survey_delete.html", {"survey": survey})
     try:
-        services.survey_delete(survey=survey)
+        services.survey_delete(survey=survey, user=request.user, request=request)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("surveys:detail", pk=survey.pk)
-    audit_record(
-        organization=survey.organization,
-        user=request.user,
-        action=AuditAction.SURVEY_DELETE,
-        detail={"survey": survey.pk, "title": survey.title},
-        request=request,
-    )
     messages.success(request, f"Draft “{survey.title}” deleted.")
     return redirect("surveys:list")
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from config.audit import AuditAction, audit_record
 from surveys.library import template_get
 from surveys.models import Organization, Question, Survey, SurveyStatus
 from surveys.signals import results_changed, survey_revision_bump
@@ -286,9 +287,10 @@ def survey_close(*, survey: Survey) -> Survey:
 
 
 @transaction.atomic
-def survey_delete(*, survey: Survey) -> None:
+def survey_delete(*, survey: Survey, user: AbstractBaseUser | None = None, request=None) -> None:
     """Delete a draft: it was never published, so no one was sent it and nothing was answered.
-    A published survey keeps its answers (close it instead); refused with a reason."""
+    A published survey keeps its answers (close it instead); refused with a reason. The
+    deletion is recorded in the audit log (who deleted which draft), with it."""
     locked = Survey.objects.select_for_update().filter(pk=survey.pk).first()
     if locked is None:
         return  # deleted meanwhile (a double click)
@@ -296,7 +298,15 @@ def survey_delete(*, survey: Survey) -> None:
         raise ValidationError(
             "Only a draft can be deleted: a published survey keeps its answers. Close it instead."
         )
+    detail = {"survey": locked.pk, "title": locked.title}
     locked.delete()
+    audit_record(
+        organization=survey.organization,
+        user=user,
+        action=AuditAction.SURVEY_DELETE,
+        detail=detail,
+        request=request,
+    )
 
 
 @transaction.atomic

@@ -78,14 +78,20 @@ def test_cx_manager_writes_a_survey_with_display_logic(page, live_server, world)
     assert (follow_up.condition_op, follow_up.condition_value) == ("lte", 2)
 
 
-def test_people_import_error_report_is_accessible(page, live_server, world, tmp_path):
+def _upload_people(page, live_server, world, tmp_path, text: str, button: str) -> None:
+    """The HR admin uploads `text` as a CSV on the people page and presses `button`."""
     csv = tmp_path / "people.csv"
-    csv.write_text("name,email,team,lead\nAna,ana@example.com,Checkout,maybe\n")
+    csv.write_text(text)
     sign_in(page, live_server, world.hr_admin.user.username, PASSWORD)
     page.goto(f"{live_server.url}/surveys/people/")
     page.set_input_files("input[name=file]", str(csv))
-    page.click("button:has-text('Import')")
+    page.click(f"button:has-text('{button}')")
     page.wait_for_load_state("networkidle")
+
+
+def test_people_import_error_report_is_accessible(page, live_server, world, tmp_path):
+    text = "name,email,team,lead\nAna,ana@example.com,Checkout,maybe\n"
+    _upload_people(page, live_server, world, tmp_path, text, "Import")
     assert "Nothing was imported" in page.content()
     screenshot(page, "people-import-errors")
     assert axe_violations(page) == []
@@ -93,13 +99,8 @@ def test_people_import_error_report_is_accessible(page, live_server, world, tmp_
 
 
 def test_people_import_preview_then_confirm_in_the_browser(page, live_server, world, tmp_path):
-    csv = tmp_path / "people.csv"
-    csv.write_text("name,email,team\nAna Silva,ana@example.com,Checkout\n")
-    sign_in(page, live_server, world.hr_admin.user.username, PASSWORD)
-    page.goto(f"{live_server.url}/surveys/people/")
-    page.set_input_files("input[name=file]", str(csv))
-    page.click("button:has-text('Preview changes')")
-    page.wait_for_load_state("networkidle")
+    text = "name,email,team\nAna Silva,ana@example.com,Checkout\n"
+    _upload_people(page, live_server, world, tmp_path, text, "Preview changes")
     preview = page.locator("#import-preview")
     assert "Importing this file would give: 1 person added" in preview.inner_text()
     screenshot(page, "people-import-preview")
