@@ -187,6 +187,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_ENGINE = "config.sessions"  # Django's database sessions, read by hand-written SQL
+# Django's ModelBackend with the signed-in user read by hand-written SQL (sessions signed in
+# with ModelBackend are moved to it by surveys' migration 0009).
+AUTHENTICATION_BACKENDS = ["config.sessions.UserBackend"]
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 LOGIN_RATE_LIMIT = env_int("TANDEM_LOGIN_RATE_LIMIT", 10)  # failed attempts per 15 minutes

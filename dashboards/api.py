@@ -144,9 +144,8 @@ def _survey_for_user(request, pk: int) -> tuple[Survey, int | None]:
     membership = membership_for_user(user=request.user)
     if membership is None:
         raise PermissionDenied("You are not a member of an organisation.")
-    survey = survey_of_organization(
-        membership=membership, pk=pk, queryset=Survey.objects.select_related("organization")
-    )
+    survey = survey_of_organization(membership=membership, pk=pk)
+    survey.organization = membership.organization  # the same row, read with the membership
     if not can_view_results(membership, survey.kind):
         raise PermissionDenied("Your role does not give access to this survey's results.")
     return survey, team_scope(membership)

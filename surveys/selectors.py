@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
 from config import rows
 from surveys.models import (
@@ -38,14 +37,10 @@ def surveys_for_org(*, organization_id: int) -> QuerySet[Survey]:
     return Survey.objects.filter(organization_id=organization_id)
 
 
-def survey_of_organization(
-    *, membership: Membership, pk: int, queryset: QuerySet[Survey] | None = None
-) -> Survey:
+def survey_of_organization(*, membership: Membership, pk: int) -> Survey:
     """Survey `pk` when it belongs to the member's organisation, else 404 (never 403: ids of
     another organisation's surveys are not confirmed). Role checks are the caller's: authoring,
     results and the link view each have their own."""
-    if queryset is not None:
-        return get_object_or_404(queryset, pk=pk, organization_id=membership.organization_id)
     # Every survey page and API call starts here: one hand-written query (config.rows).
     survey = rows.in_organization(Survey, pk, membership.organization_id)
     if survey is None:

@@ -1,16 +1,18 @@
-"""config.sessions (Django's database sessions read by hand-written SQL) and
+"""config.sessions (Django's database sessions and the signed-in user read by hand-written SQL) and
 surveys.selectors.membership_for_user (the member read the same way): same answers as the ORM."""
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from config.sessions import SessionStore
+from config.sessions import SessionStore, UserBackend
 from surveys.models import Role
 from surveys.selectors import membership_for_user
 from tests.factories import MembershipFactory, OrganizationFactory, TeamFactory, UserFactory
@@ -80,3 +82,63 @@ def test_membership_without_team_and_the_first_of_several():
 
 def test_no_membership():
     assert membership_for_user(user=UserFactory()) is None
+
+
+# --- config.sessions.UserBackend: the signed-in user read by hand-written SQL -----------------
+
+
+def test_the_signed_in_user_is_read_with_one_query_and_equals_the_orms(django_assert_num_queries):
+    user = UserFactory(first_name="Ada")
+    found = UserBackend().get_user(user.pk)
+    assert found == user and found.first_name == "Ada" and found.password == user.password
+    with django_assert_num_queries(1):
+        UserBackend().get_user(user.pk)
+
+
+@pytest.mark.parametrize("user_id", [0, -1, 2**63, "3", None, True])
+def test_no_user_for_an_impossible_or_unknown_id(user_id, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert UserBackend().get_user(user_id) is None
+    assert UserBackend().get_user(10**9) is None
+
+
+def test_a_deactivated_user_is_signed_out_on_the_next_request(world):
+    client = Client()
+    client.force_login(world.hr_admin.user)
+    assert client.get("/dashboards/").status_code == 200
+    type(world.hr_admin.user).objects.filter(pk=world.hr_admin.user_id).update(is_active=False)
+    assert client.get("/dashboards/").status_code == 302  # to the sign-in page
+
+
+def _migration():
+    return importlib.import_module("surveys.migrations.0009_sessions_user_backend")
+
+
+def _session_with_backend(user, backend: str) -> str:
+    store = SessionStore()
+    store.update({"_auth_user_id": str(user.pk), "_auth_user_backend": backend})
+    store["_auth_user_hash"] = user.get_session_auth_hash()
+    store.save()
+    return store.session_key
+
+
+def test_sessions_signed_in_before_the_backend_stay_signed_in_after_the_migration(world):
+    migration = _migration()
+    key = _session_with_backend(world.hr_admin.user, migration.OLD)
+    other = SessionStore()
+    other["answer"] = 42
+    other.save()
+    client = Client()
+    client.cookies["sessionid"] = key
+    assert client.get("/dashboards/").status_code == 302  # Django no longer knows the old path
+
+    key = _session_with_backend(world.hr_admin.user, migration.OLD)
+    migration._rename(migration.OLD, migration.NEW)(django_apps, None)
+    client = Client()
+    client.cookies["sessionid"] = key
+    assert client.get("/dashboards/").status_code == 200
+    assert SessionStore(session_key=key)["_auth_user_backend"] == migration.NEW
+    assert dict(SessionStore(session_key=other.session_key).items()) == {"answer": 42}
+
+    migration._rename(migration.NEW, migration.OLD)(django_apps, None)  # and back
+    assert SessionStore(session_key=key)["_auth_user_backend"] == migration.OLD
