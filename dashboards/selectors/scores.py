@@ -70,6 +70,7 @@ from django.utils import timezone
 
 from dashboards import metrics
 from dashboards.anonymity import suppressed_groups, threshold_for, whole_months
+from dashboards.lookups import MonthCellsIn
 from dashboards.models import (
     HISTOGRAM_FIELDS,
     QuestionRollup,
@@ -575,8 +576,11 @@ def _kept_cells(
 
 def _month_cells(keys: set[tuple], group_by: str):
     """A function of the rollups' date field giving a Q on the rows of these (month, group)
-    cells (_cells_by_month)."""
+    cells: one hashed lookup of (month, group) per row (MonthCellsIn) where the group is a
+    column of the rollup row itself, else a condition per month (_cells_by_month)."""
     id_path = GROUP_BY[group_by][0] if GROUP_BY[group_by] else None
+    if id_path is None or "__" not in id_path:
+        return lambda field: Q(MonthCellsIn(field, id_path, keys))
     return lambda field: _cells_by_month(
         keys, id_path, lambda month: _period_rows("month", month, field)
     )
