@@ -26,8 +26,11 @@ demo: install
 	DEBUG=true TANDEM_BASE_URL=$(TANDEM_BASE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The suite. Uses DATABASE_URL / REDIS_URL when set (PostgreSQL + Redis), else SQLite + eager Celery.
+# In parallel, one process per core up to 4 (pytest-xdist: each its own test database; servers
+# the tests start take spare ports). `make test PYTEST_WORKERS=` runs it in one process.
+PYTEST_WORKERS ?= -n auto --maxprocesses=4
 test:
-	$(ENV_PATH) python -m pytest $(PYTEST_ARGS)
+	$(ENV_PATH) python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks (benchmarks/README.md): need DATABASE_URL (PostgreSQL), REDIS_URL and wrk.
 bench:

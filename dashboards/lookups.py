@@ -48,10 +48,8 @@ class MonthCellsIn(Expression):
 
     def __init__(self, date_field: str, id_path: str | None, keys):
         super().__init__()
-        self.date_field, self.id_path = date_field, id_path
-        self.keys = sorted(
-            {(month, group or 0) for month, group in keys}, key=lambda k: (k[0], k[1])
-        )
+        self.date_field = date_field
+        self.keys = sorted({(month, group or 0) for month, group in keys})
         self.sources = [F(date_field), *([F(id_path)] if id_path else [])]
 
     def get_source_expressions(self):
@@ -61,31 +59,31 @@ class MonthCellsIn(Expression):
         self.sources = list(exprs)
 
     def as_sql(self, compiler, connection):
-        compiled = [compiler.compile(source) for source in self.sources]
-        params = [param for _, part in compiled for param in part]
-        date_sql = compiled[0][0]
-        months = [month for month, _ in self.keys]
-        postgresql = connection.vendor == "postgresql"
-        if self.date_field != "month":
-            date_sql = (
-                f"date_trunc('month', {date_sql})::date"
-                if postgresql
-                else f"date({date_sql}, 'start of month')"
-            )
         if not self.keys:
             return "1 = 0", []
-        if len(compiled) == 1:
+        compiled = [compiler.compile(source) for source in self.sources]
+        params = [param for _, part in compiled for param in part]
+        postgresql = connection.vendor == "postgresql"
+        month_sql = compiled[0][0]
+        if self.date_field != "month":
+            month_sql = (
+                f"date_trunc('month', {month_sql})::date"
+                if postgresql
+                else f"date({month_sql}, 'start of month')"
+            )
+        months = [month for month, _ in self.keys]
+        if len(compiled) == 1:  # no group: whole months
             if postgresql:
-                return f"{date_sql} = ANY(%s::date[])", [*params, months]
+                return f"{month_sql} = ANY(%s::date[])", [*params, months]
             marks = ", ".join(["%s"] * len(months))
-            return f"{date_sql} IN ({marks})", [*params, *map(str, months)]
-        pair = f"({date_sql}, COALESCE({compiled[1][0]}, 0))"
+            return f"{month_sql} IN ({marks})", [*params, *map(str, months)]
+        pair = f"({month_sql}, COALESCE({compiled[1][0]}, 0))"
         if postgresql:
             ids = [group for _, group in self.keys]
             return (
                 f"{pair} IN (SELECT * FROM unnest(%s::date[], %s::bigint[]))",
                 [*params, months, ids],
             )
-        rows = ", ".join(["(%s, %s)"] * len(self.keys))
+        pairs = ", ".join(["(%s, %s)"] * len(self.keys))
         flat = [value for month, group in self.keys for value in (str(month), group)]
-        return f"{pair} IN (VALUES {rows})", [*params, *flat]
+        return f"{pair} IN (VALUES {pairs})", [*params, *flat]
