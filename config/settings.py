@@ -280,6 +280,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies are documented as JSON only: answers, questions and teams are nested lists,
+    # which a form body cannot carry (forms are still parsed, for the browsable API).
+    "PARSER_WHITELIST": ["config.api.JSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",  # the default
         "config.schema.nullable_refs",

@@ -66,3 +66,16 @@ def test_linkage_documents_its_parameters_and_the_contract(schema):
     }
     pair = schema["components"]["schemas"]["LinkagePair"]
     assert set(pair["properties"]) == {"team", "period", "ex", "ex_n", "cx", "cx_n"}
+
+
+def test_request_bodies_are_documented_as_json_only(schema):
+    """A client generated from the schema sends JSON: answers, questions and teams are nested
+    lists, which a multipart or urlencoded body cannot carry."""
+    bodies = {
+        (path, method): set(operation["requestBody"]["content"])
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    }
+    assert ("/api/v1/surveys/{id}/responses/", "post") in bodies
+    assert all(types == {"application/json"} for types in bodies.values()), bodies
