@@ -27,8 +27,9 @@ demo: install
 
 # The suite. Uses DATABASE_URL / REDIS_URL when set (PostgreSQL + Redis), else SQLite + eager Celery.
 # In parallel, one process per core up to 4 (pytest-xdist: each its own test database; servers
-# the tests start take spare ports). `make test PYTEST_WORKERS=` runs it in one process.
-PYTEST_WORKERS ?= -n auto --maxprocesses=4
+# the tests start take spare ports); in one process where pytest-xdist is not installed (a venv
+# made before it: `make install`) or with `make test PYTEST_WORKERS=`.
+PYTEST_WORKERS ?= $(if $(shell $(ENV_PATH) python -c "import xdist" 2>/dev/null && echo y),-n auto --maxprocesses=4,)
 test:
 	$(ENV_PATH) python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
