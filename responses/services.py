@@ -270,7 +270,7 @@ def _check_context(
     elif submitted_at > now + FUTURE_SKEW:
         add("submitted_at", "The submission time cannot be in the future.")
     elif submitted_at < EARLIEST_SUBMISSION:
-        add("submitted_at", "The submission time cannot be before 2000-01-01.")
+        add("submitted_at", f"The submission time cannot be before {EARLIEST_SUBMISSION:%Y-%m-%d}.")
     if submission_key is not None and (
         not isinstance(submission_key, str) or len(submission_key) > 64
     ):

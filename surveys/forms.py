@@ -13,7 +13,7 @@ from surveys.models import ConditionOp, Driver, Question, QuestionType, Survey, 
 from surveys.validation import LANGUAGE_RE, MAX_ID
 
 MAX_CSV_BYTES = 2 * 1024 * 1024
-CSV_TOO_LARGE = "The file is larger than 2 MB. Split it into smaller files."
+CSV_TOO_LARGE = f"The file is larger than {MAX_CSV_BYTES // 2**20} MB. Split it into smaller files."
 SURVEY_TEXTS = ("title", "intro", "thank_you")
 QUESTION_TEXTS = ("text", "help_text", "choices")
 FROZEN_HELP = "Fixed: this survey already has responses. Duplicate it to change this."
