@@ -128,14 +128,19 @@ def _answer(request, *, survey: Survey, submit: dict, mine: bool = False):
     """Show the form; on a valid POST store the response and go to the thank-you page. `mine`:
     answered from My surveys, whose page links back there."""
     language = respondent_language(survey=survey, request=request)
+    # "Your name is recorded" is said to an invited person only: a customer's link records no
+    # name, whether or not the survey is anonymous.
+    named = not survey.anonymous and submit.get("respondent") is not None
     with translation.override(language):  # messages added to the form are translated too
-        return _answer_in(request, survey=survey, submit=submit, language=language, mine=mine)
+        return _answer_in(
+            request, survey=survey, submit=submit, language=language, mine=mine, named=named
+        )
 
 
-def _answer_in(request, *, survey: Survey, submit: dict, language: str, mine: bool):
+def _answer_in(request, *, survey: Survey, submit: dict, language: str, mine: bool, named: bool):
     data = request.POST if request.method == "POST" else None
     if data is None and not len(messages.get_messages(request)):
-        return _first_visit(request, survey=survey, language=language, mine=mine)
+        return _first_visit(request, survey=survey, language=language, mine=mine, named=named)
     form = AnswerForm(data, survey=survey, language=language)
     if data is not None and form.is_valid():
         try:
@@ -154,7 +159,7 @@ def _answer_in(request, *, survey: Survey, submit: dict, language: str, mine: bo
         else:
             signed = signing.dumps({"s": survey.pk, "lang": form.language}, salt=THANKS_SALT)
             return redirect("responses:thanks", signed=signed)
-    context = {"survey": survey, "form": form, "preview": False, "mine_link": mine}
+    context = {"survey": survey, "form": form, "preview": False, "mine_link": mine, "named": named}
     return _render(request, "responses/answer.html", context, language=form.language)
 
 
@@ -164,7 +169,7 @@ def answer_preview(request, *, survey: Survey) -> HttpResponse:
     language = respondent_language(survey=survey, request=request)
     with translation.override(language):
         form = AnswerForm(survey=survey, language=language)
-        context = {"survey": survey, "form": form, "preview": True}
+        context = {"survey": survey, "form": form, "preview": True, "named": not survey.anonymous}
         return _render(request, "responses/answer.html", context, language=form.language)
 
 
@@ -182,7 +187,9 @@ def first_pages_clear() -> None:
     _first_pages.clear()
 
 
-def _first_visit(request, *, survey: Survey, language: str, mine: bool) -> HttpResponse:
+def _first_visit(
+    request, *, survey: Survey, language: str, mine: bool, named: bool
+) -> HttpResponse:
     """The answer page of a first visit: an empty form, no errors, no messages.
 
     It is the same page for every visitor of one survey revision in one language but for two
@@ -201,20 +208,27 @@ def _first_visit(request, *, survey: Survey, language: str, mine: bool) -> HttpR
         tuple(survey.languages),
         (survey.translations or {}).get(language),
         mine,
+        named,
     )
     parts = _first_pages.get(
-        survey, lambda: _first_visit_parts(request, survey, language, mine), language, repr(texts)
+        survey,
+        lambda: _first_visit_parts(request, survey, language, mine, named),
+        language,
+        repr(texts),
     )
     fill = {_CSRF_MARK: get_token, _KEY_MARK: lambda request: secrets.token_urlsafe(24)}
     page = "".join(fill[part](request) if part in fill else part for part in parts)
     return HttpResponse(page)
 
 
-def _first_visit_parts(request, survey: Survey, language: str, mine: bool) -> tuple[str, ...]:
+def _first_visit_parts(
+    request, survey: Survey, language: str, mine: bool, named: bool
+) -> tuple[str, ...]:
     form = AnswerForm(survey=survey, language=language)
     form.initial["submission_key"] = _KEY_MARK
     context = {"survey": survey, "form": form, "preview": False, "csrf_token": _CSRF_MARK}
     context["mine_link"] = mine
+    context["named"] = named
     page = _render(request, "responses/answer.html", context, language=form.language)
     return tuple(_MARKS.split(page.content.decode()))
 

@@ -53,3 +53,22 @@ def test_my_surveys_marks_an_anonymous_survey_as_such(login, world, survey, staf
     make_invitation(survey, person=staff_person)
     listing = login(world.staff).get("/r/mine/").content.decode()
     assert "Anonymous" in listing and "your name is recorded" not in listing
+
+
+def test_a_customer_link_to_a_named_survey_does_not_say_a_name_is_recorded(client, world, named):
+    """A customer's link records no name: the notice is for invited people only, on the first
+    visit's page and on a page re-rendered with errors."""
+    from responses.models import Response
+    from surveys.distribution import customer_link_signed
+    from tests.factories import CustomerLinkFactory
+
+    url = f"/r/c/{customer_link_signed(CustomerLinkFactory(survey=named, team=world.team))}/"
+    assert "your name is recorded" not in client.get(url).content.decode()
+    page = client.post(url, {"submission_key": "k" * 24})
+    assert page.status_code == 200 and "your name is recorded" not in page.content.decode()
+    assert not Response.objects.exists()
+
+
+def test_the_authors_preview_of_a_named_survey_shows_the_notice(login, world, named):
+    page = login(world.hr_admin).get(f"/surveys/{named.pk}/preview/").content.decode()
+    assert NAMED in page
