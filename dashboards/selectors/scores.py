@@ -369,10 +369,13 @@ def _team_hidden(
     its visible teams is its hidden teams together, so that must hold at least `threshold`
     people (or nothing), else a team hidden only as another department's complement could be
     worked out there and the small team then from the organisation's total. A department its
-    own breakdown hides (too small, or a complement) hides all its teams: else they would add
-    up to it. The organisation minus the visible teams is then the departments' hidden teams
-    together, each part 0 or at least `threshold`. (Teams without a department, and answers
-    without a team, form the department None, as in the department breakdown.)
+    own breakdown hides keeps at least one team hidden, else its teams would add up to it: a
+    small department's teams are all small; one hidden as a complement hides its smallest team
+    (at least `threshold` people) when none is hidden already, not all of them, so one small
+    group (a customer link's few answers without a team) costs one team, not a department's.
+    (Teams without a department, and answers without a team, form the department None, as in
+    the department breakdown.) tests/dashboards/test_anonymity_combinations.py checks that no
+    small group is then a combination of the figures shown.
     """
     hidden_departments = _suppress_siblings(departments, threshold=threshold)
     by_department: dict[tuple, dict] = defaultdict(dict)
@@ -380,11 +383,16 @@ def _team_hidden(
         by_department[period, department_of.get(team)][team] = n
     hidden = set()
     for (period, department), members in by_department.items():
-        if (period, department) in hidden_departments:
-            hidden |= {(period, team) for team, n in members.items() if n > 0}
-        else:
-            hidden |= {(period, team) for team in suppressed_groups(members, threshold=threshold)}
+        teams_hidden = suppressed_groups(members, threshold=threshold)
+        if (period, department) in hidden_departments and not teams_hidden:
+            teams_hidden = {min(_shown(members))[2]} if _shown(members) else set()
+        hidden |= {(period, team) for team in teams_hidden}
     return hidden
+
+
+def _shown(members: dict) -> list[tuple]:
+    """(people, name, key) of the groups that have people, to pick the smallest by."""
+    return [(n, str(key), key) for key, n in members.items() if n > 0]
 
 
 def _hidden_as_siblings(*, narrowing, **scope) -> set[tuple]:

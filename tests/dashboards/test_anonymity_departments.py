@@ -109,10 +109,12 @@ def test_a_team_hidden_in_its_department_is_hidden_alone_too(org):
     assert row["group"]["name"] == "North" and row["suppressed"] and row["value"] is None
 
 
-def test_a_department_hidden_as_a_complement_hides_all_its_teams(world):
-    """Tiny (3) is hidden among departments, and Mid (13, the smallest other) with it; Mid's two
-    teams are over the threshold each, but shown they would add up to Mid, and the organisation
-    minus Mid minus Large would be Tiny."""
+def test_a_department_hidden_as_a_complement_hides_its_smallest_team(world):
+    """Tiny (3) is hidden among departments, and Mid (13, the smallest other) with it. Mid's two
+    teams are over the threshold each, but both shown they would add up to Mid, and the
+    organisation minus Mid minus Large would be Tiny: so Mid one (6, its smallest) is hidden too,
+    and Mid two (7) is shown. The organisation minus every team shown is Solo and Mid one
+    together (9 people); Mid is never shown, so Mid minus Mid two is not there to subtract."""
     departments = {
         name: DepartmentFactory(organization=world.org, name=name)
         for name in ("Tiny", "Mid", "Large")
@@ -122,7 +124,7 @@ def test_a_department_hidden_as_a_complement_hides_all_its_teams(world):
     for name, department, scores in (
         ("Solo", "Tiny", [0, 0, 0]),
         ("Mid one", "Mid", [10] * 6),
-        ("Mid two", "Mid", [10] * 7),
+        ("Mid two", "Mid", [0] * 7),
         ("Large one", "Large", [9] * 10),
         ("Large two", "Large", [6] * 10),
     ):
@@ -135,10 +137,33 @@ def test_a_department_hidden_as_a_complement_hides_all_its_teams(world):
     assert _shown(by_team) == {
         "Solo": None,
         "Mid one": None,
-        "Mid two": None,
+        "Mid two": -100.0,
         "Large one": 100.0,
         "Large two": -100.0,
     }
+
+
+def test_answers_without_a_team_cost_one_team_not_a_department(world):
+    """A customer link to no team took 1 answer: "No department" (1) is hidden, and the smallest
+    department (Kitchen, 12) with it, as a complement; of Kitchen's teams only the smaller
+    (Prep, 5) is hidden, so Grill (7, all promoters) and the rest stay on the page."""
+    kitchen = DepartmentFactory(organization=world.org, name="Kitchen")
+    floor = DepartmentFactory(organization=world.org, name="Floor")
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.CX, anonymous=False)
+    nps = QuestionFactory(survey=survey, type="nps", is_outcome=True)
+    for name, department, scores in (
+        ("Prep", kitchen, [0] * 5),
+        ("Grill", kitchen, [10] * 7),
+        ("Bar", floor, [10] * 20),
+    ):
+        team = TeamFactory(organization=world.org, department=department, name=name)
+        store(survey=survey, team=team, columns={nps: scores})
+    store(survey=survey, team=None, columns={nps: [3]})
+    rebuild(survey)
+    by_department = metric_by_group(survey=survey, metric="nps", group_by="department", **MARCH)
+    assert _shown(by_department) == {"Kitchen": None, "Floor": 100.0, "No department": None}
+    by_team = metric_by_group(survey=survey, metric="nps", group_by="team", **MARCH)
+    assert _shown(by_team) == {"Prep": None, "Grill": 100.0, "Bar": 100.0, "No team": None}
 
 
 def test_the_ex_page_and_its_department_filter_hide_the_same_teams(org, login):
