@@ -9,7 +9,7 @@ in SQL too.
     driver_favourability(*, survey, **ScoreFilters) -> list[dict]
         Rows: {"group", "period", "period_start", "respondents", "suppressed", "complement",
                "drivers": {driver: {"favourable": float | None, "n": int}}}  (mean item favourability)
-    driver_impact(*, survey, team_ids=None, start=None, end=None) -> dict
+    driver_impact(*, survey, team_ids=None, department_ids=None, start=None, end=None) -> dict
         {"outcome": {"question", "text", "type"} | None, "respondents", "min_n", "status",
          "drivers": [{"question", "text", "driver", "n", "impact", "strength", "favourable",
                       "note", "focus"}], "focus": question id | None}, drivers ranked by impact;
@@ -46,7 +46,7 @@ from dashboards.selectors.scores import (
     scored_questions,
 )
 from responses.models import Answer
-from surveys.models import QuestionType, Survey
+from surveys.models import QuestionType, Survey, Team
 
 DRIVER_MIN_N = 25
 
@@ -172,6 +172,7 @@ def driver_impact(
     *,
     survey: Survey,
     team_ids: Iterable[int] | None = None,
+    department_ids: Iterable[int] | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> dict:
@@ -183,7 +184,8 @@ def driver_impact(
     4. Rank by impact; focus = highest impact x (100 - favourable) among positive impacts.
     An anonymous survey is read as score_cells reads it: by whole months, a month its month
     breakdown hides left out (else a range's impact table minus a shorter one's would be that
-    month's answers, which every other figure hides).
+    month's answers, which every other figure hides). A department is asked for as such, not
+    as its teams: hidden in its own breakdown (a complement, say), it shows nothing here either.
     """
     team_ids = list(team_ids) if team_ids is not None else None
     questions = scored_questions(survey=survey)
@@ -193,7 +195,7 @@ def driver_impact(
         for q in questions
         if q["type"] == QuestionType.LIKERT and q["driver"] and q is not outcome
     ]
-    narrowing = _narrowing(team_ids, None, None)
+    narrowing = _narrowing(team_ids, department_ids, None)
     dropped: set[tuple] = set()
     if survey.anonymous:
         start, end = whole_months(start, end)
@@ -243,7 +245,7 @@ def driver_impact(
             survey=survey,
             outcome_id=outcome["id"],
             driver_ids=driver_ids,
-            team_ids=team_ids,
+            team_ids=_teams_of(team_ids, department_ids),
             start=start,
             end=end,
             months_out=[month for month, _ in dropped],
@@ -268,6 +270,16 @@ def driver_impact(
     if all(row["impact"] is None for row in rows):
         result["status"] = "not enough data"
     return result
+
+
+def _teams_of(team_ids: list[int] | None, department_ids: Iterable[int] | None):
+    """The teams a team and department filter leave (the raw answers' reading narrows by team)."""
+    if department_ids is None:
+        return team_ids
+    teams = Team.objects.filter(department_id__in=department_ids)
+    if team_ids is not None:
+        teams = teams.filter(id__in=team_ids)
+    return list(teams.values_list("id", flat=True))
 
 
 def _driver_row(question: dict, stat: tuple, favourable: float | None, min_n: int) -> dict:

@@ -20,7 +20,7 @@ from dashboards.selectors.figures import (
 from dashboards.selectors.participation import participation_by_group
 from dashboards.selectors.scores import scored_questions
 from dashboards.selectors.tables import HIDDEN, Table, bar_label, hidden_in
-from surveys.models import Driver, QuestionType, Team
+from surveys.models import Driver, QuestionType
 
 HEAT_STEPS = (40, 50, 60, 70, 80)  # % favourable: below 40 is heat-0, 80 and above heat-5
 
@@ -115,23 +115,11 @@ def heatmap(*, filters: Filters) -> dict:
     return {"drivers": drivers, "rows": rows, "table": table, "note": note}
 
 
-def impact_team_ids(filters: Filters) -> list[int] | None:
-    """driver_impact narrows by team only: a department filter becomes its teams."""
-    if filters.team_ids is not None:
-        return list(filters.team_ids)
-    if filters.department_ids is not None:
-        return list(
-            Team.objects.filter(department_id__in=filters.department_ids).values_list(
-                "id", flat=True
-            )
-        )
-    return None
-
-
 def drivers_ranked(*, filters: Filters) -> dict:
     impact = driver_impact(
         survey=filters.survey,
-        team_ids=impact_team_ids(filters),
+        team_ids=filters.team_ids,
+        department_ids=filters.department_ids,
         start=filters.start,
         end=filters.end,
     )

@@ -20,6 +20,7 @@ import datetime as dt
 import pytest
 
 from dashboards.anonymity import PROTECTS_ANOTHER
+from dashboards.selectors.drivers import driver_impact
 from dashboards.selectors.participation import participation_by_group
 from dashboards.selectors.scores import metric_by_group
 from dashboards.selectors.tables import HIDDEN
@@ -164,6 +165,38 @@ def test_answers_without_a_team_cost_one_team_not_a_department(world):
     assert _shown(by_department) == {"Kitchen": None, "Floor": 100.0, "No department": None}
     by_team = metric_by_group(survey=survey, metric="nps", group_by="team", **MARCH)
     assert _shown(by_team) == {"Prep": None, "Grill": 100.0, "Bar": 100.0, "No team": None}
+
+
+@pytest.mark.parametrize("from_answers", [False, True], ids=["rollups", "answers"])
+def test_driver_impact_of_a_department_hidden_as_a_complement_shows_nothing(world, from_answers):
+    """Tiny (3) is hidden among departments and Mid (30 in two teams, the smallest other) with it.
+    Mid's driver table must not show its n and favourability: with the organisation's and
+    Large's it would give Tiny's (it did, when a department was asked for as its teams). Large (40) shows its own: 40 pairs on y = 2x (r 1.0), 16 of 40 items at 4
+    or 5 (40.0% favourable)."""
+    from dashboards.models import PairOutcome
+
+    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX, anonymous=True)
+    outcome = QuestionFactory(survey=survey, type="nps", is_outcome=True)
+    item = QuestionFactory(survey=survey, type="likert", driver="recognition")
+    departments = {}
+    for name, teams in (("Tiny", [3]), ("Mid", [15, 15]), ("Large", [40])):
+        departments[name] = DepartmentFactory(organization=world.org, name=name)
+        for people in teams:
+            team = TeamFactory(organization=world.org, department=departments[name])
+            steady = [1 + i % 5 for i in range(people)]
+            columns = {item: steady, outcome: [2 * x for x in steady]}
+            store(survey=survey, team=team, columns=columns)
+    rebuild(survey)
+    if from_answers:  # the rollups' pairs against another outcome: read from the answers
+        PairOutcome.objects.filter(survey=survey).delete()
+
+    def impact(name):
+        result = driver_impact(survey=survey, department_ids=[departments[name].id], **MARCH)
+        [row] = result["drivers"]
+        return result["status"], row["n"], row["impact"], row["favourable"]
+
+    assert impact("Mid") == ("not enough data", 0, None, None)
+    assert impact("Large") == ("ok", 40, 1.0, 40.0)
 
 
 def test_the_ex_page_and_its_department_filter_hide_the_same_teams(org, login):
