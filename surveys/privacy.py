@@ -353,7 +353,10 @@ def _invitations_export(person: Person) -> list[dict[str, Any]]:
             "team": inv.team.name if inv.team else None,
             "sent_at": _iso(inv.sent_at),
             "reminder_count": inv.reminder_count,
-            "answered_at": _iso(inv.used_at),
+            "answered": inv.used_at is not None,
+            # An anonymous survey's invitation records that it was used, not when (its used_at
+            # is its created_at: responses.services): no time is given for it.
+            "answered_at": None if inv.survey.anonymous else _iso(inv.used_at),
         }
         for inv in rows.order_by("created_at", "id")
     ]

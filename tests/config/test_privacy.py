@@ -288,6 +288,17 @@ def test_nobody_erases_themselves(world, survey):
 # --- Export ---------------------------------------------------------------------------------
 
 
+def test_export_gives_no_answer_time_for_an_anonymous_surveys_invitation(world, subject):
+    """Its invitation records that it was used, not when (used_at is its created_at): the
+    export says it was answered, and gives no time rather than a false one."""
+    anonymous = SurveyFactory(organization=world.org, kind=SurveyKind.EX, anonymous=True)
+    invitation = InvitationFactory(survey=anonymous, person=subject, sent_at=at(2026, 5, 1))
+    invitation.used_at = invitation.created_at
+    invitation.save()
+    [row] = person_export(person=subject, user=world.hr_admin.user)["invitations"]
+    assert (row["answered"], row["answered_at"]) == (True, None)
+
+
 def test_export_holds_everything_stored_about_the_person(world, survey, subject):
     with time_machine.travel(NOW, tick=False):
         answer(survey, world.team, 7, at(2026, 5, 4, 10), comment="Fine", respondent=subject)
@@ -310,6 +321,7 @@ def test_export_holds_everything_stored_about_the_person(world, survey, subject)
             "team": world.team.name,
             "sent_at": "2026-05-01T00:00:00+00:00",
             "reminder_count": 0,
+            "answered": True,
             "answered_at": "2026-06-15T12:00:00+00:00",
         }
     ]
