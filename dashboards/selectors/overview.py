@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from dashboards.alerting.selectors import alerts_for_member
 from dashboards.anonymity import hidden_text
@@ -305,9 +305,20 @@ def teams_that_moved(*, filters: Filters, cards: list[dict]) -> list[dict]:
     return moves[:MOVERS]
 
 
-def open_alerts(*, membership: Membership, limit: int = 5) -> dict:
-    """The member's unresolved alerts (what the alert inbox shows them), newest first."""
+def open_alerts(*, membership: Membership, filters: Filters | None = None, limit: int = 5) -> dict:
+    """The member's unresolved alerts (what the alert inbox shows them), newest first; with a
+    team, department or location chosen, those about it (a team's alerts, and the department's
+    or location's own). Alerts are work still to do, so the date range does not narrow them."""
     alerts = alerts_for_member(membership=membership).exclude(status=AlertStatus.RESOLVED)
+    if filters is not None:
+        for dimension, ids, team_field in (
+            ("team", filters.team_ids, "team_id"),
+            ("department", filters.department_ids, "team__department_id"),
+            ("location", filters.location_ids, "team__location_id"),
+        ):
+            if ids is not None:
+                own = [f"{dimension}:{pk}" for pk in ids]
+                alerts = alerts.filter(Q(**{f"{team_field}__in": ids}) | Q(scope_key__in=own))
     return {"count": alerts.count(), "items": list(alerts.select_related("survey")[:limit])}
 
 
@@ -379,6 +390,6 @@ def overview_dashboard(*, filters: Filters, membership: Membership) -> dict:
         "cards": cards,
         "period_note": WHOLE_RANGE_NOTE if filters.period == "all" else "",
         "moves": moves,
-        "alerts": open_alerts(membership=membership),
+        "alerts": open_alerts(membership=membership, filters=filters),
         "tables": overview_tables(cards=cards, moves=moves, compared=filters.narrowed),
     }

@@ -482,6 +482,35 @@ def test_overview_lists_open_alerts(data, login):
     assert "eNPS fell in Front desk" in html and "Old news" not in html
 
 
+def test_overview_filtered_to_a_team_lists_the_open_alerts_about_it(data, login):
+    """Chosen a team (or its department, or location), the panel lists that team's alerts and
+    the department's or location's own, not the rest of the organisation's."""
+    world = data.world
+    ours = {"organization": world.org, "survey": data.ex}
+    AlertFactory(
+        **ours, message="About the team", team=world.team, scope_key=f"team:{world.team.id}"
+    )
+    AlertFactory(
+        **ours,
+        message="About another",
+        team=world.other_team,
+        scope_key=f"team:{world.other_team.id}",
+    )
+    AlertFactory(**ours, message="About everyone")
+    client = login(world.hr_admin)
+
+    def listed(**params):
+        html = client.get("/dashboards/", {**MARCH_FILTER, **params}).content.decode()
+        return {m for m in ("About the team", "About another", "About everyone") if m in html}
+
+    assert listed() == {"About the team", "About another", "About everyone"}
+    assert listed(team=world.team.id) == {"About the team"}
+    location = world.team.location
+    AlertFactory(**ours, message="About the location", scope_key=f"location:{location.id}")
+    html = client.get("/dashboards/", {**MARCH_FILTER, "location": location.id}).content.decode()
+    assert "About the location" in html and "About everyone" not in html
+
+
 def test_overview_participation_card(data, login):
     cycle = CycleFactory(survey=data.ex, number=1)
     for index in range(17):
