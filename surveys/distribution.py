@@ -289,6 +289,11 @@ def customer_link_deactivate(*, link: CustomerLink) -> None:
     CustomerLink.objects.filter(pk=link.pk).update(active=False)
 
 
+def customer_link_activate(*, link: CustomerLink) -> None:
+    """Switch a link back on: its URL and printed QR codes take answers again."""
+    CustomerLink.objects.filter(pk=link.pk).update(active=True)
+
+
 def customer_link_signed(link: CustomerLink) -> str:
     """The value in the link's URL: its id, signed, so nobody can point it at another scope.
     No timestamp: one link has one URL and one QR code, whenever the page is shown."""

@@ -54,6 +54,11 @@ urlpatterns += [
         name="link-deactivate",
     ),
     path(
+        "<int:pk>/distribution/links/<int:link_pk>/activate/",
+        views_distribution.link_activate,
+        name="link-activate",
+    ),
+    path(
         "<int:pk>/distribution/links/<int:link_pk>/qr.<str:fmt>",
         views_distribution.link_qr,
         name="link-qr",

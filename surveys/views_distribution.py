@@ -162,6 +162,18 @@ def link_deactivate(request, pk: int, link_pk: int):
     return redirect("surveys:distribution", pk=survey.pk)
 
 
+@require_POST
+@membership_required(*AUTHORS)
+def link_activate(request, pk: int, link_pk: int):
+    survey = _survey_for_user(request, pk, kind=SurveyKind.CX)
+    link = _link_for_survey(survey, link_pk)
+    distribution.customer_link_activate(link=link)
+    messages.success(
+        request, f"Link “{link.label}” switched on; its URL and QR codes take answers again."
+    )
+    return redirect("surveys:distribution", pk=survey.pk)
+
+
 @require_GET
 @membership_required(*AUTHORS)
 def link_qr(request, pk: int, link_pk: int, fmt: str):

@@ -371,6 +371,14 @@ URL_ACCESS: list[Check] = [
         label="their-team",
     ),
     *url("surveys:link-deactivate", (403, 302, 403, 403, L, 404), post=True, kw=cx_link, **CX_CX),
+    *url("surveys:link-activate", (403, 302, 403, 403, L, 404), post=True, kw=cx_link, **CX_CX),
+    *url(
+        "surveys:link-activate",
+        (403, 404, 403, 403, L, 404),
+        post=True,
+        kw=lambda s: {"pk": s.cx.pk, "link_pk": their(s).link.pk},
+        label="their-link",
+    ),
     *url(
         "surveys:link-deactivate",
         (403, 404, 403, 403, L, 404),

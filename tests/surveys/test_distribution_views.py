@@ -336,6 +336,23 @@ def test_switching_a_link_off(login, world, cx_survey):
     assert not link.active
 
 
+def test_switching_a_link_back_on(login, world, cx_survey, client):
+    """An off link offers "Switch on"; switched on, its URL takes answers again."""
+    from surveys.distribution import customer_link_signed
+
+    link = CustomerLinkFactory(survey=cx_survey, team=world.team, active=False)
+    manager = login(world.cx_manager)
+    assert (
+        url(cx_survey, f"links/{link.pk}/activate/") in manager.get(url(cx_survey)).content.decode()
+    )
+    assert client.get(f"/r/c/{customer_link_signed(link)}/").status_code == 410
+    response = manager.post(url(cx_survey, f"links/{link.pk}/activate/"), follow=True)
+    assert "switched on" in response.content.decode()
+    link.refresh_from_db()
+    assert link.active
+    assert client.get(f"/r/c/{customer_link_signed(link)}/").status_code == 200
+
+
 def test_survey_page_links_to_distribution(login, world, ex_survey):
     page = login(world.hr_admin).get(f"/surveys/{ex_survey.pk}/")
     assert url(ex_survey).encode() in page.content
