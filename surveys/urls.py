@@ -50,12 +50,14 @@ urlpatterns += [
     path("<int:pk>/distribution/links/", views_distribution.link_create, name="link-create"),
     path(
         "<int:pk>/distribution/links/<int:link_pk>/deactivate/",
-        views_distribution.link_deactivate,
+        views_distribution.link_switch,
+        {"on": False},
         name="link-deactivate",
     ),
     path(
         "<int:pk>/distribution/links/<int:link_pk>/activate/",
-        views_distribution.link_activate,
+        views_distribution.link_switch,
+        {"on": True},
         name="link-activate",
     ),
     path(

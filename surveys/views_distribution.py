@@ -154,23 +154,17 @@ def _link_for_survey(survey: Survey, link_pk: int) -> CustomerLink:
 
 @require_POST
 @membership_required(*AUTHORS)
-def link_deactivate(request, pk: int, link_pk: int):
+def link_switch(request, pk: int, link_pk: int, on: bool):
+    """Switch a link off (it shows "closed") or back on (urls: `on` per path)."""
     survey = _survey_for_user(request, pk, kind=SurveyKind.CX)
     link = _link_for_survey(survey, link_pk)
-    distribution.customer_link_deactivate(link=link)
-    messages.success(request, f"Link “{link.label}” switched off; it now shows “closed”.")
-    return redirect("surveys:distribution", pk=survey.pk)
-
-
-@require_POST
-@membership_required(*AUTHORS)
-def link_activate(request, pk: int, link_pk: int):
-    survey = _survey_for_user(request, pk, kind=SurveyKind.CX)
-    link = _link_for_survey(survey, link_pk)
-    distribution.customer_link_activate(link=link)
-    messages.success(
-        request, f"Link “{link.label}” switched on; its URL and QR codes take answers again."
-    )
+    if on:
+        distribution.customer_link_activate(link=link)
+        done = "switched on; its URL and QR codes take answers again"
+    else:
+        distribution.customer_link_deactivate(link=link)
+        done = "switched off; it now shows “closed”"
+    messages.success(request, f"Link “{link.label}” {done}.")
     return redirect("surveys:distribution", pk=survey.pk)
 
 
