@@ -20,10 +20,16 @@ install: $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 
+# The demo serves with runserver and runs the periodic tasks (pulses, reminders, reconcile,
+# retention: what `celery beat` runs in production) with run_schedule beside it. Both start in
+# the background so that the shell's trap stops both, by their ids, whichever way it ends: Ctrl-C,
+# a signal to make, or runserver exiting on its own (`kill 0` would signal make and its callers).
 demo: install
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true TANDEM_BASE_URL=$(TANDEM_BASE_URL) $(BIN)/python manage.py seed_demo
-	DEBUG=true TANDEM_BASE_URL=$(TANDEM_BASE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	trap 'kill $$server $$schedule 2>/dev/null; wait' EXIT HUP INT TERM; \
+	DEBUG=true TANDEM_BASE_URL=$(TANDEM_BASE_URL) $(BIN)/python manage.py run_schedule & schedule=$$!; \
+	DEBUG=true TANDEM_BASE_URL=$(TANDEM_BASE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT) & server=$$!; wait $$server
 
 # The suite. Uses DATABASE_URL / REDIS_URL when set (PostgreSQL + Redis), else SQLite + eager Celery.
 # In parallel, one process per core up to 4 (pytest-xdist: each its own test database; servers

@@ -197,7 +197,8 @@ def test_whitenoise_serves_collected_static_files(settings, tmp_path):
 )
 def test_make_demo_links_follow_the_served_port(args, base_url):
     """Customer links, QR codes and e-mails are built from TANDEM_BASE_URL: `make demo PORT=8001`
-    must not hand out links to port 8000."""
+    must not hand out links to port 8000, from the server or from the schedule beside it (pulse
+    invitations and reminders)."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     env = {k: v for k, v in os.environ.items() if k != "TANDEM_BASE_URL"}
@@ -205,5 +206,8 @@ def test_make_demo_links_follow_the_served_port(args, base_url):
         ["make", "-n", "-s", "demo", *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert dry_run.returncode == 0, dry_run.stderr
-    serve = dry_run.stdout.strip().splitlines()[-1]
+    lines = dry_run.stdout.strip().splitlines()
+    serve = lines[-1]
     assert f"TANDEM_BASE_URL={base_url} " in serve and "runserver" in serve
+    [schedule] = [line for line in lines if "manage.py run_schedule" in line]
+    assert f"TANDEM_BASE_URL={base_url} " in schedule
