@@ -33,6 +33,7 @@ from surveys.demo.cast import (
     ORG_NAME,
     PASSWORD,
     PORTLAND,
+    REMIND_AFTER_DAYS,
     SEATTLE,
     SEED,
     STRAIN,
@@ -301,7 +302,7 @@ class Demo:
             frequency=Frequency.MONTHLY,
             teams=[],
             starts_on=self.starts_on,
-            remind_after_days=3,
+            remind_after_days=REMIND_AFTER_DAYS,
         )
         return (
             f"Employee answers: {rounds} rounds of {len(EX_ROUNDS)} surveys, "
@@ -324,11 +325,13 @@ class Demo:
         """Invite everyone in a team; the team's health sets how many answer, and how.
 
         Most answer in the first days, the rest after the reminder; in a round still open,
-        those whose moment has not come yet have not answered.
+        those whose moment has not come yet have not answered. The reminder is recorded once
+        its day has come, as the schedule would have sent it (so it does not send it again).
         """
         employee = Respondent(rng=self.rng, kind="ex", comment_rate=0.35)
         invitations, rows = [], []
         ends = min(cycle.closes_at, self.now)
+        reminder = cycle.opens_at + dt.timedelta(days=REMIND_AFTER_DAYS)
         for demo_team in self.teams:
             health = demo_team.health[month]
             rate = min(0.95, max(0.35, 0.72 + 0.2 * health + self.rng.gauss(0, 0.05)))
@@ -342,7 +345,14 @@ class Demo:
             moments = {p: cycle.opens_at + _answer_delay(self.rng) for p in willing}
             answered = {p: at for p, at in moments.items() if at < ends}
             invitations += [
-                self._invitation(survey, cycle, person, demo_team, used=person in answered)
+                self._invitation(
+                    survey,
+                    cycle,
+                    person,
+                    demo_team,
+                    used=person in answered,
+                    reminded_at=reminder if answered.get(person, ends) > reminder else None,
+                )
                 for person in demo_team.people
             ]
             for at in answered.values():
@@ -357,7 +367,9 @@ class Demo:
         self.writer.write(rows)
         return len(invitations)
 
-    def _invitation(self, survey, cycle, person: int, demo_team: DemoTeam, used: bool):
+    def _invitation(
+        self, survey, cycle, person: int, demo_team: DemoTeam, used: bool, reminded_at=None
+    ):
         # The token is never known: nobody can answer these rounds through a link.
         return Invitation(
             survey=survey,
@@ -367,6 +379,8 @@ class Demo:
             token_hash=token_hash(f"demo-{self.rng.getrandbits(128):032x}"),
             sent_at=cycle.opens_at,
             used_at=cycle.opens_at if used else None,
+            reminded_at=reminded_at,
+            reminder_count=1 if reminded_at else 0,
         )
 
     # --- Customer answers --------------------------------------------------------------------

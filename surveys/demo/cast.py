@@ -11,6 +11,8 @@ ORG_NAME = "Northwind Hospitality"
 PASSWORD = "tandem-demo"
 DOMAIN = "northwind.example"
 MONTHS = 6
+# Rounds remind who has not answered this many days after they open (the pulse's schedule).
+REMIND_AFTER_DAYS = 3
 SEED = 20240601
 DEPARTMENTS = ("Front Office", "Food & Beverage", "Housekeeping", "Guest Support")
 SEATTLE, PORTLAND, VANCOUVER = "Seattle Waterfront", "Portland Pearl", "Vancouver Harbour"

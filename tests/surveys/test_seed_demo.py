@@ -12,7 +12,9 @@ import statistics
 from io import StringIO
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.core.management import call_command
 from django.db.models import Avg, Count, Q, Sum
 
@@ -21,6 +23,7 @@ from dashboards.models import QuestionRollup, ResponseRollup
 from dashboards.selectors.linkage import early_warnings
 from responses.models import Answer, Response
 from surveys.demo import DECLINING, ORG_NAME, PASSWORD, SLIPPING, USERS, demo_seed
+from surveys.distribution import pulses_tick
 from surveys.models import (
     Cycle,
     Invitation,
@@ -164,6 +167,27 @@ def test_demo_users_still_have_the_open_pulse_to_answer(demo):
     )
     assert pending.count() == 3
     assert not pending.filter(used_at__isnull=False).exists()
+
+
+def test_the_open_rounds_day_three_reminder_is_recorded_so_the_schedule_sends_none(
+    demo, django_capture_on_commit_callbacks
+):
+    """Who had not answered three days after the round opened was reminded then (the story
+    of the late answers): the schedule's first pulses tick, when the demo starts, finds
+    nothing left to send."""
+    pulse = Survey.objects.get(organization=demo, template_key="enps_pulse")
+    cycle = Cycle.objects.get(survey=pulse, closed=False)
+    assert cycle.opens_at == dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+    day_three = dt.datetime(2026, 3, 4, 9, tzinfo=dt.UTC)
+    unanswered = Invitation.objects.filter(cycle=cycle, used_at__isnull=True).count()
+    answered_late = Response.objects.filter(cycle=cycle, submitted_at__gt=day_three).count()
+    reminded = Invitation.objects.filter(cycle=cycle, reminder_count=1, reminded_at=day_three)
+    assert unanswered > 0 and answered_late > 0
+    assert reminded.count() == unanswered + answered_late
+    assert not Invitation.objects.filter(cycle=cycle, reminder_count=0, used_at__isnull=True)
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert pulses_tick() == []
+    assert mail.outbox == []
 
 
 def test_concierge_team_stays_under_the_anonymity_threshold(demo):
