@@ -8,20 +8,31 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
-from django.db.models import Q
+from django.db.models import Q, Subquery
 
 from config import rows
 from surveys.distribution import customer_link_id
-from surveys.models import CustomerLink, Cycle, Invitation, Question, Survey, token_hash
+from surveys.models import (
+    CustomerLink,
+    Cycle,
+    Invitation,
+    InvitationToken,
+    Question,
+    Survey,
+    token_hash,
+)
 
 
 def invitation_for_token(*, token: str) -> Invitation | None:
     if not token or len(token) > 200:
         return None
-    hashed = token_hash(token)  # the latest email's token, or the one its reminder replaced
+    hashed = token_hash(token)
+    # The latest email's token, or one a reminder replaced. The earlier one is a scalar
+    # subquery (run once), so the OR is two unique-index probes, not a join over every row.
+    earlier = InvitationToken.objects.filter(token_hash=hashed).values("invitation_id")[:1]
     return (
         Invitation.objects.select_related("survey", "cycle", "person", "team__location")
-        .filter(Q(token_hash=hashed) | Q(previous_token_hash=hashed))
+        .filter(Q(token_hash=hashed) | Q(pk=Subquery(earlier)))
         .first()
     )
 

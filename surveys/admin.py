@@ -81,6 +81,19 @@ class InvitationAdmin(admin.ModelAdmin):
     exclude = ["token_hash"]
 
 
+@admin.register(models.InvitationToken)
+class InvitationTokenAdmin(admin.ModelAdmin):
+    """The links of an invitation's earlier emails: when each was replaced, never the hash."""
+
+    list_display = ["invitation", "replaced_at"]
+    date_hierarchy = "replaced_at"
+    exclude = ["token_hash"]
+    raw_id_fields = ["invitation"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # only a reminder replaces a token
+
+
 @admin.register(models.CustomerLink)
 class CustomerLinkAdmin(admin.ModelAdmin):
     list_display = ["survey", "team", "location", "agent", "label", "active", "created_at"]

@@ -2,7 +2,7 @@
 
 Invitation tokens exist in clear only on their way to the email task; the database keeps their
 SHA-256 (`token_hash`). A reminder therefore issues a new token, and keeps the one it replaces
-working (`previous_token_hash`): the link in the email before still opens the survey.
+working (an InvitationToken row each): every link a person was sent still opens the survey.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from surveys.models import (
     Cycle,
     Frequency,
     Invitation,
+    InvitationToken,
     Location,
     Person,
     PulseSchedule,
@@ -159,7 +160,7 @@ def invitations_remind(
     first_only: bool = False,
 ) -> int:
     """Email a new link to everyone invited to the round who has not answered, but for those
-    invited or reminded in the last REMIND_GAP. Returns how many. The link they had keeps
+    invited or reminded in the last REMIND_GAP. Returns how many. Every link they had keeps
     working too.
 
     `first_only` and `sent_before` are for the scheduled reminder: one reminder per person, only
@@ -182,11 +183,14 @@ def invitations_remind(
     if sent_before is not None:
         pending = pending.filter(sent_at__lte=sent_before)
     rows = list(pending.select_for_update())
+    InvitationToken.objects.bulk_create(
+        InvitationToken(invitation=invitation, token_hash=invitation.token_hash)
+        for invitation in rows
+    )
     for invitation in rows:
         invitation.reminder_count += 1
         invitation.reminded_at = None  # set by the email task when the reminder goes out
-        invitation.previous_token_hash = invitation.token_hash
-    fields = ["token_hash", "previous_token_hash", "reminder_count", "reminded_at"]
+    fields = ["token_hash", "reminder_count", "reminded_at"]
     pairs = _tokens_reissue(rows, fields=fields)
     transaction.on_commit(lambda: _emails_queue(pairs, kind=REMIND))
     return len(pairs)

@@ -364,11 +364,9 @@ class Invitation(models.Model):
     )
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="invitations")
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, related_name="invitations")
+    # The latest email's token (the one a queued email must still carry to be sent); the ones
+    # before it are in InvitationToken.
     token_hash = models.CharField(max_length=64, unique=True)
-    # The token a reminder replaced: the earlier email's link keeps working until the invitation
-    # is used or its round closes (only the one before the latest, so two reminders on, the
-    # first email's link stops).
-    previous_token_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
@@ -385,6 +383,21 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation {self.pk} · {self.survey}"
+
+
+class InvitationToken(models.Model):
+    """A token an earlier email of the invitation carried, replaced by a reminder's. Every link
+    a person was sent keeps working until the invitation is used or its round closes; like the
+    latest, it is kept only as its SHA-256."""
+
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.CASCADE, related_name="earlier_tokens"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    replaced_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Earlier token of invitation {self.invitation_id}"
 
 
 class CustomerLink(models.Model):

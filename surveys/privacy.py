@@ -226,13 +226,14 @@ def person_erase(*, person: Person, user: AbstractBaseUser, request=None) -> dic
         _, deleted = own.delete()
         for bucket in sorted(buckets, key=lambda b: (b.survey_id, b.team_id or 0, b.day)):
             bucket_recompute(bucket)
-        invitations, _ = Invitation.objects.filter(person=person).delete()
+        # Their earlier links (InvitationToken) go with them: count the invitations alone.
+        _, invitations = Invitation.objects.filter(person=person).delete()
         served = Response.objects.filter(agent=person).update(agent=None)
         account = _account_scrub(person.user) if person.user_id else False
         summary = {
             "responses": deleted.get(Response._meta.label, 0),
             "answers": deleted.get(Answer._meta.label, 0),
-            "invitations": invitations,
+            "invitations": invitations.get(Invitation._meta.label, 0),
             "served_responses_deidentified": served,
             "buckets_recomputed": len(buckets),
             "account_deactivated": account,

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from dashboards.models import AlertNote, DeliveryAttempt
 from dashboards.scoring import scores_rebuild
-from surveys.models import PulseSchedule
+from surveys.models import InvitationToken, PulseSchedule
 from tests.factories import (
     AlertFactory,
     CustomerLinkFactory,
@@ -50,7 +50,8 @@ def rows(world):
     response_with_answers(survey=survey, team=world.team, answers={question: 9, comment: "Good"})
     scores_rebuild(survey_id=survey.id)
     CycleFactory(survey=survey)
-    InvitationFactory(survey=survey)
+    invitation = InvitationFactory(survey=survey)
+    InvitationToken.objects.create(invitation=invitation, token_hash="a" * 64)
     PulseSchedule.objects.create(survey=survey, frequency="monthly", starts_on="2026-01-05")
     CustomerLinkFactory(survey=SurveyFactory(organization=world.org, kind="cx"))
     alert = AlertFactory(organization=world.org, survey=survey)

@@ -14,7 +14,15 @@ from dashboards.models import QuestionRollup, ResponseRollup
 from dashboards.scoring import bucket_for, bucket_recompute, response_score, scores_rebuild
 from dashboards.selectors.scores import survey_scores
 from responses.models import Answer, Response
-from surveys.models import AuditLog, Invitation, Membership, Organization, Person, SurveyKind
+from surveys.models import (
+    AuditLog,
+    Invitation,
+    InvitationToken,
+    Membership,
+    Organization,
+    Person,
+    SurveyKind,
+)
 from surveys.privacy import (
     person_erase,
     person_export,
@@ -250,6 +258,29 @@ def test_erasure_deletes_the_persons_responses_and_recomputes_the_figures(world,
     served.refresh_from_db()
     assert served.agent is None
     assert not Answer.objects.filter(value_text="I am unhappy").exists()
+
+
+def test_erasure_deletes_every_link_the_person_was_sent_and_counts_invitations(
+    world, survey, subject
+):
+    reminded = InvitationFactory(survey=survey, person=subject, reminder_count=2)
+    for n in range(2):  # the links of the invitation and of the first reminder
+        InvitationToken.objects.create(invitation=reminded, token_hash=f"{n:064x}")
+    other = InvitationFactory(survey=survey)
+    InvitationToken.objects.create(invitation=other, token_hash="f" * 64)
+
+    summary = person_erase(person=subject, user=world.hr_admin.user)
+
+    assert summary["invitations"] == 1
+    assert list(InvitationToken.objects.values_list("invitation_id", flat=True)) == [other.pk]
+
+
+def test_export_shows_no_link_of_the_person(world, survey, subject):
+    reminded = InvitationFactory(survey=survey, person=subject, reminder_count=1)
+    InvitationToken.objects.create(invitation=reminded, token_hash="e" * 64)
+    text = json.dumps(person_export(person=subject, user=world.hr_admin.user))
+    assert reminded.token_hash not in text and "e" * 64 not in text
+    assert '"reminder_count": 1' in text
 
 
 def test_erasure_scrubs_and_deactivates_the_sign_in_account(world, survey, subject):

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from responses.models import Channel
+from responses.selectors import invitation_for_token
 from responses.services import response_submit
 from surveys import distribution
 from surveys.distribution import (
@@ -29,7 +30,15 @@ from surveys.distribution import (
     pulses_tick,
 )
 from surveys.distribution_selectors import participation_by_team
-from surveys.models import Cycle, Invitation, PulseSchedule, SurveyKind, SurveyStatus, token_hash
+from surveys.models import (
+    Cycle,
+    Invitation,
+    InvitationToken,
+    PulseSchedule,
+    SurveyKind,
+    SurveyStatus,
+    token_hash,
+)
 from surveys.tasks import pulses_tick as pulses_tick_task
 from tests.factories import (
     CycleFactory,
@@ -77,7 +86,7 @@ def tokens_in_outbox() -> list[str]:
 
 
 def answer(invitation_token: str):
-    invitation = Invitation.objects.get(token_hash=token_hash(invitation_token))
+    invitation = invitation_for_token(token=invitation_token)  # as the answer page finds it
     return response_submit(
         survey=invitation.survey,
         answers=[{"question": invitation.survey.questions.first().id, "value": 8}],
@@ -234,12 +243,74 @@ def test_the_invitation_link_still_works_after_a_reminder_until_it_is_used(
         answer(reminded[0])
         for token in (invited[0], reminded[0]):
             assert client.get(f"/r/i/{token}/").status_code == 410  # already answered
-    # Two reminders on, the first email's link is the one dropped.
-    with time_machine.travel(timezone.now() + dt.timedelta(days=2)):
-        mail.outbox.clear()
-        run(invitations_remind, survey=ex_survey)
-        assert client.get(f"/r/i/{invited[1]}/").status_code == 404
-        assert client.get(f"/r/i/{reminded[1]}/").status_code == 200
+
+
+def test_every_link_a_person_was_sent_keeps_working_after_several_reminders(
+    ex_survey, staff, run, client
+):
+    run(invitations_send, survey=ex_survey, teams=[staff[0].team])
+    start = timezone.now()
+    for days in (1, 2, 3):  # three reminders, a day apart
+        with time_machine.travel(start + dt.timedelta(days=days)):
+            run(invitations_remind, survey=ex_survey)
+    tokens = tokens_in_outbox()
+    assert len(tokens) == 3 * 4  # three people, an invitation and three reminders each
+    mine = [t for t, m in zip(tokens, mail.outbox, strict=True) if m.to == [staff[0].email]]
+    assert len(mine) == 4
+    for token in mine:
+        page = client.get(f"/r/i/{token}/")
+        assert page.status_code == 200 and b"This link is not valid" not in page.content
+    answer(mine[0])  # the first email's link, three reminders on
+    for token in mine:  # each link now says the invitation was answered
+        assert client.get(f"/r/i/{token}/").status_code == 410
+
+
+def test_earlier_links_are_kept_only_hashed(ex_survey, staff, run):
+    run(invitations_send, survey=ex_survey, teams=[staff[0].team])
+    start = timezone.now()
+    for days in (1, 2):
+        with time_machine.travel(start + dt.timedelta(days=days)):
+            run(invitations_remind, survey=ex_survey)
+    tokens = tokens_in_outbox()
+    latest = set(Invitation.objects.values_list("token_hash", flat=True))
+    earlier = set(InvitationToken.objects.values_list("token_hash", flat=True))
+    assert len(latest) == 3 and len(earlier) == 6 and not latest & earlier
+    assert latest | earlier == {token_hash(t) for t in tokens}
+    assert not (latest | earlier) & set(tokens)
+
+
+def test_earlier_links_stop_taking_answers_when_the_round_closes(weekly, ex_survey, run, client):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        run(pulses_tick)
+    for day in (4, 5):  # the scheduled reminder, then one by hand
+        with time_machine.travel(dt.datetime(2026, 3, day, 10, 0, tzinfo=UTC), tick=False):
+            run(invitations_remind, survey=ex_survey)
+    first_round = tokens_in_outbox()
+    assert len(first_round) == 9
+    with time_machine.travel(dt.datetime(2026, 3, 9, 9, 0, tzinfo=UTC), tick=False):
+        run(pulses_tick)
+        for token in first_round:
+            page = client.get(f"/r/i/{token}/")
+            assert page.status_code == 410 and b"This link is not valid" not in page.content
+        with pytest.raises(ValidationError):
+            answer(first_round[0])
+
+
+def test_an_email_queued_before_a_reminder_is_not_sent_after_it(ex_survey, staff, run):
+    """The earlier link works, but an email still carrying it is overtaken: only the latest
+    token is sent, so nobody gets the reminder and a stale invitation at once."""
+    captured: list = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(distribution, "_emails_queue", lambda pairs, kind: captured.extend(pairs))
+        run(invitations_send, survey=ex_survey, teams=[staff[0].team])
+        Invitation.objects.update(sent_at=timezone.now())  # as if sent, so it can be reminded
+        with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
+            run(invitations_remind, survey=ex_survey)
+    (invitation_id, first), (_, second) = [p for p in captured if p[0] == captured[0][0]]
+    Invitation.objects.filter(pk=invitation_id).update(sent_at=None)
+    assert not invitation_email_deliver(invitation_id=invitation_id, token=first, kind="invite")
+    assert invitation_email_deliver(invitation_id=invitation_id, token=second, kind="remind")
+    assert len(mail.outbox) == 1
 
 
 def test_nobody_invited_in_the_last_12_hours_is_reminded(ex_survey, staff, run):
