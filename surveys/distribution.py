@@ -455,7 +455,8 @@ def pulse_schedule_save(
 
 
 def pulses_tick(*, now: dt.datetime | None = None) -> list[Cycle]:
-    """Open every due round (closing the one before), then send the scheduled reminders.
+    """Run every due pulse (pulse_cycle_open), then send the scheduled reminders; returns the
+    rounds the runs invited to.
 
     Safe to run as often as wanted: a round opens only while its schedule's next_run_at is due,
     and opening it moves next_run_at on, under a row lock.
@@ -479,6 +480,14 @@ def pulses_tick(*, now: dt.datetime | None = None) -> list[Cycle]:
 
 @transaction.atomic
 def pulse_cycle_open(*, schedule_id: int, now: dt.datetime) -> Cycle | None:
+    """Run the pulse once: the round it invites its teams to, or None if not due.
+
+    1. Lock the schedule (another tick may have run it) and the survey (as a send by hand does).
+    2. Move next_run_at on to the following occurrence.
+    3. A round sent by hand that is still open stays open: it becomes the pulse's round, closing
+       at the next run. Otherwise the pulse's own round closes and a new one opens.
+    4. Invite the pulse's teams (people already in the round are skipped).
+    """
     schedule = (
         PulseSchedule.objects.select_for_update()
         .select_related("survey")
@@ -488,17 +497,33 @@ def pulse_cycle_open(*, schedule_id: int, now: dt.datetime) -> Cycle | None:
     if schedule is None:  # another tick opened it first
         return None
     survey = schedule.survey
-    Cycle.objects.filter(survey=survey, closed=False).update(closed=True, closes_at=now)
-    survey_revision_bump(survey.pk, survey)
-    number = (Cycle.objects.filter(survey=survey).aggregate(n=Max("number"))["n"] or 0) + 1
+    Survey.objects.select_for_update().filter(pk=survey.pk).exists()
     schedule.next_run_at = pulse_next_run(
         starts_on=schedule.starts_on, frequency=schedule.frequency, after=now
     )
     schedule.save(update_fields=["next_run_at"])
-    cycle = Cycle.objects.create(
-        survey=survey, number=number, opens_at=now, closes_at=schedule.next_run_at
-    )
+    cycle = cycle_current(survey=survey)
+    if cycle is not None and not cycle.pulse:
+        cycle.pulse, cycle.closes_at = True, schedule.next_run_at
+        cycle.survey = survey  # the save's signal bumps the revision, on this instance too
+        cycle.save(update_fields=["pulse", "closes_at"])
+        logger.info(
+            "Round %s of survey %s, sent by hand, joined its pulse", cycle.number, survey.pk
+        )
+    else:
+        cycle = _pulse_cycle_next(survey, now=now, closes_at=schedule.next_run_at)
     invitations_send(survey=survey, teams=list(schedule.teams.all()) or None, cycle=cycle)
+    return cycle
+
+
+def _pulse_cycle_next(survey: Survey, *, now: dt.datetime, closes_at: dt.datetime) -> Cycle:
+    """Close the pulse's open round and open the next."""
+    Cycle.objects.filter(survey=survey, closed=False).update(closed=True, closes_at=now)
+    survey_revision_bump(survey.pk, survey)
+    number = (Cycle.objects.filter(survey=survey).aggregate(n=Max("number"))["n"] or 0) + 1
+    cycle = Cycle.objects.create(
+        survey=survey, number=number, opens_at=now, closes_at=closes_at, pulse=True
+    )
     logger.info("Opened round %s of survey %s", number, survey.pk)
     return cycle
 

@@ -342,6 +342,9 @@ class Cycle(models.Model):
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField(null=True, blank=True)
     closed = models.BooleanField(default=False)
+    # A round of the survey's pulse: its next run closes it. A round sent by hand is never
+    # closed by a run; the run invites its teams to it and it becomes the pulse's round.
+    pulse = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["survey", "number"]

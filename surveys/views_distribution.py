@@ -40,6 +40,7 @@ def _page(request, survey: Survey, **forms_):
         context.setdefault("send_form", SendForm(organization=org))
         context["participation"] = participation_by_team(survey=survey)
         context["schedule"] = PulseSchedule.objects.filter(survey=survey).first()
+        context["current_round"] = distribution.cycle_current(survey=survey)
     else:
         context.setdefault("link_form", CustomerLinkForm(organization=org))
         context["links"] = [

@@ -311,7 +311,8 @@ class Demo:
 
     def _cycle(self, survey: Survey, number: int, month: int) -> Cycle:
         opens, closes = self.bounds[month], self.bounds[month + 1]
-        if survey.template_key != "enps_pulse":
+        pulse = survey.template_key == "enps_pulse"
+        if not pulse:
             closes = opens + dt.timedelta(days=14)  # one-off rounds stay open two weeks
         return Cycle.objects.create(
             survey=survey,
@@ -319,6 +320,7 @@ class Demo:
             opens_at=opens,
             closes_at=closes,
             closed=closes <= self.now,
+            pulse=pulse,  # its schedule's next run closes the open one
         )
 
     def _round(self, survey: Survey, questions: list, cycle: Cycle, month: int) -> int:

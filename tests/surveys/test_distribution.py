@@ -633,7 +633,7 @@ def test_pulse_opens_its_first_round_at_the_start_time(weekly, ex_survey, run):
         assert run(pulses_tick) == []
     with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
         [cycle] = run(pulses_tick)
-    assert cycle.number == 1
+    assert cycle.number == 1 and cycle.pulse
     assert cycle.opens_at == dt.datetime(2026, 3, 2, 9, tzinfo=UTC)
     assert Invitation.objects.filter(cycle=cycle).count() == 3  # Front desk only
     assert len(mail.outbox) == 3
@@ -666,6 +666,46 @@ def test_next_round_closes_the_previous_one(weekly, ex_survey, run):
     assert response.cycle == second
     weekly.refresh_from_db()
     assert weekly.next_run_at == dt.datetime(2026, 3, 16, 9, tzinfo=UTC)
+
+
+def test_a_pulse_run_does_not_close_a_round_sent_by_hand(weekly, ex_survey, world, run, client):
+    """The pulse is for Front desk; Night shift is sent the survey by hand ten minutes before
+    its first run. The run invites Front desk to that round and leaves it open: Night shift's
+    links take answers until the pulse opens its second round, a week on."""
+    with time_machine.travel(dt.datetime(2026, 3, 2, 8, 50, tzinfo=UTC), tick=False):
+        run(invitations_send, survey=ex_survey, teams=[world.other_team])
+    night = tokens_in_outbox()
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        [joined] = run(pulses_tick)
+    assert joined.number == 1 and not joined.closed and joined.pulse
+    assert joined.opens_at == dt.datetime(2026, 3, 2, 8, 50, tzinfo=UTC)
+    assert joined.closes_at == dt.datetime(2026, 3, 9, 9, tzinfo=UTC)
+    assert Cycle.objects.filter(survey=ex_survey).count() == 1
+    assert Invitation.objects.filter(cycle=joined, team=world.team).count() == 3
+    assert Invitation.objects.filter(cycle=joined, team=world.other_team).count() == 2
+    with time_machine.travel(dt.datetime(2026, 3, 5, 10, 0, tzinfo=UTC), tick=False):
+        assert client.get(f"/r/i/{night[0]}/").status_code == 200
+        assert answer(night[0]).cycle == joined
+    # The next run closes it, as any round of the pulse, and opens round 2 for Front desk.
+    with time_machine.travel(dt.datetime(2026, 3, 9, 9, 0, tzinfo=UTC), tick=False):
+        [second] = run(pulses_tick)
+        assert client.get(f"/r/i/{night[1]}/").status_code == 410
+    joined.refresh_from_db()
+    assert joined.closed and joined.closes_at == dt.datetime(2026, 3, 9, 9, tzinfo=UTC)
+    assert second.number == 2 and second.pulse
+    assert set(Invitation.objects.filter(cycle=second).values_list("team", flat=True)) == {
+        world.team.pk
+    }
+
+
+def test_sending_by_hand_while_a_pulse_round_is_open_joins_it(weekly, ex_survey, world, run):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        [first] = run(pulses_tick)
+    with time_machine.travel(dt.datetime(2026, 3, 4, 9, 0, tzinfo=UTC), tick=False):
+        assert run(invitations_send, survey=ex_survey, teams=[world.other_team]) == 2
+    assert Invitation.objects.filter(cycle=first).count() == 5
+    first.refresh_from_db()
+    assert not first.closed and first.closes_at == dt.datetime(2026, 3, 9, 9, tzinfo=UTC)
 
 
 def test_a_late_tick_opens_one_round_not_a_backlog(weekly, ex_survey, run):

@@ -7,6 +7,7 @@ import time_machine
 from django.core import mail
 from django.db.models import F
 
+from surveys.distribution import pulses_tick
 from surveys.models import CustomerLink, Invitation, PulseSchedule, SurveyKind, SurveyStatus
 from tests.factories import (
     CustomerLinkFactory,
@@ -223,6 +224,33 @@ def test_editing_a_pulse_keeps_its_past_start_and_shows_the_upcoming_round(login
     assert PulseSchedule.objects.get().next_run_at == dt.datetime(2026, 4, 20, 9, tzinfo=dt.UTC)
     assert "Next round: Monday 20 April 2026, 09:00 UTC." in page
     assert "next round Mon 20 Apr 2026, 09:00 UTC" in page
+
+
+def test_send_says_what_a_scheduled_pulse_does_to_the_round(
+    login, world, ex_survey, django_capture_on_commit_callbacks
+):
+    data = {"frequency": "weekly", "starts_on": "2026-03-02", "active": "on"}
+    with time_machine.travel(dt.datetime(2026, 2, 27, 12, tzinfo=dt.UTC), tick=False):
+        client = login(world.hr_admin)
+        assert "send-pulse-note" not in client.get(url(ex_survey)).content.decode()
+        client.post(url(ex_survey, "schedule/"), data | {"teams": [world.team.pk]})
+        page = client.get(url(ex_survey)).content.decode()
+        assert (
+            "Its next run (Mon 2 Mar 2026, 09:00 UTC) does not close the round you send now: it "
+            "invites the pulse's teams to that round, which then closes when the pulse opens the "
+            "round after."
+        ) in page
+        client.post(url(ex_survey, "send/"), {"teams": [world.other_team.pk]})
+        page = client.get(url(ex_survey)).content.decode()
+        assert "does not close round 1, sent by hand: it invites" in page
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 1, tzinfo=dt.UTC), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            pulses_tick()
+        page = login(world.hr_admin).get(url(ex_survey)).content.decode()
+    assert (
+        "A pulse is running: people you send to now join round 1, which closes "
+        "Mon 9 Mar 2026, 09:00 UTC, when the pulse opens the next round."
+    ) in page
 
 
 # --- CX: customer links and QR codes ---------------------------------------------------------------

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
-from surveys.models import Invitation, InvitationToken
-from tests.factories import InvitationFactory
+from surveys.models import Cycle, Invitation, InvitationToken, PulseSchedule, SurveyKind
+from tests.factories import CycleFactory, InvitationFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,3 +47,20 @@ def test_earlier_tokens_move_between_the_column_and_their_table():
     moved = set(InvitationToken.objects.values_list("invitation_id", "token_hash"))
     assert moved == {(reminded.pk, "a" * 64), (reminded_twice.pk, "c" * 64), (never.pk, "d" * 64)}
     assert Invitation.objects.get(pk=never.pk).token_hash == never.token_hash
+
+
+def test_the_open_rounds_a_pulse_opened_are_marked_as_its_own():
+    later = timezone.now() + dt.timedelta(days=7)
+    pulsed, by_hand, one_off = (SurveyFactory(kind=SurveyKind.EX) for _ in range(3))
+    for survey in (pulsed, by_hand):
+        PulseSchedule.objects.create(survey=survey, frequency="weekly", starts_on=later.date())
+    CycleFactory(survey=pulsed, number=1, closed=True, closes_at=timezone.now())
+    pulse_round = CycleFactory(survey=pulsed, number=2, closes_at=later)
+    hand_round = CycleFactory(survey=by_hand, number=1)  # sent by hand: no planned close
+    demo_round = CycleFactory(survey=one_off, number=1, closes_at=later)  # no pulse
+    try:
+        _migrate([("surveys", "0011_remove_invitation_previous_token_hash")])
+    finally:
+        _migrate(_latest())
+    assert set(Cycle.objects.filter(pulse=True).values_list("pk", flat=True)) == {pulse_round.pk}
+    assert {hand_round.pk, demo_round.pk} <= set(Cycle.objects.values_list("pk", flat=True))
