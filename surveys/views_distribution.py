@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from surveys import distribution, distribution_selectors
@@ -69,7 +70,8 @@ def send(request, pk: int):
             add_service_errors(form, error)
         else:
             if sent:
-                messages.success(request, f"{sent} invitation{'s' if sent != 1 else ''} sent.")
+                text = ngettext("%(count)d invitation sent.", "%(count)d invitations sent.", sent)
+                messages.success(request, text % {"count": sent})
             else:
                 messages.info(request, "Everyone chosen already has an invitation to this round.")
             return redirect("surveys:distribution", pk=survey.pk)
@@ -92,11 +94,16 @@ def remind(request, pk: int):
 def _remind_message(survey, count: int) -> str:
     hours = int(distribution.REMIND_GAP.total_seconds() // 3600)
     if count:
-        return (
-            f"Reminder sent to {count} {'person' if count == 1 else 'people'} who have not "
-            f"answered yet (nobody invited or reminded in the last {hours} hours is reminded). "
-            "The links they had keep working."
+        text = ngettext(
+            "Reminder sent to %(count)d person who has not answered yet (nobody invited or "
+            "reminded in the last %(hours)d hours is reminded). Every link they were sent keeps "
+            "working.",
+            "Reminder sent to %(count)d people who have not answered yet (nobody invited or "
+            "reminded in the last %(hours)d hours is reminded). Every link they were sent keeps "
+            "working.",
+            count,
         )
+        return text % {"count": count, "hours": hours}
     if not distribution_selectors.round_has_invitations(survey=survey):
         return "Nobody has been invited yet, so there is nobody to remind. Send the survey first."
     return (

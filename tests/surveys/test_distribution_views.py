@@ -138,7 +138,27 @@ def test_reminder_button(login, world, ex_survey, django_capture_on_commit_callb
         response = client.post(url(ex_survey, "remind/"))
     assert response.status_code == 302
     assert len(mail.outbox) == 3
-    assert b"Reminder sent to 3 people" in client.get(url(ex_survey)).content
+    assert (
+        b"Reminder sent to 3 people who have not answered yet (nobody invited or reminded in the "
+        b"last 12 hours is reminded). Every link they were sent keeps working."
+    ) in client.get(url(ex_survey)).content
+
+
+def test_one_person_is_counted_in_the_singular(
+    login, world, ex_survey, django_capture_on_commit_callbacks
+):
+    client = login(world.hr_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ex_survey, "send/"), {"teams": [world.other_team.pk]})
+    assert "1 invitation sent." in client.get(url(ex_survey)).content.decode()
+    Invitation.objects.update(sent_at=F("sent_at") - dt.timedelta(hours=13))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ex_survey, "remind/"))
+    page = client.get(url(ex_survey)).content.decode()
+    assert (
+        "Reminder sent to 1 person who has not answered yet (nobody invited or reminded in the "
+        "last 12 hours is reminded). Every link they were sent keeps working."
+    ) in page
 
 
 def test_reminder_with_nobody_invited_says_so(login, world, ex_survey):
