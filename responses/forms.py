@@ -188,6 +188,11 @@ def _survey_fields(survey: Survey, language: str, field_for) -> dict[str, forms.
     )
 
 
+# A browser sends one value for a radio button or a text box: two are a tampered request.
+# The API refuses the same (responses.services: "Question 5 is answered more than once.").
+ANSWERED_TWICE = _("This question is answered more than once: give one answer.")
+
+
 def _text_max_length_display() -> str:
     """5,000 in English, 5 000 in French: grouped as the active language writes numbers, as the
     page's script does once it runs (toLocaleString)."""
@@ -233,6 +238,17 @@ class AnswerForm(forms.Form):
             max_length=TEXT_MAX_LENGTH,
             widget=forms.Textarea(attrs={"rows": 4, "maxlength": TEXT_MAX_LENGTH}),
         )
+
+    def clean(self):
+        """Refuse two values for a question that takes one: the field would keep the last."""
+        cleaned = super().clean()
+        for question in self.questions:
+            name = answer_field(question.id)
+            if question.type == QuestionType.MULTI or name in self.errors:
+                continue
+            if len(_sent_values(self.data, self.add_prefix(name))) > 1:
+                self.add_error(name, ANSWERED_TWICE)
+        return cleaned
 
     # --- texts ------------------------------------------------------------------------------
 
@@ -348,6 +364,14 @@ class AnswerForm(forms.Form):
         if item.kind != "text":
             item.options = _options(question, bound)
         return item
+
+
+def _sent_values(data, name: str) -> list:
+    """Every value sent under `name`: a POST's (QueryDict) or a plain dict's."""
+    if hasattr(data, "getlist"):
+        return data.getlist(name)
+    value = data.get(name)
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def _language_name(code: str) -> str:

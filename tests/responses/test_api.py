@@ -132,6 +132,21 @@ def test_bad_answers_get_field_level_400(api, world, cx_survey):
     assert Response.objects.count() == 0
 
 
+def test_a_question_answered_twice_is_refused_as_the_answer_form_refuses_it(api, world, cx_survey):
+    nps = cx_survey.q["nps"].id
+    reply = api(world.cx_manager).post(
+        f"/api/v1/surveys/{cx_survey.pk}/responses/",
+        {
+            "team": world.team.pk,
+            "answers": [{"question": nps, "value": 3}, {"question": nps, "value": 10}],
+        },
+        format="json",
+    )
+    assert reply.status_code == 400
+    assert reply.json() == {"answers": [f"Question {nps} is answered more than once."]}
+    assert Response.objects.count() == 0
+
+
 def test_a_too_long_answer_is_refused_in_english_whatever_the_callers_language(
     api, world, cx_survey
 ):

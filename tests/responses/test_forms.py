@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import translation
@@ -83,6 +84,37 @@ def test_invalid_values_are_errors_on_their_field(survey, kind, raw):
     form = AnswerForm({field(survey.q[kind]): raw}, survey=survey, language="en")
     assert not form.is_valid()
     assert list(form.errors) == [field(survey.q[kind])]
+
+
+@pytest.mark.parametrize(
+    ("kind", "values"),
+    [
+        ("nps", ["3", "9"]),
+        ("likert", ["2", "2"]),
+        ("single", ["Yes", "No"]),
+        ("text", ["Fine", "Awful"]),
+    ],
+)
+def test_one_question_answered_twice_is_refused_not_last_value_wins(survey, kind, values):
+    """A tampered POST: a radio button or text box sends one value, never two."""
+    data = QueryDict(mutable=True)
+    data.setlist(field(survey.q[kind]), values)
+    if kind != "nps":  # the one required question
+        data[field(survey.q["nps"])] = "8"
+    form = AnswerForm(data, survey=survey, language="en")
+    assert not form.is_valid()
+    assert form.errors == {
+        field(survey.q[kind]): ["This question is answered more than once: give one answer."]
+    }
+
+
+def test_several_choices_of_a_multiple_choice_question_are_one_answer(survey):
+    data = QueryDict(mutable=True)
+    data.setlist(field(survey.q["multi"]), ["Staff", "Price"])
+    data[field(survey.q["nps"])] = "8"
+    form = AnswerForm(data, survey=survey, language="en")
+    assert form.is_valid(), form.errors
+    assert {"question": survey.q["multi"].id, "value": ["Staff", "Price"]} in form.answers()
 
 
 def test_unanswered_questions_are_left_out_of_the_answers(survey):

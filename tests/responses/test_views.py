@@ -91,6 +91,31 @@ def test_out_of_scale_value_is_shown_as_an_error(client, survey):
     assert Response.objects.count() == 0
 
 
+def test_a_question_answered_twice_is_refused_and_nothing_is_stored(client, survey):
+    """A tampered POST with two values for one question: last value no longer wins."""
+    make_invitation(survey, token=TOKEN)
+    url = f"/r/i/{TOKEN}/"
+    nps = f"question_{survey.q['nps'].id}"
+    page = client.post(url, {"submission_key": key_of(client.get(url)), nps: ["3", "10"]})
+    assert page.status_code == 200
+    assert b"This question is answered more than once: give one answer." in page.content
+    assert b'id="error-summary"' in page.content
+    assert Response.objects.count() == 0
+
+
+def test_a_question_answered_twice_is_refused_in_the_respondents_language(client, survey):
+    survey.translations = {"fr": {"title": "Votre avis compte"}}
+    survey.save()
+    make_invitation(survey, token=TOKEN)
+    url = f"/r/i/{TOKEN}/?lang=fr"
+    text = f"question_{survey.q['text'].id}"
+    page = post_answers(client, url, survey, {text: ["Bien", "Mal"]})
+    assert "Cette question a reçu plusieurs réponses : n'en donnez qu'une." in html.unescape(
+        page.content.decode()
+    )
+    assert Response.objects.count() == 0
+
+
 def test_unknown_token_gets_a_clear_404_page(client, survey):
     page = client.get("/r/i/not-a-real-token/")
     assert page.status_code == 404
