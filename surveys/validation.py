@@ -105,11 +105,16 @@ def _choices_error(type: str, choices: list) -> str:
     cleaned = [c.strip() for c in choices]
     if len(cleaned) < 2 or not all(cleaned):
         return "Give at least two choices, none of them empty."
-    if len({c.lower() for c in cleaned}) != len(cleaned):
+    if _repeats(cleaned):
         return "Each choice must be different."
     if any(len(c) > MAX_CHOICE_LENGTH for c in cleaned):
         return f"Keep each choice under {MAX_CHOICE_LENGTH} characters."
     return ""
+
+
+def _repeats(choices: list[str]) -> bool:
+    """Two choices that differ only in case or surrounding spaces are the same choice."""
+    return len({c.strip().lower() for c in choices}) != len(choices)
 
 
 # The longest text a translated field takes, as its untranslated column does (the survey's
@@ -143,6 +148,8 @@ def _translated_texts_error(language: str, texts: dict) -> str:
                 return f"The {language} choices must be a list of texts."
             if not all(c.strip() for c in value):
                 return f"The {language} choices must not be empty."
+            if _repeats(value):
+                return f"Each {language} choice must be different."
             if any(len(c) > MAX_CHOICE_LENGTH for c in value):
                 return f"Keep each {language} choice under {MAX_CHOICE_LENGTH} characters."
             continue

@@ -126,6 +126,7 @@ def test_translated_choices_must_be_texts_one_per_choice(world):
         ([1, 2, 3], "The fr choices must be a list of texts."),
         (["Outils", "", "Temps"], "The fr choices must not be empty."),
         (["Outils", "Temps"], "exactly 3 choices"),
+        (["Outils", "outils ", "Temps"], "Each fr choice must be different."),
     ]:
         translated = {**question, "translations": {"fr": {"text": "Quoi ?", "choices": choices}}}
         response = _api(world.hr_admin).post(

@@ -544,6 +544,30 @@ def test_edit_question_with_translation(world, login):
     assert question.translations == {"fr": {"text": "Nouveau"}}
 
 
+def test_a_translation_repeating_a_choice_is_refused_as_the_main_language_is(world, login):
+    survey = _draft(world.org, translations={"fr": {"title": "Pouls"}})
+    question = QuestionFactory(
+        survey=survey, type="single", text="Shift?", choices=["Morning", "Evening", "Night"]
+    )
+    url = reverse("surveys:question-edit", args=[survey.pk, question.pk])
+    fields = {
+        "type": "single",
+        "text": "Shift?",
+        "choices": "Morning\nEvening\nNight",
+        "text__fr": "Horaire ?",
+        "choices__fr": "Matin\nMatin\nNuit",
+        "condition_op": "",
+        "condition_value": "",
+    }
+    response = login(world.hr_admin).post(url, fields)
+    assert response.status_code == 200
+    assert "Each fr choice must be different." in response.content.decode()
+    question.refresh_from_db()
+    assert question.translations == {}
+    main = login(world.hr_admin).post(url, {**fields, "choices": "Morning\nmorning\nNight"})
+    assert "Each choice must be different." in main.content.decode()
+
+
 def test_frozen_question_keeps_type_even_if_the_browser_sends_another(world, login):
     survey = SurveyFactory(organization=world.org)
     question = QuestionFactory(survey=survey, type="nps", text="Old")
