@@ -25,7 +25,12 @@ from surveys.models import (
 )
 from surveys.permissions import authorable_kinds, can_author
 from surveys.selectors import membership_for_user
-from surveys.validation import question_errors, translations_default_language_error
+from surveys.validation import (
+    INTRO_TOO_LONG,
+    MAX_INTRO_LENGTH,
+    question_errors,
+    translations_default_language_error,
+)
 from surveys.views import survey_for_author
 
 # --- Serializers -------------------------------------------------------------------------------
@@ -120,7 +125,13 @@ class SurveyCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=SurveyKind.values)
     anonymous = serializers.BooleanField(default=True)
-    intro = serializers.CharField(required=False, default="", allow_blank=True)
+    intro = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=MAX_INTRO_LENGTH,
+        error_messages={"max_length": INTRO_TOO_LONG},
+    )
     thank_you = serializers.CharField(
         required=False, default="Thank you for your feedback.", allow_blank=True
     )

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language_info
 
 from surveys.models import ConditionOp, Driver, Question, QuestionType, Survey, SurveyKind
-from surveys.validation import LANGUAGE_RE, MAX_ID
+from surveys.validation import INTRO_TOO_LONG, LANGUAGE_RE, MAX_ID, MAX_INTRO_LENGTH
 
 MAX_CSV_BYTES = 2 * 1024 * 1024
 CSV_TOO_LARGE = f"The file is larger than {MAX_CSV_BYTES // 2**20} MB. Split it into smaller files."
@@ -100,8 +100,11 @@ class SurveyCreateForm(forms.Form):
     kind = forms.ChoiceField(choices=SurveyKind.choices)
     intro = forms.CharField(
         required=False,
+        max_length=MAX_INTRO_LENGTH,
+        error_messages={"max_length": INTRO_TOO_LONG},
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Shown above the questions: why you ask and how answers are kept.",
+        help_text="Shown above the questions and in the invitation e-mail: why you ask and how "
+        f"answers are kept. At most {MAX_INTRO_LENGTH:,} characters.",
     )
     thank_you = forms.CharField(
         required=False,
@@ -130,7 +133,13 @@ class SurveyCreateForm(forms.Form):
 
 class SurveySettingsForm(forms.Form):
     title = forms.CharField(max_length=200)
-    intro = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    intro = forms.CharField(
+        required=False,
+        max_length=MAX_INTRO_LENGTH,
+        error_messages={"max_length": INTRO_TOO_LONG},
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=f"At most {MAX_INTRO_LENGTH:,} characters.",
+    )
     thank_you = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     anonymous = forms.BooleanField(required=False)
     language = forms.CharField(max_length=8, help_text="Default language, e.g. en")

@@ -14,6 +14,10 @@ LANGUAGE_RE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
 MAX_ID = 2**63 - 1  # the largest primary key a database can hold
 CHOICE_TYPES = {QuestionType.SINGLE, QuestionType.MULTI}
 MAX_CHOICE_LENGTH = 200
+# A survey's introduction is shown above the questions and written into every invitation
+# e-mail: a few paragraphs (the library's are under 200 characters), not a document.
+MAX_INTRO_LENGTH = 2000
+INTRO_TOO_LONG = f"Keep the introduction under {MAX_INTRO_LENGTH:,} characters."
 # Questions in one survey: more than a long engagement census (~60), and a page a phone still
 # renders and a respondent still finishes.
 MAX_QUESTIONS = 100
@@ -27,12 +31,18 @@ FROZEN_MESSAGE = (
 )
 
 
-def survey_errors(*, title: str, kind: str, language: str, translations: dict) -> dict[str, str]:
+def survey_errors(
+    *, title: str, intro: str, kind: str, language: str, translations: dict
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not (title or "").strip():
         errors["title"] = "Give the survey a title."
     elif len(title) > 200:
         errors["title"] = "Keep the title under 200 characters."
+    if not isinstance(intro, str):
+        errors["intro"] = "The introduction must be a text."
+    elif len(intro) > MAX_INTRO_LENGTH:
+        errors["intro"] = INTRO_TOO_LONG
     if kind not in SurveyKind.values:
         errors["kind"] = f"Kind must be one of: {', '.join(SurveyKind.values)}."
     if not LANGUAGE_RE.match(language or ""):
@@ -118,8 +128,8 @@ def _repeats(choices: list[str]) -> bool:
 
 
 # The longest text a translated field takes, as its untranslated column does (the survey's
-# introduction and thank-you message have no limit).
-TRANSLATED_LENGTHS = {"title": 200, "text": 500, "help_text": 300}
+# thank-you message has no limit).
+TRANSLATED_LENGTHS = {"title": 200, "intro": MAX_INTRO_LENGTH, "text": 500, "help_text": 300}
 TRANSLATED_NAMES = {**SURVEY_TEXT_LABELS, "text": "question", "help_text": "help text"}
 
 
@@ -157,7 +167,7 @@ def _translated_texts_error(language: str, texts: dict) -> str:
             return f"The {language} {TRANSLATED_NAMES[name]} must be a text."
         limit = TRANSLATED_LENGTHS.get(name)
         if limit and len(value) > limit:
-            return f"Keep the {language} {TRANSLATED_NAMES[name]} under {limit} characters."
+            return f"Keep the {language} {TRANSLATED_NAMES[name]} under {limit:,} characters."
     return ""
 
 

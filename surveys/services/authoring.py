@@ -115,7 +115,9 @@ def survey_create(
     A question's `condition_question` is the 0-based position of an earlier question in the list.
     """
     translations = translations or {}
-    errors = survey_errors(title=title, kind=kind, language=language, translations=translations)
+    errors = survey_errors(
+        title=title, intro=intro, kind=kind, language=language, translations=translations
+    )
     if len(questions) > MAX_QUESTIONS:
         errors["questions"] = TOO_MANY_QUESTIONS
     if errors:
@@ -219,6 +221,7 @@ def survey_update(*, survey: Survey, **changes) -> Survey:
     values["translations"] = values["translations"] or {}
     errors = survey_errors(
         title=values["title"],
+        intro=values["intro"],
         kind=survey.kind,
         language=values["language"],
         translations=values["translations"],

@@ -96,6 +96,16 @@ def test_bad_survey_fields_get_400(world, change, field):
     assert field in response.json()
 
 
+def test_an_introduction_over_2000_characters_is_refused_with_the_limit(world):
+    client = _api(world.hr_admin)
+    response = client.post(reverse("api-surveys"), {**BODY, "intro": "x" * 2001}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"intro": ["Keep the introduction under 2,000 characters."]}
+    assert not Survey.objects.exists()
+    response = client.post(reverse("api-surveys"), {**BODY, "intro": "x" * 2000}, format="json")
+    assert response.status_code == 201
+
+
 @pytest.mark.parametrize(
     ("translations", "message"),
     [

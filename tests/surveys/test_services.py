@@ -138,9 +138,34 @@ def test_a_survey_holds_at_most_max_questions(world):
     assert survey.questions.count() == MAX_QUESTIONS
 
 
+def test_an_introduction_over_2000_characters_is_refused_and_not_saved(world):
+    with pytest.raises(ValidationError) as excinfo:
+        survey_create(
+            organization=world.org, user=None, title="T", kind="ex", intro="x" * 2001, questions=[]
+        )
+    assert excinfo.value.message_dict == {
+        "intro": ["Keep the introduction under 2,000 characters."]
+    }
+    assert not world.org.surveys.exists()
+    survey = _draft(world, intro="Short.")
+    with pytest.raises(ValidationError) as excinfo:
+        survey_update(survey=survey, intro="x" * 200_000)
+    assert excinfo.value.message_dict == {
+        "intro": ["Keep the introduction under 2,000 characters."]
+    }
+    survey.refresh_from_db()
+    assert survey.intro == "Short."
+    survey_update(survey=survey, intro="x" * 2000)
+
+
 @pytest.mark.parametrize(
     "translations",
-    [{"fr": {"title": 5}}, {"fr": {"intro": ["Bonjour"]}}, {"fr": {"title": "x" * 201}}],
+    [
+        {"fr": {"title": 5}},
+        {"fr": {"intro": ["Bonjour"]}},
+        {"fr": {"title": "x" * 201}},
+        {"fr": {"intro": "x" * 2001}},
+    ],
 )
 def test_survey_update_refuses_translations_that_are_not_texts(world, translations):
     survey = _draft(world)

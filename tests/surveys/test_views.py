@@ -136,6 +136,28 @@ def test_create_from_scratch(world, login):
     assert survey.created_by == world.cx_manager.user
 
 
+def test_create_and_settings_refuse_an_introduction_over_2000_characters(world, login):
+    client = login(world.hr_admin)
+    data = {"title": "Pulse", "kind": "ex", "intro": "x" * 200_000, "language": "en"}
+    page = client.post(reverse("surveys:create"), data)
+    assert page.status_code == 200
+    assert "Keep the introduction under 2,000 characters." in page.content.decode()
+    assert not Survey.objects.exists()
+    survey = _draft(world.org, title="Pulse", intro="Short.")
+    data = {"title": "Pulse", "intro": "x" * 2001, "thank_you": "", "language": "en"}
+    page = client.post(reverse("surveys:edit", args=[survey.pk]), data)
+    assert 'maxlength="2000"' in page.content.decode()
+    assert "Keep the introduction under 2,000 characters." in page.content.decode()
+    survey.refresh_from_db()
+    assert survey.intro == "Short."
+    fr = {**data, "intro": "Short.", "other_languages": "fr"}
+    client.post(reverse("surveys:edit", args=[survey.pk]), fr)  # the French fields appear
+    page = client.post(reverse("surveys:edit", args=[survey.pk]), {**fr, "intro__fr": "x" * 2001})
+    assert "Keep the fr introduction under 2,000 characters." in page.content.decode()
+    survey.refresh_from_db()
+    assert survey.translations == {"fr": {}}
+
+
 def test_create_refuses_a_kind_the_role_cannot_author(world, login):
     response = login(world.cx_manager).post(
         reverse("surveys:create"), {"title": "Sneaky", "kind": "ex", "language": "en"}
