@@ -55,6 +55,9 @@ UNSENT_GRACE = dt.timedelta(minutes=10)
 # reminder right after sending, does not email anyone twice.
 REMIND_GAP = dt.timedelta(hours=12)
 PULSE_SEND_TIME = dt.time(9, 0, tzinfo=dt.UTC)
+# A pulse is planned for the coming months: a first round further ahead is a slip (year 9999,
+# 2062 for 2026) and would sit in the schedule doing nothing for years.
+LATEST_PULSE_START = dt.timedelta(days=365)
 
 
 # --- Invitations ------------------------------------------------------------------------------
@@ -406,6 +409,18 @@ def pulse_reminder_error(*, frequency: str, remind_after_days: int | None) -> st
     return None
 
 
+def pulse_start_error(*, starts_on: dt.date, today: dt.date) -> str | None:
+    """Why this first round is too far ahead, or None. (A past one only sets the rhythm of a
+    pulse already running: the form refuses a new one in the past.)"""
+    latest = today + LATEST_PULSE_START
+    if starts_on > latest:
+        return (
+            f"The first round cannot be more than {LATEST_PULSE_START.days} days ahead: "
+            f"pick a date up to {latest:%d %B %Y}."
+        )
+    return None
+
+
 @transaction.atomic
 def pulse_schedule_save(
     *,
@@ -432,6 +447,8 @@ def pulse_schedule_save(
         frequency=frequency, remind_after_days=remind_after_days
     ):
         errors["remind_after_days"] = reminder_error
+    if start_error := pulse_start_error(starts_on=starts_on, today=timezone.localdate()):
+        errors["starts_on"] = start_error
     if errors:
         raise ValidationError(errors)
     last = Cycle.objects.filter(survey=survey).order_by("-number").first()

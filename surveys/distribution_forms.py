@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from surveys.distribution import pulse_reminder_error
+from surveys.distribution import LATEST_PULSE_START, pulse_reminder_error, pulse_start_error
 from surveys.forms import IdsChoiceField
 from surveys.models import Frequency, Location, Organization, Person, PulseSchedule, Team
 
@@ -68,6 +68,8 @@ class PulseScheduleForm(forms.Form):
             )
         super().__init__(*args, **kw)
         self.schedule = schedule
+        latest = timezone.localdate() + LATEST_PULSE_START
+        self.fields["starts_on"].widget.attrs["max"] = latest.isoformat()
         self.fields["teams"] = _teams(organization)
         self.fields["teams"].help_text = "None ticked means the whole organisation."
 
@@ -81,13 +83,17 @@ class PulseScheduleForm(forms.Form):
         return data
 
     def clean_starts_on(self):
-        """A new start date cannot be past; a saved one may be (it sets the pulse's rhythm)."""
+        """A new start date cannot be past; a saved one may be (it sets the pulse's rhythm).
+        None may be more than a year ahead."""
         starts_on = self.cleaned_data["starts_on"]
+        today = timezone.localdate()
         kept = self.schedule is not None and starts_on == self.schedule.starts_on
-        if starts_on < timezone.localdate() and not kept:
+        if starts_on < today and not kept:
             raise forms.ValidationError(
                 "The first round cannot be in the past: pick today or a later date."
             )
+        if error := pulse_start_error(starts_on=starts_on, today=today):
+            raise forms.ValidationError(error)
         return starts_on
 
 

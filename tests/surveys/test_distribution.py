@@ -615,6 +615,27 @@ def test_schedule_rules(ex_survey, cx_survey, world):
     assert set(caught.value.message_dict) == {"frequency", "teams", "remind_after_days"}
 
 
+def test_a_first_round_more_than_365_days_ahead_is_refused(ex_survey):
+    def save(starts_on):
+        with time_machine.travel(dt.datetime(2026, 2, 27, 12, tzinfo=UTC), tick=False):
+            return pulse_schedule_save(
+                survey=ex_survey, frequency="monthly", teams=[], starts_on=starts_on,
+                remind_after_days=None,
+            )  # fmt: skip
+
+    for too_far in (dt.date(9999, 12, 31), dt.date(2027, 2, 28)):
+        with pytest.raises(ValidationError) as caught:
+            save(too_far)
+        assert caught.value.message_dict == {
+            "starts_on": [
+                "The first round cannot be more than 365 days ahead: "
+                "pick a date up to 27 February 2027."
+            ]
+        }
+    assert not PulseSchedule.objects.exists()
+    assert save(dt.date(2027, 2, 27)).starts_on == dt.date(2027, 2, 27)  # the last day allowed
+
+
 @pytest.fixture
 def weekly(ex_survey, staff, world):
     with time_machine.travel(dt.datetime(2026, 2, 20, 12, tzinfo=UTC), tick=False):
@@ -803,13 +824,14 @@ def test_editing_a_schedule_long_after_its_last_round_skips_the_missed_ones(week
 )
 def test_a_reminder_must_come_before_the_next_round(ex_survey, frequency, days, accepted):
     def save():
-        return pulse_schedule_save(
-            survey=ex_survey,
-            frequency=frequency,
-            teams=[],
-            starts_on=dt.date(2030, 1, 7),
-            remind_after_days=days,
-        )
+        with time_machine.travel(dt.datetime(2029, 12, 3, 12, tzinfo=UTC), tick=False):
+            return pulse_schedule_save(
+                survey=ex_survey,
+                frequency=frequency,
+                teams=[],
+                starts_on=dt.date(2030, 1, 7),
+                remind_after_days=days,
+            )
 
     if accepted:
         assert save().remind_after_days == days

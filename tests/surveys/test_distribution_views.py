@@ -178,18 +178,19 @@ def test_invitation_pages_are_not_for_cx_surveys(login, world, cx_survey):
 
 
 def test_pulse_schedule_form(login, world, ex_survey):
-    client = login(world.hr_admin)
-    assert client.get(url(ex_survey, "schedule/")).status_code == 200
-    response = client.post(
-        url(ex_survey, "schedule/"),
-        {
-            "frequency": "biweekly",
-            "starts_on": "2030-01-07",
-            "remind_after_days": "2",
-            "active": "on",
-            "teams": [world.team.pk],
-        },
-    )
+    with time_machine.travel(dt.datetime(2029, 12, 3, 12, tzinfo=dt.UTC), tick=False):
+        client = login(world.hr_admin)
+        assert client.get(url(ex_survey, "schedule/")).status_code == 200
+        response = client.post(
+            url(ex_survey, "schedule/"),
+            {
+                "frequency": "biweekly",
+                "starts_on": "2030-01-07",
+                "remind_after_days": "2",
+                "active": "on",
+                "teams": [world.team.pk],
+            },
+        )
     assert response.status_code == 302
     schedule = PulseSchedule.objects.get(survey=ex_survey)
     assert schedule.frequency == "biweekly"
@@ -223,6 +224,20 @@ def test_pulse_schedule_refuses_a_past_start_and_a_reminder_after_the_round(
         "The first round cannot be in the past: pick today or a later date."
     ]
     assert "remind after at most 6 days" in errors["remind_after_days"][0]
+    assert PulseSchedule.objects.count() == 0
+
+
+@pytest.mark.parametrize("starts_on", ["9999-12-31", "2027-02-28"])
+def test_pulse_schedule_refuses_a_start_more_than_a_year_ahead(login, world, ex_survey, starts_on):
+    with time_machine.travel(dt.datetime(2026, 2, 27, 12, tzinfo=dt.UTC), tick=False):
+        page = login(world.hr_admin).post(
+            url(ex_survey, "schedule/"), {"frequency": "weekly", "starts_on": starts_on}
+        )
+    assert page.status_code == 400
+    assert 'max="2027-02-27"' in page.content.decode()  # the date picker stops there too
+    assert page.context["form"].errors["starts_on"] == [
+        "The first round cannot be more than 365 days ahead: pick a date up to 27 February 2027."
+    ]
     assert PulseSchedule.objects.count() == 0
 
 
