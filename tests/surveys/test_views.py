@@ -818,6 +818,24 @@ def test_people_import_errors_are_shown_by_row(world, login):
     assert not Person.objects.filter(organization=world.org).exists()
 
 
+def test_people_preview_of_a_file_with_errors_says_a_preview_changes_nothing(world, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("people.csv", b"name,email,team\nBen,bad,Checkout\n")
+    response = login(world.hr_admin).post(
+        reverse("surveys:people"), {"file": upload, "action": "preview"}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Nothing was imported" not in body
+    assert (
+        "This file cannot be imported as it is. The preview changed nothing; fix these rows "
+        "and preview the file again:"
+    ) in body
+    assert "“bad” is not a valid email" in body
+    assert not Person.objects.filter(organization=world.org).exists()
+
+
 def test_people_import_rejects_a_non_csv_file(world, login):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
