@@ -427,6 +427,41 @@ def test_french_respondent_reads_the_page_in_french(client, survey):
     assert "Vous avez déjà répondu" in client.get(url).content.decode()
 
 
+@pytest.mark.parametrize(
+    ("language", "words", "required", "thanks"),
+    [
+        (
+            "de",
+            ("Überhaupt nicht wahrscheinlich", "Sehr zufrieden", "Antworten absenden"),
+            "Bitte beantworten Sie diese Frage.",
+            "Vielen Dank",
+        ),
+        (
+            "es",
+            ("Nada probable", "Muy satisfecho", "Enviar mis respuestas"),
+            "Responda a esta pregunta, por favor.",
+            "Gracias",
+        ),
+    ],
+)
+def test_german_and_spanish_respondents_get_buttons_and_labels_in_their_language(
+    client, survey, language, words, required, thanks
+):
+    survey.translations = {language: {"title": "Puls"}}
+    survey.save()
+    make_invitation(survey, token=TOKEN)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = f"{language},en;q=0.5"
+    url = f"/r/i/{TOKEN}/"
+    page = html.unescape(client.get(url).content.decode())
+    assert f'<html lang="{language}">' in page
+    for text in words:
+        assert text in page
+    missing = html.unescape(client.post(url, {"submission_key": "k1"}).content.decode())
+    assert required in missing
+    done = post_answers(client, url, survey)
+    assert f"<title>{thanks}" in client.get(done["Location"]).content.decode()
+
+
 def test_character_limit_is_written_as_the_language_writes_numbers(client, survey):
     survey.translations = {"fr": {"title": "Votre avis compte"}}
     survey.save()
