@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from config.api import IndexedListSerializer
 from surveys import services
+from surveys.languages import LANGUAGE_RE, is_language_code
 from surveys.models import (
     ConditionOp,
     Driver,
@@ -27,6 +28,7 @@ from surveys.permissions import authorable_kinds, can_author
 from surveys.selectors import membership_for_user
 from surveys.validation import (
     INTRO_TOO_LONG,
+    LANGUAGE_CODE_MESSAGE,
     MAX_INTRO_LENGTH,
     question_errors,
     translations_default_language_error,
@@ -135,8 +137,18 @@ class SurveyCreateSerializer(serializers.Serializer):
     thank_you = serializers.CharField(
         required=False, default="Thank you for your feedback.", allow_blank=True
     )
-    language = serializers.RegexField(r"^[a-z]{2}(-[a-z]{2})?$", max_length=8, default="en")
+    language = serializers.RegexField(
+        LANGUAGE_RE.pattern,
+        max_length=8,
+        default="en",
+        error_messages={"invalid": LANGUAGE_CODE_MESSAGE},
+    )
     questions = QuestionInputSerializer(many=True, allow_empty=False)
+
+    def validate_language(self, value: str) -> str:
+        if not is_language_code(value):
+            raise serializers.ValidationError(LANGUAGE_CODE_MESSAGE)
+        return value
 
     def validate(self, attrs):
         errors = [

@@ -9,8 +9,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language_info
 
+from surveys.languages import is_language_code, ui_language_names
 from surveys.models import ConditionOp, Driver, Question, QuestionType, Survey, SurveyKind
-from surveys.validation import INTRO_TOO_LONG, LANGUAGE_RE, MAX_ID, MAX_INTRO_LENGTH
+from surveys.validation import INTRO_TOO_LONG, LANGUAGE_CODE_MESSAGE, MAX_ID, MAX_INTRO_LENGTH
 
 MAX_CSV_BYTES = 2 * 1024 * 1024
 CSV_TOO_LARGE = f"The file is larger than {MAX_CSV_BYTES // 2**20} MB. Split it into smaller files."
@@ -126,8 +127,8 @@ class SurveyCreateForm(forms.Form):
 
     def clean_language(self) -> str:
         language = self.cleaned_data["language"].strip().lower()
-        if not LANGUAGE_RE.match(language):
-            raise ValidationError("Use a language code such as en or fr.")
+        if not is_language_code(language):
+            raise ValidationError(LANGUAGE_CODE_MESSAGE)
         return language
 
 
@@ -146,7 +147,9 @@ class SurveySettingsForm(forms.Form):
     other_languages = forms.CharField(
         required=False,
         help_text="Other languages respondents may read, as codes separated by commas (fr, de). "
-        "Each gets its own texts below and on every question.",
+        "Each gets its own texts below and on every question. Tandem's buttons and labels "
+        f"exist in {', '.join(ui_language_names())}; respondents reading another language see "
+        "them in English.",
     )
 
     def __init__(self, *args, survey: Survey, **kwargs):
@@ -169,9 +172,11 @@ class SurveySettingsForm(forms.Form):
     def clean_other_languages(self) -> list[str]:
         codes = [c.strip().lower() for c in self.cleaned_data["other_languages"].split(",")]
         codes = [c for c in codes if c]
-        bad = [c for c in codes if not LANGUAGE_RE.match(c)]
+        bad = [c for c in codes if not is_language_code(c)]
         if bad:
-            raise ValidationError(f"Not language codes: {', '.join(bad)}. Use codes such as fr.")
+            raise ValidationError(
+                f"Not language codes: {', '.join(bad)}. Use codes such as fr or pt-br."
+            )
         return list(dict.fromkeys(codes))
 
     def service_kwargs(self) -> dict:

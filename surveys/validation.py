@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 
+from surveys.languages import is_language_code
 from surveys.models import SCALES, ConditionOp, Driver, QuestionType, SurveyKind
 
-LANGUAGE_RE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
+LANGUAGE_CODE_MESSAGE = "Use a language code such as en, fr or pt-br."
 MAX_ID = 2**63 - 1  # the largest primary key a database can hold
 CHOICE_TYPES = {QuestionType.SINGLE, QuestionType.MULTI}
 MAX_CHOICE_LENGTH = 200
@@ -45,8 +46,8 @@ def survey_errors(
         errors["intro"] = INTRO_TOO_LONG
     if kind not in SurveyKind.values:
         errors["kind"] = f"Kind must be one of: {', '.join(SurveyKind.values)}."
-    if not LANGUAGE_RE.match(language or ""):
-        errors["language"] = "Use a language code such as en or fr."
+    if not is_language_code(language):
+        errors["language"] = LANGUAGE_CODE_MESSAGE
     message = _translations_error(translations, allowed={"title", "intro", "thank_you"})
     if message:
         errors["translations"] = message
@@ -137,7 +138,7 @@ def _translations_error(translations: dict, *, allowed: set[str]) -> str:
     if not isinstance(translations, dict):
         return "Translations must map a language code to texts."
     for language, texts in translations.items():
-        if not LANGUAGE_RE.match(str(language)):
+        if not is_language_code(language):
             return f"“{language}” is not a language code such as fr or de."
         if not isinstance(texts, dict) or set(texts) - allowed:
             return f"The {language} translation may only contain: {', '.join(sorted(allowed))}."

@@ -29,6 +29,7 @@ from surveys.forms import (
     condition_text,
     language_name,
 )
+from surveys.languages import has_ui_words, ui_language_names
 from surveys.library import template_get, templates_for_kinds
 from surveys.models import Membership, Person, Question, Role, Survey, SurveyStatus, Team
 from surveys.permissions import authorable_kinds, can_author, membership_required
@@ -162,6 +163,12 @@ def survey_detail(request, pk: int):
             _missing_translations(survey) if survey.status == SurveyStatus.DRAFT else []
         ),
         "language_name": language_name(survey.language),
+        # Languages whose respondents get the survey's texts but Tandem's buttons and labels
+        # in English: there is no catalogue of them (responses/locale) to read.
+        "english_ui_languages": [
+            language_name(code) for code in survey.languages if not has_ui_words(code)
+        ],
+        "ui_languages": ui_language_names(),
     }
     return render(request, "surveys/survey_detail.html", context)
 

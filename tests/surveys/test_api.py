@@ -88,6 +88,8 @@ def test_rule_errors_are_reported_on_the_question_that_breaks_them(world):
         ({"questions": []}, "questions"),
         ({"anonymous": "perhaps"}, "anonymous"),
         ({"language": "French"}, "language"),
+        ({"language": "xx"}, "language"),
+        ({"language": "en-zz"}, "language"),
     ],
 )
 def test_bad_survey_fields_get_400(world, change, field):
@@ -115,6 +117,7 @@ def test_an_introduction_over_2000_characters_is_refused_with_the_limit(world):
         ({"fr": {"help_text": "Aide"}}, "The fr translation needs the question text."),
         ({"fr": {"text": "x" * 501}}, "Keep the fr question under 500 characters."),
         ({"french": {"text": "Q ?"}}, "is not a language code"),
+        ({"xx": {"text": "Q ?"}}, "“xx” is not a language code"),
         ({"en": {"text": "Other wording"}}, "“en” is the survey's own language"),
     ],
 )

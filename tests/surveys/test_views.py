@@ -372,6 +372,28 @@ def test_publish_step_warns_of_missing_translations_and_still_publishes(world, l
     assert "Before you publish" not in body
 
 
+def test_detail_says_which_languages_get_buttons_and_labels_in_english(world, login):
+    survey = _draft(
+        world.org, title="Pulse", translations={"pt-br": {"title": "Pulso"}, "de": {}, "es": {}}
+    )
+    body = login(world.hr_admin).get(reverse("surveys:detail", args=[survey.pk])).content.decode()
+    assert (
+        "Tandem’s own buttons and labels (the send button, scale labels, messages) exist in "
+        "English, French, German, Spanish."
+    ) in body
+    assert "Respondents reading Brazilian Portuguese (pt-br) will see them in English" in body
+    # Not promised: the missing translations note no longer says "in their own language".
+    assert "Before you publish: some texts have no translation" in body
+    assert "buttons and labels in their own language" not in body
+
+
+def test_detail_of_a_survey_in_site_languages_promises_their_own_buttons(world, login):
+    survey = _draft(world.org, title="Pulse", translations={"de": {}, "fr-ca": {}})
+    body = login(world.hr_admin).get(reverse("surveys:detail", args=[survey.pk])).content.decode()
+    assert 'id="english-ui-languages"' not in body
+    assert "beside buttons and labels in their own language" in body
+
+
 def test_publish_step_of_a_fully_translated_survey_warns_of_nothing(world, login):
     survey = _draft(
         world.org,
@@ -394,6 +416,41 @@ def test_publishing_an_empty_survey_shows_the_reason(world, login):
     assert "Add at least one question" in response.content.decode()
     survey.refresh_from_db()
     assert survey.status == SurveyStatus.DRAFT
+
+
+@pytest.mark.parametrize(
+    ("language", "others", "field", "message"),
+    [
+        ("xx", "", "language", "Use a language code such as en, fr or pt-br."),
+        ("en", "fr, xx, en-zz", "other_languages", "Not language codes: xx, en-zz."),
+    ],
+)
+def test_settings_refuse_codes_that_are_not_languages(
+    world, login, language, others, field, message
+):
+    survey = _draft(world.org, title="Pulse")
+    data = {"title": "Pulse", "thank_you": "", "language": language, "other_languages": others}
+    page = login(world.hr_admin).post(reverse("surveys:edit", args=[survey.pk]), data)
+    assert page.status_code == 200
+    assert message in page.context["form"].errors[field][0]
+    survey.refresh_from_db()
+    assert survey.languages == ["en"]
+
+
+def test_settings_take_real_codes_as_typed(world, login):
+    survey = _draft(world.org, title="Pulse")
+    data = {"title": "Pulse", "thank_you": "", "language": "en", "other_languages": "pt-BR, es"}
+    response = login(world.hr_admin).post(reverse("surveys:edit", args=[survey.pk]), data)
+    assert response.status_code == 302
+    survey.refresh_from_db()
+    assert survey.languages == ["en", "es", "pt-br"]
+
+
+def test_create_refuses_an_invented_language(world, login):
+    data = {"title": "Pulse", "kind": "ex", "language": "xx"}
+    page = login(world.hr_admin).post(reverse("surveys:create"), data)
+    assert "Use a language code such as en, fr or pt-br." in page.content.decode()
+    assert not Survey.objects.exists()
 
 
 def test_settings_add_a_french_translation(world, login):
