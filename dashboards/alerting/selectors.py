@@ -23,6 +23,7 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from dashboards.anonymity import threshold_for
 from dashboards.forms import METRIC_TYPES
 from dashboards.models import (
     Alert,
@@ -33,7 +34,10 @@ from dashboards.models import (
     QuestionRollup,
     WebhookEndpoint,
 )
+from dashboards.reads import shared_reads
 from dashboards.selectors import participation, scores
+from dashboards.selectors.comments import comment_counts
+from dashboards.selectors.common import Filters
 from responses.models import Answer, Response, SentimentLabel
 from surveys.models import (
     Cycle,
@@ -230,18 +234,47 @@ def participation_figures(*, rule: AlertRule, survey: Survey, period: Period) ->
 
 def negative_comment_figures(*, rule: AlertRule, survey: Survey, period: Period) -> dict:
     """Number of negative comments of each scope group in one period (value), with respondents
-    and suppression from the score cells. Only counts: no comment is read."""
+    and suppression from the score cells. Only counts: no comment is read.
+
+    A group's count is the comment list's for the same group and range (comment_counts), so
+    it leaves out what the page leaves out: a hidden team's months, a team's month left out of
+    its quarter, a team's cell left out of a location. Counting the group's rollup rows whole
+    once counted a small hidden team's comment in its department, location and organisation.
+    Groups an alert may not speak of get no count (None)."""
     group_by = SCOPE_GROUP_BY[rule.scope]
-    cells = scores.score_cells(
-        survey=survey,
-        group_by=group_by,
-        period=rule.period,
-        start=period.start,
-        end=period.end,
-        **_narrowing(rule),
-    )
+    threshold = threshold_for(survey.organization)
+    at_most = _negatives_at_most(survey=survey, period=period, group_by=group_by)
+    # One read of the breakdowns every group's comments are decided on, not one per group.
+    with shared_reads():
+        cells = scores.score_cells(
+            survey=survey,
+            group_by=group_by,
+            period=rule.period,
+            start=period.start,
+            end=period.end,
+            question_ids=(),  # suppression and respondents only
+            **_narrowing(rule),
+        )
+        rows = [
+            {
+                "group": cell.group,
+                "suppressed": cell.suppressed,
+                "respondents": cell.respondents,
+                "neg": _negatives(survey, period, group_by, cell, at_most=at_most)
+                if not cell.suppressed and cell.respondents >= threshold
+                else None,
+            }
+            for cell in cells
+        ]
+    return _figures(rule, survey, rows, lambda r: r["neg"], lambda r: r["respondents"])
+
+
+def _negatives_at_most(*, survey: Survey, period: Period, group_by: str) -> dict:
+    """{group id (the survey's for the organisation): negative comments in the period}, before
+    anonymity leaves any out: an upper bound in one query, so that a group with none needs no
+    count of its own (most groups, most of the time: rules run after every scored response)."""
     id_path = scores.GROUP_BY[group_by][0] if scores.GROUP_BY[group_by] else "survey_id"
-    negatives = dict(
+    return dict(
         QuestionRollup.objects.filter(
             survey=survey,
             question__type=QuestionType.TEXT,
@@ -252,16 +285,23 @@ def negative_comment_figures(*, rule: AlertRule, survey: Survey, period: Period)
         .annotate(neg=Sum("neg"))
         .order_by()
     )
-    rows = [
-        {
-            "group": cell.group,
-            "suppressed": cell.suppressed,
-            "respondents": cell.respondents,
-            "neg": negatives.get(cell.group["id"] if cell.group else survey.id, 0),
-        }
-        for cell in cells
-    ]
-    return _figures(rule, survey, rows, lambda r: r["neg"], lambda r: r["respondents"])
+
+
+def _negatives(survey: Survey, period: Period, group_by: str, cell, *, at_most: dict) -> int:
+    """The negative comments the dashboards count for the cell's group over the period."""
+    group_id = cell.group["id"] if cell.group else survey.id
+    if group_id is None or not at_most.get(group_id):
+        return 0  # none to count, or the "No team"-style leftover (no alert speaks of it)
+    narrowing = {} if cell.group is None else {f"{group_by}_ids": (group_id,)}
+    filters = Filters(
+        organization=survey.organization,
+        survey=survey,
+        start=period.start,
+        end=period.end,
+        period="all",
+        **narrowing,
+    )
+    return comment_counts(filters=filters)[SentimentLabel.NEGATIVE]
 
 
 def response_scope(*, rule: AlertRule, response: Response) -> tuple | None:

@@ -73,6 +73,14 @@ def comments_queryset(*, filters: Filters) -> tuple[QuerySet, int]:
     return answers, hidden_teams
 
 
+def comment_counts(*, filters: Filters) -> dict:
+    """The comments the filters allow, by sentiment ({"total", "positive", "neutral",
+    "negative"}): the counts the comment list shows over them, from the rollups. Alerts on
+    negative comments count these too, so an alert never counts a comment the page hides."""
+    _, rollups, _ = _comments(filters)
+    return _counts(filters, rollups)
+
+
 def _comments(filters: Filters) -> tuple[QuerySet, Callable[[str], Q], int]:
     """The comments the filters allow, the same selection as a condition on rollup rows (for
     counting them; a function of their date field, "day" or "month"), and how many teams were
