@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.audit import AuditAction, audit_record
@@ -157,9 +158,20 @@ def _served(alert: Alert) -> Response | None:
 
 
 def _value_text(alert: Alert) -> str:
-    """A detractor alert's value with its question ('NPS 2 (“How likely…”)'): "2.0" alone said
-    neither. "" for other alerts, and when the response is gone or withheld."""
-    if alert.metric != AlertMetric.DETRACTOR or not alert.response_id or alert.withholds_response:
+    """An alert's value as a manager reads it, where the number alone says little: a detractor
+    answer with its question ('NPS 2 (“How likely…”)'), a group's count of negative comments
+    ("3 negative comments"), one negative comment's sentiment on its scale (it showed
+    "-0.9493"). "" for figures (shown as they are), and when the response is gone or withheld;
+    the API keeps the number."""
+    if alert.value is None or alert.withholds_response:
+        return ""
+    if alert.metric == AlertMetric.NEGATIVE_COMMENT:
+        if not alert.response_key:
+            count = round(alert.value)
+            return f"{count} negative comment{pluralize(count)}"
+        sentiment = f"{alert.value:.2f}"
+        return f"Negative comment (sentiment {sentiment}, on a scale from -1, most negative, to +1)"
+    if alert.metric != AlertMetric.DETRACTOR or not alert.response_id:
         return ""
     answers = selectors.detractor_answers(response_id=alert.response_id)
     return selectors.answer_label(answers[0]) if answers else ""

@@ -160,6 +160,31 @@ def test_detractor_alert_value_says_which_question(world, login, cx_alert, ex_al
     assert 'Value</dt><dd class="col-sm-8">-20.0</dd>' in other  # a figure: as before
 
 
+def test_negative_comment_alert_value_is_a_count_or_a_labelled_sentiment(world, login):
+    anonymous = SurveyFactory(organization=world.org, kind="ex", anonymous=True)
+    named = SurveyFactory(organization=world.org, kind="cx", anonymous=False)
+    question = QuestionFactory(survey=named, type="text")
+    response = response_with_answers(survey=named, team=world.team, answers={question: "Awful"})
+    counted, one, three = (
+        AlertFactory(organization=world.org, survey=survey, rule__metric="negative_comment", **f)
+        for survey, f in (
+            (anonymous, {"value": 1.0}),
+            (named, {"value": -0.9493, "response": response, "response_key": str(response.id)}),
+            (anonymous, {"value": 3.0}),
+        )
+    )
+
+    def value(membership, alert) -> str:
+        body = login(membership).get(url("alert-detail", alert.pk)).content.decode()
+        return body.split('Value</dt><dd class="col-sm-8">')[1].split("</dd>")[0]
+
+    assert value(world.hr_admin, counted) == "1 negative comment"
+    assert value(world.hr_admin, three) == "3 negative comments"
+    assert value(world.cx_manager, one) == (
+        "Negative comment (sentiment -0.95, on a scale from -1, most negative, to +1)"
+    )
+
+
 def test_ex_alert_has_no_served_by(world, login, ex_alert):
     body = login(world.hr_admin).get(url("alert-detail", ex_alert.pk)).content.decode()
     assert "Served by" not in body
