@@ -6,7 +6,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
 
-from dashboards.alerting.selectors import METRICS_FOR_KIND, owner_choices, survey_metrics
+from dashboards.alerting.selectors import (
+    METRICS_FOR_KIND,
+    RULE_CONDITION,
+    owner_choices,
+    rule_same_condition,
+    survey_metrics,
+)
 from dashboards.alerting.targets import target_refusal
 from dashboards.anonymity import NO_FOLLOW_UP_RULE, WEEKS_NOT_ANONYMOUS_RULE
 from dashboards.models import AlertCondition, AlertMetric, AlertRule, AlertScope, WebhookEndpoint
@@ -33,21 +39,7 @@ NOTE_MAX_LENGTH = 5000
 class AlertRuleForm(forms.ModelForm):
     class Meta:
         model = AlertRule
-        fields = [
-            "name",
-            "survey",
-            "metric",
-            "condition",
-            "threshold",
-            "drop_points",
-            "period",
-            "scope",
-            "department",
-            "team",
-            "location",
-            "owners",
-            "active",
-        ]
+        fields = ["name", *RULE_CONDITION, "owners", "active"]
         help_texts = {
             "survey": "Detractor follow-ups skip anonymous surveys (a rule for one of them alone "
             "is refused).",
@@ -106,7 +98,27 @@ class AlertRuleForm(forms.ModelForm):
         for scope_value, field in SCOPE_FIELDS.items():
             if scope != scope_value:
                 data[field] = None
+        if not self.errors:
+            self._clean_same_condition(data)
         return data
+
+    def _clean_same_condition(self, data: dict) -> None:
+        """Two rules with one condition raise every alert twice: name the one there is."""
+        rule = AlertRule(
+            pk=self.instance.pk,
+            organization_id=self.instance.organization_id,
+            kind=self.kind,
+            **{field: data.get(field) for field in RULE_CONDITION},
+        )
+        twin = rule_same_condition(rule=rule)
+        if twin is not None:
+            paused = "" if twin.active else " (paused)"
+            self.add_error(
+                None,
+                f"The rule “{twin.name}”{paused} already has this condition (same survey, "
+                "metric, threshold, period and scope): a second rule would raise each of its "
+                "alerts twice. Edit that rule instead, adding owners to it.",
+            )
 
     def _clean_survey_metric(self, survey: Survey, metric: str) -> None:
         """A rule on a metric its survey does not measure would save and never fire."""

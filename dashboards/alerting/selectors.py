@@ -370,6 +370,42 @@ def negative_comments(*, response_id: int) -> list[Answer]:
     )
 
 
+# What makes two rules raise the same alerts: the same survey (or every survey), metric,
+# condition and its numbers, period and scope group (their names and owners may differ).
+RULE_CONDITION = (
+    "survey",
+    "metric",
+    "condition",
+    "threshold",
+    "drop_points",
+    "period",
+    "scope",
+    "department",
+    "team",
+    "location",
+)
+
+
+def rule_condition(rule: AlertRule) -> tuple:
+    """The rule's condition, its relations as ids."""
+    return tuple(rule.serializable_value(name) for name in RULE_CONDITION)
+
+
+def rule_same_condition(*, rule: AlertRule) -> AlertRule | None:
+    """Another rule of the organisation and kind with the rule's condition (active or not),
+    the oldest: a second one would raise each of its alerts twice."""
+    return (
+        AlertRule.objects.filter(
+            organization_id=rule.organization_id,
+            kind=rule.kind,
+            **dict(zip(RULE_CONDITION, rule_condition(rule), strict=True)),
+        )
+        .exclude(pk=rule.pk)
+        .order_by("id")
+        .first()
+    )
+
+
 def rules_applying(*, organization_id, kind, survey_id) -> QuerySet[AlertRule]:
     """Active rules of the organisation and kind, for this survey or for every survey. The
     arguments may be values or OuterRef()s (an EXISTS on the survey row)."""

@@ -67,6 +67,8 @@ def alert_rules_evaluate(*, survey_id: int, response_id: int | None = None) -> l
        negative comments. An anonymous survey (EX or CX) gets no per-response finding: its
        negative comments are counted per group, and detractor rules skip it.
     3. Each finding becomes an alert unless that rule, scope and period already has one.
+       Rules with one condition (saved before the form refused that) are evaluated once, as
+       their oldest: one alert, to all their owners, not one per rule.
     """
     survey = Survey.objects.select_related("organization").filter(id=survey_id).first()
     if survey is None:
@@ -85,14 +87,22 @@ def alert_rules_evaluate(*, survey_id: int, response_id: int | None = None) -> l
         )
     day = timezone.localdate(response.submitted_at) if response else timezone.localdate()
     created = []
-    for rule in rules:
-        for finding in _findings(rule, survey, response, day):
-            alert = _alert_create(rule=rule, survey=survey, finding=finding)
+    for twins in _same_conditions(rules):
+        for finding in _findings(twins[0], survey, response, day):
+            alert = _alert_create(twins=twins, survey=survey, finding=finding)
             if alert is not None:
                 created.append(alert)
     if created:
         logger.info("alerts: survey %s raised %s alert(s)", survey_id, len(created))
     return created
+
+
+def _same_conditions(rules: list[AlertRule]) -> list[list[AlertRule]]:
+    """The rules grouped by condition (selectors.RULE_CONDITION), each group oldest first."""
+    groups: dict[tuple, list[AlertRule]] = {}
+    for rule in sorted(rules, key=lambda rule: rule.id):
+        groups.setdefault(selectors.rule_condition(rule), []).append(rule)
+    return list(groups.values())
 
 
 def survey_has_listeners(*, survey_id: int) -> bool:
@@ -295,16 +305,18 @@ def _drop_message(
 # --- Creating an alert with its notifications ----------------------------------------------------
 
 
-def _alert_create(*, rule: AlertRule, survey: Survey, finding: Finding) -> Alert | None:
-    """Create the alert and its outbox messages in one transaction; None if it already exists."""
+def _alert_create(*, twins: list[AlertRule], survey: Survey, finding: Finding) -> Alert | None:
+    """Create the alert of the first of `twins` (rules with one condition) and its outbox
+    messages in one transaction; None if one of them already has it."""
+    rule = twins[0]
     identity = {
-        "rule": rule,
         "scope_key": finding.scope_key,
         "period_key": finding.period.key,
         "response_key": str(finding.response_id or ""),
     }
-    if Alert.objects.filter(**identity).exists():
+    if Alert.objects.filter(rule__in=twins, **identity).exists():
         return None
+    identity["rule"] = rule
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
@@ -320,15 +332,17 @@ def _alert_create(*, rule: AlertRule, survey: Survey, finding: Finding) -> Alert
                 previous_value=finding.previous_value,
                 message=finding.message,
             )
-            messages = _alert_messages_write(alert=alert, rule=rule)
+            messages = _alert_messages_write(alert=alert, twins=twins)
             outbox_enqueue(message_ids=[message.id for message in messages])
     except IntegrityError:
         return None  # a concurrent evaluation raised it first
     return alert
 
 
-def _alert_messages_write(*, alert: Alert, rule: AlertRule) -> list[OutboxMessage]:
-    """One email per owner with an address, one webhook per active alert endpoint of the kind."""
+def _alert_messages_write(*, alert: Alert, twins: list[AlertRule]) -> list[OutboxMessage]:
+    """One email per owner (of any of the rules with the alert's condition) with an address,
+    one webhook per active alert endpoint of the kind."""
+    rule = twins[0]
     common = {
         "organization_id": alert.organization_id,
         "survey_kind": alert.survey.kind,
@@ -337,7 +351,7 @@ def _alert_messages_write(*, alert: Alert, rule: AlertRule) -> list[OutboxMessag
     }
     subject = f"[Tandem] {rule.name}: {alert.scope_label}, {alert.period_label}"
     body = f"{alert.message}\n\nSurvey: {alert.survey.title}\nOpen the alert: {alert_url(alert)}\n"
-    emails = sorted({owner.email for owner in rule.owners.all() if owner.email})
+    emails = sorted({owner.email for twin in twins for owner in twin.owners.all() if owner.email})
     messages = [
         OutboxMessage(
             **common,

@@ -509,6 +509,45 @@ def test_ex_rule_on_engagement_needs_agreement_questions_participation_does_not(
     assert list(AlertRule.objects.values_list("metric", flat=True)) == ["participation"]
 
 
+@pytest.mark.parametrize(("active", "named"), [(True, "“Teams”"), (False, "“Teams” (paused)")])
+def test_a_second_rule_with_the_same_condition_is_refused_naming_the_first(
+    world, login, active, named
+):
+    first = AlertRuleFactory(
+        organization=world.org, name="Teams", threshold=0, scope="team", team=world.team
+    )
+    first.active = active
+    first.save()
+    client = login(world.hr_admin)
+
+    refused = client.post(url("alert-rule-create"), rule_data(world, name="Again"))
+    other = client.post(url("alert-rule-create"), rule_data(world, name="Other", threshold="5"))
+    edited = client.post(url("alert-rule-edit", first.pk), rule_data(world, name="Renamed"))
+
+    assert refused.status_code == 400
+    [message] = refused.context["form"].non_field_errors()
+    assert message.startswith(f"The rule {named} already has this condition")
+    assert message in refused.content.decode()  # shown above the form
+    assert (other.status_code, edited.status_code) == (302, 302)  # another threshold; itself
+    assert sorted(AlertRule.objects.values_list("name", flat=True)) == ["Other", "Renamed"]
+
+
+def test_a_rule_edited_into_anothers_condition_is_refused(world, login):
+    AlertRuleFactory(
+        organization=world.org, name="Teams", threshold=0, scope="team", team=world.team
+    )
+    second = AlertRuleFactory(
+        organization=world.org, name="Five", threshold=5, scope="team", team=world.team
+    )
+
+    response = login(world.hr_admin).post(url("alert-rule-edit", second.pk), rule_data(world))
+
+    assert response.status_code == 400
+    assert "“Teams”" in response.context["form"].non_field_errors()[0]
+    second.refresh_from_db()
+    assert second.threshold == 5.0
+
+
 def test_rule_form_keeps_only_the_scopes_own_target(world, login):
     data = rule_data(world, scope="organization", condition="drop", drop_points="10")
 

@@ -404,6 +404,25 @@ def test_re_running_creates_no_duplicate_alert_or_message(world, ex_survey):
     assert OutboxMessage.objects.count() == 2  # one email, one webhook
 
 
+def test_two_rules_with_one_condition_raise_one_alert_to_both_owners(world, ex_survey):
+    # Saved before the form refused the second: same survey, metric, threshold, period, scope.
+    last = respond(ex_survey, world.team, [0, 0, 0, 0, 0])  # eNPS -100
+    second_owner = UserFactory(email="second@example.com")
+    first = rule(world, threshold=0, scope="team", survey=ex_survey)
+    rule(world, threshold=0, scope="team", survey=ex_survey, owners=[second_owner])
+    other = rule(world, threshold=10, scope="team", survey=ex_survey)  # another condition
+
+    alerts = evaluate(ex_survey, last)
+
+    assert sorted(alert.rule_id for alert in alerts) == [first.id, other.id]
+    emails = OutboxMessage.objects.filter(alert__rule=first, kind=OutboxKind.EMAIL)
+    assert sorted(emails.values_list("target", flat=True)) == sorted(
+        [world.hr_admin.user.email, "second@example.com"]
+    )
+    assert alert_rules_evaluate(survey_id=ex_survey.id) == []
+    assert Alert.objects.count() == 2
+
+
 def test_alert_writes_an_email_per_owner_and_a_webhook_per_endpoint_of_its_kind(world, ex_survey):
     last = respond(ex_survey, world.team, [0, 0, 0, 0, 0])
     second_owner = UserFactory(email="second@example.com")
