@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.audit import AuditAction, audit_record
@@ -102,23 +103,30 @@ def _assignable_users(alert: Alert):
 @membership_required(*INBOX_ROLES)
 def alert_list(request):
     status = request.GET.get("status") or ACTIVE
-    if status not in (ACTIVE, "all", *AlertStatus.values):
-        status = ACTIVE
+    filters = [(ACTIVE, "Active"), *AlertStatus.choices, ("all", "All")]
     alerts = selectors.alert_list(membership=request.membership)
     times = {
         name: _duration_text(value)
         for name, value in selectors.alert_response_times(alerts=alerts).items()
     }
+    context = {"status": status, "filters": filters, "times": times, **_nav(request)}
+    if status not in dict(filters):
+        # Said, not silently read as "Active": a mistyped link would list other alerts.
+        context["refusal"] = _unknown_status(status, filters)
+        return render(request, "dashboards/alerts/list.html", context, status=400)
     if status == ACTIVE:
         alerts = alerts.exclude(status=AlertStatus.RESOLVED)
     elif status != "all":
         alerts = alerts.filter(status=status)
-    page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
-    filters = [(ACTIVE, "Active"), *AlertStatus.choices, ("all", "All")]
-    return render(
-        request,
-        "dashboards/alerts/list.html",
-        {"page": page, "status": status, "filters": filters, "times": times, **_nav(request)},
+    context["page"] = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "dashboards/alerts/list.html", context)
+
+
+def _unknown_status(status: str, filters: list[tuple[str, str]]) -> str:
+    labels = [label for _, label in filters]
+    return (
+        f"There is no status “{Truncator(status).chars(40)}” to filter alerts by. Choose "
+        f"{', '.join(labels[:-1])} or {labels[-1]}."
     )
 
 

@@ -96,6 +96,23 @@ def test_inbox_filters_by_status(world, login, ex_alert):
     assert url("alert-detail", ex_alert.pk) not in only_resolved
 
 
+@pytest.mark.parametrize("role", ["hr_admin", "team_lead", "outsider"])
+def test_inbox_says_an_unknown_status_is_unknown_instead_of_listing_active_alerts(
+    world, login, ex_alert, role
+):
+    response = login(world.member(role)).get(url("alerts"), {"status": "closed"})
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert (
+        "There is no status “closed” to filter alerts by. Choose Active, Open, Acknowledged, "
+        "Resolved or All."
+    ) in body
+    assert url("alert-detail", ex_alert.pk) not in body
+    filters = body.split('aria-label="Filter by status"')[1].split("</ul>")[0]
+    assert "active" not in filters.replace("?status=active", "")  # none pretends to be shown
+
+
 def test_inbox_refuses_staff_anonymous_and_post(world, login, client):
     assert client.get(url("alerts")).status_code == 302  # to the sign-in page
     assert login(world.hr_admin).post(url("alerts")).status_code == 405
