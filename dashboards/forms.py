@@ -298,3 +298,10 @@ class CommentFilterForm(forms.Form):
             ),
             Submit("", "Filter comments", css_class="btn-sm"),
         )
+
+
+class FollowUpPageForm(forms.Form):
+    """Which page of the CX page's detractor follow-ups (newest first): its Older and Newer
+    links keep the other filters."""
+
+    follow_ups_page = forms.IntegerField(min_value=1, required=False, label="Follow-up page")

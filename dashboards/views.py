@@ -27,7 +27,12 @@ from django.views.decorators.http import require_GET
 from config.audit import AuditAction, audit_record
 from dashboards import results_cache
 from dashboards.exports import FORMATS, export_response
-from dashboards.forms import CommentFilterForm, DashboardFilterForm, LinkFilterForm
+from dashboards.forms import (
+    CommentFilterForm,
+    DashboardFilterForm,
+    FollowUpPageForm,
+    LinkFilterForm,
+)
 from dashboards.reads import shared_reads
 from dashboards.selectors.comments import comment_list, comments_table
 from dashboards.selectors.common import (
@@ -58,7 +63,8 @@ DASHBOARD_ROLES = {
     "cx": (Role.CX_MANAGER, Role.TEAM_LEAD),
     "link": (Role.HR_ADMIN, Role.CX_MANAGER),
 }
-BUILDERS = {SurveyKind.EX: ex_dashboard, SurveyKind.CX: cx_dashboard}
+# The forms a page's query string is validated by (those it has).
+_FILTER_FORMS = ("form", "comment_form", "follow_up_form")
 
 
 def _surveys_in_org(request, names: tuple[str, ...]) -> None:
@@ -130,13 +136,19 @@ def _results_page(request, kind: str) -> tuple[dict, int]:
     )
     comment_form = CommentFilterForm(request.GET, keep=_kept_filters(form))
     context = {"form": form, "comment_form": comment_form, "kind": kind}
-    if not (form.is_valid() and comment_form.is_valid()):
+    if kind == SurveyKind.CX:
+        context["follow_up_form"] = FollowUpPageForm(request.GET)
+    if not all(context[name].is_valid() for name in _FILTER_FORMS if name in context):
         return context, 400
     filters = filters_from_form(cleaned=form.cleaned_data, membership=membership)
     context["filters"] = filters
     if filters.survey is None:
         return context, 200
-    context.update(BUILDERS[kind](filters=filters))
+    if kind == SurveyKind.CX:
+        page = context["follow_up_form"].cleaned_data["follow_ups_page"] or 1
+        context.update(cx_dashboard(filters=filters, follow_ups_page=page))
+    else:
+        context.update(ex_dashboard(filters=filters))
     if context["has_comments"]:
         wanted = comment_form.cleaned_data
         context["comment_filters"] = {
@@ -262,7 +274,7 @@ PAGES = {
 def _filter_errors(context: dict) -> list[dict]:
     """Each invalid query parameter of the page's filter forms: its name, its label and why."""
     errors = []
-    for form in (context[key] for key in ("form", "comment_form") if key in context):
+    for form in (context[key] for key in _FILTER_FORMS if key in context):
         for name, messages in form.errors.items():
             field = name != NON_FIELD_ERRORS
             for message in messages:

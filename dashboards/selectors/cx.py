@@ -3,20 +3,33 @@ agent, and detractor follow-ups (non-anonymous surveys only)."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from collections.abc import Iterator
+from itertools import groupby
+from operator import itemgetter
+
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from dashboards import metrics
 from dashboards.anonymity import NOT_ENOUGH, PROTECTS_ANOTHER, suppressed_groups
 from dashboards.models import Alert, AlertMetric
 from dashboards.selectors.common import Filters, answers_in_scope
 from dashboards.selectors.figures import NO_DATA, breakdown, present_metrics, series
+from dashboards.selectors.raw import CHUNK
 from dashboards.selectors.scores import metric_question, scored_questions
 from dashboards.selectors.tables import Table
+from responses.models import Answer
 from surveys.models import Person, QuestionType
 
 CX_METRICS = [("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES")]
 FIGURE = {"nps": "score", "csat": "score", "ces": "mean"}
-FOLLOW_UPS = 50
+FOLLOW_UPS = 50  # detractor follow-ups a page
+_FOLLOW_UP_FIELDS = (
+    "response_id",
+    "response__submitted_at",
+    "response__team__name",
+    "response__agent__name",
+)
 # People who could have served the customers in the selection. Above this, the page asks for a
 # team (or department, location) before listing agents: a table of thousands of agents helps
 # nobody, and at 1M answers building it read every answer in range (~1 s) and drew 5,000 rows.
@@ -88,13 +101,10 @@ def agent_breakdown(*, filters: Filters, metric_list: list[tuple[str, str]]) -> 
     return table
 
 
-def detractor_follow_ups(*, filters: Filters) -> dict:
-    """Detractor responses of a non-anonymous survey, newest first: one item per response with
-    its low answers (0-6 on a 0-10 question, 1-2 on CSAT: the alert rules' definition) and its
-    follow-up alert when one was raised. `count` is of responses, not answers."""
-    if filters.survey.anonymous:
-        return {"available": False, "items": [], "count": 0}
-    low = (
+def _low_answers(filters: Filters) -> QuerySet[Answer]:
+    """The detractor answers in the selection: 0-6 on a 0-10 question, 1-2 on CSAT (the alert
+    rules' definition)."""
+    return (
         answers_in_scope(filters)
         .filter(
             Q(question__type=QuestionType.NPS, value_int__lte=6)
@@ -102,49 +112,68 @@ def detractor_follow_ups(*, filters: Filters) -> dict:
         )
         .filter(value_int__isnull=False)
     )
+
+
+def _follow_up_items(low: QuerySet[Answer], *, stream: bool = False) -> Iterator[dict]:
+    """One item per response of `low`, newest first, with its low answers and its follow-up
+    alert (the latest detractor alert about it, or None).
+
+    One ordered pass over the answers, grouped by response as they come: `stream` reads them
+    with a database iterator, so that an export of every follow-up keeps one response in memory
+    at a time (a page's 50 are read at once: a server-side cursor costs round trips)."""
+    alert = Alert.objects.filter(
+        response_id=OuterRef("response_id"), metric=AlertMetric.DETRACTOR
+    ).order_by("-id")
+    rows = (
+        low.annotate(
+            alert_id=Subquery(alert.values("id")[:1]),
+            alert_status=Subquery(alert.values("status")[:1]),
+        )
+        .values(*_FOLLOW_UP_FIELDS, "question__text", "value_int", "alert_id", "alert_status")
+        .order_by("-response__submitted_at", "-response_id", "question__order", "question_id")
+    )
+    read = rows.iterator(chunk_size=CHUNK) if stream else rows
+    for _, group in groupby(read, key=itemgetter("response_id")):
+        answers = list(group)
+        first = answers[0]
+        item = {field: first[field] for field in _FOLLOW_UP_FIELDS}
+        item["answers"] = [
+            {"question__text": a["question__text"], "value_int": a["value_int"]} for a in answers
+        ]
+        item["alert"] = first["alert_id"] and {
+            "id": first["alert_id"],
+            "status": first["alert_status"],
+        }
+        yield item
+
+
+def detractor_follow_ups(*, filters: Filters, page: int = 1) -> dict:
+    """One page (FOLLOW_UPS, newest first) of the detractor responses of a non-anonymous
+    survey, with their low answers and follow-up alerts. `count` is of responses, not answers;
+    `page` is the Paginator's page (a number past the last gives the last)."""
+    if filters.survey.anonymous:
+        return {"available": False, "items": [], "count": 0, "page": None}
+    low = _low_answers(filters)
     # DISTINCT over the response's own columns: one row per response however many of its
     # answers are low (the ordering's columns are among them, as DISTINCT requires).
-    items = list(
-        low.values(
-            "response_id", "response__submitted_at", "response__team__name", "response__agent__name"
-        )
+    responses = (
+        low.values("response_id", "response__submitted_at")
         .distinct()
-        .order_by("-response__submitted_at", "-response_id")[:FOLLOW_UPS]
+        .order_by("-response__submitted_at", "-response_id")
     )
-    ids = [item["response_id"] for item in items]
-    answers: dict[int, list[dict]] = {}
-    for answer in (
-        low.filter(response_id__in=ids)
-        .values("response_id", "question__text", "value_int")
-        .order_by("question__order", "question_id")
-    ):
-        answers.setdefault(answer["response_id"], []).append(answer)
-    alerts = {
-        alert["response_id"]: alert
-        for alert in Alert.objects.filter(response_id__in=ids, metric=AlertMetric.DETRACTOR).values(
-            "id", "response_id", "status"
-        )
-    }
-    for item in items:
-        item["answers"] = answers[item["response_id"]]
-        item["alert"] = alerts.get(item["response_id"])
-    count = low.values("response_id").distinct().count()
-    return {"available": True, "items": items, "count": count}
+    shown = Paginator(responses, FOLLOW_UPS).get_page(page)
+    ids = [row["response_id"] for row in shown.object_list]
+    items = list(_follow_up_items(low.filter(response_id__in=ids))) if ids else []
+    return {"available": True, "items": items, "count": shown.paginator.count, "page": shown}
 
 
-def follow_ups_table(follow_ups: dict) -> Table:
-    """The follow-ups for the exports, saying so when they are the latest of more."""
-    shown, count = len(follow_ups["items"]), follow_ups["count"]
-    caption = "Detractor follow-ups"
-    table = Table(
-        key="follow-ups",
-        caption=f"{caption}: the latest {shown} of {count}" if count > shown else caption,
-        sheet=caption,
-        headers=["Response", "Submitted", "Team", "Agent", "Low answers", "Alert status"],
-    )
-    for item in follow_ups["items"]:
-        table.rows.append(
-            [
+def follow_ups_table(*, filters: Filters) -> Table:
+    """Every follow-up of the selection, for the exports (not only the page's): the rows are
+    read as the file streams."""
+
+    def rows() -> Iterator[list]:
+        for item in _follow_up_items(_low_answers(filters), stream=True):
+            yield [
                 item["response_id"],
                 item["response__submitted_at"],
                 item["response__team__name"] or "No team",
@@ -152,11 +181,16 @@ def follow_ups_table(follow_ups: dict) -> Table:
                 "; ".join(f"{a['question__text']}: {a['value_int']}" for a in item["answers"]),
                 item["alert"]["status"] if item["alert"] else "",
             ]
-        )
-    return table
+
+    return Table(
+        key="follow-ups",
+        caption="Detractor follow-ups",
+        headers=["Response", "Submitted", "Team", "Agent", "Low answers", "Alert status"],
+        rows=rows(),
+    )
 
 
-def cx_dashboard(*, filters: Filters) -> dict:
+def cx_dashboard(*, filters: Filters, follow_ups_page: int = 1) -> dict:
     metric_list = present_metrics(filters, CX_METRICS)
     trends = series(filters=filters, metrics=metric_list, caption="Score trends", key="trends")
     by_team = breakdown(
@@ -178,10 +212,10 @@ def cx_dashboard(*, filters: Filters) -> dict:
         if too_many or filters.survey.anonymous
         else agent_breakdown(filters=filters, metric_list=metric_list)
     )
-    follow_ups = detractor_follow_ups(filters=filters)
+    follow_ups = detractor_follow_ups(filters=filters, page=follow_ups_page)
     tables = [trends, by_team, by_location, by_agent]
     if follow_ups["available"]:
-        tables.append(follow_ups_table(follow_ups))
+        tables.append(follow_ups_table(filters=filters))
     return {
         "metrics": metric_list,
         "trends": trends,

@@ -416,7 +416,12 @@ def test_anonymous_cx_survey_has_no_follow_ups(world, login):
     store(survey=survey, team=world.team, columns={csat: [1, 1, 1, 1, 1]})
     rebuild(survey)
     page = login(world.cx_manager).get("/dashboards/cx/", {**MARCH_FILTER, "survey": survey.id})
-    assert page.context["follow_ups"] == {"available": False, "items": [], "count": 0}
+    assert page.context["follow_ups"] == {
+        "available": False,
+        "items": [],
+        "count": 0,
+        "page": None,
+    }
     assert "detractors cannot be followed up one by one" in page.content.decode()
 
 

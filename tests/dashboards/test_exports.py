@@ -126,9 +126,10 @@ def test_xlsx_has_a_sheet_per_table_and_text_cells_for_formulas(data, login):
     assert formula.value == '\'=HYPERLINK("http://evil")' and formula.data_type == "s"
 
 
-def test_follow_ups_export_says_when_it_holds_the_latest_of_more(data, login, monkeypatch):
+def test_follow_ups_export_holds_them_all_when_the_page_shows_a_part(data, login, monkeypatch):
     """CSAT 1-2 in March: Front desk's 2 and 1 (Ann), Night shift's 1 (Bob): 3 responses. With
-    room for 2, the export says "the latest 2 of 3" as the page does; the sheet keeps its name."""
+    pages of 2, the page shows "1–2 of 3" and the export all 3 (newest first: the same time,
+    so the latest stored first); the sheet keeps its name."""
     monkeypatch.setattr(cx, "FOLLOW_UPS", 2)
     client = login(data.world.cx_manager)
 
@@ -136,8 +137,8 @@ def test_follow_ups_export_says_when_it_holds_the_latest_of_more(data, login, mo
     page = client.get("/dashboards/cx/", MARCH_FILTER).content.decode()
     workbook = _xlsx(client.get("/dashboards/export/cx.xlsx", MARCH_FILTER))
 
-    follow_ups = _section(rows, "Detractor follow-ups: the latest 2 of 3")
-    assert rows[rows.index(["Detractor follow-ups: the latest 2 of 3"]) + 1] == [
+    follow_ups = _section(rows, "Detractor follow-ups")
+    assert rows[rows.index(["Detractor follow-ups"]) + 1] == [
         "Response",
         "Submitted",
         "Team",
@@ -148,10 +149,11 @@ def test_follow_ups_export_says_when_it_holds_the_latest_of_more(data, login, mo
     assert [row[2:5] for row in follow_ups] == [
         ["Night shift", "Bob", "How satisfied were you?: 1"],
         ["Front desk", "Ann", "How satisfied were you?: 1"],
+        ["Front desk", "Ann", "How satisfied were you?: 2"],
     ]
-    assert "the latest 2 of 3" in page
+    assert "newest first: 1–2 of 3" in page
     sheet = list(workbook["Detractor follow-ups"].iter_rows(values_only=True))
-    assert sheet[0][0] == "Detractor follow-ups: the latest 2 of 3" and len(sheet) == 4
+    assert sheet[0][0] == "Detractor follow-ups" and len(sheet) == 5
 
 
 def test_follow_ups_export_of_all_of_them_says_nothing_more(data, login):
