@@ -63,6 +63,8 @@ DASHBOARD_ROLES = {
     "cx": (Role.CX_MANAGER, Role.TEAM_LEAD),
     "link": (Role.HR_ADMIN, Role.CX_MANAGER),
 }
+# Who gets the pages' POST buttons (the CX page's "Open follow-up"): page.html's form for them.
+ACTION_ROLES = {"cx": (Role.CX_MANAGER,)}
 # The forms a page's query string is validated by (those it has).
 _FILTER_FORMS = ("form", "comment_form", "follow_up_form")
 
@@ -324,7 +326,11 @@ def _page(request, name: str):
     return render(
         request,
         "dashboards/page.html",
-        {"title": page.title, "content": mark_safe(content["html"])},  # noqa: S308 - our template's output
+        {
+            "title": page.title,
+            "content": mark_safe(content["html"]),  # noqa: S308 - our template's output
+            "actions_form": request.membership.role in ACTION_ROLES.get(name, ()),
+        },
         status=status,
     )
 

@@ -3,6 +3,7 @@
     alert_rules_evaluate(*, survey_id, response_id=None) -> list[Alert]   (the worker, after scoring)
     alert_rules_sweep() -> int                                            (beat: finished cycles)
     response_webhooks_queue(*, response_id) -> int                        (opt-in new-response hooks)
+    follow_up_open(*, response_id, user) -> (Alert | None, bool)          (the CX page, by hand)
 
 An alert is created once per rule, scope group and period (and response, for per-response
 rules): the unique constraint makes re-runs harmless. Its emails and webhooks are written to the
@@ -28,8 +29,10 @@ from dashboards.models import (
     Alert,
     AlertCondition,
     AlertMetric,
+    AlertNote,
     AlertPeriod,
     AlertRule,
+    AlertScope,
     OutboxKind,
     OutboxMessage,
     WebhookEndpoint,
@@ -78,13 +81,7 @@ def alert_rules_evaluate(*, survey_id: int, response_id: int | None = None) -> l
         return []  # the usual case, once per scored response: nothing more to load
     response = None
     if response_id is not None:
-        response = (
-            Response.objects.select_related(
-                "team__department", "location", "agent", "survey__organization"
-            )
-            .filter(id=response_id, survey=survey)
-            .first()
-        )
+        response = _response_with_scope(response_id, survey=survey)
     day = timezone.localdate(response.submitted_at) if response else timezone.localdate()
     created = []
     for twins in _same_conditions(rules):
@@ -95,6 +92,18 @@ def alert_rules_evaluate(*, survey_id: int, response_id: int | None = None) -> l
     if created:
         logger.info("alerts: survey %s raised %s alert(s)", survey_id, len(created))
     return created
+
+
+def _response_with_scope(response_id: int, **more) -> Response | None:
+    """The response with what its alerts' scope and message name (team, department, location,
+    agent, organisation)."""
+    return (
+        Response.objects.select_related(
+            "team__department", "location", "agent", "survey__organization"
+        )
+        .filter(id=response_id, **more)
+        .first()
+    )
 
 
 def _same_conditions(rules: list[AlertRule]) -> list[list[AlertRule]]:
@@ -305,18 +314,25 @@ def _drop_message(
 # --- Creating an alert with its notifications ----------------------------------------------------
 
 
-def _alert_create(*, twins: list[AlertRule], survey: Survey, finding: Finding) -> Alert | None:
+def _alert_create(
+    *, twins: list[AlertRule], survey: Survey, finding: Finding, opened_by=None
+) -> Alert | None:
     """Create the alert of the first of `twins` (rules with one condition) and its outbox
-    messages in one transaction; None if one of them already has it."""
+    messages in one transaction; None if one of them already has it, or if the response's
+    follow-up was opened by hand. `opened_by`: the member who opened it by hand (follow_up_open),
+    its assignee; the rule is then unsaved when none applies (the alert has none)."""
     rule = twins[0]
     identity = {
         "scope_key": finding.scope_key,
         "period_key": finding.period.key,
         "response_key": str(finding.response_id or ""),
     }
-    if Alert.objects.filter(rule__in=twins, **identity).exists():
+    if rule.pk is not None and Alert.objects.filter(rule__in=twins, **identity).exists():
         return None
-    identity["rule"] = rule
+    if opened_by is None and rule.metric == AlertMetric.DETRACTOR and _opened_by_hand(finding):
+        return None
+    identity["rule"] = rule if rule.pk is not None else None
+    now = timezone.now()
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
@@ -331,7 +347,14 @@ def _alert_create(*, twins: list[AlertRule], survey: Survey, finding: Finding) -
                 value=finding.value,
                 previous_value=finding.previous_value,
                 message=finding.message,
+                created_at=now,
+                assignee=opened_by,
+                first_response_at=now if opened_by is not None else None,
             )
+            if opened_by is not None:
+                who = opened_by.get_username()
+                body = f"Follow-up opened by {who} from the customer dashboard; assigned to {who}."
+                AlertNote.objects.create(alert=alert, author=opened_by, body=body, created_at=now)
             messages = _alert_messages_write(alert=alert, twins=twins)
             outbox_enqueue(message_ids=[message.id for message in messages])
     except IntegrityError:
@@ -351,7 +374,9 @@ def _alert_messages_write(*, alert: Alert, twins: list[AlertRule]) -> list[Outbo
     }
     subject = f"[Tandem] {rule.name}: {alert.scope_label}, {alert.period_label}"
     body = f"{alert.message}\n\nSurvey: {alert.survey.title}\nOpen the alert: {alert_url(alert)}\n"
-    emails = sorted({owner.email for twin in twins for owner in twin.owners.all() if owner.email})
+    emails = sorted(
+        {owner.email for twin in twins if twin.pk for owner in twin.owners.all() if owner.email}
+    )
     messages = [
         OutboxMessage(
             **common,
@@ -370,6 +395,79 @@ def _alert_messages_write(*, alert: Alert, twins: list[AlertRule]) -> list[Outbo
         for e in endpoints
     ]
     return OutboxMessage.objects.bulk_create(messages)
+
+
+# --- A follow-up opened by hand ------------------------------------------------------------------
+
+
+def follow_up_open(*, response_id: int, user) -> tuple[Alert | None, bool]:
+    """The detractor follow-up alert of one response, opened by a CX manager (the CX page's
+    "Open follow-up"): (the alert, whether it is new), or (None, False) when the response has
+    no detractor answer. Callers check the response is of a non-anonymous CX survey of the
+    member's organisation.
+
+    1. Under a lock on the response, a detractor alert about it already there is the one (a
+       second click, a colleague's, a rule's): nothing is created.
+    2. Else the alert is built as a detractor rule's (_detractor_findings: scope, period, value
+       and message): of the oldest active detractor rule for the survey whose scope holds the
+       response, emailed to its owners; with none, of no rule, for the organisation and the
+       response's month. Webhooks as for every new alert.
+    3. It is assigned to `user`, who has responded to it (first_response_at), with a note
+       saying who opened it.
+    """
+    with transaction.atomic():
+        # Alerts of no rule have no unique constraint to fall back on: two clicks wait here.
+        list(Response.objects.select_for_update().filter(pk=response_id).values_list("pk"))
+        existing = _follow_up_of(response_id=response_id)
+        if existing is not None:
+            return existing, False
+        response = _response_with_scope(response_id)
+        survey = response.survey
+        day = timezone.localdate(response.submitted_at)
+        rules = selectors.rules_for_survey(survey=survey).filter(metric=AlertMetric.DETRACTOR)
+        for twins in [*_same_conditions(list(rules)), [_rule_of_none(survey)]]:
+            findings = _detractor_findings(twins[0], survey, response, day)
+            if findings:
+                alert = _alert_create(
+                    twins=twins, survey=survey, finding=findings[0], opened_by=user
+                )
+                if alert is None:  # a rule raised it meanwhile
+                    return _follow_up_of(response_id=response_id), False
+                return alert, True
+    return None, False
+
+
+def _follow_up_of(*, response_id: int) -> Alert | None:
+    """The latest detractor alert about the response (a rule's or opened by hand): the one the
+    CX page links the response's row to."""
+    return (
+        Alert.objects.filter(response_id=response_id, metric=AlertMetric.DETRACTOR)
+        .order_by("-id")
+        .first()
+    )
+
+
+def _opened_by_hand(finding: Finding) -> bool:
+    """Whether the finding's response has a detractor alert of no rule (opened by hand, or of
+    a deleted rule): a rule then raises no second one."""
+    return Alert.objects.filter(
+        rule__isnull=True,
+        metric=AlertMetric.DETRACTOR,
+        response_key=str(finding.response_id),
+    ).exists()
+
+
+def _rule_of_none(survey: Survey) -> AlertRule:
+    """What a follow-up opened by hand is built by when no detractor rule holds the response:
+    an unsaved rule with the form's defaults (the whole organisation, by month)."""
+    return AlertRule(
+        organization=survey.organization,
+        kind=survey.kind,
+        name="Detractor follow-up",
+        metric=AlertMetric.DETRACTOR,
+        scope=AlertScope.ORGANIZATION,
+        period=AlertPeriod.MONTH,
+    )
 
 
 # --- New-response webhooks -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/assign/", views.alert_assign, name="alert-assign"),
     path("<int:pk>/notes/", views.alert_note, name="alert-note"),
     path("<int:pk>/resolve/", views.alert_resolve, name="alert-resolve"),
+    path("follow-ups/<int:response_pk>/", views.follow_up_open, name="alert-follow-up-open"),
     path("rules/", views.rule_list, name="alert-rules"),
     path("rules/new/", views.rule_create, name="alert-rule-create"),
     path("rules/<int:pk>/", views.rule_edit, name="alert-rule-edit"),

@@ -11,13 +11,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.audit import AuditAction, audit_record
-from dashboards.alerting import actions, selectors
+from dashboards.alerting import actions, selectors, services
 from dashboards.alerting.forms import (
     AlertRuleForm,
     AssignForm,
@@ -294,6 +295,42 @@ def _alert_form_post(request, alert: Alert, form, *, slot: str, act, done: str, 
         messages.success(request, done)
     elif unchanged is not None:
         messages.info(request, unchanged(form.cleaned_data))
+    return redirect("dashboards:alert-detail", pk=alert.pk)
+
+
+def _response_to_follow_up(request, pk: int) -> Response:
+    """A response of the member's organisation (else 404) whose customer a CX manager may
+    follow up: of a customer survey (the only kind CX managers own) that is not anonymous
+    (else 403)."""
+    response = get_object_or_404(
+        Response.objects.select_related("survey"),
+        pk=pk,
+        survey__organization_id=request.membership.organization_id,
+    )
+    if not _owns(request.membership, response.survey.kind):
+        raise PermissionDenied("Only the owners of this kind of survey follow up its responses.")
+    if selectors.is_protected(response.survey):
+        raise PermissionDenied("Responses to an anonymous survey are never followed up one by one.")
+    return response
+
+
+@require_POST
+@membership_required(Role.CX_MANAGER)
+def follow_up_open(request, response_pk: int):
+    """The CX page's "Open follow-up" on a detractor's row without one: the alert a detractor
+    rule raises, assigned to the member (services.follow_up_open); a second click finds it."""
+    response = _response_to_follow_up(request, response_pk)
+    alert, created = services.follow_up_open(response_id=response.pk, user=request.user)
+    if alert is None:
+        return HttpResponseBadRequest(
+            "This response has no detractor answer (0–6 on NPS, 1–2 on CSAT): there is no "
+            "follow-up to open.",
+            content_type="text/plain; charset=utf-8",
+        )
+    if created:
+        messages.success(request, "Follow-up opened and assigned to you.")
+    else:
+        messages.info(request, "This response already has a follow-up: here it is.")
     return redirect("dashboards:alert-detail", pk=alert.pk)
 
 

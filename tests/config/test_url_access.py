@@ -561,6 +561,22 @@ URL_ACCESS: list[Check] = [
         kw=pk_of("alerts", "cx"),
         **CX_CX,
     ),
+    # CX managers open a detractor's follow-up; the world's CX responses (CSAT 4) have no
+    # detractor answer (400), and the EX survey is anonymous, of the other kind besides.
+    *url(
+        "dashboards:alert-follow-up-open",
+        (403, 400, 403, 403, L, 403),
+        post=True,
+        kw=lambda s: {"response_pk": s.cx.responses.order_by("id").first().pk},
+        theirs=(403, 404, 403, 403, L, 403),
+    ),
+    *url(
+        "dashboards:alert-follow-up-open",
+        (403, 403, 403, 403, L, 403),
+        post=True,
+        kw=lambda s: {"response_pk": s.ex.responses.order_by("id").first().pk},
+        label="ex",
+    ),
     *url("dashboards:alert-rules", (200, 200, 403, 403, L, 200)),
     *url("dashboards:alert-rule-create", (200, 200, 403, 403, L, 200)),
     # A complete CX rule is saved; the same rule naming the other organisation's survey, team or
