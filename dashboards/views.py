@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.http import Http404, HttpResponseBadRequest, QueryDict
@@ -91,6 +92,16 @@ def _kept_filters(form) -> dict[str, str]:
     return {name: form.data[name] for name in form.base_fields if form.data.get(name)}
 
 
+def _raw_export_query(membership: Membership, form) -> str | None:
+    """The raw responses export's query string for the page's filters (its dates written out,
+    as the page shows them), or None when the member may not export the survey's responses one
+    by one (an anonymous survey, or not its kind's owner: raw_export's rules)."""
+    survey = form.cleaned_data["survey"]
+    if survey.anonymous or not can_author(membership, survey.kind):
+        return None
+    return urlencode(_kept_filters(form))
+
+
 # --- Page builders: (context, status), after the page's check ----------------------------------
 
 
@@ -151,6 +162,7 @@ def _results_page(request, kind: str) -> tuple[dict, int]:
         context.update(cx_dashboard(filters=filters, follow_ups_page=page))
     else:
         context.update(ex_dashboard(filters=filters))
+    context["raw_export_query"] = _raw_export_query(membership, form)
     if context["has_comments"]:
         wanted = comment_form.cleaned_data
         context["comment_filters"] = {
@@ -434,12 +446,8 @@ def export(request, dashboard: str, fmt: str):
     page = PAGES[dashboard]
     page.check(request)
     context, status = page.build(request)
-    if status != 200:  # a short answer naming the bad parameters, not an HTML page saved as CSV
-        lines = [f"- {e['name'] or e['label']}: {e['message']}" for e in _filter_errors(context)]
-        return HttpResponseBadRequest(
-            "\n".join(["Some filters are not valid, so nothing was exported:", *lines, ""]),
-            content_type="text/plain; charset=utf-8",
-        )
+    if status != 200:
+        return _export_refused(context)
     tables = list(context.get("tables", []))
     if context.get("has_comments"):
         tables.append(comments_table(filters=context["filters"], **context["comment_filters"]))
@@ -454,18 +462,43 @@ def export(request, dashboard: str, fmt: str):
     return export_response(tables=tables, name=dashboard, fmt=fmt)
 
 
+def _export_refused(context: dict) -> HttpResponseBadRequest:
+    """A short answer naming the bad parameters, not an HTML page saved as CSV."""
+    lines = [f"- {e['name'] or e['label']}: {e['message']}" for e in _filter_errors(context)]
+    return HttpResponseBadRequest(
+        "\n".join(["Some filters are not valid, so nothing was exported:", *lines, ""]),
+        content_type="text/plain; charset=utf-8",
+    )
+
+
 @require_GET
 @membership_required(Role.HR_ADMIN, Role.CX_MANAGER)
 def raw_export(request, pk: int, fmt: str):
-    """Every response of a non-anonymous survey, for its kind's owner (HR admin / CX manager)."""
+    """The responses of a non-anonymous survey, for its kind's owner (HR admin / CX manager),
+    under the page's filters (date range, department, team, location; the same defaults)."""
     if fmt not in FORMATS:
         raise Http404("No such export.")
-    survey = get_object_or_404(Survey, pk=pk, organization_id=request.membership.organization_id)
-    if not can_author(request.membership, survey.kind):
+    membership = request.membership
+    survey = get_object_or_404(Survey, pk=pk, organization_id=membership.organization_id)
+    if not can_author(membership, survey.kind):
         raise PermissionDenied("Only the survey's owners export its responses.")
     if survey.anonymous:
         raise PermissionDenied("Responses to an anonymous survey are never exported one by one.")
+    _surveys_in_org(request, ("survey",))
+    form = DashboardFilterForm(
+        request.GET,
+        organization=membership.organization,
+        kinds=(survey.kind,),
+        default_survey=survey,
+    )
+    if form.is_valid() and form.cleaned_data["survey"] != survey:
+        form.add_error("survey", f"This export is of “{survey.title}”: leave the survey out.")
+    if not form.is_valid():
+        return _export_refused({"form": form})
+    filters = filters_from_form(cleaned=form.cleaned_data, membership=membership)
     _audit(request, AuditAction.RESPONSES_VIEW, survey, export="raw", format=fmt)
     return export_response(
-        tables=[raw_responses_table(survey=survey)], name=f"survey-{survey.pk}-responses", fmt=fmt
+        tables=[raw_responses_table(filters=filters)],
+        name=f"survey-{survey.pk}-responses",
+        fmt=fmt,
     )

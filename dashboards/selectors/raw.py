@@ -1,4 +1,5 @@
-"""Raw responses of a non-anonymous survey, one row per response, read with a database iterator.
+"""Raw responses of a non-anonymous survey, one row per response, read with a database iterator,
+under a dashboard's filters (date range, department, team, location).
 
 The answers are read in one ordered pass (`.iterator()`, a server-side cursor on PostgreSQL) and
 grouped by response as they stream, so an export of a million responses keeps one response in
@@ -11,9 +12,8 @@ from collections.abc import Iterator
 from itertools import groupby
 from operator import itemgetter
 
+from dashboards.selectors.common import Filters, answers_in_scope
 from dashboards.selectors.tables import Table
-from responses.models import Answer
-from surveys.models import Survey
 
 CHUNK = 2000
 _RESPONSE_FIELDS = (
@@ -46,13 +46,15 @@ def _display(value_int, value_text, value_choices):
     return value_text
 
 
-def raw_responses_table(*, survey: Survey) -> Table:
-    """Every response with every answer. Callers check the survey is not anonymous."""
+def raw_responses_table(*, filters: Filters) -> Table:
+    """Every response of the filters' survey, range and team, department or location, with
+    every answer. Callers check the survey is not anonymous."""
+    survey = filters.survey
     if survey.anonymous:
         raise ValueError("Raw responses of an anonymous survey are never exported.")
     questions = list(survey.questions.order_by("order", "id").values_list("id", "text"))
     answers = (
-        Answer.objects.filter(response__survey=survey)
+        answers_in_scope(filters)
         .order_by("response_id")
         .values_list(*_RESPONSE_FIELDS, "question_id", "value_int", "value_text", "value_choices")
     )

@@ -27,6 +27,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 
 from dashboards.scoring import survey_rebuild
+from dashboards.selectors.common import Filters
 from surveys.models import Person, Question, Survey, SurveyKind, Team
 from tests.factories import (
     PersonFactory,
@@ -55,6 +56,17 @@ def store(
         response_with_answers(
             survey=survey, team=team, answers=answers, submitted_at=when, **fields
         )
+
+
+def march_filters(survey: Survey) -> Filters:
+    """MARCH_FILTER's filters of a survey, for the whole organisation (as the selectors take them)."""
+    return Filters(
+        organization=survey.organization,
+        survey=survey,
+        start=dt.date(2026, 3, 1),
+        end=dt.date(2026, 3, 31),
+        period="month",
+    )
 
 
 def rebuild(*surveys: Survey) -> None:

@@ -4,21 +4,26 @@ injection neutralised in both formats; raw responses only for non-anonymous surv
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from dashboards.anonymity import PROTECTS_ANOTHER
 from dashboards.exports import cell_safe
+from dashboards.forms import default_start
 from dashboards.selectors import cx
 from dashboards.selectors.raw import raw_responses_table
 from dashboards.selectors.tables import HIDDEN
 from surveys.models import SurveyKind
-from tests.dashboards.dashdata import MARCH_FILTER, ex_cx, rebuild, store
+from tests.dashboards.dashdata import MARCH_FILTER, ex_cx, march_filters, rebuild, store
 from tests.factories import QuestionFactory, SurveyFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -250,7 +255,9 @@ def test_export_errors(data, login):
 
 
 def test_raw_export_of_a_non_anonymous_survey(data, login):
-    response = login(data.world.cx_manager).get(f"/dashboards/surveys/{data.cx.id}/responses.csv")
+    response = login(data.world.cx_manager).get(
+        f"/dashboards/surveys/{data.cx.id}/responses.csv", MARCH_FILTER
+    )
     assert response.status_code == 200
     rows = _csv(response)
     assert rows[1] == [
@@ -266,7 +273,7 @@ def test_raw_export_of_a_non_anonymous_survey(data, login):
         "Tell us more",
     ]
     body = rows[2:]
-    assert len(body) == 17  # every response
+    assert len(body) == 17  # every response of March
     by_agent = {}
     for row in body:
         by_agent.setdefault(row[6], []).append(row[8])
@@ -276,14 +283,17 @@ def test_raw_export_of_a_non_anonymous_survey(data, login):
 
 
 def test_raw_export_xlsx(data, login):
-    response = login(data.world.cx_manager).get(f"/dashboards/surveys/{data.cx.id}/responses.xlsx")
+    response = login(data.world.cx_manager).get(
+        f"/dashboards/surveys/{data.cx.id}/responses.xlsx", MARCH_FILTER
+    )
     rows = list(_xlsx(response).active.iter_rows(min_row=3, values_only=True))
     assert len(rows) == 17
 
 
 def test_raw_export_reads_rows_only_while_streaming(data):
+    filters = march_filters(data.cx)
     with CaptureQueriesContext(connection) as built:
-        table = raw_responses_table(survey=data.cx)
+        table = raw_responses_table(filters=filters)
     assert len(built) == 1  # the question headers; the answers are read as the file streams
     with CaptureQueriesContext(connection) as streamed:
         assert len(list(table.rows)) == 17
@@ -317,8 +327,162 @@ def test_raw_export_of_non_anonymous_ex_for_hr_admin(world, login):
     question = QuestionFactory(survey=survey, type="nps")
     store(survey=survey, team=world.team, columns={question: [9, 3]})
     client = login(world.hr_admin)
-    assert len(_csv(client.get(f"/dashboards/surveys/{survey.id}/responses.csv"))) == 4
+    export = client.get(f"/dashboards/surveys/{survey.id}/responses.csv", MARCH_FILTER)
+    assert len(_csv(export)) == 4
     assert client.get(f"/dashboards/surveys/{survey.id}/responses.pdf").status_code == 404
+
+
+# --- Raw responses under the page's filters --------------------------------------------------------
+
+
+def _raw(client, survey, params=None):
+    return client.get(f"/dashboards/surveys/{survey.id}/responses.csv", params or {})
+
+
+def _teams(response) -> list[str]:
+    """The team of each exported response (sorted)."""
+    return sorted(row[2] for row in _csv(response)[2:])
+
+
+def test_raw_export_honours_the_pages_team_department_and_location(data, login):
+    """March: Front desk 6, Night shift 6, Kitchen 5. Each team has its own department and
+    location (the factories')."""
+    client = login(data.world.cx_manager)
+    team, night = data.world.team, data.world.other_team
+
+    assert _teams(_raw(client, data.cx, {**MARCH_FILTER, "team": team.id})) == ["Front desk"] * 6
+    by_department = _raw(client, data.cx, {**MARCH_FILTER, "department": night.department_id})
+    assert _teams(by_department) == ["Night shift"] * 6
+    by_location = _raw(client, data.cx, {**MARCH_FILTER, "location": data.kitchen.location_id})
+    assert _teams(by_location) == ["Kitchen"] * 5
+
+
+def test_raw_export_honours_the_date_range_and_the_pages_default_one(data, login):
+    """Besides March's 17: Front desk on 2 April (CSAT 3) and today (CSAT 2). Without dates the
+    export is the page's default range, the last six months: today's only."""
+    store(
+        survey=data.cx,
+        team=data.world.team,
+        columns={data.csat: [3]},
+        when=dt.datetime(2026, 4, 2, 12, 0, tzinfo=dt.UTC),
+    )
+    store(survey=data.cx, team=data.world.team, columns={data.csat: [2]}, when=timezone.now())
+    client = login(data.world.cx_manager)
+
+    april = _csv(_raw(client, data.cx, {"start": "2026-04-01", "end": "2026-04-30"}))
+    march_to_april = _raw(client, data.cx, {"start": "2026-03-01", "end": "2026-04-30"})
+    default = _csv(_raw(client, data.cx))
+
+    assert [row[8] for row in april[2:]] == ["3"]
+    assert len(_csv(march_to_april)) == 2 + 18
+    assert [row[8] for row in default[2:]] == ["2"]
+
+
+@pytest.mark.parametrize(
+    ("params", "line"),
+    [
+        ({"start": "2026-13-01"}, "- start: Enter a valid date."),
+        ({"start": "2026-04-01", "end": "2026-03-01"}, "- end: The end date must be on or after"),
+        ({"period": "decade"}, "- period: Select a valid choice. decade is not one of"),
+        ({"team": "x"}, "- team: Select a valid choice."),
+    ],
+)
+def test_raw_export_with_bad_filters_is_a_400_naming_them(data, login, params, line):
+    response = _raw(login(data.world.cx_manager), data.cx, params)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    text = response.content.decode()
+    assert text.startswith("Some filters are not valid, so nothing was exported:") and line in text
+
+
+def test_raw_export_refuses_a_team_of_another_department_or_organisation(data, login):
+    client = login(data.world.cx_manager)
+    team, night = data.world.team, data.world.other_team
+    mixed = _raw(client, data.cx, {"team": team.id, "department": night.department_id})
+    theirs = _raw(
+        client, data.cx, {"team": TeamFactory(organization=data.world.outsider.organization).id}
+    )
+
+    assert mixed.status_code == 400 and f"- team: {team.name} is not in" in mixed.content.decode()
+    assert theirs.status_code == 400 and "- team: Select a valid choice." in theirs.content.decode()
+
+
+def test_raw_export_of_one_survey_refuses_another_named_in_the_query(data, login):
+    client = login(data.world.cx_manager)
+    other = SurveyFactory(organization=data.world.org, kind=SurveyKind.CX, anonymous=False)
+    outside = SurveyFactory(organization=data.world.outsider.organization, kind=SurveyKind.CX)
+
+    named = _raw(client, data.cx, {"survey": other.id})
+
+    assert named.status_code == 400
+    assert "- survey: This export is of “CSAT”: leave the survey out." in named.content.decode()
+    assert _raw(client, data.cx, {"survey": data.cx.id}).status_code == 200
+    assert _raw(client, data.cx, {"survey": outside.id}).status_code == 404
+
+
+def _raw_links(page) -> dict[str, dict[str, list[str]]]:
+    """The page's raw export links: {"csv" or "xlsx": the query}, none when not offered."""
+    html = page.content.decode()
+    links = {}
+    for fmt in ("csv", "xlsx"):
+        found = re.search(rf'id="raw-export-{fmt}" href="([^"]*)"', html)
+        if found:
+            url = urlsplit(found.group(1).replace("&amp;", "&"))
+            links[fmt] = (url.path, parse_qs(url.query))
+    return links
+
+
+def test_cx_page_links_the_raw_export_of_its_filters(data, login):
+    client = login(data.world.cx_manager)
+    params = {**MARCH_FILTER, "team": data.world.other_team.id}
+
+    links = _raw_links(client.get("/dashboards/cx/", params))
+
+    query = {key: [str(value)] for key, value in {**params, "survey": data.cx.id}.items()}
+    assert links == {
+        "csv": (f"/dashboards/surveys/{data.cx.id}/responses.csv", query),
+        "xlsx": (f"/dashboards/surveys/{data.cx.id}/responses.xlsx", query),
+    }
+    assert _teams(client.get(links["csv"][0], query)) == ["Night shift"] * 6
+
+
+def test_cx_page_without_dates_links_the_raw_export_of_its_default_range(data, login):
+    today = timezone.localdate()
+    links = _raw_links(login(data.world.cx_manager).get("/dashboards/cx/"))
+    assert links["csv"][1]["end"] == [today.isoformat()]
+    assert links["csv"][1]["start"] == [default_start(today).isoformat()]
+
+
+def test_ex_page_links_the_raw_export_of_a_non_anonymous_survey_only(data, login):
+    survey = SurveyFactory(organization=data.world.org, kind=SurveyKind.EX, anonymous=False)
+    question = QuestionFactory(survey=survey, type="nps")
+    store(survey=survey, team=data.world.team, columns={question: [9, 3]})
+    rebuild(survey)
+    client = login(data.world.hr_admin)
+
+    named = _raw_links(client.get("/dashboards/ex/", {**MARCH_FILTER, "survey": survey.id}))
+    anonymous = _raw_links(client.get("/dashboards/ex/", {**MARCH_FILTER, "survey": data.ex.id}))
+
+    assert named["csv"][0] == f"/dashboards/surveys/{survey.id}/responses.csv"
+    assert len(_csv(client.get(*named["csv"]))) == 2 + 2
+    assert anonymous == {}
+
+
+def test_no_raw_export_link_for_team_leads_or_anonymous_cx_surveys(data, login):
+    anonymous = SurveyFactory(organization=data.world.org, kind=SurveyKind.CX, anonymous=True)
+    store(
+        survey=anonymous,
+        team=data.world.team,
+        columns={QuestionFactory(survey=anonymous, type="csat"): [4] * 5},
+    )
+    rebuild(anonymous)
+    manager = login(data.world.cx_manager)
+    assert (
+        _raw_links(manager.get("/dashboards/cx/", {**MARCH_FILTER, "survey": anonymous.id})) == {}
+    )
+    lead = login(data.world.team_lead)
+    assert _raw_links(lead.get("/dashboards/cx/", {**MARCH_FILTER, "survey": data.cx.id})) == {}
+    assert _raw_links(lead.get("/dashboards/ex/", MARCH_FILTER)) == {}
 
 
 # --- Audit -------------------------------------------------------------------------------------------
@@ -328,7 +492,7 @@ def test_exports_raw_responses_and_comments_are_audited(data, login):
     from surveys.models import AuditLog
 
     client = login(data.world.cx_manager)
-    client.get(f"/dashboards/surveys/{data.cx.id}/responses.csv")
+    client.get(f"/dashboards/surveys/{data.cx.id}/responses.csv", MARCH_FILTER)
     client.get("/dashboards/export/cx.csv", MARCH_FILTER)
     client.get("/dashboards/cx/", MARCH_FILTER)
     entries = list(

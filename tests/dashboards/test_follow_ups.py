@@ -24,9 +24,15 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from dashboards.selectors import cx
-from dashboards.selectors.common import Filters
 from surveys.models import Survey, SurveyKind
-from tests.dashboards.dashdata import MARCH_FILTER, main_of, rebuild, signed_in, store
+from tests.dashboards.dashdata import (
+    MARCH_FILTER,
+    main_of,
+    march_filters,
+    rebuild,
+    signed_in,
+    store,
+)
 from tests.factories import AlertFactory, AlertRuleFactory, QuestionFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
@@ -205,13 +211,7 @@ def test_exports_hold_every_follow_up_of_the_range_whatever_the_page(follow_ups,
 
 
 def test_the_follow_ups_of_an_export_are_read_while_it_streams(follow_ups):
-    filters = Filters(
-        organization=follow_ups.world.org,
-        survey=follow_ups.survey,
-        start=dt.date(2026, 3, 1),
-        end=dt.date(2026, 3, 31),
-        period="month",
-    )
+    filters = march_filters(follow_ups.survey)
     with CaptureQueriesContext(connection) as built:
         table = cx.follow_ups_table(filters=filters)
     assert len(built) == 0
