@@ -140,10 +140,8 @@ def _follow_up_items(low: QuerySet[Answer], *, stream: bool = False) -> Iterator
         item["answers"] = [
             {"question__text": a["question__text"], "value_int": a["value_int"]} for a in answers
         ]
-        item["alert"] = first["alert_id"] and {
-            "id": first["alert_id"],
-            "status": first["alert_status"],
-        }
+        alert_id = first["alert_id"]
+        item["alert"] = {"id": alert_id, "status": first["alert_status"]} if alert_id else None
         yield item
 
 
