@@ -39,14 +39,43 @@ def test_answer_page_fits_a_phone_and_passes_axe(phone_page, link_url):
     page.goto(link_url)
     # Nothing wider than the screen: no sideways scrolling on a 360 px phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    # NPS buttons are big enough to tap (44 px is the usual guidance).
+    # NPS buttons are big enough to tap: 44 px tall (the usual guidance), and at least 28 px wide
+    # with all 11 in one row.
     sizes = page.eval_on_selector_all(
-        ".scale-nps label", "els => els.map(e => [e.offsetWidth, e.offsetHeight])"
+        ".scale-nps label",
+        "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])",
     )
     assert len(sizes) == 11
-    assert min(w for w, _ in sizes) >= 40 and min(h for _, h in sizes) >= 44
+    assert min(w for w, _ in sizes) >= 28 and min(h for _, h in sizes) >= 44
     screenshot(page, "answer-phone")
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_nps_buttons_are_one_row_on_a_phone(browser, link_url, width):
+    """0 to 10 in one row at 320 and 375 px, tappable, with the end labels under the row's ends
+    (not 0-5 over 6-10, which left "10 · Extremely likely" under empty space)."""
+    context = browser.new_context(viewport={"width": width, "height": 800}, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(link_url)
+        labels = page.locator(".scale-nps label")
+        assert labels.count() == 11
+        first, last = labels.first.bounding_box(), labels.last.bounding_box()
+        assert first["y"] == last["y"]
+        boxes = [labels.nth(i).bounding_box() for i in range(11)]
+        assert len({round(box["y"]) for box in boxes}) == 1
+        assert min(box["width"] for box in boxes) >= 28
+        assert min(box["height"] for box in boxes) >= 44
+        # The end labels start under 0 and end under 10.
+        ends = page.locator(".scale-ends span")
+        low, high = ends.first.bounding_box(), ends.last.bounding_box()
+        assert abs(low["x"] - first["x"]) < 1
+        assert abs((high["x"] + high["width"]) - (last["x"] + last["width"])) < 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        screenshot(page, f"answer-nps-{width}")
+    finally:
+        context.close()
 
 
 def test_follow_up_appears_live_and_the_answer_is_stored(phone_page, link_url):
