@@ -1,9 +1,13 @@
 """The audit log: who wrote through the API, who looked at raw responses, comments and exports,
-who erased or exported a person's data, who imported people, and when.
+who erased or exported a person's data, who imported people, who changed a survey's life,
+distribution or alert rules, the organisation's settings or its members' roles, and when.
 
-- `audit_record(...)` is the one way to write an entry; views that show sensitive data call it.
+- `audit_record(...)` is the one way to write an entry; views that show sensitive data call it,
+  and the services that act on surveys, links, pulses, rules, settings and roles (so the pages,
+  the API and the commands are all covered). A service records nothing when nothing changed.
 - `ApiAuditMiddleware` records every successful write (POST/PUT/PATCH/DELETE) under /api/v1/,
-  after DRF has authenticated the caller (session or token). Request bodies are never stored:
+  after DRF has authenticated the caller (session or token), unless the service it called
+  recorded the action under its own name (`audit_record`). Request bodies are never stored:
   they may hold answers and personal data.
 """
 
@@ -43,6 +47,76 @@ class AuditAction:
     RETENTION_CHANGE = "retention.change"
     RETENTION_PURGE = "retention.purge"
     SURVEY_DELETE = "survey.delete"
+    SURVEY_PUBLISH = "survey.publish"
+    SURVEY_CLOSE = "survey.close"
+    SURVEY_ANONYMITY = "survey.anonymity"
+    INVITATIONS_SEND = "invitations.send"
+    INVITATIONS_REMIND = "invitations.remind"
+    PULSE_CREATE = "pulse.create"
+    PULSE_EDIT = "pulse.edit"
+    PULSE_STOP = "pulse.stop"
+    PULSE_RESTART = "pulse.restart"
+    LINK_CREATE = "customer_link.create"
+    LINK_DEACTIVATE = "customer_link.deactivate"
+    LINK_ACTIVATE = "customer_link.activate"
+    ALERT_RULE_CREATE = "alert_rule.create"
+    ALERT_RULE_EDIT = "alert_rule.edit"
+    ALERT_RULE_DELETE = "alert_rule.delete"
+    THRESHOLD_CHANGE = "threshold.change"
+    MEMBER_ADD = "member.add"
+    MEMBER_CHANGE = "member.change"
+    MEMBER_REMOVE = "member.remove"
+
+
+# What the audit page calls each action; an action missing here is shown as stored.
+ACTION_LABELS = {
+    AuditAction.API_POST: "API write (POST)",
+    AuditAction.API_PUT: "API write (PUT)",
+    AuditAction.API_PATCH: "API write (PATCH)",
+    AuditAction.API_DELETE: "API write (DELETE)",
+    AuditAction.RESPONSES_VIEW: "Raw responses viewed",
+    AuditAction.COMMENTS_VIEW: "Comments viewed",
+    AuditAction.EXPORT_DOWNLOAD: "Export downloaded",
+    AuditAction.PERSON_ERASE: "Person erased",
+    AuditAction.PERSON_EXPORT: "Person's data exported",
+    AuditAction.PEOPLE_IMPORT: "People imported",
+    AuditAction.RETENTION_CHANGE: "Retention period changed",
+    AuditAction.RETENTION_PURGE: "Old responses purged",
+    AuditAction.SURVEY_DELETE: "Draft survey deleted",
+    AuditAction.SURVEY_PUBLISH: "Survey published",
+    AuditAction.SURVEY_CLOSE: "Survey closed",
+    AuditAction.SURVEY_ANONYMITY: "Survey anonymity changed",
+    AuditAction.INVITATIONS_SEND: "Survey sent",
+    AuditAction.INVITATIONS_REMIND: "Reminders sent",
+    AuditAction.PULSE_CREATE: "Pulse scheduled",
+    AuditAction.PULSE_EDIT: "Pulse changed",
+    AuditAction.PULSE_STOP: "Pulse stopped",
+    AuditAction.PULSE_RESTART: "Pulse restarted",
+    AuditAction.LINK_CREATE: "Customer link created",
+    AuditAction.LINK_DEACTIVATE: "Customer link switched off",
+    AuditAction.LINK_ACTIVATE: "Customer link switched on",
+    AuditAction.ALERT_RULE_CREATE: "Alert rule created",
+    AuditAction.ALERT_RULE_EDIT: "Alert rule changed",
+    AuditAction.ALERT_RULE_DELETE: "Alert rule deleted",
+    AuditAction.THRESHOLD_CHANGE: "Anonymity threshold changed",
+    AuditAction.MEMBER_ADD: "Member added",
+    AuditAction.MEMBER_CHANGE: "Member's role changed",
+    AuditAction.MEMBER_REMOVE: "Member removed",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+def audit_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict]:
+    """{field: {"from": before, "to": after}} for the fields whose value differs: an entry's
+    detail (the audit page shows each as "before → after")."""
+    return {
+        field: {"from": before.get(field), "to": value}
+        for field, value in after.items()
+        if before.get(field) != value
+    }
 
 
 def audit_record(
@@ -54,7 +128,14 @@ def audit_record(
     detail: dict[str, Any] | None = None,
     request=None,
 ) -> AuditLog:
-    """Write one audit entry. `obj` names the object acted on; `detail` must hold no answers."""
+    """Write one audit entry. `obj` names the object acted on; `detail` must hold no answers.
+
+    Written for an API write (a service the API called, given its request), the entry says
+    "via: api" and stands for the call: the middleware writes no generic `api.<method>` one.
+    """
+    if request is not None and _is_api_write(request):
+        detail = {**(detail or {}), "via": "api"}
+        api_write_recorded(request)
     return _write(
         organization=organization,
         user=user,
@@ -64,6 +145,36 @@ def audit_record(
         detail=detail,
         request=request,
     )
+
+
+def audit_object(
+    *,
+    obj: models.Model,
+    action: str,
+    user: AbstractBaseUser | AnonymousUser | None,
+    detail: dict[str, Any] | None = None,
+    request=None,
+) -> AuditLog:
+    """`audit_record` for an action on `obj`, in its organisation: the organisation itself, the
+    row's `organization`, or its survey's (a customer link, a pulse schedule)."""
+    if isinstance(obj, Organization):
+        organization = obj
+    elif hasattr(obj, "organization_id"):
+        organization = obj.organization
+    else:
+        organization = obj.survey.organization
+    return audit_record(
+        organization=organization,
+        user=user,
+        action=action,
+        obj=obj,
+        detail=detail,
+        request=request,
+    )
+
+
+def _is_api_write(request) -> bool:
+    return request.method in WRITE_METHODS and request.path.startswith(API_PREFIX)
 
 
 def _write(**fields) -> AuditLog:
@@ -101,11 +212,7 @@ class ApiAuditMiddleware:
         response = self.get_response(request)
         if getattr(request, RECORDED, False):
             return response  # the view stored its entry with its own write (api_write_entry)
-        if (
-            request.method in WRITE_METHODS
-            and request.path.startswith(API_PREFIX)
-            and 200 <= response.status_code < 300
-        ):
+        if _is_api_write(request) and 200 <= response.status_code < 300:
             try:
                 _record_api_write(request, response)
             except Exception:  # the write itself succeeded; never turn it into a 500
@@ -146,7 +253,8 @@ def api_write_entry(request, *, status: int) -> AuditLog:
 
 
 def api_write_recorded(request) -> None:
-    setattr(request, RECORDED, True)
+    # On Django's request, which the middleware holds (REST framework's wraps it).
+    setattr(getattr(request, "_request", request), RECORDED, True)
 
 
 def _api_object(match, response) -> tuple[str, str]:

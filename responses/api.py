@@ -400,7 +400,9 @@ class SurveyInvitationsView(_CollectionView):
             raise serializers.ValidationError(
                 {"teams": [f"Unknown team: {', '.join(map(str, missing))}."]}
             )
-        sent = invitations_send(survey=survey, teams=teams or None)
+        sent = invitations_send(
+            survey=survey, teams=teams or None, user=request.user, request=request
+        )
         return Response({"sent": sent})
 
 

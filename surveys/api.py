@@ -231,7 +231,8 @@ class _SurveyActionView(GenericAPIView):
     @extend_schema(request=None, responses=SurveySerializer)
     def post(self, request, pk: int):
         survey = survey_for_author(membership=_author(request), pk=pk)
-        return Response(SurveySerializer(self.transition(survey=survey)).data)
+        survey = self.transition(survey=survey, user=request.user, request=request)
+        return Response(SurveySerializer(survey).data)
 
 
 class SurveyPublishView(_SurveyActionView):

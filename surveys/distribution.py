@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import segno
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -24,6 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from config.audit import AuditAction, audit_changes, audit_object
 from surveys.models import (
     CustomerLink,
     Cycle,
@@ -96,13 +98,19 @@ def _cycle_for_send(survey: Survey) -> Cycle:
 
 @transaction.atomic
 def invitations_send(
-    *, survey: Survey, teams: Iterable[Team] | None = None, cycle: Cycle | None = None
+    *,
+    survey: Survey,
+    teams: Iterable[Team] | None = None,
+    cycle: Cycle | None = None,
+    user: AbstractBaseUser | None = None,
+    request=None,
 ) -> int:
     """Invite every active person of `teams` (None: the whole organisation) to the round.
 
     People already invited to this round are skipped, except those whose email never went out
     (a broker outage lost the token) get a fresh token and are queued again. Returns how many
-    emails were queued.
+    emails were queued; a send that queued any is recorded in the audit log (a pulse's, with
+    no user, as the system's).
     """
     teams = list(teams) if teams is not None else None
     _check_invitable(survey, teams)
@@ -140,6 +148,15 @@ def invitations_send(
         results_changed(organization_id=survey.organization_id)
     pairs = [(row.pk, token) for row, token in zip(created, tokens, strict=True)] + reissued
     transaction.on_commit(lambda: _emails_queue(pairs, kind=INVITE))
+    if pairs:
+        detail = {
+            "teams": ", ".join(t.name for t in teams) if teams else "whole organisation",
+            "round": cycle.number,
+            "invitations": len(created),
+            "resent": len(reissued),
+        }
+        action = AuditAction.INVITATIONS_SEND
+        audit_object(obj=survey, action=action, user=user, detail=detail, request=request)
     return len(pairs)
 
 
@@ -161,10 +178,12 @@ def invitations_remind(
     cycle: Cycle | None = None,
     sent_before: dt.datetime | None = None,
     first_only: bool = False,
+    user: AbstractBaseUser | None = None,
+    request=None,
 ) -> int:
     """Email a new link to everyone invited to the round who has not answered, but for those
-    invited or reminded in the last REMIND_GAP. Returns how many. Every link they had keeps
-    working too.
+    invited or reminded in the last REMIND_GAP. Returns how many (when any, recorded in the
+    audit log). Every link they had keeps working too.
 
     `first_only` and `sent_before` are for the scheduled reminder: one reminder per person, only
     after the invitation has had `remind_after_days` to work.
@@ -196,6 +215,10 @@ def invitations_remind(
     fields = ["token_hash", "reminder_count", "reminded_at"]
     pairs = _tokens_reissue(rows, fields=fields)
     transaction.on_commit(lambda: _emails_queue(pairs, kind=REMIND))
+    if pairs:
+        detail = {"round": cycle.number, "reminders": len(pairs)}
+        action = AuditAction.INVITATIONS_REMIND
+        audit_object(obj=survey, action=action, user=user, detail=detail, request=request)
     return len(pairs)
 
 
@@ -257,7 +280,9 @@ def customer_link_create(
     agent: Person | None = None,
     label: str,
     user,
+    request=None,
 ) -> CustomerLink:
+    """A new customer link, recorded in the audit log."""
     errors = {}
     org_id = survey.organization_id
     if survey.kind != SurveyKind.CX:
@@ -282,23 +307,45 @@ def customer_link_create(
         errors["label"] = "Keep the label under 200 characters."
     if errors:
         raise ValidationError(errors)
-    return CustomerLink.objects.create(
-        survey=survey,
-        team=team,
-        location=location or (team.location if team else None),
-        agent=agent,
-        label=label,
-        created_by=user,
-    )
+    with transaction.atomic():
+        link = CustomerLink.objects.create(
+            survey=survey,
+            team=team,
+            location=location or (team.location if team else None),
+            agent=agent,
+            label=label,
+            created_by=user,
+        )
+        detail = {"survey": survey.pk, "label": link.label}
+        action = AuditAction.LINK_CREATE
+        audit_object(obj=link, action=action, user=user, detail=detail, request=request)
+    return link
 
 
-def customer_link_deactivate(*, link: CustomerLink) -> None:
-    CustomerLink.objects.filter(pk=link.pk).update(active=False)
+def customer_link_deactivate(
+    *, link: CustomerLink, user: AbstractBaseUser | None = None, request=None
+) -> None:
+    """Switch a link off (it shows "closed"); recorded in the audit log unless it was off."""
+    _customer_link_switch(link, active=False, user=user, request=request)
 
 
-def customer_link_activate(*, link: CustomerLink) -> None:
-    """Switch a link back on: its URL and printed QR codes take answers again."""
-    CustomerLink.objects.filter(pk=link.pk).update(active=True)
+def customer_link_activate(
+    *, link: CustomerLink, user: AbstractBaseUser | None = None, request=None
+) -> None:
+    """Switch a link back on: its URL and printed QR codes take answers again. Recorded in the
+    audit log unless it was on."""
+    _customer_link_switch(link, active=True, user=user, request=request)
+
+
+@transaction.atomic
+def _customer_link_switch(link: CustomerLink, *, active: bool, user, request) -> None:
+    # Compare-and-set: a second click (or a link already in that state) records nothing.
+    if not CustomerLink.objects.filter(pk=link.pk, active=not active).update(active=active):
+        return
+    link.active = active
+    action = AuditAction.LINK_ACTIVATE if active else AuditAction.LINK_DEACTIVATE
+    detail = {"survey": link.survey_id, "label": link.label}
+    audit_object(obj=link, action=action, user=user, detail=detail, request=request)
 
 
 def customer_link_signed(link: CustomerLink) -> str:
@@ -430,9 +477,11 @@ def pulse_schedule_save(
     starts_on: dt.date,
     remind_after_days: int | None,
     active: bool = True,
+    user: AbstractBaseUser | None = None,
+    request=None,
 ) -> PulseSchedule:
     """Create or change the survey's pulse; the next round is the first upcoming one after its
-    rounds so far (pulse_upcoming_run)."""
+    rounds so far (pulse_upcoming_run). Recorded in the audit log (_pulse_audit)."""
     teams = list(teams)
     errors = {}
     if survey.kind != SurveyKind.EX:
@@ -452,6 +501,8 @@ def pulse_schedule_save(
     if errors:
         raise ValidationError(errors)
     last = Cycle.objects.filter(survey=survey).order_by("-number").first()
+    before = PulseSchedule.objects.filter(survey=survey).prefetch_related("teams").first()
+    before = _pulse_settings(before) if before else None
     schedule, _ = PulseSchedule.objects.update_or_create(
         survey=survey,
         defaults={
@@ -468,7 +519,35 @@ def pulse_schedule_save(
         },
     )
     schedule.teams.set(teams)
+    _pulse_audit(schedule, before, teams=teams, user=user, request=request)
     return schedule
+
+
+def _pulse_settings(schedule: PulseSchedule, teams: Iterable[Team] | None = None) -> dict:
+    teams = schedule.teams.all() if teams is None else teams
+    return {
+        "frequency": schedule.frequency,
+        "teams": ", ".join(sorted(t.name for t in teams)) or "whole organisation",
+        "starts_on": schedule.starts_on.isoformat(),
+        "remind_after_days": schedule.remind_after_days,
+        "active": schedule.active,
+    }
+
+
+def _pulse_audit(schedule: PulseSchedule, before: dict | None, *, teams, user, request) -> None:
+    """One entry: the new pulse's settings, or what changed (stopping and restarting named as
+    such); nothing when nothing did."""
+    after = _pulse_settings(schedule, teams)
+    if before is None:
+        action, detail = AuditAction.PULSE_CREATE, after
+    else:
+        detail = audit_changes(before, after)
+        action = {
+            (True, False): AuditAction.PULSE_STOP,
+            (False, True): AuditAction.PULSE_RESTART,
+        }.get((before["active"], after["active"]), AuditAction.PULSE_EDIT)
+    if detail:
+        audit_object(obj=schedule.survey, action=action, user=user, detail=detail, request=request)
 
 
 def pulses_tick(*, now: dt.datetime | None = None) -> list[Cycle]:

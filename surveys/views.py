@@ -187,7 +187,9 @@ def survey_edit(request, pk: int):
     form = SurveySettingsForm(request.POST or None, survey=survey)
     if request.method == "POST" and form.is_valid():
         try:
-            services.survey_update(survey=survey, **form.service_kwargs())
+            services.survey_update(
+                survey=survey, user=request.user, request=request, **form.service_kwargs()
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -203,7 +205,7 @@ def _lifecycle_action(request, pk: int, action, success: str, warnings=None):
     point out after a success."""
     survey = _survey_for_user(request, pk)
     try:
-        survey = action(survey=survey)
+        survey = action(survey=survey, user=request.user, request=request)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

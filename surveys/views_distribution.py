@@ -65,7 +65,9 @@ def send(request, pk: int):
     form = SendForm(request.POST, organization=survey.organization)
     if form.is_valid():
         try:
-            sent = distribution.invitations_send(survey=survey, teams=form.chosen_teams())
+            sent = distribution.invitations_send(
+                survey=survey, teams=form.chosen_teams(), user=request.user, request=request
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -83,7 +85,7 @@ def send(request, pk: int):
 def remind(request, pk: int):
     survey = _survey_for_user(request, pk, kind=SurveyKind.EX)
     try:
-        count = distribution.invitations_remind(survey=survey)
+        count = distribution.invitations_remind(survey=survey, user=request.user, request=request)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -121,7 +123,9 @@ def schedule(request, pk: int):
     form = PulseScheduleForm(data, organization=survey.organization, schedule=current)
     if data is not None and form.is_valid():
         try:
-            saved = distribution.pulse_schedule_save(survey=survey, **form.cleaned_data)
+            saved = distribution.pulse_schedule_save(
+                survey=survey, user=request.user, request=request, **form.cleaned_data
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -146,7 +150,7 @@ def link_create(request, pk: int):
     if form.is_valid():
         try:
             link = distribution.customer_link_create(
-                survey=survey, user=request.user, **form.cleaned_data
+                survey=survey, user=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -166,11 +170,11 @@ def link_switch(request, pk: int, link_pk: int, on: bool):
     """Switch a link off (it shows "closed") or back on (urls: `on` per path)."""
     survey = _survey_for_user(request, pk, kind=SurveyKind.CX)
     link = _link_for_survey(survey, link_pk)
+    switch = distribution.customer_link_activate if on else distribution.customer_link_deactivate
+    switch(link=link, user=request.user, request=request)
     if on:
-        distribution.customer_link_activate(link=link)
         done = "switched on; its URL and QR codes take answers again"
     else:
-        distribution.customer_link_deactivate(link=link)
         done = "switched off; it now shows “closed”"
     messages.success(request, f"Link “{link.label}” {done}.")
     return redirect("surveys:distribution", pk=survey.pk)

@@ -94,5 +94,20 @@ def login(client):
 
 
 @pytest.fixture
+def api_login():
+    """api_login(membership): an API client calling with that membership's user's token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def _login(membership: Membership) -> APIClient:
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=membership.user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return _login
+
+
+@pytest.fixture
 def password() -> str:
     return PASSWORD

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from config.audit import AuditAction, audit_record
+from config.audit import AuditAction, audit_changes, audit_object, audit_record
 from surveys.library import template_get
 from surveys.models import Organization, Question, Survey, SurveyStatus
 from surveys.signals import results_changed, survey_revision_bump
@@ -210,9 +210,12 @@ def _unused_title(organization: Organization, title: str) -> str:
 SURVEY_EDITABLE = ("title", "intro", "thank_you", "anonymous", "language", "translations")
 
 
-def survey_update(*, survey: Survey, **changes) -> Survey:
+def survey_update(
+    *, survey: Survey, user: AbstractBaseUser | None = None, request=None, **changes
+) -> Survey:
     """Edits a survey's texts and settings. Its kind never changes; anonymity only while a draft,
-    since respondents were told how their answers would be kept."""
+    since respondents were told how their answers would be kept. A change of anonymity is
+    recorded in the audit log."""
     unknown = set(changes) - set(SURVEY_EDITABLE)
     if unknown:
         raise TypeError(f"survey_update() got unexpected fields: {sorted(unknown)}")
@@ -234,9 +237,14 @@ def survey_update(*, survey: Survey, **changes) -> Survey:
     if errors:
         raise ValidationError(errors)
     values["translations"] = _translations_kept(survey, values["translations"])
+    anonymity = audit_changes({"anonymous": survey.anonymous}, {"anonymous": values["anonymous"]})
     for field, value in values.items():
         setattr(survey, field, value)
-    survey.save(update_fields=[*SURVEY_EDITABLE, "translations_removed"])
+    with transaction.atomic():
+        survey.save(update_fields=[*SURVEY_EDITABLE, "translations_removed"])
+        if anonymity:
+            action = AuditAction.SURVEY_ANONYMITY
+            audit_object(obj=survey, action=action, user=user, detail=anonymity, request=request)
     return survey
 
 
@@ -257,8 +265,10 @@ def _translations_kept(survey: Survey, translations: dict) -> dict:
 # --- Lifecycle ------------------------------------------------------------------------------
 
 
-def survey_publish(*, survey: Survey) -> Survey:
-    """Draft -> live. Publishing a live survey again changes nothing."""
+@transaction.atomic
+def survey_publish(*, survey: Survey, user: AbstractBaseUser | None = None, request=None) -> Survey:
+    """Draft -> live, recorded in the audit log. Publishing a live survey again changes (and
+    records) nothing."""
     if survey.status == SurveyStatus.LIVE:
         return survey
     if survey.status == SurveyStatus.CLOSED:
@@ -266,27 +276,38 @@ def survey_publish(*, survey: Survey) -> Survey:
     if not survey.questions.exists():
         raise ValidationError("Add at least one question before publishing.")
     now = timezone.now()
-    # Compare-and-set: two concurrent publishes leave one published_at.
-    Survey.objects.filter(pk=survey.pk, status=SurveyStatus.DRAFT).update(
+    # Compare-and-set: two concurrent publishes leave one published_at (and one audit entry).
+    changed = Survey.objects.filter(pk=survey.pk, status=SurveyStatus.DRAFT).update(
         status=SurveyStatus.LIVE, published_at=now
     )
-    results_changed(organization_id=survey.organization_id)  # QuerySet.update sends no signal
     survey.refresh_from_db()
+    if changed:
+        results_changed(organization_id=survey.organization_id)  # QuerySet.update sends none
+        _lifecycle_audit(survey, AuditAction.SURVEY_PUBLISH, user=user, request=request)
     return survey
 
 
-def survey_close(*, survey: Survey) -> Survey:
-    """Live -> closed. Closing a closed survey again changes nothing."""
+@transaction.atomic
+def survey_close(*, survey: Survey, user: AbstractBaseUser | None = None, request=None) -> Survey:
+    """Live -> closed, recorded in the audit log. Closing a closed survey again changes (and
+    records) nothing."""
     if survey.status == SurveyStatus.CLOSED:
         return survey
     if survey.status == SurveyStatus.DRAFT:
         raise ValidationError("Only a live survey can be closed; this one was never published.")
-    Survey.objects.filter(pk=survey.pk, status=SurveyStatus.LIVE).update(
+    changed = Survey.objects.filter(pk=survey.pk, status=SurveyStatus.LIVE).update(
         status=SurveyStatus.CLOSED, closed_at=timezone.now()
     )
-    results_changed(organization_id=survey.organization_id)
     survey.refresh_from_db()
+    if changed:
+        results_changed(organization_id=survey.organization_id)
+        _lifecycle_audit(survey, AuditAction.SURVEY_CLOSE, user=user, request=request)
     return survey
+
+
+def _lifecycle_audit(survey: Survey, action: str, *, user, request) -> None:
+    detail = {"title": survey.title, "kind": survey.kind}
+    audit_object(obj=survey, action=action, user=user, detail=detail, request=request)
 
 
 @transaction.atomic

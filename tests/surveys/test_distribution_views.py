@@ -13,20 +13,10 @@ from tests.factories import (
     CustomerLinkFactory,
     LocationFactory,
     PersonFactory,
-    QuestionFactory,
     SurveyFactory,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ex_survey(world):
-    survey = SurveyFactory(organization=world.org, kind=SurveyKind.EX, title="Pulse")
-    QuestionFactory(survey=survey, type="nps")
-    for team in (world.team, world.team, world.other_team):
-        PersonFactory(organization=world.org, team=team)
-    return survey
 
 
 @pytest.fixture
