@@ -12,6 +12,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from config.audit import AuditAction, audit_changes, audit_object
+from dashboards.alerting.selectors import RULE_CONDITION, rule_condition
 from dashboards.models import Alert, AlertNote, AlertRule, AlertStatus, WebhookEndpoint
 from surveys.signals import results_changed
 
@@ -75,17 +77,46 @@ def alert_resolve(*, alert: Alert, user: AbstractBaseUser, note: str = "") -> bo
     return bool(changed)
 
 
-def alert_rule_save(*, rule: AlertRule, owners) -> AlertRule:
-    """Save a validated rule (new or edited) and its owners together."""
+def alert_rule_save(
+    *, rule: AlertRule, owners, user: AbstractBaseUser | None = None, request=None
+) -> AlertRule:
+    """Save a validated rule (new or edited) and its owners together, recorded in the audit log:
+    a new rule's settings, or what an edit changed (nothing when it changed nothing)."""
     with transaction.atomic():
+        saved = AlertRule.objects.filter(pk=rule.pk).prefetch_related("owners").first()
+        before = _rule_settings(saved, saved.owners.all()) if saved else None
         rule.save()
         rule.owners.set(owners)
+        after = _rule_settings(rule, owners)
+        if before is None:
+            action, detail = AuditAction.ALERT_RULE_CREATE, after
+        else:
+            action, detail = AuditAction.ALERT_RULE_EDIT, audit_changes(before, after)
+        if detail:
+            audit_object(obj=rule, action=action, user=user, detail=detail, request=request)
     return rule
 
 
-def alert_rule_delete(*, rule: AlertRule) -> None:
-    """Delete a rule; its alerts stay in the inbox (their rule becomes empty)."""
-    rule.delete()
+def alert_rule_delete(
+    *, rule: AlertRule, user: AbstractBaseUser | None = None, request=None
+) -> None:
+    """Delete a rule; its alerts stay in the inbox (their rule becomes empty). Recorded in the
+    audit log."""
+    with transaction.atomic():
+        detail = {"name": rule.name, "metric": rule.metric}
+        action = AuditAction.ALERT_RULE_DELETE
+        audit_object(obj=rule, action=action, user=user, detail=detail, request=request)
+        rule.delete()
+
+
+def _rule_settings(rule: AlertRule, owners) -> dict:
+    """What a rule does, its relations as ids: what an entry says was set or changed."""
+    return {
+        "name": rule.name,
+        **dict(zip(RULE_CONDITION, rule_condition(rule), strict=True)),
+        "owners": sorted(owner.pk for owner in owners),
+        "active": rule.active,
+    }
 
 
 def webhook_endpoint_create(

@@ -372,7 +372,10 @@ def _rule_form(request, rule: AlertRule, initial: dict | None = None):
     if request.method == "POST":
         if form.is_valid():
             actions.alert_rule_save(
-                rule=form.save(commit=False), owners=form.cleaned_data["owners"]
+                rule=form.save(commit=False),
+                owners=form.cleaned_data["owners"],
+                user=request.user,
+                request=request,
             )
             messages.success(request, f"Rule “{rule.name}” saved.")
             return redirect("dashboards:alert-rules")
@@ -388,7 +391,7 @@ def _rule_form(request, rule: AlertRule, initial: dict | None = None):
 def rule_delete(request, pk: int):
     rule = _rule_for_user(request, pk)
     if request.method == "POST":
-        actions.alert_rule_delete(rule=rule)
+        actions.alert_rule_delete(rule=rule, user=request.user, request=request)
         messages.success(request, f"Rule “{rule.name}” deleted; its alerts stay in the inbox.")
         return redirect("dashboards:alert-rules")
     context = {"rule": rule, "alert_count": rule.alerts.count(), **_nav(request)}
