@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from surveys import models
+from surveys.privacy import retention_set
+from surveys.services import anonymity_threshold_set, member_remove, member_save
 
 
 @admin.register(models.Organization)
@@ -8,6 +10,20 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "anonymity_threshold", "retention_months", "created_at"]
     list_filter = ["anonymity_threshold", "retention_months"]
     search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        # The settings the organisation's audit log follows go through their services, which
+        # record a change (the admin's view runs in one transaction).
+        if change:
+            stored = models.Organization.objects.get(pk=obj.pk)
+            user = request.user
+            anonymity_threshold_set(
+                organization=stored, threshold=obj.anonymity_threshold, user=user, request=request
+            )
+            retention_set(
+                organization=stored, months=obj.retention_months, user=user, request=request
+            )
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(models.Department, models.Location)
@@ -37,6 +53,17 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "organization", "role", "team"]
     list_filter = ["organization", "role"]
     search_fields = ["user__username", "user__email"]
+
+    # Roles given, changed and taken away here are recorded in the organisation's audit log.
+    def save_model(self, request, obj, form, change):
+        member_save(membership=obj, user=request.user, request=request)
+
+    def delete_model(self, request, obj):
+        member_remove(membership=obj, user=request.user, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("organization"):
+            member_remove(membership=membership, user=request.user, request=request)
 
 
 class QuestionInline(admin.TabularInline):

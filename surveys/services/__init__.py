@@ -13,6 +13,7 @@ from surveys.services.authoring import (
     survey_publish,
     survey_update,
 )
+from surveys.services.organization import anonymity_threshold_set, member_remove, member_save
 from surveys.services.people import (
     ImportReport,
     member_add,
@@ -22,7 +23,10 @@ from surveys.services.people import (
 
 __all__ = [
     "ImportReport",
+    "anonymity_threshold_set",
     "member_add",
+    "member_remove",
+    "member_save",
     "people_import_csv",
     "question_add",
     "question_move",

@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 
 from config.audit import AuditAction, audit_record
 from surveys.models import Department, Location, Membership, Organization, Person, Role, Team
+from surveys.services.organization import member_save
 from surveys.signals import results_changed
 
 MAX_ROWS = 10_000
@@ -442,14 +443,14 @@ def _import_audit(organization: Organization, report: ImportReport, *, user, req
 
 
 @transaction.atomic
-@transaction.atomic
 def member_add(
     *, organization_name: str, email: str, password: str, role: str, team_name: str | None = None
 ) -> Membership:
-    """Creates (or updates) a user with a role in an organisation, and their Person record.
+    """Creates (or updates) a user with a role in an organisation, and their Person record. A
+    new role (or a changed one) is recorded in the audit log (member_save).
 
-    The username is the email. Re-running with the same email updates password, role and team.
-    A user belongs to one organisation (the app acts in their first), so another is refused.
+        The username is the email. Re-running with the same email updates password, role and team.
+        A user belongs to one organisation (the app acts in their first), so another is refused.
     """
     email = (email or "").strip().lower()
     errors = {}
@@ -486,9 +487,10 @@ def member_add(
     user.email = email
     user.set_password(password)
     user.save()
-    membership, _ = Membership.objects.update_or_create(
-        user=user, organization=organization, defaults={"role": role, "team": team}
-    )
+    membership = Membership.objects.filter(user=user, organization=organization).first()
+    membership = membership or Membership(user=user, organization=organization)
+    membership.role, membership.team = role, team
+    member_save(membership=membership, user=None)  # a command's: recorded as the system's
     person, _ = Person.objects.get_or_create(
         organization=organization,
         email__iexact=email,
