@@ -480,3 +480,27 @@ class AuditLog(models.Model):
         except (LookupError, ValueError):
             return f"{self.object_type} #{self.object_id}"  # a model since removed
         return f"{name[:1].upper()}{name[1:]} #{self.object_id}"
+
+    @property
+    def action_label(self) -> str:
+        from config.audit import action_label  # config.audit imports this module
+
+        return action_label(self.action)
+
+    @property
+    def detail_items(self) -> list[tuple[str, str]]:
+        """The detail for people: a change ({"from": 5, "to": 7}) as "5 → 7", a list as "a, b",
+        True as "yes"."""
+        return [(key, _detail_text(value)) for key, value in (self.detail or {}).items()]
+
+
+def _detail_text(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict) and set(value) == {"from", "to"}:
+        return f"{_detail_text(value['from'])} → {_detail_text(value['to'])}"
+    if isinstance(value, list):
+        return ", ".join(_detail_text(item) for item in value)
+    if value is None or value == "":
+        return "none"
+    return str(value)

@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.audit import action_label
 from surveys import privacy
 from surveys.models import AuditLog, Person, Role
 from surveys.permissions import membership_required
@@ -38,7 +39,10 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, entries, **kwargs):
         super().__init__(*args, **kwargs)
         actions = entries.order_by("action").values_list("action", flat=True).distinct()
-        self.fields["action"].choices = [("", "Any action"), *((a, a) for a in actions)]
+        self.fields["action"].choices = [
+            ("", "Any action"),
+            *sorted(((a, action_label(a)) for a in actions), key=lambda choice: choice[1]),
+        ]
         actors = (
             entries.exclude(user=None).order_by("actor").values_list("user_id", "actor").distinct()
         )

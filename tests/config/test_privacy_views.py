@@ -109,6 +109,27 @@ def test_audit_page_names_what_an_entry_acted_on_for_people(world, login):
     assert entry.object_label == "gone.model #7" and AuditLog().object_label == ""
 
 
+def test_audit_page_names_admin_actions_and_shows_what_changed(world, login):
+    user = world.hr_admin.user
+    survey = SurveyFactory(organization=world.org)
+    detail = {"anonymous": {"from": True, "to": False}}
+    audit_record(
+        organization=world.org, user=user, action="survey.anonymity", obj=survey, detail=detail
+    )
+    detail = {"teams": "Front desk", "round": 1, "invitations": 12, "resent": 0}
+    audit_record(
+        organization=world.org, user=user, action="invitations.send", obj=survey, detail=detail
+    )
+    audit_record(organization=world.org, user=user, action="custom.thing")
+    page = login(world.hr_admin).get(reverse("surveys:audit")).content.decode()
+    assert "Survey anonymity changed <code>survey.anonymity</code>" in page
+    assert "anonymous: yes → no" in page
+    assert "Survey sent <code>invitations.send</code>" in page
+    assert "teams: Front desk; round: 1; invitations: 12; resent: 0" in page
+    assert "<td><code>custom.thing</code></td>" in page  # no label: shown as stored
+    assert '<option value="invitations.send">Survey sent</option>' in page
+
+
 def test_audit_page_pages_through_many_entries(world, login):
     for _ in range(55):
         audit_record(organization=world.org, user=None, action="retention.purge")
