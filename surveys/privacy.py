@@ -22,10 +22,12 @@ from rest_framework.authtoken.models import Token
 
 from config.audit import AuditAction, audit_record
 from responses.models import Answer, Response
-from surveys.models import AuditLog, Invitation, Membership, Organization, Person
+from surveys.models import AuditLog, Invitation, Membership, Organization, Person, Role
 from surveys.signals import results_changed
 
 PURGE_BATCH = 1000
+# Erasing one of these would lock the organisation's administration out with no trace of why.
+ADMIN_ROLES = (Role.HR_ADMIN, Role.CX_MANAGER)
 
 
 # --- Retention ------------------------------------------------------------------------------
@@ -203,6 +205,29 @@ def _agent_name_scrub(person: Person) -> None:
 # --- One person: erasure and access requests ----------------------------------------------
 
 
+def person_erase_refusal(*, person: Person, user: AbstractBaseUser) -> str | None:
+    """Why `user` may not erase `person`, or None: not themselves, and not someone who signs in
+    as an HR admin or CX manager of the organisation (erasure deactivates the account)."""
+    if person.user_id is None:
+        return None
+    if person.user_id == user.pk:
+        return "You cannot erase your own record; ask another HR admin."
+    role = (
+        Membership.objects.filter(
+            user_id=person.user_id, organization_id=person.organization_id, role__in=ADMIN_ROLES
+        )
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None:
+        return None
+    return (
+        f"{person.name} has the {Role(role).label} role in this organisation, and erasing "
+        "their data would deactivate their sign-in account. Change their role first, then "
+        "erase their data."
+    )
+
+
 def person_erase(*, person: Person, user: AbstractBaseUser, request=None) -> dict:
     """Erase one person on request, in one transaction.
 
@@ -213,9 +238,12 @@ def person_erase(*, person: Person, user: AbstractBaseUser, request=None) -> dic
        name from those responses' new-response webhooks.
     3. Scrub and deactivate their sign-in account, if they have one, and delete the person.
     4. Record who erased whom (by id: the entry keeps no name or email) and what went.
+
+    Refused, with nothing changed, for the user themselves and for an HR admin or CX manager
+    (person_erase_refusal).
     """
-    if person.user_id is not None and person.user_id == user.pk:
-        raise ValidationError("You cannot erase your own record; ask another HR admin.")
+    if refusal := person_erase_refusal(person=person, user=user):
+        raise ValidationError(refusal)
     from dashboards.scoring import bucket_for, bucket_recompute
 
     with transaction.atomic():

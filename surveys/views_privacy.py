@@ -151,6 +151,11 @@ class ErasureForm(forms.Form):
 @membership_required(Role.HR_ADMIN)
 def person_erase(request, pk: int):
     person = _person_for_user(request, pk)
+    refusal = privacy.person_erase_refusal(person=person, user=request.user)
+    if refusal:  # said before any confirmation is asked for; a POST changes nothing either
+        context = {"person": person, "refusal": refusal}
+        status = 400 if request.method == "POST" else 200
+        return render(request, "surveys/privacy/person_erase.html", context, status=status)
     form = ErasureForm(request.POST or None, person=person)
     if request.method == "POST" and form.is_valid():
         try:

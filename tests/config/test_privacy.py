@@ -25,6 +25,7 @@ from surveys.models import (
 )
 from surveys.privacy import (
     person_erase,
+    person_erase_refusal,
     person_export,
     retention_cutoff,
     retention_purge,
@@ -32,6 +33,7 @@ from surveys.privacy import (
 )
 from tests.factories import (
     InvitationFactory,
+    MembershipFactory,
     PersonFactory,
     QuestionFactory,
     SurveyFactory,
@@ -314,6 +316,46 @@ def test_nobody_erases_themselves(world, survey):
     with pytest.raises(ValidationError):
         person_erase(person=me, user=world.hr_admin.user)
     assert Person.objects.filter(pk=me.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "label"), [("hr_admin", "HR admin"), ("cx_manager", "CX manager")]
+)
+def test_an_admin_is_not_erased_until_their_role_changes(world, survey, role, label):
+    admin = world.member(role)
+    record = PersonFactory(organization=world.org, name="Kim Park", user=admin.user)
+    another_hr_admin = MembershipFactory(organization=world.org, role="hr_admin").user
+    with pytest.raises(ValidationError) as refused:
+        person_erase(person=record, user=another_hr_admin)
+    assert refused.value.messages == [
+        f"Kim Park has the {label} role in this organisation, and erasing their data would "
+        "deactivate their sign-in account. Change their role first, then erase their data."
+    ]
+    admin.user.refresh_from_db()
+    assert Person.objects.filter(pk=record.pk).exists() and admin.user.is_active
+    assert Membership.objects.filter(pk=admin.pk).exists()
+    assert not AuditLog.objects.exists()
+    # Their role changed (to staff), the erasure goes ahead.
+    admin.role = "staff"
+    admin.save()
+    person_erase(person=record, user=another_hr_admin)
+    assert not Person.objects.filter(pk=record.pk).exists()
+
+
+@pytest.mark.parametrize("role", ["team_lead", "staff"])
+def test_people_who_sign_in_with_another_role_are_erased(world, survey, role):
+    record = PersonFactory(organization=world.org, user=world.member(role).user)
+    assert person_erase(person=record, user=world.hr_admin.user)["account_deactivated"]
+
+
+def test_erase_refusal_says_why_or_nothing(world):
+    hr_admin = world.hr_admin.user
+    nobody = PersonFactory(organization=world.org)  # no sign-in account
+    me = PersonFactory(organization=world.org, user=hr_admin)
+    manager = PersonFactory(organization=world.org, name="Kim Park", user=world.cx_manager.user)
+    assert person_erase_refusal(person=nobody, user=hr_admin) is None
+    assert "your own record" in person_erase_refusal(person=me, user=hr_admin)
+    assert "CX manager role" in person_erase_refusal(person=manager, user=hr_admin)
 
 
 # --- Export ---------------------------------------------------------------------------------

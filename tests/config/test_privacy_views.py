@@ -9,7 +9,12 @@ from django.urls import reverse
 
 from config.audit import audit_record
 from surveys.models import AuditLog, Person
-from tests.factories import PersonFactory, SurveyFactory, response_with_answers
+from tests.factories import (
+    MembershipFactory,
+    PersonFactory,
+    SurveyFactory,
+    response_with_answers,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -225,6 +230,44 @@ def test_erasure_deletes_the_person_and_says_so(world, login, person):
     assert b"data was erased" in response.content
     assert not Person.objects.filter(pk=person_id).exists()
     assert AuditLog.objects.get(action="person.erase").user == world.hr_admin.user
+
+
+def test_the_erase_page_refuses_yourself_before_asking_for_the_email(world, login):
+    me = PersonFactory(organization=world.org, email="me@example.com", user=world.hr_admin.user)
+    response = login(world.hr_admin).get(reverse("surveys:person-erase", args=[me.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "You cannot erase your own record; ask another HR admin." in page
+    assert 'name="email"' not in page and "Erase permanently" not in page
+
+
+@pytest.mark.parametrize("role", ["hr_admin", "cx_manager"])
+def test_the_erase_page_refuses_an_admin_and_says_to_change_the_role(world, login, role):
+    other_hr_admin = MembershipFactory(organization=world.org, role="hr_admin")
+    record = PersonFactory(
+        organization=world.org,
+        name="Kim Park",
+        email="kim@example.com",
+        user=world.member(role).user,
+    )
+    client = login(other_hr_admin)
+    page = client.get(reverse("surveys:person-erase", args=[record.pk])).content.decode()
+    assert "Change their role first, then erase their data." in page
+    assert 'name="email"' not in page
+    response = client.post(
+        reverse("surveys:person-erase", args=[record.pk]), {"email": "kim@example.com"}
+    )
+    assert response.status_code == 400
+    assert b"Change their role first" in response.content
+    assert Person.objects.filter(pk=record.pk).exists()
+    assert world.member(role).user.is_active
+    assert not AuditLog.objects.exists()
+
+
+def test_the_erase_page_asks_for_the_email_of_a_team_lead(world, login):
+    record = PersonFactory(organization=world.org, user=world.team_lead.user)
+    page = login(world.hr_admin).get(reverse("surveys:person-erase", args=[record.pk]))
+    assert 'name="email"' in page.content.decode()
 
 
 def test_erasing_yourself_is_refused_with_a_message(world, login):
