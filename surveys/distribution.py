@@ -316,8 +316,7 @@ def customer_link_create(
             label=label,
             created_by=user,
         )
-        detail = {"survey": survey.pk, "label": link.label}
-        action = AuditAction.LINK_CREATE
+        action, detail = AuditAction.LINK_CREATE, _link_detail(link)
         audit_object(obj=link, action=action, user=user, detail=detail, request=request)
     return link
 
@@ -344,8 +343,15 @@ def _customer_link_switch(link: CustomerLink, *, active: bool, user, request) ->
         return
     link.active = active
     action = AuditAction.LINK_ACTIVATE if active else AuditAction.LINK_DEACTIVATE
-    detail = {"survey": link.survey_id, "label": link.label}
+    detail = _link_detail(link)
     audit_object(obj=link, action=action, user=user, detail=detail, request=request)
+
+
+def _link_detail(link: CustomerLink) -> dict:
+    # Ids, not the label: a link's label is often its agent's name, and the audit log keeps
+    # none (erasing the person would leave it there).
+    scope = {"team": link.team_id, "location": link.location_id, "agent": link.agent_id}
+    return {"survey": link.survey_id, **{k: v for k, v in scope.items() if v is not None}}
 
 
 def customer_link_signed(link: CustomerLink) -> str:

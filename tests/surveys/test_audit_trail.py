@@ -18,6 +18,7 @@ from tests.factories import (
     CustomerLinkFactory,
     CycleFactory,
     InvitationFactory,
+    PersonFactory,
     QuestionFactory,
     SurveyFactory,
 )
@@ -256,17 +257,24 @@ def test_the_schedule_page_records_the_new_pulse(world, login, ex_survey):
 # --- Customer links ---------------------------------------------------------------------------
 
 
-def test_creating_a_link_is_recorded(world, cx_survey):
+def test_creating_a_link_is_recorded_by_ids_without_the_agents_name(world, cx_survey):
+    agent = PersonFactory(organization=world.org, team=world.team, name="Alex Bauer")
     link = distribution.customer_link_create(
-        survey=cx_survey, team=world.team, label="Counter", user=world.cx_manager.user
+        survey=cx_survey, team=world.team, agent=agent, label="", user=world.cx_manager.user
     )
+    assert link.label == "Alex Bauer"
     entry = only_entry()
     assert_entry(entry, membership=world.cx_manager, action="customer_link.create", obj=link)
-    assert entry.detail == {"survey": cx_survey.pk, "label": "Counter"}
+    assert entry.detail == {
+        "survey": cx_survey.pk,
+        "team": world.team.pk,
+        "location": world.team.location_id,
+        "agent": agent.pk,
+    }
 
 
 def test_switching_a_link_off_and_on_is_recorded_once_each(world, cx_survey):
-    link = CustomerLinkFactory(survey=cx_survey, team=world.team, label="Counter")
+    link = CustomerLinkFactory(survey=cx_survey, team=world.team, location=world.team.location)
     user = world.cx_manager.user
     distribution.customer_link_deactivate(link=link, user=user)
     distribution.customer_link_deactivate(link=link, user=user)  # off already
@@ -275,7 +283,11 @@ def test_switching_a_link_off_and_on_is_recorded_once_each(world, cx_survey):
     off, on = AuditLog.objects.order_by("id")
     assert_entry(off, membership=world.cx_manager, action="customer_link.deactivate", obj=link)
     assert_entry(on, membership=world.cx_manager, action="customer_link.activate", obj=link)
-    assert on.detail == {"survey": cx_survey.pk, "label": "Counter"}
+    assert on.detail == {
+        "survey": cx_survey.pk,
+        "team": world.team.pk,
+        "location": world.team.location_id,
+    }
 
 
 def test_link_pages_record_create_and_switch(world, login, cx_survey):
