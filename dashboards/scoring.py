@@ -39,11 +39,8 @@ from django.utils import timezone
 
 from config import rows
 from dashboards import metrics, pairs, queueing
-from dashboards.alerting.services import (
-    alert_rules_evaluate,
-    response_webhooks_queue,
-    survey_has_listeners,
-)
+from dashboards.alerting.services import alert_rules_evaluate, survey_has_listeners
+from dashboards.alerting.webhooks import response_webhooks_queue
 from dashboards.models import (
     HISTOGRAM_FIELDS,
     PAIR_FIELDS,

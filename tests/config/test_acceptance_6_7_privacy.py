@@ -11,7 +11,8 @@ import pytest
 import time_machine
 
 from config.audit import audit_record
-from dashboards.alerting.services import alert_rules_evaluate, response_webhooks_queue
+from dashboards.alerting.services import alert_rules_evaluate
+from dashboards.alerting.webhooks import response_webhooks_queue
 from dashboards.models import Alert, AlertMetric, AlertNote, OutboxMessage
 from dashboards.scoring import response_score
 from surveys.models import AuditLog, Organization, SurveyKind

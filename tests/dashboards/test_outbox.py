@@ -27,7 +27,8 @@ from dashboards.alerting.outbox import (
     outbox_flush,
     outbox_message_resend,
 )
-from dashboards.alerting.services import response_webhooks_queue, survey_has_listeners
+from dashboards.alerting.services import survey_has_listeners
+from dashboards.alerting.webhooks import response_webhooks_queue
 from dashboards.models import DeliveryAttempt, OutboxKind, OutboxMessage, OutboxStatus
 from tests.factories import (
     OutboxMessageFactory,
