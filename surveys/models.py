@@ -490,8 +490,8 @@ class AuditLog(models.Model):
     @property
     def detail_items(self) -> list[tuple[str, str]]:
         """The detail for people: a change ({"from": 5, "to": 7}) as "5 → 7", a list as "a, b",
-        True as "yes"."""
-        return [(key, _detail_text(value)) for key, value in (self.detail or {}).items()]
+        True as "yes"; by key, as PostgreSQL's jsonb keeps no order of its own (SQLite's does)."""
+        return [(key, _detail_text(value)) for key, value in sorted((self.detail or {}).items())]
 
 
 def _detail_text(value) -> str:

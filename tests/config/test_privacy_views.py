@@ -130,7 +130,7 @@ def test_audit_page_names_admin_actions_and_shows_what_changed(world, login):
     assert "Survey anonymity changed <code>survey.anonymity</code>" in page
     assert "anonymous: yes → no" in page
     assert "Survey sent <code>invitations.send</code>" in page
-    assert "teams: Front desk; round: 1; invitations: 12; resent: 0" in page
+    assert "invitations: 12; resent: 0; round: 1; teams: Front desk" in page  # by key
     assert "<td><code>custom.thing</code></td>" in page  # no label: shown as stored
     assert '<option value="invitations.send">Survey sent</option>' in page
 
