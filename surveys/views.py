@@ -357,11 +357,15 @@ def question_move(request, pk: int, question_pk: int):
     return redirect(f"{reverse('surveys:detail', args=[survey.pk])}#question-{question.pk}")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @membership_required(*AUTHORS)
 def question_remove(request, pk: int, question_pk: int):
+    """GET asks to confirm (the builder's Remove button leads here); POST removes."""
     survey = _survey_for_user(request, pk)
     question = _question_for_survey(survey, question_pk)
+    if request.method == "GET":
+        context = {"survey": survey, "question": question}
+        return render(request, "surveys/question_remove.html", context)
     try:
         services.question_remove(question=question)
     except ValidationError as error:

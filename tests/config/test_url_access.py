@@ -311,6 +311,13 @@ URL_ACCESS: list[Check] = [
     ),
     *url(
         "surveys:question-remove",
+        (200, 403, 403, 403, L, 404),
+        kw=ex_question,
+        label="confirm",
+        **HR_EX,
+    ),
+    *url(
+        "surveys:question-remove",
         (302, 403, 403, 403, L, 404),
         post=True,
         kw=ex_question,

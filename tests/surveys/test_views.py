@@ -696,8 +696,37 @@ def test_question_of_another_survey_is_not_found(world, login):
     )
     url = reverse("surveys:question-remove", args=[survey.pk, foreign.pk])
     assert client.post(url).status_code == 404
-    assert client.get(url).status_code == 405
+    assert client.get(url).status_code == 404
+    assert client.put(url).status_code == 405
     assert Question.objects.filter(pk=foreign.pk).exists()
+
+
+def test_remove_button_asks_to_confirm_before_removing(world, login):
+    survey = _draft(world.org)
+    question = QuestionFactory(survey=survey, order=1, text="How was your week?")
+    client = login(world.hr_admin)
+    remove = reverse("surveys:question-remove", args=[survey.pk, question.pk])
+    detail = client.get(reverse("surveys:detail", args=[survey.pk])).content.decode()
+    assert f'href="{remove}"' in detail  # a link to the confirm page, not a form that removes
+    page = client.get(remove)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Remove question 1?" in body
+    assert "How was your week?" in body
+    assert f'action="{remove}"' in body
+    assert Question.objects.filter(pk=question.pk).exists()
+    client.post(remove)
+    assert not Question.objects.filter(pk=question.pk).exists()
+
+
+@pytest.mark.parametrize("role", ["cx_manager", "team_lead", "staff"])
+def test_remove_confirm_page_is_for_authors_of_the_organisation(world, login, role):
+    survey = _draft(world.org)
+    question = QuestionFactory(survey=survey, order=1)
+    remove = reverse("surveys:question-remove", args=[survey.pk, question.pk])
+    assert login(world.member(role)).get(remove).status_code == 403
+    assert login(world.outsider).get(remove).status_code == 404
+    assert Question.objects.filter(pk=question.pk).exists()
 
 
 def test_question_pages_forbid_staff_and_hide_other_orgs(world, login):
