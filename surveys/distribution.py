@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.audit import AuditAction, audit_changes, audit_object
+from surveys.distribution_selectors import invitations_lost, invitees
 from surveys.models import (
     CustomerLink,
     Cycle,
@@ -51,8 +52,6 @@ REMIND = "remind"
 LINK_SALT = "tandem.customer-link"  # the first, timestamped format: still read, never written
 LINK_STABLE_SALT = "tandem.customer-link.stable"
 TOKEN_BYTES = 24  # 192 bits
-# An email still in the queue is not "lost": only re-issue tokens of older unsent invitations.
-UNSENT_GRACE = dt.timedelta(minutes=10)
 # Nobody invited or reminded in the last 12 hours is reminded: an impatient second click, or a
 # reminder right after sending, does not email anyone twice.
 REMIND_GAP = dt.timedelta(hours=12)
@@ -69,7 +68,8 @@ def invitation_url(token: str) -> str:
     return settings.TANDEM_BASE_URL.rstrip("/") + reverse("responses:invitation", args=[token])
 
 
-def _check_invitable(survey: Survey, teams: Iterable[Team] | None) -> None:
+def invitations_check(*, survey: Survey, teams: Iterable[Team] | None) -> None:
+    """Raise ValidationError if this survey cannot be sent to these teams (None: everyone)."""
     errors = {}
     if survey.kind != SurveyKind.EX:
         errors["survey"] = "Invitations are for employee surveys; customer surveys use links."
@@ -113,22 +113,13 @@ def invitations_send(
     no user, as the system's).
     """
     teams = list(teams) if teams is not None else None
-    _check_invitable(survey, teams)
+    invitations_check(survey=survey, teams=teams)
     # Serialise sends of one survey so two clicks cannot invite a person twice.
     Survey.objects.select_for_update().filter(pk=survey.pk).exists()
     cycle = cycle or _cycle_for_send(survey)
-    people = Person.objects.filter(
-        organization_id=survey.organization_id, is_active=True, team__isnull=False
-    )
-    if teams is not None:
-        people = people.filter(team__in=teams)
+    people = invitees(survey=survey, teams=teams)
     invited = Invitation.objects.filter(survey=survey, cycle=cycle)
-    lost = invited.filter(
-        sent_at__isnull=True,
-        used_at__isnull=True,
-        person__in=people,
-        created_at__lt=timezone.now() - UNSENT_GRACE,
-    )
+    lost = invited.filter(invitations_lost(), person__in=people)
     reissued = _tokens_reissue(list(lost.select_for_update()), fields=["token_hash"])
     tokens: list[str] = []
     rows = []
@@ -188,7 +179,7 @@ def invitations_remind(
     `first_only` and `sent_before` are for the scheduled reminder: one reminder per person, only
     after the invitation has had `remind_after_days` to work.
     """
-    _check_invitable(survey, None)
+    invitations_check(survey=survey, teams=None)
     cycle = cycle or cycle_current(survey=survey)
     if cycle is None or cycle.closed:
         return 0

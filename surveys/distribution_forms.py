@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
 from surveys.distribution import LATEST_PULSE_START, pulse_reminder_error, pulse_start_error
 from surveys.forms import IdsChoiceField
-from surveys.models import Frequency, Location, Organization, Person, PulseSchedule, Team
+from surveys.models import (
+    Department,
+    Frequency,
+    Location,
+    Organization,
+    Person,
+    PulseSchedule,
+    Team,
+)
 
 
 def _teams(organization: Organization) -> forms.ModelMultipleChoiceField:
@@ -19,24 +28,36 @@ def _teams(organization: Organization) -> forms.ModelMultipleChoiceField:
 
 
 class SendForm(forms.Form):
+    """Who to send to. Nothing is sent until the review page posts it back with `confirm`."""
+
     whole_org = forms.BooleanField(required=False, label="The whole organisation")
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
+        self.organization = organization
         self.fields["teams"] = _teams(organization)
         self.fields["teams"].label = "Or these teams"
+        self.fields["departments"] = IdsChoiceField(
+            queryset=Department.objects.filter(organization=organization),
+            widget=forms.CheckboxSelectMultiple,
+            required=False,
+            label="Every team of these departments",
+        )
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("whole_org") and not cleaned.get("teams"):
+        if not any(cleaned.get(name) for name in ("whole_org", "teams", "departments")):
             raise forms.ValidationError("Pick the whole organisation or at least one team.")
         return cleaned
 
     def chosen_teams(self) -> list[Team] | None:
-        """None means everyone."""
+        """None means everyone; otherwise the teams ticked and those of the departments ticked."""
         if self.cleaned_data["whole_org"]:
             return None
-        return list(self.cleaned_data["teams"])
+        chosen = Q(pk__in=self.cleaned_data["teams"] or [])
+        chosen |= Q(department__in=self.cleaned_data["departments"] or [])
+        return list(Team.objects.filter(chosen, organization=self.organization).order_by("pk"))
 
 
 class PulseScheduleForm(forms.Form):

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -38,7 +39,13 @@ def _page(request, survey: Survey, **forms_):
     org = survey.organization
     context = {"survey": survey, **forms_}
     if survey.kind == SurveyKind.EX:
-        context.setdefault("send_form", SendForm(organization=org))
+        # Back from the review page: the choices come back in the query string.
+        initial = {
+            "whole_org": bool(request.GET.get("whole_org")),
+            "teams": request.GET.getlist("teams"),
+        }
+        context.setdefault("send_form", SendForm(organization=org, initial=initial))
+        context["teams"] = distribution_selectors.teams_with_people(organization=org)
         context["participation"] = participation_by_team(survey=survey)
         context["schedule"] = PulseSchedule.objects.filter(survey=survey).first()
         context["current_round"] = distribution.cycle_current(survey=survey)
@@ -61,12 +68,17 @@ def overview(request, pk: int):
 @require_POST
 @membership_required(*AUTHORS)
 def send(request, pk: int):
+    """Without `confirm`, the review page says what sending would do; with it, invitations go."""
     survey = _survey_for_user(request, pk, kind=SurveyKind.EX)
     form = SendForm(request.POST, organization=survey.organization)
     if form.is_valid():
+        teams = form.chosen_teams()
         try:
+            if not form.cleaned_data["confirm"]:
+                distribution.invitations_check(survey=survey, teams=teams)
+                return _send_review(request, survey, teams)
             sent = distribution.invitations_send(
-                survey=survey, teams=form.chosen_teams(), user=request.user, request=request
+                survey=survey, teams=teams, user=request.user, request=request
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -78,6 +90,18 @@ def send(request, pk: int):
                 messages.info(request, "Everyone chosen already has an invitation to this round.")
             return redirect("surveys:distribution", pk=survey.pk)
     return _page(request, survey, send_form=form)
+
+
+def _send_review(request, survey: Survey, teams) -> HttpResponse:
+    """The review page posts back exactly the teams it lists (departments resolved to theirs)."""
+    choice = {"whole_org": "on"} if teams is None else {"teams": [team.pk for team in teams]}
+    context = {
+        "survey": survey,
+        "preview": distribution_selectors.send_preview(survey=survey, teams=teams),
+        "choice": choice,
+        "back_query": urlencode(choice, doseq=True),
+    }
+    return render(request, "surveys/distribution/send_review.html", context)
 
 
 @require_POST

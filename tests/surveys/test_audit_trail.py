@@ -132,7 +132,7 @@ def test_a_send_is_one_entry_with_teams_and_count(world, ex_survey):
 
 def test_the_send_page_records_the_whole_organisation(world, login, ex_survey):
     response = login(world.hr_admin).post(
-        f"/surveys/{ex_survey.pk}/distribution/send/", {"whole_org": "on"}
+        f"/surveys/{ex_survey.pk}/distribution/send/", {"whole_org": "on", "confirm": "1"}
     )
     assert response.status_code == 302
     entry = only_entry()

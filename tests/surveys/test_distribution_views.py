@@ -11,9 +11,13 @@ from surveys.distribution import pulses_tick
 from surveys.models import CustomerLink, Invitation, PulseSchedule, SurveyKind, SurveyStatus
 from tests.factories import (
     CustomerLinkFactory,
+    CycleFactory,
+    DepartmentFactory,
+    InvitationFactory,
     LocationFactory,
     PersonFactory,
     SurveyFactory,
+    TeamFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +86,9 @@ def test_sending_to_the_whole_organisation(
     login, world, ex_survey, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = login(world.hr_admin).post(url(ex_survey, "send/"), {"whole_org": "on"})
+        response = login(world.hr_admin).post(
+            url(ex_survey, "send/"), {"whole_org": "on", "confirm": "1"}
+        )
     assert response.status_code == 302
     assert Invitation.objects.filter(survey=ex_survey).count() == 3
     assert len(mail.outbox) == 3
@@ -92,7 +98,9 @@ def test_sending_to_the_whole_organisation(
 
 
 def test_sending_to_one_team(login, world, ex_survey):
-    login(world.hr_admin).post(url(ex_survey, "send/"), {"teams": [world.other_team.pk]})
+    login(world.hr_admin).post(
+        url(ex_survey, "send/"), {"teams": [world.other_team.pk], "confirm": "1"}
+    )
     assert list(Invitation.objects.values_list("team", flat=True)) == [world.other_team.pk]
 
 
@@ -113,7 +121,7 @@ def test_sending_a_draft_shows_why(login, world, ex_survey):
 def test_reminder_button(login, world, ex_survey, django_capture_on_commit_callbacks):
     client = login(world.hr_admin)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url(ex_survey, "send/"), {"whole_org": "on"})
+        client.post(url(ex_survey, "send/"), {"whole_org": "on", "confirm": "1"})
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(url(ex_survey, "remind/")).status_code == 302
@@ -139,7 +147,7 @@ def test_one_person_is_counted_in_the_singular(
 ):
     client = login(world.hr_admin)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url(ex_survey, "send/"), {"teams": [world.other_team.pk]})
+        client.post(url(ex_survey, "send/"), {"teams": [world.other_team.pk], "confirm": "1"})
     assert "1 invitation sent." in client.get(url(ex_survey)).content.decode()
     Invitation.objects.update(sent_at=F("sent_at") - dt.timedelta(hours=13))
     with django_capture_on_commit_callbacks(execute=True):
@@ -265,7 +273,7 @@ def test_send_says_what_a_scheduled_pulse_does_to_the_round(
             "invites the pulse's teams to that round, which then closes when the pulse opens the "
             "round after."
         ) in page
-        client.post(url(ex_survey, "send/"), {"teams": [world.other_team.pk]})
+        client.post(url(ex_survey, "send/"), {"teams": [world.other_team.pk], "confirm": "1"})
         page = client.get(url(ex_survey)).content.decode()
         assert "does not close round 1, sent by hand: it invites" in page
     with time_machine.travel(dt.datetime(2026, 3, 2, 9, 1, tzinfo=dt.UTC), tick=False):
@@ -409,3 +417,101 @@ def test_switching_a_link_back_on(login, world, cx_survey, client):
 def test_survey_page_links_to_distribution(login, world, ex_survey):
     page = login(world.hr_admin).get(f"/surveys/{ex_survey.pk}/")
     assert url(ex_survey).encode() in page.content
+
+
+# --- EX: choosing teams and reviewing a send -----------------------------------------------------
+
+
+@pytest.fixture
+def sales(world):
+    """Sales: "Bulk Team 2" with 2 active people and 1 who left, "Bulk Team 10" with 1 person,
+    "bulk team 1" with nobody."""
+    department = DepartmentFactory(organization=world.org, name="Sales")
+    teams = {
+        name: TeamFactory(organization=world.org, department=department, name=name)
+        for name in ("Bulk Team 10", "Bulk Team 2", "bulk team 1")
+    }
+    for team, active in ((teams["Bulk Team 2"], True),) * 2 + (
+        (teams["Bulk Team 2"], False),
+        (teams["Bulk Team 10"], True),
+    ):
+        PersonFactory(organization=world.org, team=team, is_active=active)
+    return department, teams
+
+
+def test_send_shows_a_review_and_sends_nothing_until_confirmed(
+    login, world, ex_survey, sales, django_capture_on_commit_callbacks
+):
+    department, teams = sales
+    cycle = CycleFactory(survey=ex_survey, number=1)
+    already = teams["Bulk Team 2"].people.filter(is_active=True).first()
+    InvitationFactory(survey=ex_survey, cycle=cycle, person=already, sent_at=cycle.opens_at)
+    client = login(world.hr_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(url(ex_survey, "send/"), {"departments": [department.pk]})
+    assert page.status_code == 200
+    assert Invitation.objects.count() == 1  # only the one made above
+    assert mail.outbox == []
+    body = page.content.decode()
+    # Sales: 2 active in Bulk Team 2 + 1 in Bulk Team 10 = 3 people, 1 of them invited already.
+    assert "to <strong>3 people</strong> in 3 teams:" in body
+    assert body.index("bulk team 1") < body.index("Bulk Team 2") < body.index("Bulk Team 10")
+    assert 'Bulk Team 2 <span class="text-body-secondary">· Sales</span> (2)' in body
+    assert "2 people get an email with a personal link to answer." in body
+    assert "1 already invited to round 1 is not sent it again." in body
+    assert "Nothing has been sent yet." in body
+    ids = [teams[name].pk for name in ("Bulk Team 10", "Bulk Team 2", "bulk team 1")]
+    assert "?teams={}&amp;teams={}&amp;teams={}".format(*ids) in body  # Back keeps the choice
+    for pk in ids:
+        assert f'<input type="hidden" name="teams" value="{pk}">' in body
+
+    data = {"teams": [team.pk for team in teams.values()], "confirm": "1"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url(ex_survey, "send/"), data)
+    assert response.status_code == 302
+    assert Invitation.objects.count() == 3
+    assert len(mail.outbox) == 2
+    assert already.email not in [message.to[0] for message in mail.outbox]
+
+
+def test_review_of_the_whole_organisation_lists_teams_with_people(login, world, ex_survey, sales):
+    page = login(world.hr_admin).post(url(ex_survey, "send/"), {"whole_org": "on"})
+    body = page.content.decode()
+    # Front desk 2 + Night shift 1 + Bulk Team 2 2 + Bulk Team 10 1; bulk team 1 is empty.
+    assert "to <strong>6 people</strong> in the whole organisation, 4 teams:" in body
+    assert "bulk team 1" not in body
+    assert "6 people get an email" in body
+    assert "already invited" not in body
+    assert Invitation.objects.count() == 0
+
+
+def test_team_choice_is_grouped_by_department_in_natural_order_with_people(
+    login, world, ex_survey, sales
+):
+    department, teams = sales
+    body = login(world.hr_admin).get(url(ex_survey)).content.decode()
+    section = body[body.index('id="send-teams"') :]
+    assert section.index(">Sales</legend>") < section.index("bulk team 1")
+    assert section.index("bulk team 1") < section.index("Bulk Team 2")
+    assert section.index("Bulk Team 2") < section.index("Bulk Team 10")
+    assert 'bulk team 1 <span class="text-body-secondary">(0 people)</span>' in section
+    assert 'Bulk Team 2 <span class="text-body-secondary">(2 people)</span>' in section
+    assert 'Bulk Team 10 <span class="text-body-secondary">(1 person)</span>' in section
+    assert f'name="departments" value="{department.pk}"' in section
+    assert "All teams in Sales" in section
+
+
+def test_back_from_the_review_keeps_the_teams_ticked(login, world, ex_survey, sales):
+    _, teams = sales
+    ticked = teams["Bulk Team 10"]
+    body = login(world.hr_admin).get(url(ex_survey) + f"?teams={ticked.pk}").content.decode()
+    assert f'value="{ticked.pk}" id="send-team-{ticked.pk}" checked' in body
+    other = teams["Bulk Team 2"]
+    assert f'value="{other.pk}" id="send-team-{other.pk}">' in body
+
+
+def test_review_refuses_another_organisations_department(login, world, ex_survey):
+    foreign = DepartmentFactory(organization=world.outsider.organization)
+    page = login(world.hr_admin).post(url(ex_survey, "send/"), {"departments": [foreign.pk]})
+    assert page.status_code == 400
+    assert Invitation.objects.count() == 0
