@@ -73,7 +73,12 @@ def test_hr_admin_creates_an_enps_pulse_and_sends_it_to_two_teams(
     assert_accessible(page, "journey1-06-distribution")
     page.get_by_label("Front desk").check()
     page.get_by_label("Night shift").check()
-    page.get_by_role("button", name="Send", exact=True).click()
+    page.get_by_role("button", name="Review and send").click()
+    # Nothing goes before the review says what will happen.
+    expect(page.get_by_role("heading", name="Review before sending")).to_be_visible()
+    assert not Invitation.objects.filter(survey=survey).exists()
+    assert_accessible(page, "journey1-06b-send-review")
+    page.get_by_role("button", name="Send to 5 people").click()
     expect(page.get_by_role("status")).to_contain_text("5 invitations sent.")
     participation = page.locator("section", has=page.locator("#participation-heading"))
     expect(participation.get_by_role("row", name="Front desk")).to_contain_text("3")
