@@ -29,6 +29,7 @@ from config.audit import AuditAction, audit_record
 from dashboards import results_cache
 from dashboards.exports import FORMATS, export_response
 from dashboards.forms import (
+    LINK_PERIOD_CHOICES,
     CommentFilterForm,
     DashboardFilterForm,
     FollowUpPageForm,
@@ -100,6 +101,32 @@ def _raw_export_query(membership: Membership, form) -> str | None:
     if survey.anonymous or not can_author(membership, survey.kind):
         return None
     return urlencode(_kept_filters(form))
+
+
+# The filters every dashboard page reads alike, which the navigation carries from one page to
+# the next (not the survey ids: each page has its own kinds of survey).
+SHARED_FILTERS = ("start", "end", "period", "department", "team", "location")
+_LINK_FILTERS = {"start": None, "end": None, "period": {value for value, _ in LINK_PERIOD_CHOICES}}
+
+
+def nav_queries(query: QueryDict, *, current: str) -> dict[str, str]:
+    """{page name: "?..." or ""}: the current page's shared filters for each dashboard's
+    navigation link (the link page takes dates and its own period sizes only), and the whole
+    query string for the current page's own link.
+
+    Drawn for each request in page.html's navigation, outside the kept content: it follows the
+    query string, which the content's key holds anyway."""
+    shared = {name: query[name] for name in SHARED_FILTERS if query.get(name)}
+    to_link = {
+        name: value
+        for name, value in shared.items()
+        if name in _LINK_FILTERS and (_LINK_FILTERS[name] is None or value in _LINK_FILTERS[name])
+    }
+    queries = {name: shared for name in ("overview", "ex", "cx")} | {"link": to_link}
+    found = {name: f"?{urlencode(values)}" if values else "" for name, values in queries.items()}
+    if query:
+        found[current] = f"?{query.urlencode()}"
+    return found
 
 
 # --- Page builders: (context, status), after the page's check ----------------------------------
@@ -342,6 +369,7 @@ def _page(request, name: str):
             "title": page.title,
             "content": mark_safe(content["html"]),  # noqa: S308 - our template's output
             "actions_form": request.membership.role in ACTION_ROLES.get(name, ()),
+            "nav_query": nav_queries(request.GET, current=name),
         },
         status=status,
     )
