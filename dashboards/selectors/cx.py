@@ -192,7 +192,12 @@ def cx_dashboard(*, filters: Filters, follow_ups_page: int = 1) -> dict:
     metric_list = present_metrics(filters, CX_METRICS)
     trends = series(filters=filters, metrics=metric_list, caption="Score trends", key="trends")
     by_team = breakdown(
-        filters=filters, metrics=metric_list, group_by="team", caption="By team", key="teams"
+        filters=filters,
+        metrics=metric_list,
+        group_by="team",
+        caption="By team",
+        key="teams",
+        by_score=True,
     )
     by_location = breakdown(
         filters=filters,

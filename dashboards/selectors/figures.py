@@ -163,11 +163,34 @@ def trend_axes(metrics: list[tuple[str, str]]) -> list[dict]:
     return axes
 
 
+def _by_score(first: dict[tuple, dict]):
+    """A sort key for groups, best first by the first metric's figure (every metric's scale
+    reads higher as better: a CES of 7 is "very easy"), ties by name; then the groups without a
+    figure, then the hidden ones, each by name. A hidden group's figure is never read here, so
+    its place says nothing about it."""
+
+    def key(group: tuple) -> tuple:
+        row = first.get(group)
+        if row is not None and row["suppressed"]:
+            return (2, 0, group[1])
+        value = _plotted(row)
+        return (1, 0, group[1]) if value is None else (0, -value, group[1])
+
+    return key
+
+
 def breakdown(
-    *, filters: Filters, metrics: list[tuple[str, str]], group_by: str, caption: str, key: str
+    *,
+    filters: Filters,
+    metrics: list[tuple[str, str]],
+    group_by: str,
+    caption: str,
+    key: str,
+    by_score: bool = False,
 ) -> Table:
     """One row per group (team, department or location) over the whole range; a bar chart of
-    the first metric."""
+    the first metric. Groups by name, or with `by_score` best first (_by_score), in the chart
+    and the table alike; the organisation's row, when there is one, stays first."""
     rows_of = metrics_by_group(
         survey=filters.survey,
         metrics=[metric for metric, _ in metrics],
@@ -182,6 +205,8 @@ def breakdown(
     groups = sorted(
         {group for rows in by_metric.values() for group in rows}, key=lambda g: (g[0] is None, g[1])
     )
+    if by_score and metrics:
+        groups.sort(key=_by_score(by_metric[metrics[0][0]]))
     headers = [group_by.capitalize(), "Responses"]
     for _, label in metrics:
         headers += [label, f"{label} n"]
