@@ -275,6 +275,7 @@ def _link_page(request) -> tuple[dict, int]:
     context.update(
         result=result,
         left_out=left_out_label(result=result, detail=detail, period=data["period"]),
+        left_out_names=detail["left_out_names"],
         warnings=warnings,
         tables=tables,
         points=tables[0],

@@ -91,7 +91,7 @@ def link_detail(
     The body's `excluded_teams` counts a team once per period it is left out in (team-months
     with period=month); the page also says how many teams that is ("left_out_teams"). A pair's
     `period` is the employees'; the page shows the customers' (t + lag) beside it ("cx_periods",
-    one per pair, in the pairs' order).
+    one per pair, in the pairs' order) and names the teams left out ("left_out_names").
     """
     ex = _team_rows(survey=ex_survey, metric=ex_metric, period=period, start=start, end=end)
     cx_start, cx_end = _shifted_range(period, start, end, lag)
@@ -106,9 +106,12 @@ def link_detail(
         "ci95": [_rounded(stats.ci95[0]), _rounded(stats.ci95[1])] if stats.ci95 else None,
         "excluded_teams": len(left_out),
     }
+    left_out_teams = {team for team, _ in left_out}
     return body, {
         "cx_periods": cx_periods,
-        "left_out_teams": len({team_id for team_id, _ in left_out}),
+        "left_out_teams": len(left_out_teams),
+        # Naming a team left out gives none of its figures (it may have no answers on one side).
+        "left_out_names": sorted(name for _, name in left_out_teams),
     }
 
 
@@ -135,7 +138,7 @@ def _compare(
     ex: dict[tuple, dict], cx: dict[tuple, dict], *, period: str, lag: int
 ) -> tuple[list[dict], list[str], list[tuple]]:
     """Steps 2-3: (the pairs, sorted by team and period; each pair's CX period label; the
-    (team id, EX period) left out)."""
+    ((team id, team name), EX period) left out)."""
 
     def partner(period_start):
         return period_shift(period, period_start, lag) if lag and period_start else period_start
@@ -151,7 +154,7 @@ def _compare(
             if ex_row is None and cx_row is None:
                 continue
             if not (_shown(ex_row) and _shown(cx_row)):
-                left_out.append((team_id, ex_period))
+                left_out.append(((team_id, team["name"]), ex_period))
                 continue
             pair = {
                 "team": {"id": team_id, "name": team["name"]},

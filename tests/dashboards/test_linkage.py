@@ -97,6 +97,10 @@ def test_small_team_and_its_complement_are_left_out_and_counted(world):
     result = link.result()
     assert sorted(_points(result)) == ["Team B", "Team C", "Team D"]
     assert result["excluded_teams"] == 3  # A (complement), E (under threshold), F (no EX)
+    _, detail = link_detail(
+        ex_survey=link.ex, cx_survey=link.cx, ex_metric="enps", cx_metric="csat"
+    )
+    assert detail["left_out_names"] == ["Team A", "Team E", "Team F"]
     # ex = 50, 0, -40; cx = 80, 60, 20: Sxy = 2666.7, Sxx = 4066.7, Syy = 1866.7 -> r = 0.968
     assert result["pearson"] == 0.97
     assert result["spearman"] == 1.0
@@ -415,6 +419,10 @@ def test_link_page_says_how_many_teams_and_team_months_are_left_out(world, login
     assert '<dt class="col-7">Left out</dt>' in html
     assert '<dd class="col-5" id="link-excluded">2 team-months (1 team)</dd>' in html
     assert "Left out: a team, in a month, with no answers on one side," in html
+    # F, left out in March and April, is named once; its figures are not on the page.
+    assert '<dd class="col-12 small text-body-secondary" id="link-excluded-names">Team F</dd>' in (
+        html
+    )
     assert "Teams left out" not in html
     export = client.get("/dashboards/export/link.csv", params)
     text = b"".join(export.streaming_content).decode("utf-8").lstrip("\ufeff")
@@ -481,3 +489,12 @@ def test_link_page_bad_filter_shows_errors_not_500(world, login):
     page = login(world.hr_admin).get("/dashboards/link/", {"ex_survey": link.ex.id, "lag": "7"})
     assert page.status_code == 400
     assert "Select a valid choice" in page.content.decode()
+
+
+def test_link_page_names_no_team_when_none_is_left_out(world, login):
+    link = Link(world)
+    rebuild(link.ex, link.cx)
+    params = {"ex_survey": link.ex.id, "cx_survey": link.cx.id}
+    html = login(world.cx_manager).get("/dashboards/link/", params).content.decode()
+    assert '<dd class="col-5" id="link-excluded">0 teams</dd>' in html
+    assert 'id="link-excluded-names"' not in html
