@@ -117,6 +117,8 @@ def nav_queries(query: QueryDict, *, current: str) -> dict[str, str]:
     Drawn for each request in page.html's navigation, outside the kept content: it follows the
     query string, which the content's key holds anyway."""
     shared = {name: query[name] for name in SHARED_FILTERS if query.get(name)}
+    if shared.get("period") == "week":  # refused where a survey shown is anonymous: not carried
+        del shared["period"]
     to_link = {
         name: value
         for name, value in shared.items()

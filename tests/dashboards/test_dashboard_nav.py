@@ -117,8 +117,17 @@ def test_kept_page_gets_each_requests_navigation_and_holds_none(
 @pytest.mark.parametrize(
     ("query", "current", "expected"),
     [
-        # a weekly period is not one of the link page's sizes: it stays behind there
-        ("period=week&start=2026-03-02", "cx", {"link": "?start=2026-03-02"}),
+        # a weekly period stays behind: the link page has no weeks, and the overview and an
+        # anonymous survey's page refuse them
+        (
+            "period=week&start=2026-03-02",
+            "cx",
+            {
+                "link": "?start=2026-03-02",
+                "overview": "?start=2026-03-02",
+                "ex": "?start=2026-03-02",
+            },
+        ),
         # blank values are not carried; the last of a repeated one is, as the forms read it
         ("team=&team=7&location=", "overview", {"cx": "?team=7", "link": ""}),
         # the link page's own fields stay behind
