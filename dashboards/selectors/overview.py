@@ -163,8 +163,13 @@ def _compared(filters: Filters, whole_row: Callable[[], dict | None], field: str
     return {"organisation": value, "organisation_note": NO_RESPONSES if value is None else ""}
 
 
-def participation_survey(*, organization) -> Survey | None:
-    """The newest EX survey that sent invitations (participation needs them)."""
+def participation_survey(*, organization, prefer: Survey | None = None) -> Survey | None:
+    """The survey of the participation card: `prefer` (the eNPS card's survey, so the two cards
+    speak of one survey) when it sent invitations, else the newest EX survey that did
+    (participation needs them). Following the newest alone, a small test survey sent last
+    replaced the organisation's pulse on the card."""
+    if prefer is not None and Invitation.objects.filter(survey=prefer).exists():
+        return prefer
     latest = (
         Invitation.objects.filter(survey__organization=organization, survey__kind=SurveyKind.EX)
         .values("survey_id")
@@ -236,12 +241,15 @@ def _with_empty(card: dict, hint: str) -> dict:
 def headline_cards(*, filters: Filters, membership: Membership) -> list[dict]:
     kinds = visible_kinds(membership)
     cards = []
+    surveys: dict[str, Survey | None] = {}
     for key, label, kind, question_type in CARDS:
         if kind not in kinds:
             continue
         hint = (TEAM_EMPTY_HINTS if team_scope(membership) else EMPTY_HINTS)[kind]
         if question_type is None:
-            survey = participation_survey(organization=filters.organization)
+            survey = participation_survey(
+                organization=filters.organization, prefer=surveys.get("enps")
+            )
         else:
             survey = default_survey_for_metric(
                 organization=filters.organization,
@@ -249,6 +257,7 @@ def headline_cards(*, filters: Filters, membership: Membership) -> list[dict]:
                 metric=key,
                 team_id=team_scope(membership),
             )
+        surveys[key] = survey
         if survey is None:
             cards.append(
                 {

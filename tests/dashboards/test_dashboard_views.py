@@ -527,6 +527,24 @@ def test_overview_participation_card(data, login):
     assert (card["value"], card["period"]) == (76.5, "Round 1")  # 13 of 17
 
 
+def test_overview_participation_follows_the_enps_cards_survey(data, login):
+    """A small test survey sent after the pulse does not take the participation card over: it
+    speaks of the eNPS card's survey (the pulse, 13 of 17) while that one sent invitations."""
+    cycle = CycleFactory(survey=data.ex, number=1)
+    for index in range(17):
+        person = PersonFactory(organization=data.world.org, team=data.world.team)
+        InvitationFactory(
+            survey=data.ex, cycle=cycle, person=person, used_at=MARCH if index < 13 else None
+        )
+    trial = SurveyFactory(organization=data.world.org, kind=SurveyKind.EX, title="Trial")
+    for _ in range(3):
+        person = PersonFactory(organization=data.world.org, team=data.world.team)
+        InvitationFactory(survey=trial, person=person)
+    cards = _cards(login(data.world.hr_admin).get("/dashboards/", MARCH_FILTER))
+    assert cards["participation"]["survey"] == cards["enps"]["survey"] == data.ex
+    assert cards["participation"]["value"] == 76.5
+
+
 def test_overview_prints_without_controls(data, login):
     html = login(data.world.hr_admin).get("/dashboards/", MARCH_FILTER).content.decode()
     assert "data-print" in html and 'class="filters no-print"' in html
