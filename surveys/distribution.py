@@ -188,6 +188,7 @@ def invitations_remind(
         Invitation.objects.filter(
             survey=survey, cycle=cycle, used_at__isnull=True, sent_at__isnull=False
         )
+        .exclude(person__is_active=False)  # who left since the send: no reminder
         .exclude(reminded_at__gt=now - REMIND_GAP)
         .exclude(sent_at__gt=now - REMIND_GAP)
     )

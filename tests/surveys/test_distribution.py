@@ -313,6 +313,16 @@ def test_an_email_queued_before_a_reminder_is_not_sent_after_it(ex_survey, staff
     assert len(mail.outbox) == 1
 
 
+def test_someone_who_left_after_the_send_is_not_reminded(ex_survey, staff, run):
+    run(invitations_send, survey=ex_survey, teams=[staff[0].team])
+    staff[0].is_active = False
+    staff[0].save()
+    mail.outbox.clear()
+    with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
+        assert run(invitations_remind, survey=ex_survey) == 2
+    assert staff[0].email not in {m.to[0] for m in mail.outbox}
+
+
 def test_nobody_invited_in_the_last_12_hours_is_reminded(ex_survey, staff, run):
     start = timezone.now()
     run(invitations_send, survey=ex_survey, teams=[staff[0].team])
