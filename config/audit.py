@@ -43,6 +43,9 @@ class AuditAction:
     EXPORT_DOWNLOAD = "export.download"
     PERSON_ERASE = "person.erase"
     PERSON_EXPORT = "person.export"
+    PERSON_EDIT = "person.edit"
+    PERSON_LEFT = "person.left"
+    PERSON_BACK = "person.back"
     PEOPLE_IMPORT = "people.import"
     RETENTION_CHANGE = "retention.change"
     RETENTION_PURGE = "retention.purge"
@@ -79,6 +82,9 @@ ACTION_LABELS = {
     AuditAction.EXPORT_DOWNLOAD: "Export downloaded",
     AuditAction.PERSON_ERASE: "Person erased",
     AuditAction.PERSON_EXPORT: "Person's data exported",
+    AuditAction.PERSON_EDIT: "Person's details changed",
+    AuditAction.PERSON_LEFT: "Person marked as left",
+    AuditAction.PERSON_BACK: "Person marked as back",
     AuditAction.PEOPLE_IMPORT: "People imported",
     AuditAction.RETENTION_CHANGE: "Retention period changed",
     AuditAction.RETENTION_PURGE: "Old responses purged",

@@ -10,7 +10,16 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language_info
 
 from surveys.languages import is_language_code, ui_language_names
-from surveys.models import ConditionOp, Driver, Question, QuestionType, Survey, SurveyKind
+from surveys.models import (
+    ConditionOp,
+    Driver,
+    Organization,
+    Question,
+    QuestionType,
+    Survey,
+    SurveyKind,
+    Team,
+)
 from surveys.validation import INTRO_TOO_LONG, LANGUAGE_CODE_MESSAGE, MAX_ID, MAX_INTRO_LENGTH
 
 MAX_CSV_BYTES = 2 * 1024 * 1024
@@ -388,3 +397,41 @@ class PeopleImportForm(forms.Form):
         if file := self.cleaned_data.get("file"):
             return file.read()
         return self.cleaned_data["previewed"].encode()
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """One row's choice that refuses an id no database can hold (as IdsChoiceField does)."""
+
+    def to_python(self, value):
+        if str(value).strip().lstrip("-").isdigit() and abs(int(value)) > MAX_ID:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class PeopleFilterForm(forms.Form):
+    """The people page's search: part of a name or email, and a team."""
+
+    q = forms.CharField(required=False, max_length=200, label="Name or email")
+    team = IdChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        empty_label="Any team",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.filter(organization=organization)
+
+
+class PersonForm(forms.Form):
+    """One person's details; the service checks the email is not someone else's."""
+
+    name = forms.CharField(max_length=200)
+    email = forms.EmailField(max_length=254)
+    team = IdChoiceField(queryset=Team.objects.none(), required=False, empty_label="No team")
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.filter(organization=organization)
+        self.helper = _helper()

@@ -11,9 +11,12 @@ from surveys.models import (
     CustomerLink,
     Invitation,
     Membership,
+    Organization,
+    Person,
     PulseSchedule,
     Question,
     Survey,
+    Team,
 )
 from surveys.validation import SURVEY_TEXT_LABELS
 
@@ -46,6 +49,19 @@ def survey_of_organization(*, membership: Membership, pk: int) -> Survey:
     if survey is None:
         raise Http404("No survey matches the given query.")
     return survey
+
+
+def person_of_organization(*, membership: Membership, pk: int) -> Person:
+    """Person `pk` (with team and login) when they belong to the member's organisation, else
+    404. Role checks are the caller's (the people and privacy pages are HR admins')."""
+    person = (
+        Person.objects.select_related("team", "user")
+        .filter(pk=pk, organization_id=membership.organization_id)
+        .first()
+    )
+    if person is None:
+        raise Http404("No person matches the given query.")
+    return person
 
 
 def survey_close_reach(*, survey: Survey) -> dict:
@@ -91,3 +107,16 @@ def _question_gaps(question: Question, language: str, position: int) -> list[str
     if question.choices and not texts.get("choices"):
         gaps.append(f"question {position}'s choices")
     return gaps
+
+
+def people_search(
+    *, organization: Organization, search: str = "", team: Team | None = None
+) -> QuerySet[Person]:
+    """The organisation's people whose name or email holds `search` (any case), of `team` when
+    given, by name then email."""
+    people = Person.objects.filter(organization=organization).select_related("team")
+    if search:
+        people = people.filter(Q(name__icontains=search) | Q(email__icontains=search))
+    if team is not None:
+        people = people.filter(team=team)
+    return people.order_by("name", "email", "pk")

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from surveys import api, views, views_distribution, views_privacy
+from surveys import api, views, views_distribution, views_people, views_privacy
 
 app_name = "surveys"
 
 urlpatterns = [
     path("", views.survey_list, name="list"),
-    path("people/", views.people, name="people"),
     path("new/", views.survey_create, name="create"),
     path("templates/", views.template_gallery, name="templates"),
     path("templates/<slug:key>/", views.survey_create_from_template, name="from-template"),
@@ -27,6 +26,16 @@ urlpatterns = [
         views.question_remove,
         name="question-remove",
     ),
+]
+
+# People: the organisation chart, one person's details, marking someone who left.
+urlpatterns += [
+    path("people/", views_people.people, name="people"),
+    path("people/<int:pk>/", views_people.person_edit, name="person"),
+    path(
+        "people/<int:pk>/left/", views_people.person_active, {"active": False}, name="person-left"
+    ),
+    path("people/<int:pk>/back/", views_people.person_active, {"active": True}, name="person-back"),
 ]
 
 # Privacy: HR admins' audit log, retention, and one person's export and erasure.

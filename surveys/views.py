@@ -1,12 +1,10 @@
-"""Authoring pages for HR admins (EX surveys) and CX managers (CX surveys), and the people page."""
+"""Authoring pages for HR admins (EX surveys) and CX managers (CX surveys)."""
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +19,6 @@ from surveys import services
 from surveys.forms import (
     CLOSED_HELP,
     FROZEN_HELP,
-    PeopleImportForm,
     QuestionForm,
     SurveyCreateForm,
     SurveySettingsForm,
@@ -31,7 +28,7 @@ from surveys.forms import (
 )
 from surveys.languages import has_ui_words, ui_language_names
 from surveys.library import template_get, templates_for_kinds
-from surveys.models import Membership, Person, Question, Role, Survey, SurveyStatus, Team
+from surveys.models import Membership, Question, Role, Survey, SurveyStatus
 from surveys.permissions import authorable_kinds, can_author, membership_required
 from surveys.selectors import (
     survey_close_reach,
@@ -373,46 +370,3 @@ def question_remove(request, pk: int, question_pk: int):
     else:
         messages.success(request, "Question removed.")
     return redirect("surveys:detail", pk=survey.pk)
-
-
-# --- People ------------------------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-@membership_required(Role.HR_ADMIN)
-def people(request):
-    organization = request.membership.organization
-    form = PeopleImportForm(request.POST or None, request.FILES or None)
-    report, previewed = None, ""
-    if request.method == "POST" and form.is_valid():
-        raw = form.csv_bytes()
-        report = services.people_import_csv(
-            organization=organization,
-            file=io.BytesIO(raw),
-            user=request.user,
-            request=request,
-            preview=request.POST.get("action") == "preview",
-        )
-        if report.ok and report.preview:
-            # Confirming imports this text: the file is not uploaded twice.
-            previewed = raw.decode("utf-8-sig")
-        elif report.ok:
-            messages.success(request, report.headline)
-            for change in report.changes:
-                messages.warning(request, change)
-            return redirect("surveys:people")
-    teams = (
-        Team.objects.filter(organization=organization)
-        .select_related("department", "location")
-        .prefetch_related(Prefetch("people", queryset=Person.objects.order_by("name")))
-        .annotate(person_count=Count("people"))
-    )
-    unassigned = Person.objects.filter(organization=organization, team__isnull=True)
-    context = {
-        "form": form,
-        "report": report,
-        "previewed": previewed,
-        "teams": teams,
-        "unassigned": unassigned,
-    }
-    return render(request, "surveys/people.html", context)

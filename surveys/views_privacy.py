@@ -11,25 +11,17 @@ from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.audit import action_label
 from surveys import privacy
 from surveys.models import AuditLog, Person, Role
 from surveys.permissions import membership_required
+from surveys.selectors import person_of_organization
 
 AUDIT_PAGE_SIZE = 50
 PEOPLE_SEARCH_LIMIT = 20
-
-
-def _person_for_user(request, pk: int) -> Person:
-    """The person, if they belong to the HR admin's organisation (else 404)."""
-    return get_object_or_404(
-        Person.objects.select_related("team", "user"),
-        pk=pk,
-        organization=request.membership.organization,
-    )
 
 
 class AuditFilterForm(forms.Form):
@@ -123,7 +115,7 @@ def privacy_home(request):
 @require_GET
 @membership_required(Role.HR_ADMIN)
 def person_export(request, pk: int):
-    person = _person_for_user(request, pk)
+    person = person_of_organization(membership=request.membership, pk=pk)
     data = privacy.person_export(person=person, user=request.user, request=request)
     response = HttpResponse(
         json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
@@ -150,7 +142,7 @@ class ErasureForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 @membership_required(Role.HR_ADMIN)
 def person_erase(request, pk: int):
-    person = _person_for_user(request, pk)
+    person = person_of_organization(membership=request.membership, pk=pk)
     refusal = privacy.person_erase_refusal(person=person, user=request.user)
     if refusal:  # said before any confirmation is asked for; a POST changes nothing either
         context = {"person": person, "refusal": refusal}

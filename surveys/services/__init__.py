@@ -20,6 +20,7 @@ from surveys.services.people import (
     people_import_csv,
     team_get_or_create,
 )
+from surveys.services.person import person_active_set, person_update
 
 __all__ = [
     "ImportReport",
@@ -28,6 +29,8 @@ __all__ = [
     "member_remove",
     "member_save",
     "people_import_csv",
+    "person_active_set",
+    "person_update",
     "question_add",
     "question_move",
     "question_remove",

@@ -268,6 +268,47 @@ URL_ACCESS: list[Check] = [
     # --- Authoring pages -----------------------------------------------------------------------
     *url("surveys:list", (200, 200, 403, 403, L, 200)),
     *url("surveys:people", (200, 403, 403, 403, L, 200)),
+    *url(
+        "surveys:people",
+        (200, 403, 403, 403, L, 200),
+        q=lambda s: {"q": "Person", "team": their(s).team.pk},
+        label="their-team",
+    ),
+    *url(
+        "surveys:person",
+        (200, 403, 403, 403, L, 404),
+        kw=lambda s: {"pk": s.person.pk},
+        theirs=(404, 403, 403, 403, L, 200),
+    ),
+    # An unchanged form: saved (302) and nothing recorded.
+    *url(
+        "surveys:person",
+        (302, 403, 403, 403, L, 404),
+        kw=lambda s: {"pk": s.person.pk},
+        data=lambda s: {"name": s.person.name, "email": s.person.email, "team": s.team.pk},
+        theirs=(404, 403, 403, 403, L, 302),
+    ),
+    *url(
+        "surveys:person",
+        (400, 403, 403, 403, L, 404),
+        kw=lambda s: {"pk": s.person.pk},
+        data=lambda s: {"name": "X", "email": s.person.email, "team": their(s).team.pk},
+        label="their-team",
+    ),
+    *url(
+        "surveys:person-left",
+        (302, 403, 403, 403, L, 404),
+        post=True,
+        kw=lambda s: {"pk": s.person.pk},
+        theirs=(404, 403, 403, 403, L, 302),
+    ),
+    *url(
+        "surveys:person-back",
+        (302, 403, 403, 403, L, 404),
+        post=True,
+        kw=lambda s: {"pk": s.person.pk},
+        theirs=(404, 403, 403, 403, L, 302),
+    ),
     *url("surveys:create", (200, 200, 403, 403, L, 200)),
     *url("surveys:templates", (200, 200, 403, 403, L, 200)),
     *url(
