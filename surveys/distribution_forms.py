@@ -84,7 +84,8 @@ class PulseScheduleForm(forms.Form):
                     "starts_on": schedule.starts_on,
                     "remind_after_days": schedule.remind_after_days,
                     "active": schedule.active,
-                    "teams": list(schedule.teams.all()),
+                    # As strings, like posted data: the team picker compares them so.
+                    "teams": [str(pk) for pk in schedule.teams.values_list("pk", flat=True)],
                 },
             )
         super().__init__(*args, **kw)
@@ -92,6 +93,7 @@ class PulseScheduleForm(forms.Form):
         latest = timezone.localdate() + LATEST_PULSE_START
         self.fields["starts_on"].widget.attrs["max"] = latest.isoformat()
         self.fields["teams"] = _teams(organization)
+        self.fields["teams"].label = "Teams"
         self.fields["teams"].help_text = "None ticked means the whole organisation."
 
     def clean(self):

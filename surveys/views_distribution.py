@@ -157,7 +157,12 @@ def schedule(request, pk: int):
                 request, f"Pulse saved. Next round: {saved.next_run_at:%A %d %B %Y, %H:%M} UTC."
             )
             return redirect("surveys:distribution", pk=survey.pk)
-    context = {"survey": survey, "form": form, "schedule": current}
+    context = {
+        "survey": survey,
+        "form": form,
+        "schedule": current,
+        "teams": distribution_selectors.teams_with_people(organization=survey.organization),
+    }
     return render(
         request,
         "surveys/distribution/schedule.html",

@@ -485,18 +485,25 @@ def test_review_of_the_whole_organisation_lists_teams_with_people(login, world, 
     assert Invitation.objects.count() == 0
 
 
-def test_team_choice_is_grouped_by_department_in_natural_order_with_people(
-    login, world, ex_survey, sales
-):
-    department, teams = sales
-    body = login(world.hr_admin).get(url(ex_survey)).content.decode()
-    section = body[body.index('id="send-teams"') :]
+def _team_choice(body: str, prefix: str) -> str:
+    """The team picker's part of a page, checked to be grouped by department in natural order,
+    with active people counted by hand from the `sales` fixture."""
+    section = body[body.index(f'id="{prefix}-teams"') :]
     assert section.index(">Sales</legend>") < section.index("bulk team 1")
     assert section.index("bulk team 1") < section.index("Bulk Team 2")
     assert section.index("Bulk Team 2") < section.index("Bulk Team 10")
     assert 'bulk team 1 <span class="text-body-secondary">(0 people)</span>' in section
     assert 'Bulk Team 2 <span class="text-body-secondary">(2 people)</span>' in section
     assert 'Bulk Team 10 <span class="text-body-secondary">(1 person)</span>' in section
+    return section
+
+
+def test_team_choice_is_grouped_by_department_in_natural_order_with_people(
+    login, world, ex_survey, sales
+):
+    department, teams = sales
+    body = login(world.hr_admin).get(url(ex_survey)).content.decode()
+    section = _team_choice(body, "send")
     assert f'name="departments" value="{department.pk}"' in section
     assert "All teams in Sales" in section
 
@@ -515,3 +522,26 @@ def test_review_refuses_another_organisations_department(login, world, ex_survey
     page = login(world.hr_admin).post(url(ex_survey, "send/"), {"departments": [foreign.pk]})
     assert page.status_code == 400
     assert Invitation.objects.count() == 0
+
+
+def test_pulse_team_choice_is_grouped_like_the_send_form(login, world, ex_survey, sales):
+    body = login(world.hr_admin).get(url(ex_survey, "schedule/")).content.decode()
+    section = _team_choice(body, "pulse")
+    # A pulse keeps a list of teams: no "all teams of a department" choice.
+    assert 'name="departments"' not in section
+
+
+def test_pulse_team_choice_shows_the_saved_teams_ticked(login, world, ex_survey, sales):
+    _, teams = sales
+    saved, other = teams["Bulk Team 10"], teams["Bulk Team 2"]
+    data = {"frequency": "weekly", "starts_on": "2030-01-07", "teams": [saved.pk]}
+    with time_machine.travel(dt.datetime(2029, 12, 3, 12, tzinfo=dt.UTC), tick=False):
+        client = login(world.hr_admin)
+        assert client.post(url(ex_survey, "schedule/"), data).status_code == 302
+        body = client.get(url(ex_survey, "schedule/")).content.decode()
+        refused = client.post(url(ex_survey, "schedule/"), data | {"starts_on": ""})
+    assert f'value="{saved.pk}" id="pulse-team-{saved.pk}" checked' in body
+    assert f'value="{other.pk}" id="pulse-team-{other.pk}">' in body
+    # A refused form keeps what was ticked.
+    assert refused.status_code == 400
+    assert f'id="pulse-team-{saved.pk}" checked' in refused.content.decode()
