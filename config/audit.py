@@ -1,9 +1,9 @@
 """The audit log: who wrote through the API, who looked at raw responses, comments and exports,
 who erased or exported a person's data, who imported people, who changed a survey's life,
-distribution or alert rules, the organisation's settings or its members' roles, and when.
+distribution, alert rules or webhook endpoints, the organisation's settings or its members' roles, and when.
 
 - `audit_record(...)` is the one way to write an entry; views that show sensitive data call it,
-  and the services that act on surveys, links, pulses, rules, settings and roles (so the pages,
+  and the services that act on surveys, links, pulses, rules, webhook endpoints, settings and roles (so the pages,
   the API and the commands are all covered). A service records nothing when nothing changed.
 - `ApiAuditMiddleware` records every successful write (POST/PUT/PATCH/DELETE) under /api/v1/,
   after DRF has authenticated the caller (session or token), unless the service it called
@@ -65,6 +65,8 @@ class AuditAction:
     ALERT_RULE_CREATE = "alert_rule.create"
     ALERT_RULE_EDIT = "alert_rule.edit"
     ALERT_RULE_DELETE = "alert_rule.delete"
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_DELETE = "webhook.delete"
     THRESHOLD_CHANGE = "threshold.change"
     MEMBER_ADD = "member.add"
     MEMBER_CHANGE = "member.change"
@@ -104,6 +106,8 @@ ACTION_LABELS = {
     AuditAction.ALERT_RULE_CREATE: "Alert rule created",
     AuditAction.ALERT_RULE_EDIT: "Alert rule changed",
     AuditAction.ALERT_RULE_DELETE: "Alert rule deleted",
+    AuditAction.WEBHOOK_CREATE: "Webhook endpoint added",
+    AuditAction.WEBHOOK_DELETE: "Webhook endpoint removed",
     AuditAction.THRESHOLD_CHANGE: "Anonymity threshold changed",
     AuditAction.MEMBER_ADD: "Member added",
     AuditAction.MEMBER_CHANGE: "Member's role changed",

@@ -7,6 +7,7 @@ once, so time to first response and time to resolution are both recorded.
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -102,11 +103,8 @@ def alert_rule_delete(
 ) -> None:
     """Delete a rule; its alerts stay in the inbox (their rule becomes empty). Recorded in the
     audit log."""
-    with transaction.atomic():
-        detail = {"name": rule.name, "metric": rule.metric}
-        action = AuditAction.ALERT_RULE_DELETE
-        audit_object(obj=rule, action=action, user=user, detail=detail, request=request)
-        rule.delete()
+    detail = {"name": rule.name, "metric": rule.metric}
+    _delete_recorded(rule, AuditAction.ALERT_RULE_DELETE, detail, user=user, request=request)
 
 
 def _rule_settings(rule: AlertRule, owners) -> dict:
@@ -120,20 +118,49 @@ def _rule_settings(rule: AlertRule, owners) -> dict:
 
 
 def webhook_endpoint_create(
-    *, organization_id: int, kind: str, url: str, on_alert: bool, on_response: bool, user
+    *,
+    organization_id: int,
+    kind: str,
+    url: str,
+    on_alert: bool,
+    on_response: bool,
+    user: AbstractBaseUser | None,
+    request=None,
 ) -> WebhookEndpoint:
-    """A new endpoint with a fresh random signing secret."""
-    return WebhookEndpoint.objects.create(
-        organization_id=organization_id,
-        kind=kind,
-        url=url,
-        secret=secrets.token_hex(32),
-        on_alert=on_alert,
-        on_response=on_response,
-        created_by=user,
-    )
+    """A new endpoint with a fresh random signing secret, recorded in the audit log."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(
+            organization_id=organization_id,
+            kind=kind,
+            url=url,
+            secret=secrets.token_hex(32),
+            on_alert=on_alert,
+            on_response=on_response,
+            created_by=user,
+        )
+        detail = {**_webhook_settings(endpoint), "on_alert": on_alert, "on_response": on_response}
+        action = AuditAction.WEBHOOK_CREATE
+        audit_object(obj=endpoint, action=action, user=user, detail=detail, request=request)
+    return endpoint
 
 
-def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
-    """Pending messages to it fail at their next attempt (the endpoint is gone)."""
-    endpoint.delete()
+def webhook_endpoint_delete(
+    *, endpoint: WebhookEndpoint, user: AbstractBaseUser | None = None, request=None
+) -> None:
+    """Pending messages to it fail at their next attempt (the endpoint is gone). Recorded in the
+    audit log."""
+    detail = _webhook_settings(endpoint)
+    _delete_recorded(endpoint, AuditAction.WEBHOOK_DELETE, detail, user=user, request=request)
+
+
+def _delete_recorded(obj, action: str, detail: dict, *, user, request) -> None:
+    """Record, then delete, together: the entry needs the row's id and organisation."""
+    with transaction.atomic():
+        audit_object(obj=obj, action=action, user=user, detail=detail, request=request)
+        obj.delete()
+
+
+def _webhook_settings(endpoint: WebhookEndpoint) -> dict:
+    """What an entry says of an endpoint: its host only. The path and query may carry a token
+    of the receiver's, and the signing secret never goes into the log."""
+    return {"host": urlsplit(endpoint.url).hostname or "", "kind": endpoint.kind}

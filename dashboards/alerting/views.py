@@ -413,6 +413,7 @@ def webhook_list(request):
                 organization_id=membership.organization_id,
                 kind=_owned_kind(membership),
                 user=request.user,
+                request=request,
                 **form.cleaned_data,
             )
             messages.success(request, "Webhook endpoint added. Use its secret to check signatures.")
@@ -430,7 +431,7 @@ def webhook_delete(request, pk: int):
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk, organization_id=membership.organization_id)
     if not _owns(membership, endpoint.kind):
         raise PermissionDenied("This endpoint belongs to the other kind of survey.")
-    actions.webhook_endpoint_delete(endpoint=endpoint)
+    actions.webhook_endpoint_delete(endpoint=endpoint, user=request.user, request=request)
     messages.success(request, "Webhook endpoint removed.")
     return redirect("dashboards:alert-webhooks")
 
