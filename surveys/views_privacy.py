@@ -12,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.audit import action_label
@@ -139,6 +140,15 @@ class ErasureForm(forms.Form):
         return email
 
 
+def _erased_message(summary: dict) -> str:
+    responses, invitations = summary["responses"], summary["invitations"]
+    return "The person's data was erased: {} and {} deleted.".format(
+        ngettext("%(count)d response", "%(count)d responses", responses) % {"count": responses},
+        ngettext("%(count)d invitation", "%(count)d invitations", invitations)
+        % {"count": invitations},
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @membership_required(Role.HR_ADMIN)
 def person_erase(request, pk: int):
@@ -155,11 +165,7 @@ def person_erase(request, pk: int):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request,
-                f"The person's data was erased: {summary['responses']} responses and "
-                f"{summary['invitations']} invitations deleted.",
-            )
+            messages.success(request, _erased_message(summary))
             return redirect("surveys:privacy")
     return render(
         request,

@@ -10,6 +10,7 @@ from django.urls import reverse
 from config.audit import audit_record
 from surveys.models import AuditLog, Person
 from tests.factories import (
+    InvitationFactory,
     MembershipFactory,
     PersonFactory,
     SurveyFactory,
@@ -230,6 +231,26 @@ def test_erasure_deletes_the_person_and_says_so(world, login, person):
     assert b"data was erased" in response.content
     assert not Person.objects.filter(pk=person_id).exists()
     assert AuditLog.objects.get(action="person.erase").user == world.hr_admin.user
+
+
+@pytest.mark.parametrize(
+    ("responses", "invitations", "said"),
+    [
+        (1, 1, "1 response and 1 invitation deleted."),
+        (0, 2, "0 responses and 2 invitations deleted."),
+    ],
+)
+def test_erasure_message_counts_in_singular_or_plural(
+    world, login, person, responses, invitations, said
+):
+    survey = SurveyFactory(organization=world.org)
+    for _ in range(responses):
+        response_with_answers(survey=survey, team=world.team, answers={}, respondent=person)
+    InvitationFactory.create_batch(invitations, survey=survey, person=person)
+    page = login(world.hr_admin).post(
+        reverse("surveys:person-erase", args=[person.pk]), {"email": "ana@example.com"}, follow=True
+    )
+    assert f"The person&#x27;s data was erased: {said}" in page.content.decode()
 
 
 def test_the_erase_page_refuses_yourself_before_asking_for_the_email(world, login):
