@@ -114,7 +114,9 @@ def people_search(
 ) -> QuerySet[Person]:
     """The organisation's people whose name or email holds `search` (any case), of `team` when
     given, by name then email."""
-    people = Person.objects.filter(organization=organization).select_related("team")
+    people = Person.objects.filter(organization=organization).select_related(
+        "team__department", "team__location"
+    )
     if search:
         people = people.filter(Q(name__icontains=search) | Q(email__icontains=search))
     if team is not None:

@@ -49,6 +49,12 @@ def test_search_matches_name_or_email_in_any_case(world, login, crowd):
     assert heading(body) == "3 people, 2 teams"
 
 
+def test_each_persons_team_shows_its_department_and_location(world, login, crowd):
+    body = login(world.hr_admin).get(reverse("surveys:people"), {"q": "ana silva"}).content.decode()
+    team = world.team
+    assert f"{team.department.name} · {team.location.name}" in body
+
+
 def test_team_filter_narrows_the_search(world, login, crowd):
     query = {"q": "ana", "team": world.team.pk}
     body = login(world.hr_admin).get(reverse("surveys:people"), query).content.decode()
