@@ -69,16 +69,20 @@ def threshold_for(organization) -> int:
     return max(3, int(value))
 
 
-def suppressed_groups(counts: Mapping[Hashable, int], *, threshold: int) -> set[Hashable]:
+def suppressed_groups(
+    counts: Mapping[Hashable, int], *, threshold: int, at_least_one: bool = False
+) -> set[Hashable]:
     """Keys of the sibling groups to hide, given each group's respondent count.
 
     1. Hide every group with 1..threshold-1 respondents (groups with 0 have nothing to show).
-    2. If anything is hidden, and the hidden groups hold fewer than `threshold` respondents in
-       total, also hide the smallest visible group; repeat until they do or nothing is left.
-       Then "parent minus the visible groups" always covers at least `threshold` people.
+    2. If anything is hidden (or `at_least_one`: the parent itself is hidden, so the visible
+       groups must not add up to it), and the hidden groups hold fewer than `threshold`
+       respondents in total, also hide the smallest visible group; repeat until they do or
+       nothing is left. Then "parent minus the visible groups" always covers at least
+       `threshold` people.
     """
     hidden = {key for key, n in counts.items() if 0 < n < threshold}
-    if not hidden:
+    if not hidden and not at_least_one:
         return hidden
     visible = sorted(
         ((n, str(key), key) for key, n in counts.items() if key not in hidden and n > 0),

@@ -383,16 +383,10 @@ def _team_hidden(
         by_department[period, department_of.get(team)][team] = n
     hidden = set()
     for (period, department), members in by_department.items():
-        teams_hidden = suppressed_groups(members, threshold=threshold)
-        if (period, department) in hidden_departments and not teams_hidden:
-            teams_hidden = {min(_shown(members))[2]} if _shown(members) else set()
+        at_least_one = (period, department) in hidden_departments
+        teams_hidden = suppressed_groups(members, threshold=threshold, at_least_one=at_least_one)
         hidden |= {(period, team) for team in teams_hidden}
     return hidden
-
-
-def _shown(members: dict) -> list[tuple]:
-    """(people, name, key) of the groups that have people, to pick the smallest by."""
-    return [(n, str(key), key) for key, n in members.items() if n > 0]
 
 
 def _hidden_as_siblings(*, narrowing, **scope) -> set[tuple]:

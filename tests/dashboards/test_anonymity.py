@@ -24,3 +24,13 @@ def test_empty_groups_are_not_counted():
 
 def test_everything_hidden_when_all_small():
     assert suppressed_groups({"a": 1, "b": 1}, threshold=5) == {"a", "b"}
+
+
+def test_at_least_one_hides_the_smallest_group_when_none_is_small():
+    """A parent hidden itself: its visible groups must not add up to it."""
+    assert suppressed_groups({"a": 6, "b": 7, "c": 0}, threshold=5, at_least_one=True) == {"a"}
+    assert suppressed_groups({"a": 3, "b": 7, "c": 6}, threshold=5, at_least_one=True) == {
+        "a",
+        "c",
+    }
+    assert suppressed_groups({"a": 0}, threshold=5, at_least_one=True) == set()
