@@ -313,23 +313,12 @@ def customer_link_create(
     return link
 
 
-def customer_link_deactivate(
-    *, link: CustomerLink, user: AbstractBaseUser | None = None, request=None
-) -> None:
-    """Switch a link off (it shows "closed"); recorded in the audit log unless it was off."""
-    _customer_link_switch(link, active=False, user=user, request=request)
-
-
-def customer_link_activate(
-    *, link: CustomerLink, user: AbstractBaseUser | None = None, request=None
-) -> None:
-    """Switch a link back on: its URL and printed QR codes take answers again. Recorded in the
-    audit log unless it was on."""
-    _customer_link_switch(link, active=True, user=user, request=request)
-
-
 @transaction.atomic
-def _customer_link_switch(link: CustomerLink, *, active: bool, user, request) -> None:
+def customer_link_switch(
+    *, link: CustomerLink, active: bool, user: AbstractBaseUser | None = None, request=None
+) -> None:
+    """Switch a link off (it shows "closed") or back on (its URL and printed QR codes take
+    answers again); recorded in the audit log unless it already was."""
     # Compare-and-set: a second click (or a link already in that state) records nothing.
     if not CustomerLink.objects.filter(pk=link.pk, active=not active).update(active=active):
         return

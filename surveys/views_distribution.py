@@ -199,8 +199,7 @@ def link_switch(request, pk: int, link_pk: int, on: bool):
     """Switch a link off (it shows "closed") or back on (urls: `on` per path)."""
     survey = _survey_for_user(request, pk, kind=SurveyKind.CX)
     link = _link_for_survey(survey, link_pk)
-    switch = distribution.customer_link_activate if on else distribution.customer_link_deactivate
-    switch(link=link, user=request.user, request=request)
+    distribution.customer_link_switch(link=link, active=on, user=request.user, request=request)
     if on:
         done = "switched on; its URL and QR codes take answers again"
     else:

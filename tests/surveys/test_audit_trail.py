@@ -276,10 +276,10 @@ def test_creating_a_link_is_recorded_by_ids_without_the_agents_name(world, cx_su
 def test_switching_a_link_off_and_on_is_recorded_once_each(world, cx_survey):
     link = CustomerLinkFactory(survey=cx_survey, team=world.team, location=world.team.location)
     user = world.cx_manager.user
-    distribution.customer_link_deactivate(link=link, user=user)
-    distribution.customer_link_deactivate(link=link, user=user)  # off already
-    distribution.customer_link_activate(link=link, user=user)
-    distribution.customer_link_activate(link=link, user=user)  # on already
+    distribution.customer_link_switch(link=link, active=False, user=user)
+    distribution.customer_link_switch(link=link, active=False, user=user)  # off already
+    distribution.customer_link_switch(link=link, active=True, user=user)
+    distribution.customer_link_switch(link=link, active=True, user=user)  # on already
     off, on = AuditLog.objects.order_by("id")
     assert_entry(off, membership=world.cx_manager, action="customer_link.deactivate", obj=link)
     assert_entry(on, membership=world.cx_manager, action="customer_link.activate", obj=link)
