@@ -41,10 +41,22 @@ def _widths(page) -> dict:
 def test_no_page_is_wider_than_a_phone(browser, live_server):
     demo_seed(small=True, log=lambda line: None)
     too_wide = {}
-    for role, pages in PAGES.items():
-        # Not is_mobile: a mobile viewport zooms out to fit a too-wide page, and innerWidth
-        # grows with it, so the comparison could never fail.
-        context = browser.new_context(viewport=PHONE)
+    for name, page, response in _visited(browser, live_server, PAGES, viewport=PHONE):
+        assert response.status == 200, name
+        assert page.locator("table, ul.list-group").count() > 0, f"{name}: no list shown"
+        widths = _widths(page)
+        if widths["page"] > widths["screen"]:
+            too_wide[name] = widths
+            screenshot(page, f"phone-too-wide-{name}")
+    assert too_wide == {}
+
+
+def _visited(browser, live_server, pages_by_role: dict, *, viewport: dict):
+    """(name, page, response) of each role's pages in turn, signed in as that role, at
+    `viewport`. Not is_mobile: a mobile viewport zooms out to fit a too-wide page, and
+    innerWidth grows with it, so no width comparison could fail."""
+    for role, pages in pages_by_role.items():
+        context = browser.new_context(viewport=viewport)
         try:
             page = context.new_page()
             page.set_default_timeout(15_000)
@@ -53,15 +65,9 @@ def test_no_page_is_wider_than_a_phone(browser, live_server):
             for name, url in pages:
                 response = page.goto(f"{live_server.url}{url}")
                 page.wait_for_load_state("networkidle")
-                assert response.status == 200, name
-                assert page.locator("table, ul.list-group").count() > 0, f"{name}: no list shown"
-                widths = _widths(page)
-                if widths["page"] > widths["screen"]:
-                    too_wide[name] = widths
-                    screenshot(page, f"phone-too-wide-{name}")
+                yield name, page, response
         finally:
             context.close()
-    assert too_wide == {}
 
 
 # The pages with tables, at 375 px: every column of every table can be reached, by scrolling
@@ -99,37 +105,27 @@ TABLES_JS = """() => [...document.querySelectorAll('table')].filter(t => t.offse
 def test_every_column_of_every_table_can_be_reached_at_375_px(browser, live_server):
     demo_seed(small=True, log=lambda line: None)
     problems = []
-    for role, pages in TABLE_PAGES.items():
-        context = browser.new_context(viewport={"width": 375, "height": 800})
-        try:
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            user = next(u for u in USERS if u.role == role)
-            sign_in(page, live_server, user.email, PASSWORD)
-            for name, url in pages:
-                page.goto(f"{live_server.url}{url}")
-                page.wait_for_load_state("networkidle")
-                tables = page.evaluate(TABLES_JS)
-                assert tables, f"{name}: no table shown"
-                page.wait_for_timeout(100)  # the scroll events of TABLES_JS
-                ends = page.evaluate(TABLES_JS)
-                for table, after in zip(tables, ends, strict=True):
-                    if not table["scrolls"] or not table["reached"]:
-                        problems.append((name, table["name"], "cut off"))
-                    elif table["wider"] and not table["hint"]:
-                        problems.append((name, table["name"], "scrolls with no hint"))
-                    elif not after["endHintGone"]:
-                        problems.append((name, table["name"], "still hints at its end"))
-                if name == "overview":
-                    # "Teams that moved most" fits a 375 px phone: no scrolling for it.
-                    movers = page.locator("section[aria-labelledby=movers-heading] table")
-                    box = movers.locator("xpath=..")
-                    assert box.evaluate("b => b.scrollWidth <= b.clientWidth")
-                if name == "surveys":
-                    # Status shows beside the title without scrolling.
-                    status = page.locator("table th", has_text="Status").bounding_box()
-                    assert status["x"] + status["width"] <= 375
-                screenshot(page, f"phone-375-{name}")
-        finally:
-            context.close()
+    viewport = {"width": 375, "height": 800}
+    for name, page, _ in _visited(browser, live_server, TABLE_PAGES, viewport=viewport):
+        tables = page.evaluate(TABLES_JS)
+        assert tables, f"{name}: no table shown"
+        page.wait_for_timeout(100)  # the scroll events of TABLES_JS
+        ends = page.evaluate(TABLES_JS)
+        for table, after in zip(tables, ends, strict=True):
+            if not table["scrolls"] or not table["reached"]:
+                problems.append((name, table["name"], "cut off"))
+            elif table["wider"] and not table["hint"]:
+                problems.append((name, table["name"], "scrolls with no hint"))
+            elif not after["endHintGone"]:
+                problems.append((name, table["name"], "still hints at its end"))
+        if name == "overview":
+            # "Teams that moved most" fits a 375 px phone: no scrolling for it.
+            movers = page.locator("section[aria-labelledby=movers-heading] table")
+            box = movers.locator("xpath=..")
+            assert box.evaluate("b => b.scrollWidth <= b.clientWidth")
+        if name == "surveys":
+            # Status shows beside the title without scrolling.
+            status = page.locator("table th", has_text="Status").bounding_box()
+            assert status["x"] + status["width"] <= 375
+        screenshot(page, f"phone-375-{name}")
     assert problems == []
